@@ -1,0 +1,43 @@
+import { App, RemovalPolicy, Tags } from 'aws-cdk-lib';
+import { ClusterStack } from './cluster-stack';
+import { loadConfig, type AppConfig } from './config';
+import { NetworkStack } from './network-stack';
+
+export interface HelloMskStacks {
+  readonly config: AppConfig;
+  readonly network: NetworkStack;
+  readonly cluster: ClusterStack;
+}
+
+/**
+ * Builds every stack of the app from the configuration in the app's context. Stacks are env-agnostic
+ * (no account or region lookups), so synth needs no AWS credentials.
+ */
+export function buildApp(app: App): HelloMskStacks {
+  const config = loadConfig(app.node);
+  const prefix = `HelloMsk-${config.profile}`;
+  const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+  const network = new NetworkStack(app, `${prefix}-Network`, {
+    description: 'hello-msk: VPC with private subnets, flow logs and the Kafka security groups',
+    azCount: config.azCount,
+    availabilityZones: config.availabilityZones,
+    vpcCidr: config.vpcCidr,
+    natGateways: config.natGateways,
+    logRetentionDays: config.logRetentionDays,
+    removalPolicy,
+  });
+
+  const cluster = new ClusterStack(app, `${prefix}-Cluster`, {
+    description: 'hello-msk: MSK cluster (TLS + IAM only) and its topics',
+    config,
+    vpc: network.vpc,
+    vpcSubnets: network.brokerSubnets,
+    brokerSecurityGroup: network.brokerSecurityGroup,
+    topicAdminSecurityGroup: network.clientSecurityGroups.topicAdmin,
+  });
+
+  Tags.of(app).add('project', 'hello-msk');
+  Tags.of(app).add('hello-msk:profile', config.profile);
+  return { config, network, cluster };
+}

@@ -1,0 +1,53 @@
+import { CfnOutput, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Construct } from 'constructs';
+import type { AppConfig } from './config';
+import { MskCluster } from './constructs/msk-cluster';
+import { TopicBootstrap } from './constructs/topic-bootstrap';
+
+export interface ClusterStackProps extends StackProps {
+  readonly config: AppConfig;
+  readonly vpc: ec2.IVpc;
+  readonly vpcSubnets: ec2.SubnetSelection;
+  readonly brokerSecurityGroup: ec2.ISecurityGroup;
+  /** Security group of the topic-bootstrap function. */
+  readonly topicAdminSecurityGroup: ec2.ISecurityGroup;
+}
+
+/** The MSK cluster, its configuration and logs, and the custom resource that keeps the declared topics. */
+export class ClusterStack extends Stack {
+  readonly msk: MskCluster;
+  readonly topics: TopicBootstrap;
+
+  constructor(scope: Construct, id: string, props: ClusterStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.msk = new MskCluster(this, 'Cluster', {
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      azCount: config.azCount,
+      securityGroup: props.brokerSecurityGroup,
+      kafkaVersion: config.kafkaVersion,
+      instanceType: config.instanceType,
+      brokersPerAz: config.brokersPerAz,
+      ebsVolumeGiB: config.ebsVolumeGiB,
+      ebsMaxVolumeGiB: config.ebsMaxVolumeGiB,
+      storageMode: config.storageMode,
+      enhancedMonitoring: config.enhancedMonitoring,
+      logRetentionDays: config.logRetentionDays,
+      brokerConfig: config.brokerConfig,
+      removalPolicy,
+    });
+
+    this.topics = new TopicBootstrap(this, 'Topics', {
+      cluster: this.msk,
+      topics: config.topics,
+    });
+
+    new CfnOutput(this, 'ClusterArn', { value: this.msk.clusterArn, description: 'MSK cluster ARN' });
+    new CfnOutput(this, 'ClusterName', { value: this.msk.clusterName, description: 'MSK cluster name' });
+    new CfnOutput(this, 'BrokerLogGroup', { value: this.msk.logGroup.logGroupName, description: 'Broker logs' });
+  }
+}

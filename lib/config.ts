@@ -1,0 +1,231 @@
+import { Node } from 'constructs';
+
+/** A Kafka topic that the topic-bootstrap custom resource creates and maintains. */
+export interface TopicSpec {
+  /** Topic name: 1-249 of `[a-zA-Z0-9._-]`, not `.` or `..`. */
+  readonly name: string;
+  /** Partition count; may grow later, never shrink. */
+  readonly partitions: number;
+  /**
+   * Replicas per partition; at most the number of brokers.
+   * @default the cluster's default.replication.factor (3 with three or more brokers, else 2)
+   */
+  readonly replicationFactor?: number;
+  /** Topic-level overrides, e.g. `{ "retention.ms": "604800000" }`. */
+  readonly config?: Record<string, string>;
+}
+
+export type ClusterKind = 'provisioned' | 'serverless';
+export type RemovalPolicyName = 'destroy' | 'retain';
+export type EnhancedMonitoring = 'DEFAULT' | 'PER_BROKER' | 'PER_TOPIC_PER_BROKER' | 'PER_TOPIC_PER_PARTITION';
+export type StorageMode = 'LOCAL' | 'TIERED';
+
+/** The whole app's configuration, read from `cdk.json` context and `-c key=value` overrides. */
+export interface AppConfig {
+  /** Name of the profile these values came from; part of every stack name. */
+  readonly profile: string;
+  /** `provisioned` brokers, or `serverless` (MSK Serverless: IAM only, no broker settings). */
+  readonly clusterKind: ClusterKind;
+  /** MSK Kafka version string, e.g. `3.9.x.kraft`. */
+  readonly kafkaVersion: string;
+  /** Broker instance type, e.g. `kafka.t3.small`, `kafka.m7g.large`, `express.m7g.large`. */
+  readonly instanceType: string;
+  /** Brokers in each availability zone (MSK places the same number in every AZ). */
+  readonly brokersPerAz: number;
+  /** Availability zones, and so private subnets, for the brokers: 2 or 3. */
+  readonly azCount: number;
+  /** Explicit AZ names (length `azCount`); empty lets CloudFormation pick the region's first AZs. */
+  readonly availabilityZones: string[];
+  /** IPv4 CIDR of the VPC. */
+  readonly vpcCidr: string;
+  /** NAT gateways; 0 because nothing in the VPC needs the internet. */
+  readonly natGateways: number;
+  /** EBS volume per broker at creation, in GiB (1-16384). */
+  readonly ebsVolumeGiB: number;
+  /** Storage auto scaling ceiling per broker in GiB; equal to `ebsVolumeGiB` turns auto scaling off. */
+  readonly ebsMaxVolumeGiB: number;
+  /** `LOCAL` EBS only, or `TIERED` (needs Kafka >= 3.6 and a kafka.m5/m7g broker). */
+  readonly storageMode: StorageMode;
+  /** CloudWatch metrics level; DEFAULT is free, the others are charged. */
+  readonly enhancedMonitoring: EnhancedMonitoring;
+  /** What `cdk destroy` does with the cluster and log groups. */
+  readonly removalPolicy: RemovalPolicyName;
+  /** Days to keep broker, flow and function logs (a CloudWatch Logs retention value). */
+  readonly logRetentionDays: number;
+  /** Extra broker (server.properties) settings, merged over the durable defaults. */
+  readonly brokerConfig: Record<string, string>;
+  /** Topics the topic-bootstrap custom resource creates and maintains. */
+  readonly topics: TopicSpec[];
+}
+
+/** Context key naming the profile to use: `cdk synth -c profile=prod`. */
+export const PROFILE_KEY = 'profile';
+/** Context key holding the profiles in `cdk.json`. */
+export const PROFILES_KEY = 'hello-msk:profiles';
+export const DEFAULT_PROFILE = 'dev';
+
+/** The defaults every profile starts from: the cheap development cluster. */
+export const BASE_CONFIG: Omit<AppConfig, 'profile'> = {
+  clusterKind: 'provisioned',
+  kafkaVersion: '3.9.x.kraft',
+  instanceType: 'kafka.t3.small',
+  brokersPerAz: 1,
+  azCount: 2,
+  availabilityZones: [],
+  vpcCidr: '10.42.0.0/16',
+  natGateways: 0,
+  ebsVolumeGiB: 10,
+  ebsMaxVolumeGiB: 10,
+  storageMode: 'LOCAL',
+  enhancedMonitoring: 'DEFAULT',
+  removalPolicy: 'destroy',
+  logRetentionDays: 7,
+  brokerConfig: {},
+  topics: [{ name: 'test-topic', partitions: 3, config: {} }],
+};
+
+type Kind = 'string' | 'number' | 'stringList' | 'stringMap' | 'topics';
+
+const KINDS: Record<keyof Omit<AppConfig, 'profile'>, Kind> = {
+  clusterKind: 'string',
+  kafkaVersion: 'string',
+  instanceType: 'string',
+  brokersPerAz: 'number',
+  azCount: 'number',
+  availabilityZones: 'stringList',
+  vpcCidr: 'string',
+  natGateways: 'number',
+  ebsVolumeGiB: 'number',
+  ebsMaxVolumeGiB: 'number',
+  storageMode: 'string',
+  enhancedMonitoring: 'string',
+  removalPolicy: 'string',
+  logRetentionDays: 'number',
+  brokerConfig: 'stringMap',
+  topics: 'topics',
+};
+
+const KEYS = Object.keys(KINDS) as (keyof typeof KINDS)[];
+
+/** Thrown for any configuration mistake; the message is one line naming the key, the value and what is allowed. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export function show(value: unknown): string {
+  return JSON.stringify(value) ?? String(value);
+}
+
+/** `-c key=value` always arrives as a string; cdk.json values arrive typed. */
+function coerce(key: string, raw: unknown, kind: Kind, source: string): unknown {
+  const bad = (allowed: string): never => {
+    throw new ConfigError(`${source}: ${key} ${show(raw)} is not valid; expected ${allowed}`);
+  };
+  let value = raw;
+  if (typeof raw === 'string' && kind !== 'string') {
+    if (kind === 'number') {
+      value = raw.trim() === '' ? NaN : Number(raw);
+    } else {
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        return bad(kind === 'stringList' ? 'a JSON array of strings' : 'a JSON object');
+      }
+    }
+  }
+  switch (kind) {
+    case 'string':
+      return typeof value === 'string' ? value : bad('a string');
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value) ? value : bad('a number');
+    case 'stringList':
+      return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : bad('an array of strings');
+    case 'stringMap':
+      return coerceStringMap(value) ?? bad('an object of string, number or boolean values');
+    case 'topics':
+      return coerceTopics(key, value, source);
+  }
+}
+
+function coerceStringMap(value: unknown): Record<string, string> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (!['string', 'number', 'boolean'].includes(typeof v)) return undefined;
+    out[k] = String(v);
+  }
+  return out;
+}
+
+const TOPIC_FIELDS = ['name', 'partitions', 'replicationFactor', 'config'];
+
+function coerceTopics(key: string, value: unknown, source: string): TopicSpec[] {
+  if (!Array.isArray(value)) {
+    throw new ConfigError(`${source}: ${key} ${show(value)} is not valid; expected an array of topics`);
+  }
+  return value.map((t: unknown, i) => {
+    const at = `${key}[${i}]`;
+    if (typeof t !== 'object' || t === null || Array.isArray(t)) {
+      throw new ConfigError(`${source}: ${at} ${show(t)} is not valid; expected { name, partitions, replicationFactor, config }`);
+    }
+    const topic = t as Record<string, unknown>;
+    const unknownField = Object.keys(topic).find((f) => !TOPIC_FIELDS.includes(f));
+    if (unknownField) {
+      throw new ConfigError(`${source}: ${at}.${unknownField} is not a topic field; use ${TOPIC_FIELDS.join(', ')}`);
+    }
+    if (typeof topic.name !== 'string') {
+      throw new ConfigError(`${source}: ${at}.name ${show(topic.name)} is not valid; expected a string`);
+    }
+    for (const f of ['partitions', 'replicationFactor'] as const) {
+      if (typeof topic[f] !== 'number' && !(f === 'replicationFactor' && topic[f] === undefined)) {
+        throw new ConfigError(`${source}: ${at}.${f} ${show(topic[f])} is not valid; expected a number`);
+      }
+    }
+    const config = topic.config === undefined ? {} : coerceStringMap(topic.config);
+    if (!config) {
+      throw new ConfigError(`${source}: ${at}.config ${show(topic.config)} is not valid; expected an object of string values`);
+    }
+    return {
+      name: topic.name,
+      partitions: topic.partitions as number,
+      replicationFactor: topic.replicationFactor as number | undefined,
+      config,
+    };
+  });
+}
+
+/** Minimal view of a construct tree node, so the loader can be tested without an App. */
+export type ContextReader = Pick<Node, 'tryGetContext'>;
+
+/**
+ * Reads the configuration: `BASE_CONFIG`, then the chosen profile from `cdk.json`, then single-key
+ * overrides given as context (`-c brokersPerAz=2`). Checks key names and value types only; each construct
+ * checks the values it uses.
+ */
+export function loadConfig(node: ContextReader): AppConfig {
+  const profile = String(node.tryGetContext(PROFILE_KEY) ?? DEFAULT_PROFILE);
+  const profiles = (node.tryGetContext(PROFILES_KEY) ?? {}) as Record<string, Record<string, unknown>>;
+  const names = Object.keys(profiles);
+  if (!(profile in profiles)) {
+    throw new ConfigError(
+      `Config: profile ${show(profile)} is not defined in ${PROFILES_KEY}; use one of ${names.join(', ') || '(none defined)'}`,
+    );
+  }
+
+  const merged: Record<string, unknown> = { ...BASE_CONFIG };
+  const source = `Config profile ${show(profile)}`;
+  for (const [key, raw] of Object.entries(profiles[profile] ?? {})) {
+    if (!(key in KINDS)) {
+      throw new ConfigError(`${source}: ${key} is not a configuration key; use one of ${KEYS.join(', ')}`);
+    }
+    merged[key] = coerce(key, raw, KINDS[key as keyof typeof KINDS], source);
+  }
+  for (const key of KEYS) {
+    const raw: unknown = node.tryGetContext(key);
+    if (raw !== undefined) merged[key] = coerce(key, raw, KINDS[key], `Context -c ${key}`);
+  }
+  return { ...(merged as Omit<AppConfig, 'profile'>), profile };
+}

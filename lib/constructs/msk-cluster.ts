@@ -1,0 +1,339 @@
+import { Aws, Fn, Names, RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as msk from 'aws-cdk-lib/aws-msk';
+import { Construct } from 'constructs';
+import type { EnhancedMonitoring, StorageMode } from '../config';
+import { minIsrProblem } from '../kafka-rules';
+import {
+  EXPRESS_INSTANCE_TYPES,
+  EXPRESS_KAFKA_VERSIONS,
+  EXPRESS_CONFIGURABLE_BROKER_PROPERTIES,
+  maxBrokers,
+  MAX_EBS_GIB,
+  MIN_EBS_GIB,
+  MSK_CONFIGURABLE_BROKER_PROPERTIES,
+  MSK_KAFKA_VERSIONS,
+  MSK_PORTS,
+  NO_TIERED_STORAGE_INSTANCE_TYPES,
+  STANDARD_INSTANCE_TYPES,
+} from '../msk-catalog';
+import { checkRetention, invalid } from '../validation';
+
+/** Port of the brokers' TLS + IAM listener inside the VPC. */
+export const MSK_IAM_PORT = MSK_PORTS.iam;
+
+export interface MskClusterProps {
+  /** The VPC of the brokers. */
+  readonly vpc: ec2.IVpc;
+  /** One subnet per AZ for the brokers. */
+  readonly vpcSubnets: ec2.SubnetSelection;
+  /** Number of AZs the subnets span: 2 or 3. */
+  readonly azCount: number;
+  /** The brokers' security group (its ingress rules belong to whoever owns the clients). */
+  readonly securityGroup: ec2.ISecurityGroup;
+  /** MSK Kafka version string. */
+  readonly kafkaVersion: string;
+  /** Broker instance type. */
+  readonly instanceType: string;
+  /** Brokers in each AZ. */
+  readonly brokersPerAz: number;
+  /** EBS volume per broker at creation, in GiB (Standard brokers). */
+  readonly ebsVolumeGiB: number;
+  /** Storage auto scaling ceiling in GiB; equal to `ebsVolumeGiB` turns it off. */
+  readonly ebsMaxVolumeGiB: number;
+  /**
+   * Local EBS only, or tiered storage.
+   * @default 'LOCAL'
+   */
+  readonly storageMode?: StorageMode;
+  /**
+   * CloudWatch metrics level.
+   * @default 'DEFAULT'
+   */
+  readonly enhancedMonitoring?: EnhancedMonitoring;
+  /** Days to keep broker logs. */
+  readonly logRetentionDays: number;
+  /**
+   * Broker settings merged over the durable defaults.
+   * @default {}
+   */
+  readonly brokerConfig?: Record<string, string>;
+  /**
+   * What happens to the cluster and its logs when removed from the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+const ENHANCED_MONITORING: EnhancedMonitoring[] = ['DEFAULT', 'PER_BROKER', 'PER_TOPIC_PER_BROKER', 'PER_TOPIC_PER_PARTITION'];
+
+/**
+ * An MSK provisioned cluster that accepts only TLS with IAM authentication, encrypts at rest and between
+ * brokers, logs to CloudWatch with retention, scales its storage, and runs a broker configuration with
+ * durable topic defaults. Grant methods give Kafka clients exactly the data-plane actions they need.
+ */
+export class MskCluster extends Construct {
+  readonly cluster: msk.CfnCluster;
+  readonly configuration?: msk.CfnConfiguration;
+  readonly logGroup: logs.LogGroup;
+  /** The generated cluster name (also the middle of every topic and group ARN). */
+  readonly clusterName: string;
+  readonly clusterArn: string;
+  readonly brokerCount: number;
+  /** Cluster-wide `default.replication.factor`. */
+  readonly defaultReplicationFactor: number;
+  /** Cluster-wide `min.insync.replicas`. */
+  readonly minInsyncReplicas: number;
+  /** The effective broker properties (`server.properties`) of the custom configuration. */
+  readonly serverProperties: Record<string, string>;
+  readonly express: boolean;
+
+  constructor(scope: Construct, id: string, props: MskClusterProps) {
+    super(scope, id);
+    this.express = props.instanceType.startsWith('express.');
+    this.brokerCount = props.brokersPerAz * props.azCount;
+    this.serverProperties = this.express
+      ? expressServerProperties(props.brokerConfig ?? {})
+      : durableServerProperties(this.brokerCount, props.brokerConfig ?? {});
+    this.defaultReplicationFactor = this.express ? 3 : Number(this.serverProperties['default.replication.factor']);
+    this.minInsyncReplicas = this.express ? 2 : Number(this.serverProperties['min.insync.replicas']);
+    validate(this.node.path, props, this.brokerCount, this.serverProperties, this.express);
+
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.clusterName = Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
+
+    this.logGroup = new logs.LogGroup(this, 'BrokerLogs', {
+      retention: props.logRetentionDays as logs.RetentionDays,
+      removalPolicy,
+    });
+
+    this.configuration = new msk.CfnConfiguration(this, 'Configuration', {
+      name: Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }).replace(/_/g, '-'),
+      description: 'hello-msk durable broker defaults',
+      kafkaVersionsList: [props.kafkaVersion],
+      serverProperties: Object.entries(this.serverProperties)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n'),
+    });
+    this.configuration.applyRemovalPolicy(removalPolicy);
+
+    const subnets = props.vpc.selectSubnets(props.vpcSubnets);
+    this.cluster = new msk.CfnCluster(this, 'Resource', {
+      clusterName: this.clusterName,
+      kafkaVersion: props.kafkaVersion,
+      numberOfBrokerNodes: this.brokerCount,
+      brokerNodeGroupInfo: {
+        instanceType: props.instanceType,
+        clientSubnets: subnets.subnetIds,
+        securityGroups: [props.securityGroup.securityGroupId],
+        storageInfo: this.express ? undefined : { ebsStorageInfo: { volumeSize: props.ebsVolumeGiB } },
+        connectivityInfo: { publicAccess: { type: 'DISABLED' } },
+      },
+      clientAuthentication: {
+        sasl: { iam: { enabled: true }, scram: { enabled: false } },
+        tls: { enabled: false },
+        unauthenticated: { enabled: false },
+      },
+      encryptionInfo: {
+        // Encryption at rest is always on; without a key ARN MSK uses the AWS managed key.
+        encryptionInTransit: { clientBroker: 'TLS', inCluster: true },
+      },
+      configurationInfo: { arn: this.configuration.attrArn, revision: this.configuration.attrLatestRevisionRevision },
+      enhancedMonitoring: props.enhancedMonitoring ?? 'DEFAULT',
+      storageMode: this.express ? undefined : (props.storageMode ?? 'LOCAL'),
+      loggingInfo: {
+        brokerLogs: { cloudWatchLogs: { enabled: true, logGroup: this.logGroup.logGroupName } },
+      },
+    });
+    this.cluster.applyRemovalPolicy(removalPolicy);
+    this.clusterArn = this.cluster.attrArn;
+
+    if (!this.express && props.ebsMaxVolumeGiB > props.ebsVolumeGiB) {
+      const target = new appscaling.ScalableTarget(this, 'StorageScaling', {
+        serviceNamespace: appscaling.ServiceNamespace.KAFKA,
+        scalableDimension: 'kafka:broker-storage:VolumeSize',
+        resourceId: this.clusterArn,
+        minCapacity: 1,
+        maxCapacity: props.ebsMaxVolumeGiB,
+      });
+      target.scaleToTrackMetric('StorageUtilization', {
+        predefinedMetric: appscaling.PredefinedMetric.KAFKA_BROKER_STORAGE_UTILIZATION,
+        targetValue: 60,
+        // MSK volumes only grow.
+        disableScaleIn: true,
+      });
+    }
+  }
+
+  /** ARN of a topic in this cluster: `topic/NAME/UUID/TOPIC`. */
+  topicArn(topic: string): string {
+    return this.dataPlaneArn('topic', topic);
+  }
+
+  /** ARN of a consumer group in this cluster: `group/NAME/UUID/GROUP`. */
+  groupArn(group: string): string {
+    return this.dataPlaneArn('group', group);
+  }
+
+  /** Lets a client open IAM-authenticated connections to the brokers. */
+  grantConnect(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: ['kafka-cluster:Connect'], resourceArns: [this.clusterArn] });
+  }
+
+  /** Producer: write (idempotently) to the named topics. */
+  grantProduce(grantee: iam.IGrantable, topics: string[]): void {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['kafka-cluster:Connect', 'kafka-cluster:WriteDataIdempotently'],
+      resourceArns: [this.clusterArn],
+    });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
+      resourceArns: topics.map((t) => this.topicArn(t)),
+    });
+  }
+
+  /** Consumer: read the named topics as the named group and commit its offsets. */
+  grantConsume(grantee: iam.IGrantable, topics: string[], group: string): void {
+    this.grantConnect(grantee);
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
+      resourceArns: topics.map((t) => this.topicArn(t)),
+    });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
+      resourceArns: [this.groupArn(group)],
+    });
+  }
+
+  /** Topic administration of exactly the named topics; deletion only when asked for. */
+  grantTopicAdmin(grantee: iam.IGrantable, topics: string[], options: { allowDelete: boolean }): void {
+    this.grantConnect(grantee);
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: [
+        'kafka-cluster:CreateTopic',
+        'kafka-cluster:DescribeTopic',
+        'kafka-cluster:AlterTopic',
+        'kafka-cluster:DescribeTopicDynamicConfiguration',
+        'kafka-cluster:AlterTopicDynamicConfiguration',
+        ...(options.allowDelete ? ['kafka-cluster:DeleteTopic'] : []),
+      ],
+      resourceArns: topics.map((t) => this.topicArn(t)),
+    });
+  }
+
+  private dataPlaneArn(kind: 'topic' | 'group', name: string): string {
+    // The cluster ARN is arn:PARTITION:kafka:REGION:ACCOUNT:cluster/NAME/UUID; data-plane ARNs share NAME/UUID.
+    const uuid = Fn.select(2, Fn.split('/', this.clusterArn));
+    return `arn:${Aws.PARTITION}:kafka:${Aws.REGION}:${Aws.ACCOUNT_ID}:${kind}/${this.clusterName}/${uuid}/${name}`;
+  }
+}
+
+/**
+ * Broker defaults for durability: no topics created by accident, no unclean leader election, and
+ * replication that fits the broker count (RF 3 / min ISR 2 with three or more brokers, RF 2 / min ISR 1 with two).
+ */
+export function durableServerProperties(brokerCount: number, overrides: Record<string, string>): Record<string, string> {
+  const rf = Math.min(3, Math.max(1, brokerCount));
+  return {
+    'auto.create.topics.enable': 'false',
+    'unclean.leader.election.enable': 'false',
+    'default.replication.factor': String(rf),
+    'min.insync.replicas': String(Math.max(1, rf - 1)),
+    'num.partitions': '3',
+    'transaction.state.log.replication.factor': String(rf),
+    'transaction.state.log.min.isr': String(Math.max(1, rf - 1)),
+    'delete.topic.enable': 'true',
+    ...overrides,
+  };
+}
+
+/** Express brokers fix replication themselves (RF 3, min ISR 2, no unclean election); only the rest is ours. */
+export function expressServerProperties(overrides: Record<string, string>): Record<string, string> {
+  return { 'auto.create.topics.enable': 'false', 'num.partitions': '3', ...overrides };
+}
+
+function validate(
+  path: string,
+  p: MskClusterProps,
+  brokerCount: number,
+  serverProperties: Record<string, string>,
+  express: boolean,
+): void {
+  const fail = (key: string, value: unknown, allowed: string): never => {
+    throw invalid(path, key, value, allowed);
+  };
+  if (p.azCount !== 2 && p.azCount !== 3) fail('azCount', p.azCount, '2 or 3');
+  if (!Token.isUnresolved(p.instanceType)) {
+    if (!p.instanceType.startsWith('kafka.') && !p.instanceType.startsWith('express.')) {
+      fail('instanceType', p.instanceType, 'a type starting with "kafka." (Standard) or "express." (Express), e.g. kafka.t3.small');
+    }
+    if (![...STANDARD_INSTANCE_TYPES, ...EXPRESS_INSTANCE_TYPES].includes(p.instanceType)) {
+      fail('instanceType', p.instanceType, `one of ${[...STANDARD_INSTANCE_TYPES, ...EXPRESS_INSTANCE_TYPES].join(', ')}`);
+    }
+  }
+  if (!Number.isInteger(p.brokersPerAz) || p.brokersPerAz < 1) {
+    fail('brokersPerAz', p.brokersPerAz, 'a whole number >= 1 (MSK puts the same number of brokers in every AZ)');
+  }
+  const max = maxBrokers(p.kafkaVersion);
+  if (brokerCount > max) {
+    fail('brokersPerAz', p.brokersPerAz, `at most ${Math.floor(max / p.azCount)} with ${p.azCount} AZs (${max} brokers per ${p.kafkaVersion} cluster)`);
+  }
+  if (!Token.isUnresolved(p.kafkaVersion)) {
+    if (/^4\./.test(p.kafkaVersion) && !p.kafkaVersion.endsWith('.kraft')) {
+      fail('kafkaVersion', p.kafkaVersion, `a KRaft version for Kafka 4 (e.g. ${p.kafkaVersion.replace(/^(4\.\d+)\..*$/, '$1.x')}.kraft)`);
+    }
+    const versions: readonly string[] = express ? EXPRESS_KAFKA_VERSIONS : MSK_KAFKA_VERSIONS;
+    if (!versions.includes(p.kafkaVersion)) {
+      fail('kafkaVersion', p.kafkaVersion, `${express ? 'for Express brokers ' : ''}one of ${versions.join(', ')}`);
+    }
+  }
+  if (express) {
+    if (p.azCount !== 3) fail('azCount', p.azCount, '3 for Express brokers');
+    if (p.storageMode === 'TIERED') fail('storageMode', p.storageMode, 'LOCAL for Express brokers (they manage storage themselves)');
+    if (p.ebsMaxVolumeGiB !== p.ebsVolumeGiB) {
+      fail('ebsMaxVolumeGiB', p.ebsMaxVolumeGiB, `equal to ebsVolumeGiB (${p.ebsVolumeGiB}): Express brokers have no EBS to scale`);
+    }
+  }
+  if (!Number.isInteger(p.ebsVolumeGiB) || p.ebsVolumeGiB < MIN_EBS_GIB || p.ebsVolumeGiB > MAX_EBS_GIB) {
+    fail('ebsVolumeGiB', p.ebsVolumeGiB, `a whole number from ${MIN_EBS_GIB} to ${MAX_EBS_GIB}`);
+  }
+  if (!Number.isInteger(p.ebsMaxVolumeGiB) || p.ebsMaxVolumeGiB < p.ebsVolumeGiB || p.ebsMaxVolumeGiB > MAX_EBS_GIB) {
+    fail('ebsMaxVolumeGiB', p.ebsMaxVolumeGiB, `a whole number from ebsVolumeGiB (${p.ebsVolumeGiB}) to ${MAX_EBS_GIB}`);
+  }
+  const storageMode = p.storageMode ?? 'LOCAL';
+  if (storageMode !== 'LOCAL' && storageMode !== 'TIERED') fail('storageMode', storageMode, 'LOCAL or TIERED');
+  if (storageMode === 'TIERED') {
+    if (NO_TIERED_STORAGE_INSTANCE_TYPES.includes(p.instanceType)) {
+      fail('storageMode', storageMode, `LOCAL on ${p.instanceType} (tiered storage needs a kafka.m5 or kafka.m7g broker)`);
+    }
+    if (!Token.isUnresolved(p.kafkaVersion) && !/^(3\.([6-9])|4\.)/.test(p.kafkaVersion)) {
+      fail('storageMode', storageMode, `LOCAL with Kafka ${p.kafkaVersion} (tiered storage needs 3.6 or later)`);
+    }
+  }
+  const monitoring = p.enhancedMonitoring ?? 'DEFAULT';
+  if (!ENHANCED_MONITORING.includes(monitoring)) fail('enhancedMonitoring', monitoring, ENHANCED_MONITORING.join(', '));
+  checkRetention(path, 'logRetentionDays', p.logRetentionDays);
+
+  const accepted = express ? EXPRESS_CONFIGURABLE_BROKER_PROPERTIES : MSK_CONFIGURABLE_BROKER_PROPERTIES;
+  for (const key of Object.keys(p.brokerConfig ?? {})) {
+    if (!accepted.includes(key)) {
+      fail('brokerConfig', key, `a property MSK accepts in a custom configuration for ${express ? 'Express' : 'Standard'} brokers (listed in lib/msk-catalog.ts)`);
+    }
+  }
+  if (express) return;
+  const rf = Number(serverProperties['default.replication.factor']);
+  if (!Number.isInteger(rf) || rf < 1 || rf > brokerCount) {
+    fail('brokerConfig.default.replication.factor', serverProperties['default.replication.factor'], `1 to the broker count (${brokerCount})`);
+  }
+  const minIsr = Number(serverProperties['min.insync.replicas']);
+  const problem = minIsrProblem(minIsr, rf);
+  if (problem) fail('brokerConfig.min.insync.replicas', serverProperties['min.insync.replicas'], problem.replace(/^must be /, 'a value '));
+}

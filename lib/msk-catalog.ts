@@ -1,0 +1,135 @@
+/**
+ * What Amazon MSK accepts for a provisioned cluster, from the MSK developer guide. Synth-time validation
+ * checks config against these lists so that a typo fails in seconds rather than after a 20-minute deploy.
+ */
+
+/** Kafka versions MSK creates provisioned clusters with. 4.x exists only in KRaft mode. */
+export const MSK_KAFKA_VERSIONS = [
+  '3.6.0',
+  '3.7.x',
+  '3.7.x.kraft',
+  '3.8.x',
+  '3.8.x.kraft',
+  '3.9.x',
+  '3.9.x.kraft',
+  '4.0.x.kraft',
+  '4.1.x.kraft',
+] as const;
+
+/** Kafka versions Express brokers run. */
+export const EXPRESS_KAFKA_VERSIONS = ['3.6.x', '3.8.x', '3.9.x', '3.9.x.kraft'] as const;
+
+const SIZES_M5 = ['large', 'xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge', '24xlarge'];
+const SIZES_M7G = ['large', 'xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge'];
+
+/** Standard broker instance types (EBS storage). */
+export const STANDARD_INSTANCE_TYPES = [
+  'kafka.t3.small',
+  ...SIZES_M5.map((s) => `kafka.m5.${s}`),
+  ...SIZES_M7G.map((s) => `kafka.m7g.${s}`),
+];
+
+/** Express broker instance types (storage managed by MSK). */
+export const EXPRESS_INSTANCE_TYPES = SIZES_M7G.map((s) => `express.m7g.${s}`);
+
+/** Broker types that cannot use tiered storage. */
+export const NO_TIERED_STORAGE_INSTANCE_TYPES = ['kafka.t3.small'];
+
+export const MIN_EBS_GIB = 1;
+export const MAX_EBS_GIB = 16384;
+
+/** Most brokers a provisioned cluster may have (a service quota): 60 in KRaft mode, 30 with ZooKeeper. */
+export function maxBrokers(kafkaVersion: string): number {
+  return kafkaVersion.endsWith('.kraft') ? 60 : 30;
+}
+
+/** Ports of the broker listeners, by client authentication. */
+export const MSK_PORTS = { tls: 9094, saslScram: 9096, iam: 9098 } as const;
+
+/**
+ * Broker properties MSK accepts in a custom configuration for Standard brokers (MSK developer guide,
+ * "Custom MSK configurations"). CreateConfiguration refuses anything else.
+ */
+export const MSK_CONFIGURABLE_BROKER_PROPERTIES: readonly string[] = [
+  'allow.everyone.if.no.acl.found',
+  'auto.create.topics.enable',
+  'compression.type',
+  'connections.max.idle.ms',
+  'default.replication.factor',
+  'delete.topic.enable',
+  'group.initial.rebalance.delay.ms',
+  'group.max.session.timeout.ms',
+  'group.min.session.timeout.ms',
+  'leader.imbalance.per.broker.percentage',
+  'log.cleaner.delete.retention.ms',
+  'log.cleaner.min.cleanable.ratio',
+  'log.cleanup.policy',
+  'log.flush.interval.messages',
+  'log.flush.interval.ms',
+  'log.message.timestamp.difference.max.ms',
+  'log.message.timestamp.type',
+  'log.retention.bytes',
+  'log.retention.hours',
+  'log.retention.minutes',
+  'log.retention.ms',
+  'log.roll.ms',
+  'log.segment.bytes',
+  'max.incremental.fetch.session.cache.slots',
+  'message.max.bytes',
+  'min.insync.replicas',
+  'num.io.threads',
+  'num.network.threads',
+  'num.partitions',
+  'num.recovery.threads.per.data.dir',
+  'num.replica.fetchers',
+  'offsets.retention.minutes',
+  'offsets.topic.replication.factor',
+  'replica.fetch.max.bytes',
+  'replica.fetch.response.max.bytes',
+  'replica.lag.time.max.ms',
+  'replica.selector.class',
+  'replica.socket.receive.buffer.bytes',
+  'socket.receive.buffer.bytes',
+  'socket.request.max.bytes',
+  'socket.send.buffer.bytes',
+  'transaction.max.timeout.ms',
+  'transaction.state.log.min.isr',
+  'transaction.state.log.replication.factor',
+  'transactional.id.expiration.ms',
+  'unclean.leader.election.enable',
+  'zookeeper.connection.timeout.ms',
+  'zookeeper.session.timeout.ms',
+];
+
+/**
+ * Static broker properties MSK accepts in a custom configuration for Express brokers. Express fixes
+ * replication (RF 3, min ISR 2) and unclean leader election (off) itself.
+ */
+export const EXPRESS_CONFIGURABLE_BROKER_PROPERTIES: readonly string[] = [
+  'allow.everyone.if.no.acl.found',
+  'auto.create.topics.enable',
+  'compression.type',
+  'connections.max.idle.ms',
+  'delete.topic.enable',
+  'group.initial.rebalance.delay.ms',
+  'group.max.session.timeout.ms',
+  'leader.imbalance.per.broker.percentage',
+  'log.cleanup.policy',
+  'log.message.timestamp.after.max.ms',
+  'log.message.timestamp.before.max.ms',
+  'log.message.timestamp.type',
+  'log.retention.bytes',
+  'log.retention.ms',
+  'max.connections.per.ip',
+  'max.incremental.fetch.session.cache.slots',
+  'message.max.bytes',
+  'num.partitions',
+  'offsets.retention.minutes',
+  'replica.fetch.max.bytes',
+  'replica.selector.class',
+  'socket.receive.buffer.bytes',
+  'socket.request.max.bytes',
+  'socket.send.buffer.bytes',
+  'transaction.max.timeout.ms',
+  'transactional.id.expiration.ms',
+];

@@ -1,0 +1,141 @@
+import { Fn, RemovalPolicy, Stack, StackProps, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { MSK_IAM_PORT } from './constructs/msk-cluster';
+import { checkRetention, invalid } from './validation';
+
+export interface NetworkStackProps extends StackProps {
+  /** Availability zones, and so private subnets, for the brokers: 2 or 3. */
+  readonly azCount: number;
+  /** Explicit AZ names; empty takes the region's first `azCount` AZs at deploy time. */
+  readonly availabilityZones: string[];
+  /** IPv4 CIDR of the VPC. */
+  readonly vpcCidr: string;
+  /**
+   * NAT gateways. Nothing in this project needs one: the functions talk only to the brokers.
+   * @default 0
+   */
+  readonly natGateways?: number;
+  /** Days to keep VPC flow logs. */
+  readonly logRetentionDays: number;
+  /** Whether `cdk destroy` deletes the flow log group. */
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/** The names of the Kafka clients that get a security group of their own. */
+export const CLIENT_ROLES = ['producer', 'consumer', 'topicAdmin'] as const;
+export type ClientRole = (typeof CLIENT_ROLES)[number];
+
+/**
+ * The VPC (private subnets only, no NAT by default), its flow logs, and the security groups of the brokers
+ * and of each Kafka client. The brokers accept the IAM port from the client groups and nothing else.
+ */
+export class NetworkStack extends Stack {
+  readonly vpc: ec2.Vpc;
+  readonly brokerSecurityGroup: ec2.SecurityGroup;
+  readonly clientSecurityGroups: Record<ClientRole, ec2.SecurityGroup>;
+  private readonly azs: string[];
+
+  constructor(scope: Construct, id: string, props: NetworkStackProps) {
+    super(scope, id, props);
+    validateNetworkProps(this.node.path, props);
+
+    // Env-agnostic stacks only see two AZs; listing them by index keeps synth credential-free for three.
+    this.azs =
+      props.availabilityZones.length > 0
+        ? props.availabilityZones
+        : Array.from({ length: props.azCount }, (_, i) => Fn.select(i, Fn.getAzs()));
+
+    const natGateways = props.natGateways ?? 0;
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: ec2.IpAddresses.cidr(props.vpcCidr),
+      maxAzs: props.azCount,
+      natGateways,
+      subnetConfiguration: [
+        ...(natGateways > 0 ? [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }] : []),
+        {
+          name: 'private',
+          subnetType: natGateways > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED,
+          cidrMask: 22,
+        },
+      ],
+      restrictDefaultSecurityGroup: true,
+    });
+
+    const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
+      retention: props.logRetentionDays as logs.RetentionDays,
+      removalPolicy: props.removalPolicy,
+    });
+    this.vpc.addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
+      trafficType: ec2.FlowLogTrafficType.ALL,
+    });
+
+    this.brokerSecurityGroup = new ec2.SecurityGroup(this, 'BrokerSecurityGroup', {
+      vpc: this.vpc,
+      description: 'MSK brokers: IAM/TLS port from the project functions only',
+      allowAllOutbound: false,
+    });
+    // Brokers talk to each other and to the MSK-managed controllers outside this group; they need no
+    // egress rule here. A group with no egress gets CDK's placeholder rule that matches nothing.
+
+    const descriptions: Record<ClientRole, string> = {
+      producer: 'Producer function: to the brokers IAM port only',
+      consumer: 'Consumer function: to the brokers IAM port only',
+      topicAdmin: 'Topic-bootstrap function: to the brokers IAM port only',
+    };
+    const groups = {} as Record<ClientRole, ec2.SecurityGroup>;
+    for (const role of CLIENT_ROLES) {
+      const sg = new ec2.SecurityGroup(this, `${role[0].toUpperCase()}${role.slice(1)}SecurityGroup`, {
+        vpc: this.vpc,
+        description: descriptions[role],
+        allowAllOutbound: false,
+      });
+      sg.connections.allowTo(this.brokerSecurityGroup, ec2.Port.tcp(MSK_IAM_PORT), `${role} to MSK brokers (IAM)`);
+      groups[role] = sg;
+    }
+    this.clientSecurityGroups = groups;
+  }
+
+  get availabilityZones(): string[] {
+    return this.azs;
+  }
+
+  /** The private subnets the brokers and functions use. */
+  get brokerSubnets(): ec2.SubnetSelection {
+    return {
+      subnetType: this.vpc.isolatedSubnets.length > 0 ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS,
+    };
+  }
+}
+
+const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+const AZ_NAME = /^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/;
+
+function validateNetworkProps(path: string, p: NetworkStackProps): void {
+  const fail = (key: string, value: unknown, allowed: string): never => {
+    throw invalid(path, key, value, allowed);
+  };
+  if (p.azCount !== 2 && p.azCount !== 3) fail('azCount', p.azCount, '2 or 3 (MSK places brokers in 2 or 3 AZs)');
+  if (p.availabilityZones.length > 0) {
+    if (p.availabilityZones.length !== p.azCount) {
+      fail('availabilityZones', p.availabilityZones, `exactly azCount (${p.azCount}) AZ names, or [] to let CloudFormation pick`);
+    }
+    const bad = p.availabilityZones.find((az) => !AZ_NAME.test(az));
+    if (bad !== undefined) fail('availabilityZones', bad, 'AZ names like eu-west-1a');
+    if (new Set(p.availabilityZones).size !== p.availabilityZones.length) {
+      fail('availabilityZones', p.availabilityZones, 'distinct AZ names');
+    }
+  }
+  if (!Token.isUnresolved(p.vpcCidr)) {
+    const m = CIDR.exec(p.vpcCidr);
+    const prefix = m ? Number(m[5]) : NaN;
+    if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || !(prefix >= 16 && prefix <= 20)) {
+      fail('vpcCidr', p.vpcCidr, 'an IPv4 CIDR with a prefix from /16 to /20, e.g. 10.42.0.0/16');
+    }
+  }
+  const nat = p.natGateways ?? 0;
+  if (!Number.isInteger(nat) || nat < 0 || nat > p.azCount) fail('natGateways', nat, `a whole number from 0 to azCount (${p.azCount})`);
+  checkRetention(path, 'logRetentionDays', p.logRetentionDays);
+}

@@ -1,0 +1,81 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { normalise, synthTemplates } from './synth';
+
+describe('NetworkStack', () => {
+  const { network } = synthTemplates();
+
+  test('matches the snapshot', () => {
+    expect(normalise(network)).toMatchSnapshot();
+  });
+
+  test('has private isolated subnets in two AZs, no public subnets, no NAT gateway and no internet gateway', () => {
+    network.resourceCountIs('AWS::EC2::Subnet', 2);
+    network.resourceCountIs('AWS::EC2::NatGateway', 0);
+    network.resourceCountIs('AWS::EC2::InternetGateway', 0);
+    network.allResourcesProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: false });
+    network.resourceCountIs('AWS::EC2::Route', 0);
+  });
+
+  test('spreads three subnets over three AZs without an AZ lookup when azCount is 3', () => {
+    const t = synthTemplates({ azCount: 3 }).network;
+    t.resourceCountIs('AWS::EC2::Subnet', 3);
+    for (const index of [0, 1, 2]) {
+      t.hasResourceProperties('AWS::EC2::Subnet', {
+        AvailabilityZone: { 'Fn::Select': [index, { 'Fn::GetAZs': '' }] },
+      });
+    }
+  });
+
+  test('uses the configured AZ names when given', () => {
+    const t = synthTemplates({ availabilityZones: '["eu-west-1a","eu-west-1b"]' }).network;
+    t.hasResourceProperties('AWS::EC2::Subnet', { AvailabilityZone: 'eu-west-1a' });
+    t.hasResourceProperties('AWS::EC2::Subnet', { AvailabilityZone: 'eu-west-1b' });
+  });
+
+  test('records all VPC traffic in flow logs kept for the configured retention', () => {
+    network.hasResourceProperties('AWS::EC2::FlowLog', { ResourceType: 'VPC', TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
+    network.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+    network.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete' });
+  });
+
+  test('locks down the default security group', () => {
+    network.resourceCountIs('Custom::VpcRestrictDefaultSG', 1);
+  });
+
+  test('brokers accept only the IAM port (9098), and only from the client security groups', () => {
+    const ingress = network.findResources('AWS::EC2::SecurityGroupIngress');
+    expect(Object.keys(ingress)).toHaveLength(3);
+    for (const rule of Object.values(ingress)) {
+      expect(rule.Properties).toMatchObject({ IpProtocol: 'tcp', FromPort: 9098, ToPort: 9098 });
+      expect(rule.Properties.SourceSecurityGroupId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/SecurityGroup/), 'GroupId'] });
+      expect(rule.Properties.CidrIp).toBeUndefined();
+    }
+    const groups = network.findResources('AWS::EC2::SecurityGroup');
+    for (const group of Object.values(groups)) {
+      expect(group.Properties.SecurityGroupIngress).toBeUndefined();
+    }
+  });
+
+  test('client security groups reach only the brokers IAM port; nothing is open to the internet', () => {
+    network.resourcePropertiesCountIs(
+      'AWS::EC2::SecurityGroupEgress',
+      { IpProtocol: 'tcp', FromPort: 9098, ToPort: 9098, DestinationSecurityGroupId: Match.anyValue() },
+      3,
+    );
+    network.resourceCountIs('AWS::EC2::SecurityGroupEgress', 3);
+    const text = JSON.stringify(network.toJSON());
+    expect(text).not.toContain('0.0.0.0/0');
+    expect(text).not.toContain('::/0');
+    // Every group has either its one egress rule to the brokers or CDK's match-nothing placeholder.
+    for (const group of Object.values(network.findResources('AWS::EC2::SecurityGroup'))) {
+      const inline = group.Properties.SecurityGroupEgress as unknown[] | undefined;
+      expect(inline ?? []).toEqual(inline ? [expect.objectContaining({ CidrIp: '255.255.255.255/32', IpProtocol: 'icmp' })] : []);
+    }
+    network.resourcePropertiesCountIs('AWS::EC2::SecurityGroup', { SecurityGroupEgress: Match.absent() }, 3);
+  });
+
+  test('keeps the flow logs when the removal policy is retain', () => {
+    const t = synthTemplates({ removalPolicy: 'retain' }).network;
+    t.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+});
