@@ -1,5 +1,5 @@
 /** Unit tests run everywhere with no broker; integration tests (`*.int.test.ts`) share one local Kafka broker. */
-const transform = { '^.+\\.tsx?$': ['ts-jest', { isolatedModules: true }] };
+const transform = { '^.+\\.tsx?$': 'ts-jest' };
 
 module.exports = {
   projects: [

@@ -1,4 +1,5 @@
-import { App, RemovalPolicy, Tags } from 'aws-cdk-lib';
+import { App, Aspects, RemovalPolicy, Tags } from 'aws-cdk-lib';
+import { CfnLintSuppressions } from './cfn-lint-suppressions';
 import { ClusterStack } from './cluster-stack';
 import { loadConfig, type AppConfig } from './config';
 import { NetworkStack } from './network-stack';
@@ -39,5 +40,6 @@ export function buildApp(app: App): HelloMskStacks {
 
   Tags.of(app).add('project', 'hello-msk');
   Tags.of(app).add('hello-msk:profile', config.profile);
+  Aspects.of(app).add(new CfnLintSuppressions());
   return { config, network, cluster };
 }

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import type { AppConfig } from './config';
 import { MskCluster } from './constructs/msk-cluster';
 import { TopicBootstrap } from './constructs/topic-bootstrap';
+import { invalid } from './validation';
 
 export interface ClusterStackProps extends StackProps {
   readonly config: AppConfig;
@@ -22,6 +23,9 @@ export class ClusterStack extends Stack {
   constructor(scope: Construct, id: string, props: ClusterStackProps) {
     super(scope, id, props);
     const { config } = props;
+    if (config.clusterKind !== 'provisioned') {
+      throw invalid(this.node.path, 'clusterKind', config.clusterKind, 'provisioned (MSK Serverless is not built yet)');
+    }
     const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
     this.msk = new MskCluster(this, 'Cluster', {

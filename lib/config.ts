@@ -132,7 +132,9 @@ function coerce(key: string, raw: unknown, kind: Kind, source: string): unknown 
       try {
         value = JSON.parse(raw);
       } catch {
-        return bad(kind === 'stringList' ? 'a JSON array of strings' : 'a JSON object');
+        return bad(
+          { stringList: 'a JSON array of strings', stringMap: 'a JSON object', topics: 'a JSON array of topics' }[kind],
+        );
       }
     }
   }
@@ -169,7 +171,9 @@ function coerceTopics(key: string, value: unknown, source: string): TopicSpec[] 
   return value.map((t: unknown, i) => {
     const at = `${key}[${i}]`;
     if (typeof t !== 'object' || t === null || Array.isArray(t)) {
-      throw new ConfigError(`${source}: ${at} ${show(t)} is not valid; expected { name, partitions, replicationFactor, config }`);
+      throw new ConfigError(
+        `${source}: ${at} ${show(t)} is not valid; expected { name, partitions, replicationFactor, config }`,
+      );
     }
     const topic = t as Record<string, unknown>;
     const unknownField = Object.keys(topic).find((f) => !TOPIC_FIELDS.includes(f));
@@ -180,13 +184,18 @@ function coerceTopics(key: string, value: unknown, source: string): TopicSpec[] 
       throw new ConfigError(`${source}: ${at}.name ${show(topic.name)} is not valid; expected a string`);
     }
     for (const f of ['partitions', 'replicationFactor'] as const) {
-      if (typeof topic[f] !== 'number' && !(f === 'replicationFactor' && topic[f] === undefined)) {
+      if (topic[f] === undefined && f === 'partitions') {
+        throw new ConfigError(`${source}: ${at}.partitions is missing; expected a number`);
+      }
+      if (typeof topic[f] !== 'number' && topic[f] !== undefined) {
         throw new ConfigError(`${source}: ${at}.${f} ${show(topic[f])} is not valid; expected a number`);
       }
     }
     const config = topic.config === undefined ? {} : coerceStringMap(topic.config);
     if (!config) {
-      throw new ConfigError(`${source}: ${at}.config ${show(topic.config)} is not valid; expected an object of string values`);
+      throw new ConfigError(
+        `${source}: ${at}.config ${show(topic.config)} is not valid; expected an object of string values`,
+      );
     }
     return {
       name: topic.name,
@@ -209,12 +218,17 @@ export function loadConfig(node: ContextReader): AppConfig {
   const profile = String(node.tryGetContext(PROFILE_KEY) ?? DEFAULT_PROFILE);
   const profiles = (node.tryGetContext(PROFILES_KEY) ?? {}) as Record<string, Record<string, unknown>>;
   const names = Object.keys(profiles);
+
+  if (!/^[A-Za-z][A-Za-z0-9-]{0,30}$/.test(profile)) {
+    throw new ConfigError(
+      `Config: profile ${show(profile)} is not valid; allowed: a letter then up to 30 letters, digits or -`,
+    );
+  }
   if (!(profile in profiles)) {
     throw new ConfigError(
       `Config: profile ${show(profile)} is not defined in ${PROFILES_KEY}; use one of ${names.join(', ') || '(none defined)'}`,
     );
   }
-
   const merged: Record<string, unknown> = { ...BASE_CONFIG };
   const source = `Config profile ${show(profile)}`;
   for (const [key, raw] of Object.entries(profiles[profile] ?? {})) {

@@ -9,7 +9,8 @@ const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
 /** Why Kafka would reject this topic name, or undefined when it is legal. */
 export function topicNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'is empty';
-  if (name.length > MAX_TOPIC_NAME_LENGTH) return `is ${name.length} characters; at most ${MAX_TOPIC_NAME_LENGTH} are allowed`;
+  if (name.length > MAX_TOPIC_NAME_LENGTH)
+    return `is ${name.length} characters; at most ${MAX_TOPIC_NAME_LENGTH} are allowed`;
   if (name === '.' || name === '..') return 'is reserved; "." and ".." are not topic names';
   if (!TOPIC_NAME.test(name)) return 'has characters Kafka rejects; use only a-z A-Z 0-9 . _ -';
   if (name.startsWith('__')) return 'starts with "__", which Kafka reserves for internal topics';
@@ -32,12 +33,15 @@ const oneOf =
   (...allowed: string[]): Check =>
   (v) =>
     allowed.includes(v) ? undefined : `one of ${allowed.join(', ')}`;
-const ratio: Check = (v) => (/^\d*\.?\d+$/.test(v) && Number(v) >= 0 && Number(v) <= 1 ? undefined : 'a number from 0 to 1');
+const ratio: Check = (v) =>
+  /^\d*\.?\d+$/.test(v) && Number(v) >= 0 && Number(v) <= 1 ? undefined : 'a number from 0 to 1';
 const replicaList: Check = (v) =>
   v === '' || v === '*' || /^\d+:\d+(,\d+:\d+)*$/.test(v) ? undefined : '"*" or a list like 0:1,1:2';
 const cleanupPolicy: Check = (v) => {
   const parts = v.split(',').map((p) => p.trim());
-  return parts.length > 0 && parts.every((p) => p === 'delete' || p === 'compact') ? undefined : 'delete, compact or compact,delete';
+  return parts.length > 0 && parts.every((p) => p === 'delete' || p === 'compact')
+    ? undefined
+    : 'delete, compact or compact,delete';
 };
 
 /** Topic-level configuration keys (Apache Kafka 3.9 / 4.x documentation) with the values each accepts. */
@@ -78,7 +82,8 @@ export const TOPIC_CONFIG: Readonly<Record<string, Check>> = {
 /** Why this topic-level setting is not valid, or undefined when it is. */
 export function topicConfigProblem(key: string, value: string): string | undefined {
   const check = TOPIC_CONFIG[key];
-  if (!check) return `is not a topic-level configuration key (see the Kafka topic configs; e.g. retention.ms, cleanup.policy)`;
+  if (!check)
+    return `is not a topic-level configuration key (see the Kafka topic configs; e.g. retention.ms, cleanup.policy)`;
   const allowed = check(value);
   return allowed ? `has value ${JSON.stringify(value)}; allowed: ${allowed}` : undefined;
 }
@@ -111,7 +116,8 @@ export function topicsProblem(
     const at = `topic ${JSON.stringify(t.Name)}`;
     // Kafka treats . and _ as the same in metric names, so it refuses topics that differ only by them.
     const collisionKey = t.Name.replace(/\./g, '_');
-    if (seen.has(collisionKey)) return `${at} is declared twice (or collides with another name that differs only in . and _)`;
+    if (seen.has(collisionKey))
+      return `${at} is declared twice (or collides with another name that differs only in . and _)`;
     seen.add(collisionKey);
     if (!Number.isInteger(t.Partitions) || t.Partitions < 1) {
       return `${at}: partitions ${JSON.stringify(t.Partitions)} is not valid; allowed: a whole number >= 1`;
@@ -126,19 +132,21 @@ export function topicsProblem(
       const problem = topicConfigProblem(key, value);
       if (problem) return `${at}: config ${key} ${problem}`;
     }
-    const minIsr = t.Config['min.insync.replicas'] !== undefined ? Number(t.Config['min.insync.replicas']) : minInsyncReplicas;
-    const problem = minIsrProblem(minIsr, t.ReplicationFactor);
-    if (problem) return `${at}: min.insync.replicas ${minIsr} ${problem}`;
+    const minIsr =
+      t.Config['min.insync.replicas'] !== undefined ? Number(t.Config['min.insync.replicas']) : minInsyncReplicas;
+    const allowed = minIsrProblem(minIsr, t.ReplicationFactor);
+    if (allowed) return `${at}: min.insync.replicas ${minIsr} is not valid; allowed: ${allowed}`;
   }
   return undefined;
 }
 
 /**
  * `min.insync.replicas` must stay below the replication factor so one broker can be down (patched or
- * replaced, as MSK does during maintenance) without blocking `acks=all` writes.
+ * replaced, as MSK does during maintenance) without blocking `acks=all` writes. Returns what is allowed when
+ * the value is not, else undefined.
  */
 export function minIsrProblem(minIsr: number, replicationFactor: number): string | undefined {
   const max = Math.max(1, replicationFactor - 1);
   if (Number.isInteger(minIsr) && minIsr >= 1 && minIsr <= max) return undefined;
-  return `must be below the replication factor ${replicationFactor}; allowed: ${max === 1 ? '1' : `1 to ${max}`}`;
+  return `${max === 1 ? '1' : `1 to ${max}`} (below the replication factor ${replicationFactor}, so one broker may be down)`;
 }

@@ -105,7 +105,8 @@ export class NetworkStack extends Stack {
   /** The private subnets the brokers and functions use. */
   get brokerSubnets(): ec2.SubnetSelection {
     return {
-      subnetType: this.vpc.isolatedSubnets.length > 0 ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS,
+      subnetType:
+        this.vpc.isolatedSubnets.length > 0 ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS,
     };
   }
 }
@@ -120,7 +121,11 @@ function validateNetworkProps(path: string, p: NetworkStackProps): void {
   if (p.azCount !== 2 && p.azCount !== 3) fail('azCount', p.azCount, '2 or 3 (MSK places brokers in 2 or 3 AZs)');
   if (p.availabilityZones.length > 0) {
     if (p.availabilityZones.length !== p.azCount) {
-      fail('availabilityZones', p.availabilityZones, `exactly azCount (${p.azCount}) AZ names, or [] to let CloudFormation pick`);
+      fail(
+        'availabilityZones',
+        p.availabilityZones,
+        `exactly azCount (${p.azCount}) AZ names, or [] to let CloudFormation pick`,
+      );
     }
     const bad = p.availabilityZones.find((az) => !AZ_NAME.test(az));
     if (bad !== undefined) fail('availabilityZones', bad, 'AZ names like eu-west-1a');
@@ -136,6 +141,7 @@ function validateNetworkProps(path: string, p: NetworkStackProps): void {
     }
   }
   const nat = p.natGateways ?? 0;
-  if (!Number.isInteger(nat) || nat < 0 || nat > p.azCount) fail('natGateways', nat, `a whole number from 0 to azCount (${p.azCount})`);
+  if (!Number.isInteger(nat) || nat < 0 || nat > p.azCount)
+    fail('natGateways', nat, `a whole number from 0 to azCount (${p.azCount})`);
   checkRetention(path, 'logRetentionDays', p.logRetentionDays);
 }

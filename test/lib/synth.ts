@@ -5,8 +5,9 @@ import recommendedFlags from 'aws-cdk-lib/recommended-feature-flags.json';
 import cdkJson from '../../cdk.json';
 
 /** Builds the app the way `cdk synth` does, from cdk.json's context plus the given overrides. */
-export function buildTestApp(context: Record<string, unknown> = {}): HelloMskStacks & { app: App } {
+export function buildTestApp(context: Record<string, unknown> = {}, outdir?: string): HelloMskStacks & { app: App } {
   const app = new App({
+    outdir,
     context: { ...recommendedFlags, ...cdkJson.context, ...context },
     analyticsReporting: false,
   });
@@ -36,12 +37,19 @@ export function normalise(template: Template): unknown {
     if (json[section] && Object.keys(json[section]).length === 0) delete json[section];
   }
   const text = JSON.stringify(json).replace(ASSET_HASH, '<asset-hash>');
-  const normalised = JSON.parse(text) as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
+  const normalised = JSON.parse(text) as {
+    Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+  };
   for (const resource of Object.values(normalised.Resources)) {
     const props = resource.Properties;
     const code = props?.Code as { S3Key?: unknown } | undefined;
     // CDK picks the Node.js runtime of its own helper functions; ours are asserted explicitly.
-    if (props && typeof code?.S3Key === 'string' && typeof props.Runtime === 'string' && props.Runtime.startsWith('nodejs')) {
+    if (
+      props &&
+      typeof code?.S3Key === 'string' &&
+      typeof props.Runtime === 'string' &&
+      props.Runtime.startsWith('nodejs')
+    ) {
       props.Runtime = '<nodejs-runtime>';
     }
     if (resource.Type === 'AWS::CloudFormation::CustomResource' || resource.Type.startsWith('Custom::')) {

@@ -1,0 +1,65 @@
+import { BASE_CONFIG, loadConfig, PROFILES_KEY, type ContextReader } from '../../lib/config';
+
+function reader(context: Record<string, unknown>): ContextReader {
+  return { tryGetContext: (key: string) => context[key] };
+}
+
+const profiles = { dev: {}, prod: { azCount: 3, instanceType: 'kafka.m7g.large', removalPolicy: 'retain' } };
+
+describe('loadConfig', () => {
+  test('uses the dev profile and the base defaults when nothing is given', () => {
+    const config = loadConfig(reader({ [PROFILES_KEY]: profiles }));
+    expect(config).toEqual({ ...BASE_CONFIG, profile: 'dev' });
+  });
+
+  test('the base defaults are the cheap, deletable development cluster', () => {
+    expect(BASE_CONFIG).toMatchObject({
+      clusterKind: 'provisioned',
+      instanceType: 'kafka.t3.small',
+      brokersPerAz: 1,
+      azCount: 2,
+      natGateways: 0,
+      ebsVolumeGiB: 10,
+      enhancedMonitoring: 'DEFAULT',
+      removalPolicy: 'destroy',
+    });
+  });
+
+  test('applies the named profile over the defaults', () => {
+    const config = loadConfig(reader({ [PROFILES_KEY]: profiles, profile: 'prod' }));
+    expect(config).toMatchObject({
+      profile: 'prod',
+      azCount: 3,
+      instanceType: 'kafka.m7g.large',
+      removalPolicy: 'retain',
+    });
+    expect(config.ebsVolumeGiB).toBe(BASE_CONFIG.ebsVolumeGiB);
+  });
+
+  test('single-key -c overrides win over the profile and are parsed from strings', () => {
+    const config = loadConfig(
+      reader({
+        [PROFILES_KEY]: profiles,
+        profile: 'prod',
+        azCount: '2',
+        availabilityZones: '["eu-west-1a","eu-west-1b"]',
+        brokerConfig: '{"log.retention.hours": 24}',
+        topics: '[{"name":"orders","partitions":6,"config":{"retention.ms":"86400000"}}]',
+      }),
+    );
+    expect(config.azCount).toBe(2);
+    expect(config.availabilityZones).toEqual(['eu-west-1a', 'eu-west-1b']);
+    expect(config.brokerConfig).toEqual({ 'log.retention.hours': '24' });
+    expect(config.topics).toEqual([
+      { name: 'orders', partitions: 6, replicationFactor: undefined, config: { 'retention.ms': '86400000' } },
+    ]);
+  });
+
+  test('typed values from cdk.json are taken as they are', () => {
+    const config = loadConfig(
+      reader({ [PROFILES_KEY]: { dev: { ebsVolumeGiB: 20, brokerConfig: { 'num.partitions': 6 } } } }),
+    );
+    expect(config.ebsVolumeGiB).toBe(20);
+    expect(config.brokerConfig).toEqual({ 'num.partitions': '6' });
+  });
+});

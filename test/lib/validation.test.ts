@@ -1,0 +1,279 @@
+import { ConfigError } from '../../lib/config';
+import { buildTestApp } from './synth';
+
+/**
+ * Every synth-time validation rule with its exact one-line message: the key, the bad value and what is
+ * allowed. Values arrive as `-c key=value` strings, as they do from the command line.
+ */
+const cases: [string, Record<string, unknown>, string][] = [
+  [
+    'unknown profile',
+    { profile: 'staging' },
+    'Config: profile "staging" is not defined in hello-msk:profiles; use one of dev, prod',
+  ],
+  [
+    'bad profile name',
+    { profile: 'dev env' },
+    'Config: profile "dev env" is not valid; allowed: a letter then up to 30 letters, digits or -',
+  ],
+  [
+    'unknown key in a profile',
+    { 'hello-msk:profiles': { dev: { brokerCount: 2 } } },
+    'Config profile "dev": brokerCount is not a configuration key; use one of clusterKind, kafkaVersion, instanceType, brokersPerAz, azCount, availabilityZones, vpcCidr, natGateways, ebsVolumeGiB, ebsMaxVolumeGiB, storageMode, enhancedMonitoring, removalPolicy, logRetentionDays, brokerConfig, topics',
+  ],
+  [
+    'number that is not a number',
+    { brokersPerAz: 'two' },
+    'Context -c brokersPerAz: brokersPerAz "two" is not valid; expected a number',
+  ],
+  [
+    'topics that are not JSON',
+    { topics: '[{name:test}]' },
+    'Context -c topics: topics "[{name:test}]" is not valid; expected a JSON array of topics',
+  ],
+  [
+    'topic with an unknown field',
+    { topics: '[{"name":"a","partitions":1,"retention":"1d"}]' },
+    'Context -c topics: topics[0].retention is not a topic field; use name, partitions, replicationFactor, config',
+  ],
+  [
+    'topic without partitions',
+    { topics: '[{"name":"a"}]' },
+    'Context -c topics: topics[0].partitions is missing; expected a number',
+  ],
+  [
+    'unsupported AZ count',
+    { azCount: 4 },
+    'HelloMsk-dev-Network: azCount 4 is not valid; allowed: 2 or 3 (MSK places brokers in 2 or 3 AZs)',
+  ],
+  [
+    'AZ names that do not match azCount',
+    { availabilityZones: '["eu-west-1a"]' },
+    'HelloMsk-dev-Network: availabilityZones ["eu-west-1a"] is not valid; allowed: exactly azCount (2) AZ names, or [] to let CloudFormation pick',
+  ],
+  [
+    'malformed AZ name',
+    { availabilityZones: '["eu-west-1a","west"]' },
+    'HelloMsk-dev-Network: availabilityZones "west" is not valid; allowed: AZ names like eu-west-1a',
+  ],
+  [
+    'VPC CIDR too small',
+    { vpcCidr: '10.0.0.0/24' },
+    'HelloMsk-dev-Network: vpcCidr "10.0.0.0/24" is not valid; allowed: an IPv4 CIDR with a prefix from /16 to /20, e.g. 10.42.0.0/16',
+  ],
+  [
+    'NAT gateways above the AZ count',
+    { natGateways: 3 },
+    'HelloMsk-dev-Network: natGateways 3 is not valid; allowed: a whole number from 0 to azCount (2)',
+  ],
+  [
+    'log retention CloudWatch does not offer',
+    { logRetentionDays: 8 },
+    'HelloMsk-dev-Network: logRetentionDays 8 is not valid; allowed: a CloudWatch Logs retention in days (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)',
+  ],
+  [
+    'cluster kind not built',
+    { clusterKind: 'serverless' },
+    'HelloMsk-dev-Cluster: clusterKind "serverless" is not valid; allowed: provisioned (MSK Serverless is not built yet)',
+  ],
+  [
+    'brokers not a whole number per AZ',
+    { brokersPerAz: 1.5 },
+    'HelloMsk-dev-Cluster/Cluster: brokersPerAz 1.5 is not valid; allowed: a whole number >= 1 (MSK puts the same number of brokers in every AZ)',
+  ],
+  [
+    'zero brokers per AZ',
+    { brokersPerAz: 0 },
+    'HelloMsk-dev-Cluster/Cluster: brokersPerAz 0 is not valid; allowed: a whole number >= 1 (MSK puts the same number of brokers in every AZ)',
+  ],
+  [
+    'too many brokers',
+    { brokersPerAz: 31 },
+    'HelloMsk-dev-Cluster/Cluster: brokersPerAz 31 is not valid; allowed: at most 30 with 2 AZs (60 brokers per 3.9.x.kraft cluster)',
+  ],
+  [
+    'Kafka 4 without kraft',
+    { kafkaVersion: '4.0.x' },
+    'HelloMsk-dev-Cluster/Cluster: kafkaVersion "4.0.x" is not valid; allowed: a KRaft version for Kafka 4 (e.g. 4.0.x.kraft)',
+  ],
+  [
+    'unknown Kafka version',
+    { kafkaVersion: '3.5.1' },
+    'HelloMsk-dev-Cluster/Cluster: kafkaVersion "3.5.1" is not valid; allowed: one of 3.6.0, 3.7.x, 3.7.x.kraft, 3.8.x, 3.8.x.kraft, 3.9.x, 3.9.x.kraft, 4.0.x.kraft, 4.1.x.kraft',
+  ],
+  [
+    'instance type without kafka. prefix',
+    { instanceType: 'm5.large' },
+    'HelloMsk-dev-Cluster/Cluster: instanceType "m5.large" is not valid; allowed: a type starting with "kafka." (Standard) or "express." (Express), e.g. kafka.t3.small',
+  ],
+  [
+    'unknown instance type',
+    { instanceType: 'kafka.m5.huge' },
+    'HelloMsk-dev-Cluster/Cluster: instanceType "kafka.m5.huge" is not valid; allowed: one of kafka.t3.small, kafka.m5.large, kafka.m5.xlarge, kafka.m5.2xlarge, kafka.m5.4xlarge, kafka.m5.8xlarge, kafka.m5.12xlarge, kafka.m5.16xlarge, kafka.m5.24xlarge, kafka.m7g.large, kafka.m7g.xlarge, kafka.m7g.2xlarge, kafka.m7g.4xlarge, kafka.m7g.8xlarge, kafka.m7g.12xlarge, kafka.m7g.16xlarge, express.m7g.large, express.m7g.xlarge, express.m7g.2xlarge, express.m7g.4xlarge, express.m7g.8xlarge, express.m7g.12xlarge, express.m7g.16xlarge',
+  ],
+  [
+    'EBS size below 1',
+    { ebsVolumeGiB: 0 },
+    'HelloMsk-dev-Cluster/Cluster: ebsVolumeGiB 0 is not valid; allowed: a whole number from 1 to 16384',
+  ],
+  [
+    'EBS size above 16384',
+    { ebsVolumeGiB: 16385 },
+    'HelloMsk-dev-Cluster/Cluster: ebsVolumeGiB 16385 is not valid; allowed: a whole number from 1 to 16384',
+  ],
+  [
+    'storage ceiling below the volume size',
+    { ebsVolumeGiB: 100, ebsMaxVolumeGiB: 50 },
+    'HelloMsk-dev-Cluster/Cluster: ebsMaxVolumeGiB 50 is not valid; allowed: a whole number from ebsVolumeGiB (100) to 16384',
+  ],
+  [
+    'unknown storage mode',
+    { storageMode: 'S3' },
+    'HelloMsk-dev-Cluster/Cluster: storageMode "S3" is not valid; allowed: LOCAL or TIERED',
+  ],
+  [
+    'tiered storage on kafka.t3.small',
+    { storageMode: 'TIERED' },
+    'HelloMsk-dev-Cluster/Cluster: storageMode "TIERED" is not valid; allowed: LOCAL on kafka.t3.small (tiered storage needs a kafka.m5 or kafka.m7g broker)',
+  ],
+  [
+    'Express brokers in two AZs',
+    { instanceType: 'express.m7g.large', kafkaVersion: '3.8.x' },
+    'HelloMsk-dev-Cluster/Cluster: azCount 2 is not valid; allowed: 3 for Express brokers',
+  ],
+  [
+    'Express brokers with tiered storage',
+    {
+      instanceType: 'express.m7g.large',
+      kafkaVersion: '3.8.x',
+      azCount: 3,
+      storageMode: 'TIERED',
+    },
+    'HelloMsk-dev-Cluster/Cluster: storageMode "TIERED" is not valid; allowed: LOCAL for Express brokers (they manage storage themselves)',
+  ],
+  [
+    'Express brokers on a version Express does not run',
+    { instanceType: 'express.m7g.large', kafkaVersion: '3.7.x', azCount: 3 },
+    'HelloMsk-dev-Cluster/Cluster: kafkaVersion "3.7.x" is not valid; allowed: for Express brokers one of 3.6.x, 3.8.x, 3.9.x, 3.9.x.kraft',
+  ],
+  [
+    'Express brokers with storage auto scaling',
+    {
+      instanceType: 'express.m7g.large',
+      kafkaVersion: '3.8.x',
+      azCount: 3,
+      ebsMaxVolumeGiB: 100,
+    },
+    'HelloMsk-dev-Cluster/Cluster: ebsMaxVolumeGiB 100 is not valid; allowed: equal to ebsVolumeGiB (10): Express brokers have no EBS to scale',
+  ],
+  [
+    'unknown enhanced monitoring level',
+    { enhancedMonitoring: 'FULL' },
+    'HelloMsk-dev-Cluster/Cluster: enhancedMonitoring "FULL" is not valid; allowed: DEFAULT, PER_BROKER, PER_TOPIC_PER_BROKER, PER_TOPIC_PER_PARTITION',
+  ],
+  [
+    'broker setting MSK does not accept',
+    { brokerConfig: '{"log.dirs":"/tmp"}' },
+    'HelloMsk-dev-Cluster/Cluster: brokerConfig "log.dirs" is not valid; allowed: a property MSK accepts in a custom configuration for Standard brokers (listed in lib/msk-catalog.ts)',
+  ],
+  [
+    'broker setting Express does not accept',
+    {
+      instanceType: 'express.m7g.large',
+      kafkaVersion: '3.8.x',
+      azCount: 3,
+      brokerConfig: '{"min.insync.replicas":"1"}',
+    },
+    'HelloMsk-dev-Cluster/Cluster: brokerConfig "min.insync.replicas" is not valid; allowed: a property MSK accepts in a custom configuration for Express brokers (listed in lib/msk-catalog.ts)',
+  ],
+  [
+    'default replication factor above the broker count',
+    { brokerConfig: '{"default.replication.factor":"3"}' },
+    'HelloMsk-dev-Cluster/Cluster: brokerConfig.default.replication.factor "3" is not valid; allowed: 1 to the broker count (2)',
+  ],
+  [
+    'min.insync.replicas not below the replication factor',
+    { brokerConfig: '{"min.insync.replicas":"2"}' },
+    'HelloMsk-dev-Cluster/Cluster: brokerConfig.min.insync.replicas "2" is not valid; allowed: 1 (below the replication factor 2, so one broker may be down)',
+  ],
+  [
+    'topic name Kafka rejects',
+    { topics: '[{"name":"hello msk","partitions":1}]' },
+    'HelloMsk-dev-Cluster/Topics: topic name "hello msk" has characters Kafka rejects; use only a-z A-Z 0-9 . _ -',
+  ],
+  [
+    'topic name longer than 249',
+    { topics: JSON.stringify([{ name: 'a'.repeat(250), partitions: 1 }]) },
+    `HelloMsk-dev-Cluster/Topics: topic name "${'a'.repeat(250)}" is 250 characters; at most 249 are allowed`,
+  ],
+  [
+    'topic name reserved for internal topics',
+    { topics: '[{"name":"__consumer_offsets","partitions":1}]' },
+    'HelloMsk-dev-Cluster/Topics: topic name "__consumer_offsets" starts with "__", which Kafka reserves for internal topics',
+  ],
+  [
+    'partitions below 1',
+    { topics: '[{"name":"t","partitions":0}]' },
+    'HelloMsk-dev-Cluster/Topics: topic "t": partitions 0 is not valid; allowed: a whole number >= 1',
+  ],
+  [
+    'replication factor above the broker count',
+    { topics: '[{"name":"t","partitions":1,"replicationFactor":3}]' },
+    'HelloMsk-dev-Cluster/Topics: topic "t": replicationFactor 3 is above the broker count 2; allowed: 1 to 2',
+  ],
+  [
+    'duplicate topic names',
+    { topics: '[{"name":"t","partitions":1},{"name":"t","partitions":2}]' },
+    'HelloMsk-dev-Cluster/Topics: topic "t" is declared twice (or collides with another name that differs only in . and _)',
+  ],
+  [
+    'topic names colliding on . and _',
+    { topics: '[{"name":"a.b","partitions":1},{"name":"a_b","partitions":1}]' },
+    'HelloMsk-dev-Cluster/Topics: topic "a_b" is declared twice (or collides with another name that differs only in . and _)',
+  ],
+  [
+    'unknown topic config key',
+    { topics: '[{"name":"t","partitions":1,"config":{"retention.days":"7"}}]' },
+    'HelloMsk-dev-Cluster/Topics: topic "t": config retention.days is not a topic-level configuration key (see the Kafka topic configs; e.g. retention.ms, cleanup.policy)',
+  ],
+  [
+    'invalid topic config value',
+    {
+      topics: '[{"name":"t","partitions":1,"config":{"cleanup.policy":"archive"}}]',
+    },
+    'HelloMsk-dev-Cluster/Topics: topic "t": config cleanup.policy has value "archive"; allowed: delete, compact or compact,delete',
+  ],
+  [
+    'topic min.insync.replicas not below its replication factor',
+    {
+      topics: '[{"name":"t","partitions":1,"config":{"min.insync.replicas":"2"}}]',
+    },
+    'HelloMsk-dev-Cluster/Topics: topic "t": min.insync.replicas 2 is not valid; allowed: 1 (below the replication factor 2, so one broker may be down)',
+  ],
+];
+
+function errorOf(context: Record<string, unknown>): Error | undefined {
+  try {
+    buildTestApp(context);
+    return undefined;
+  } catch (e) {
+    return e as Error;
+  }
+}
+
+describe('synth-time validation', () => {
+  test.each(cases)('rejects %s', (_name, context, message) => {
+    const error = errorOf(context);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error?.message).toBe(message);
+  });
+
+  test.each(cases)('gives a one-line message for %s', (_name, context) => {
+    expect(errorOf(context)?.message).toMatch(/^[^\n]+$/);
+  });
+
+  test('accepts the dev and prod profiles as shipped', () => {
+    expect(errorOf({ profile: 'dev' })).toBeUndefined();
+    expect(errorOf({ profile: 'prod' })).toBeUndefined();
+  });
+});
