@@ -1,5 +1,6 @@
 import { App, Aspects, RemovalPolicy, Tags } from 'aws-cdk-lib';
 import { CfnLintSuppressions } from './cfn-lint-suppressions';
+import { ClientsStack } from './clients-stack';
 import { ClusterStack } from './cluster-stack';
 import { loadConfig, type AppConfig } from './config';
 import { NetworkStack } from './network-stack';
@@ -8,6 +9,7 @@ export interface HelloMskStacks {
   readonly config: AppConfig;
   readonly network: NetworkStack;
   readonly cluster: ClusterStack;
+  readonly clients: ClientsStack;
 }
 
 /**
@@ -38,8 +40,21 @@ export function buildApp(app: App): HelloMskStacks {
     topicAdminSecurityGroup: network.clientSecurityGroups.topicAdmin,
   });
 
+  const clients = new ClientsStack(app, `${prefix}-Clients`, {
+    description: 'hello-msk: producer and consumer functions (kafkajs) beside the brokers',
+    config,
+    cluster: cluster.msk,
+    bootstrapBrokers: cluster.endpoint.bootstrapBrokers,
+    vpc: network.vpc,
+    vpcSubnets: network.brokerSubnets,
+    producerSecurityGroup: network.clientSecurityGroups.producer,
+    consumerSecurityGroup: network.clientSecurityGroups.consumer,
+  });
+  // The functions start only after their topic exists.
+  clients.addStackDependency(cluster);
+
   Tags.of(app).add('project', 'hello-msk');
   Tags.of(app).add('hello-msk:profile', config.profile);
   Aspects.of(app).add(new CfnLintSuppressions());
-  return { config, network, cluster };
+  return { config, network, cluster, clients };
 }

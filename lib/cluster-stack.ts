@@ -2,6 +2,7 @@ import { CfnOutput, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import type { AppConfig } from './config';
+import { ClusterEndpoint } from './constructs/cluster-endpoint';
 import { MskCluster } from './constructs/msk-cluster';
 import { TopicBootstrap } from './constructs/topic-bootstrap';
 import { invalid } from './validation';
@@ -19,6 +20,7 @@ export interface ClusterStackProps extends StackProps {
 export class ClusterStack extends Stack {
   readonly msk: MskCluster;
   readonly topics: TopicBootstrap;
+  readonly endpoint: ClusterEndpoint;
 
   constructor(scope: Construct, id: string, props: ClusterStackProps) {
     super(scope, id, props);
@@ -42,6 +44,12 @@ export class ClusterStack extends Stack {
       enhancedMonitoring: config.enhancedMonitoring,
       logRetentionDays: config.logRetentionDays,
       brokerConfig: config.brokerConfig,
+      removalPolicy,
+    });
+
+    this.endpoint = new ClusterEndpoint(this, 'Endpoint', {
+      cluster: this.msk,
+      logRetentionDays: config.logRetentionDays,
       removalPolicy,
     });
 

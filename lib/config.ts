@@ -56,6 +56,14 @@ export interface AppConfig {
   readonly brokerConfig: Record<string, string>;
   /** Topics the topic-bootstrap custom resource creates and maintains. */
   readonly topics: TopicSpec[];
+  /** The topic the producer and consumer functions use; one of `topics`. */
+  readonly demoTopic: string;
+  /** The consumer function's consumer group. */
+  readonly consumerGroup: string;
+  /** EventBridge schedule that runs the consumer (`rate(1 minute)`), or `off`. */
+  readonly consumerSchedule: string;
+  /** Reserved concurrency of the consumer (1 keeps one group member); 0 leaves it unreserved. */
+  readonly consumerConcurrency: number;
 }
 
 /** Context key naming the profile to use: `cdk synth -c profile=prod`. */
@@ -82,6 +90,10 @@ export const BASE_CONFIG: Omit<AppConfig, 'profile'> = {
   logRetentionDays: 7,
   brokerConfig: {},
   topics: [{ name: 'test-topic', partitions: 3, config: {} }],
+  demoTopic: 'test-topic',
+  consumerGroup: 'hello-msk-consumer',
+  consumerSchedule: 'rate(1 minute)',
+  consumerConcurrency: 1,
 };
 
 type Kind = 'string' | 'number' | 'stringList' | 'stringMap' | 'topics';
@@ -103,6 +115,10 @@ const KINDS: Record<keyof Omit<AppConfig, 'profile'>, Kind> = {
   logRetentionDays: 'number',
   brokerConfig: 'stringMap',
   topics: 'topics',
+  demoTopic: 'string',
+  consumerGroup: 'string',
+  consumerSchedule: 'string',
+  consumerConcurrency: 'number',
 };
 
 const KEYS = Object.keys(KINDS) as (keyof typeof KINDS)[];

@@ -1,4 +1,4 @@
-import { Fn, RemovalPolicy, Stack, StackProps, Token } from 'aws-cdk-lib';
+import { Fn, Validations, RemovalPolicy, Stack, StackProps, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -62,6 +62,15 @@ export class NetworkStack extends Stack {
       ],
       restrictDefaultSecurityGroup: true,
     });
+
+    if (props.availabilityZones.length > 0) {
+      for (const subnet of this.vpc.privateSubnets.concat(this.vpc.isolatedSubnets, this.vpc.publicSubnets)) {
+        Validations.of(subnet).acknowledge({
+          id: 'CloudFormation-Validate::W3010',
+          reason: 'AZ names are set in config on purpose',
+        });
+      }
+    }
 
     const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
       retention: props.logRetentionDays as logs.RetentionDays,

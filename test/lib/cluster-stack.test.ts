@@ -21,10 +21,7 @@ describe('ClusterStack (dev profile)', () => {
       NumberOfBrokerNodes: 2,
       BrokerNodeGroupInfo: Match.objectLike({
         InstanceType: 'kafka.t3.small',
-        ClientSubnets: [
-          Match.objectLike({ 'Fn::GetStackOutput': Match.anyValue() }),
-          Match.objectLike({ 'Fn::GetStackOutput': Match.anyValue() }),
-        ],
+        ClientSubnets: [{ 'Fn::ImportValue': Match.anyValue() }, { 'Fn::ImportValue': Match.anyValue() }],
         StorageInfo: { EBSStorageInfo: { VolumeSize: 10 } },
         ConnectivityInfo: { PublicAccess: { Type: 'DISABLED' } },
       }),

@@ -4,22 +4,28 @@ import { buildApp, type HelloMskStacks } from '../../lib/app';
 import recommendedFlags from 'aws-cdk-lib/recommended-feature-flags.json';
 import cdkJson from '../../cdk.json';
 
-/** Builds the app the way `cdk synth` does, from cdk.json's context plus the given overrides. */
+/**
+ * Builds the app the way `cdk synth` does, from cdk.json's context plus the given overrides. Function code is
+ * not bundled (CDK's `bundling-stacks` context); the bundles are built and tested on their own.
+ */
 export function buildTestApp(context: Record<string, unknown> = {}, outdir?: string): HelloMskStacks & { app: App } {
   const app = new App({
     outdir,
-    context: { ...recommendedFlags, ...cdkJson.context, ...context },
+    context: { ...recommendedFlags, ...cdkJson.context, 'aws:cdk:bundling-stacks': [], ...context },
     analyticsReporting: false,
   });
   return { app, ...buildApp(app) };
 }
 
 /** Builds the app and returns the template of every stack, keyed by the stack's short name. */
-export function synthTemplates(context: Record<string, unknown> = {}): Record<'network' | 'cluster', Template> {
-  const { network, cluster } = buildTestApp(context);
+export function synthTemplates(
+  context: Record<string, unknown> = {},
+): Record<'network' | 'cluster' | 'clients', Template> {
+  const { network, cluster, clients } = buildTestApp(context);
   return {
     network: Template.fromStack(network),
     cluster: Template.fromStack(cluster),
+    clients: Template.fromStack(clients),
   };
 }
 

@@ -1,0 +1,266 @@
+import type { Context } from 'aws-lambda';
+import type { Consumer, EachBatchPayload } from 'kafkajs';
+import { intEnv, readKafkaSettings, requireEnv } from '../shared/env';
+import { createKafka, describeKafkaFailure } from '../shared/kafka';
+import { createLogger } from '../shared/logger';
+import { asEventObject, optionalBoolean, optionalInt } from '../shared/validation';
+
+/** What the consumer accepts; every field is optional. */
+export interface ConsumerEvent {
+  /** Replay the topic from offset 0, like the console consumer's --from-beginning. @default false */
+  readonly fromBeginning?: boolean;
+  /** Stop after this many messages (1 to MAX_MESSAGES). @default 100 */
+  readonly maxMessages?: number;
+}
+
+export interface ReadMessage {
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string | null;
+  readonly value: string | null;
+}
+
+export interface ConsumerResult {
+  readonly topic: string;
+  readonly groupId: string;
+  /** Messages logged (and committed) by this invocation. */
+  readonly count: number;
+  /** True when everything up to the high watermarks seen at the start was read. */
+  readonly caughtUp: boolean;
+  /** Why the invocation stopped reading. */
+  readonly stoppedBecause: 'caught-up' | 'max-messages' | 'time';
+  /** The first messages read (capped at MAX_REPORTED). */
+  readonly messages: ReadMessage[];
+}
+
+export const DEFAULT_MAX_MESSAGES = 100;
+export const MAX_MESSAGES = 10000;
+const MAX_REPORTED = 50;
+const EVENT_FIELDS = ['fromBeginning', 'maxMessages'] as const;
+/** Time kept free before the function's timeout to commit, pause and return. */
+const DEADLINE_MARGIN_MS = 3000;
+/** Used when there is no Lambda context (offline runs). */
+const DEFAULT_BUDGET_MS = 30000;
+
+// Module scope: the consumer joins its group once per container and stays a member between warm
+// invocations (paused while idle), so only a cold start pays the group join and the broker's initial
+// rebalance delay. The session timeout must outlast the gap between invocations (the schedule's rate).
+const logger = createLogger('hello-msk-consumer');
+const settings = readKafkaSettings();
+const topic = requireEnv('TOPIC');
+const groupId = requireEnv('GROUP_ID');
+const sessionTimeout = intEnv('CONSUMER_SESSION_TIMEOUT_MS', 300000);
+
+const kafka = createKafka(settings, 'hello-msk-consumer', logger);
+const admin = kafka.admin();
+const consumer: Consumer = kafka.consumer({
+  groupId,
+  allowAutoTopicCreation: false,
+  sessionTimeout,
+  // A new container waits at most this long for a frozen former member to be dropped from the group.
+  rebalanceTimeout: 10000,
+  heartbeatInterval: 3000,
+  // Fetches return as soon as data arrives, or after this wait; short waits keep the latency low.
+  maxWaitTimeInMs: 100,
+  retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000 },
+});
+
+let assignment: number[] | undefined;
+let joined: (() => void) | undefined;
+consumer.on(consumer.events.GROUP_JOIN, (e) => {
+  assignment = e.payload.memberAssignment[topic] ?? [];
+  logger.debug('Joined group', { groupId, assignment, durationMs: e.payload.duration });
+  joined?.();
+});
+let crashed: Error | undefined;
+consumer.on(consumer.events.CRASH, (e) => {
+  crashed = e.payload.error;
+});
+
+/** One invocation's reading state; batches fetched between invocations are left for the next one. */
+interface Collector {
+  /** Next offset to log per partition. */
+  readonly position: Map<number, bigint>;
+  /** High watermark per partition at the start of the invocation. */
+  readonly target: Map<number, bigint>;
+  readonly maxMessages: number;
+  readonly messages: ReadMessage[];
+  count: number;
+  done: boolean;
+  finish: (reason: ConsumerResult['stoppedBecause']) => void;
+}
+let collector: Collector | undefined;
+let running: Promise<void> | undefined;
+
+/** Checks the event before anything is read or committed. */
+export function parseEvent(event: unknown): Required<ConsumerEvent> {
+  const record = asEventObject(event, EVENT_FIELDS);
+  return {
+    fromBeginning: optionalBoolean(record, 'fromBeginning') ?? false,
+    maxMessages: optionalInt(record, 'maxMessages', 1, MAX_MESSAGES) ?? DEFAULT_MAX_MESSAGES,
+  };
+}
+
+async function eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  const c = collector;
+  if (!c || c.done) return; // not resolved: fetched again by the next invocation
+  const partition = batch.partition;
+  const target = c.target.get(partition);
+  if (target === undefined) return;
+  let last: bigint | undefined;
+  for (const message of batch.messages) {
+    if (!isRunning() || isStale() || c.done) break;
+    const offset = BigInt(message.offset);
+    if (offset >= target || c.count >= c.maxMessages) break;
+    const value = message.value?.toString('utf8') ?? null;
+    const key = message.key?.toString('utf8') ?? null;
+    // The value itself is the log line's message, so the CloudWatch console shows it at a glance.
+    logger.info(value ?? '(null)', {
+      topic,
+      partition,
+      offset: message.offset,
+      key,
+      messageTimestamp: message.timestamp,
+    });
+    if (c.messages.length < MAX_REPORTED) c.messages.push({ partition, offset: message.offset, key, value });
+    c.count += 1;
+    last = offset;
+    resolveOffset(message.offset);
+  }
+  if (last !== undefined) {
+    // Commit only what was logged: at least once, never skipping a message.
+    await consumer.commitOffsets([{ topic, partition, offset: (last + 1n).toString() }]);
+    c.position.set(partition, last + 1n);
+    await heartbeat();
+  }
+  if (c.count >= c.maxMessages) c.finish('max-messages');
+  else if (isCaughtUp(c)) c.finish('caught-up');
+}
+
+function isCaughtUp(c: Collector): boolean {
+  for (const [partition, target] of c.target) {
+    if ((c.position.get(partition) ?? 0n) < target) return false;
+  }
+  return true;
+}
+
+/** Connects, joins the group and starts the fetch loop, once per container. */
+async function ensureRunning(): Promise<void> {
+  if (crashed) {
+    logger.warn('Consumer had crashed; starting it again', { error: crashed.message });
+    crashed = undefined;
+    running = undefined;
+    assignment = undefined;
+    await consumer.disconnect().catch(() => undefined);
+  }
+  running ??= (async () => {
+    const join = new Promise<void>((resolve) => (joined = resolve));
+    await admin.connect();
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+    await join;
+  })().catch((error: unknown) => {
+    running = undefined;
+    throw error;
+  });
+  await running;
+}
+
+/**
+ * Reads what is in TOPIC when the invocation starts (up to the high watermarks seen then), logs each
+ * message's value, commits what it logged, and returns what it read.
+ */
+export async function handler(event: unknown, context?: Context): Promise<ConsumerResult> {
+  const { fromBeginning, maxMessages } = parseEvent(event);
+  const budget = context ? context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS : DEFAULT_BUDGET_MS;
+  try {
+    return await consume(fromBeginning, maxMessages, budget);
+  } catch (error) {
+    logger.error('Consume failed', { error: error as Error });
+    throw new Error(`Could not consume topic ${topic} as group ${groupId}: ${describeKafkaFailure(error, settings)}`);
+  }
+}
+
+async function consume(fromBeginning: boolean, maxMessages: number, budgetMs: number): Promise<ConsumerResult> {
+  await admin.connect();
+  const [watermarks, committed] = await Promise.all([
+    admin.fetchTopicOffsets(topic),
+    admin.fetchOffsets({ groupId, topics: [topic] }),
+  ]);
+  const committedBy = new Map(
+    (committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)] as [number, bigint]),
+  );
+  const start = new Map<number, bigint>();
+  const target = new Map<number, bigint>();
+  for (const w of watermarks) {
+    const low = BigInt(w.low);
+    const saved = committedBy.get(w.partition) ?? -1n;
+    start.set(w.partition, fromBeginning || saved < 0n ? low : saved);
+    target.set(w.partition, BigInt(w.high));
+  }
+
+  const nothingNew = [...target].every(([p, high]) => (start.get(p) ?? 0n) >= high);
+  if (nothingNew) {
+    // Nothing to read: answer without touching the group.
+    logger.debug('Nothing new', { topic, groupId });
+    return { topic, groupId, count: 0, caughtUp: true, stoppedBecause: 'caught-up', messages: [] };
+  }
+
+  const joinStarted = Date.now();
+  await ensureRunning();
+  const joinMs = Date.now() - joinStarted;
+  const mine = new Set(assignment ?? []);
+  for (const p of [...target.keys()]) {
+    if (!mine.has(p)) {
+      target.delete(p);
+      start.delete(p);
+    }
+  }
+
+  const result = await new Promise<ConsumerResult>((resolve) => {
+    const c: Collector = {
+      position: new Map(start),
+      target,
+      maxMessages,
+      messages: [],
+      count: 0,
+      done: false,
+      finish: (reason) => {
+        if (c.done) return;
+        c.done = true;
+        clearTimeout(timer);
+        resolve({
+          topic,
+          groupId,
+          count: c.count,
+          caughtUp: isCaughtUp(c),
+          stoppedBecause: reason,
+          messages: c.messages,
+        });
+      },
+    };
+    const timer = setTimeout(() => c.finish('time'), Math.max(1000, budgetMs));
+    collector = c;
+    // Every invocation starts from the committed offsets (or 0 with fromBeginning), whatever was fetched before.
+    for (const [partition, offset] of start) consumer.seek({ topic, partition, offset: offset.toString() });
+    consumer.resume([{ topic }]);
+    if (isCaughtUp(c)) c.finish('caught-up');
+  });
+  consumer.pause([{ topic }]);
+  collector = undefined;
+  logger.info(`Read ${result.count} message(s) from ${topic}`, {
+    groupId,
+    stoppedBecause: result.stoppedBecause,
+    joinMs,
+  });
+  return result;
+}
+
+/** Leaves the group and closes connections (for offline runs and tests; Lambda just freezes the container). */
+export async function close(): Promise<void> {
+  collector?.finish('time');
+  await consumer.disconnect().catch(() => undefined);
+  await admin.disconnect().catch(() => undefined);
+  running = undefined;
+}

@@ -1,0 +1,94 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
+import { Kafka, logLevel, type KafkaConfig, type LogEntry, type OauthbearerProviderResponse } from 'kafkajs';
+import type { KafkaSettings } from './env';
+
+/**
+ * Time limits, chosen so that a dead or unreachable broker fails an invocation in about 10 seconds with a
+ * clear error, well before the function's own timeout, instead of kafkajs' default minutes of retries.
+ */
+export const KAFKA_TIMEOUTS = {
+  connectionTimeout: 3000,
+  authenticationTimeout: 3000,
+  requestTimeout: 10000,
+  retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000 },
+} as const;
+
+type TokenGenerator = (options: { region: string }) => Promise<{ token: string; expiryTime: number }>;
+
+/**
+ * kafkajs OAUTHBEARER provider for MSK IAM: signs a token locally with the function's credentials.
+ * kafkajs wants `{ value: token }`; passing the signer's whole response as `value` fails authentication.
+ */
+export function iamTokenProvider(
+  region: string,
+  generate: TokenGenerator = generateAuthToken,
+): () => Promise<OauthbearerProviderResponse> {
+  return async () => {
+    const { token } = await generate({ region });
+    return { value: token };
+  };
+}
+
+/** The kafkajs client options for these settings. */
+export function kafkaConfig(settings: KafkaSettings, clientId: string, logger?: Logger): KafkaConfig {
+  const base: KafkaConfig = {
+    clientId,
+    brokers: settings.brokers,
+    ...KAFKA_TIMEOUTS,
+    retry: { ...KAFKA_TIMEOUTS.retry },
+    logLevel: logLevel.WARN,
+    logCreator: logger ? kafkajsLogCreator(logger) : undefined,
+  };
+  if (settings.auth === 'none') return base;
+  return {
+    ...base,
+    ssl: true,
+    sasl: { mechanism: 'oauthbearer', oauthBearerProvider: iamTokenProvider(settings.region ?? '') },
+  };
+}
+
+export function createKafka(settings: KafkaSettings, clientId: string, logger?: Logger): Kafka {
+  return new Kafka(kafkaConfig(settings, clientId, logger));
+}
+
+/**
+ * kafkajs warns about this on every cold start of an idempotent producer whose retries are bounded. The bound
+ * is deliberate: an invocation must fail inside its time budget, and the caller's retry is the outer retry.
+ */
+const EXPECTED_WARNINGS = ['Limiting retries for the idempotent producer may invalidate EoS guarantees'];
+
+/**
+ * Routes kafkajs' own log lines into the function's structured log. kafkajs logs the protocol errors it is
+ * about to retry (a coordinator still loading, a leader moving) at ERROR; they are warnings until the
+ * operation itself fails, which the handler logs as an error.
+ */
+function kafkajsLogCreator(logger: Logger) {
+  return () =>
+    ({ level, log }: LogEntry) => {
+      const { message, ...extra } = log;
+      if (EXPECTED_WARNINGS.includes(message)) return;
+      const attributes = { kafkajs: extra };
+      if (level === logLevel.ERROR || level === logLevel.WARN) logger.warn(message, attributes);
+      else if (level === logLevel.INFO) logger.info(message, attributes);
+      else logger.debug(message, attributes);
+    };
+}
+
+/** Errors that mean "not connected any more", after which reconnecting and retrying once is safe. */
+export function isDisconnectedError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return (
+    /disconnected|Connection error|Closed connection|ECONNRESET|EPIPE|ECONNREFUSED|not connected/i.test(
+      error.message,
+    ) ||
+    error.name === 'KafkaJSConnectionError' ||
+    error.name === 'KafkaJSConnectionClosedError'
+  );
+}
+
+/** One line describing why Kafka could not be used, naming the brokers. */
+export function describeKafkaFailure(error: unknown, settings: KafkaSettings): string {
+  const reason = error instanceof Error ? error.message : String(error);
+  return `Kafka at ${settings.brokers.join(',')} (auth ${settings.auth}) failed: ${reason}`;
+}

@@ -1,0 +1,31 @@
+import * as path from 'node:path';
+
+/** The Lambda handlers, by function name; each is bundled alone from `lambda/<name>/index.ts`. */
+export const LAMBDA_HANDLERS = ['producer', 'consumer', 'topic-bootstrap', 'cluster-endpoint'] as const;
+export type LambdaHandlerName = (typeof LAMBDA_HANDLERS)[number];
+
+export const LAMBDA_ROOT = path.join(__dirname, '..', 'lambda');
+
+export function handlerEntry(name: LambdaHandlerName): string {
+  return path.join(LAMBDA_ROOT, name, 'index.ts');
+}
+
+/** The Node.js major the functions run on (Lambda's newest Node.js runtime that CDK offers). */
+export const NODE_MAJOR = 24;
+
+/**
+ * esbuild settings shared by CDK's NodejsFunction bundling and `npm run build:lambdas`, so that the
+ * bundles tested offline are built exactly like the deployed ones.
+ */
+export const ESBUILD_OPTIONS = {
+  target: `node${NODE_MAJOR}`,
+  minify: true,
+  sourceMap: true,
+  // Everything is bundled, AWS SDK included: the function never depends on the runtime's SDK version.
+  externalModules: [] as string[],
+  alias: {
+    // The MSK IAM signer needs only the function role's credentials from the environment.
+    '@aws-sdk/credential-providers': path.join(LAMBDA_ROOT, 'shared', 'lambda-credentials.ts'),
+    '@aws-sdk/client-sts': path.join(LAMBDA_ROOT, 'shared', 'no-sts.ts'),
+  },
+} as const;

@@ -1,0 +1,153 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import { Construct } from 'constructs';
+import type { AppConfig } from './config';
+import { HandlerFunction } from './constructs/handler-function';
+import type { MskCluster } from './constructs/msk-cluster';
+import { DEFAULT_MAX_MESSAGE_BYTES, topicNameProblem } from './kafka-rules';
+import { invalid } from './validation';
+
+export interface ClientsStackProps extends StackProps {
+  readonly config: AppConfig;
+  readonly cluster: MskCluster;
+  /** The IAM bootstrap brokers, resolved at deploy time. */
+  readonly bootstrapBrokers: string;
+  readonly vpc: ec2.IVpc;
+  readonly vpcSubnets: ec2.SubnetSelection;
+  readonly producerSecurityGroup: ec2.ISecurityGroup;
+  readonly consumerSecurityGroup: ec2.ISecurityGroup;
+}
+
+const CONSUMER_TIMEOUT = Duration.seconds(60);
+
+/**
+ * The demo clients: a producer function that sends `Hello MSK` and a consumer function that logs what it
+ * reads, both in the VPC beside the brokers, each allowed exactly its topic (and group).
+ */
+export class ClientsStack extends Stack {
+  readonly producer: HandlerFunction;
+  readonly consumer: HandlerFunction;
+
+  constructor(scope: Construct, id: string, props: ClientsStackProps) {
+    super(scope, id, props);
+    const { config, cluster } = props;
+    const scheduleMinutes = validateClientConfig(this.node.path, config);
+    const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const topic = config.topics.find((t) => t.name === config.demoTopic);
+    const maxMessageBytes =
+      topic?.config?.['max.message.bytes'] ??
+      config.brokerConfig['message.max.bytes'] ??
+      String(DEFAULT_MAX_MESSAGE_BYTES);
+
+    const common = {
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      logRetentionDays: config.logRetentionDays,
+      removalPolicy,
+    };
+    const kafkaEnv = { KAFKA_BROKERS: props.bootstrapBrokers, KAFKA_AUTH: 'iam', TOPIC: config.demoTopic };
+
+    this.producer = new HandlerFunction(this, 'Producer', {
+      ...common,
+      handlerName: 'producer',
+      description: `hello-msk: sends "Hello MSK" (or the event's message) to ${config.demoTopic}`,
+      securityGroups: [props.producerSecurityGroup],
+      environment: { ...kafkaEnv, MAX_MESSAGE_BYTES: maxMessageBytes },
+      timeout: Duration.seconds(30),
+    });
+    cluster.grantProduce(this.producer, [config.demoTopic]);
+
+    // The consumer stays in its group between invocations; its session must outlast the gap between them.
+    const sessionTimeoutMs = Math.min(1800000, Math.max(45000, ((scheduleMinutes ?? 2) * 2 * 60 + 30) * 1000));
+    this.consumer = new HandlerFunction(this, 'Consumer', {
+      ...common,
+      handlerName: 'consumer',
+      description: `hello-msk: logs what is new in ${config.demoTopic} as group ${config.consumerGroup}`,
+      securityGroups: [props.consumerSecurityGroup],
+      environment: {
+        ...kafkaEnv,
+        GROUP_ID: config.consumerGroup,
+        CONSUMER_SESSION_TIMEOUT_MS: String(sessionTimeoutMs),
+      },
+      timeout: CONSUMER_TIMEOUT,
+      reservedConcurrentExecutions: config.consumerConcurrency > 0 ? config.consumerConcurrency : undefined,
+    });
+    cluster.grantConsume(this.consumer, [config.demoTopic], config.consumerGroup);
+
+    if (config.consumerSchedule !== 'off') {
+      new events.Rule(this, 'ConsumerSchedule', {
+        description: 'hello-msk: runs the consumer so that new messages show up in its log',
+        schedule: events.Schedule.expression(config.consumerSchedule),
+        targets: [new targets.LambdaFunction(this.consumer, { retryAttempts: 0 })],
+      });
+    }
+
+    const producerName = this.producer.functionName;
+    const consumerName = this.consumer.functionName;
+    new CfnOutput(this, 'ProducerFunctionName', { value: producerName });
+    new CfnOutput(this, 'ConsumerFunctionName', { value: consumerName });
+    new CfnOutput(this, 'ConsumerLogGroup', { value: this.consumer.logGroup.logGroupName });
+    new CfnOutput(this, 'InvokeProducerCommand', {
+      description: 'Send Hello MSK',
+      value: `aws lambda invoke --function-name ${producerName} --cli-binary-format raw-in-base64-out --payload '{"message":"Hello MSK"}' /dev/stdout`,
+    });
+    new CfnOutput(this, 'InvokeConsumerCommand', {
+      description: 'Read what is new now, without waiting for the schedule',
+      value: `aws lambda invoke --function-name ${consumerName} --cli-binary-format raw-in-base64-out --payload '{}' /dev/stdout`,
+    });
+    new CfnOutput(this, 'TailConsumerLogsCommand', {
+      description: "Follow the consumer's log, where each message's value is the log line's message",
+      value: `aws logs tail ${this.consumer.logGroup.logGroupName} --follow --format short`,
+    });
+  }
+}
+
+const RATE = /^rate\((\d+) (minute|minutes|hour|hours)\)$/;
+
+/** Returns the schedule's period in minutes (undefined when off or a cron expression). */
+function validateClientConfig(path: string, config: AppConfig): number | undefined {
+  if (!config.topics.some((t) => t.name === config.demoTopic)) {
+    throw invalid(
+      path,
+      'demoTopic',
+      config.demoTopic,
+      `one of the declared topics (${config.topics.map((t) => t.name).join(', ') || 'none'})`,
+    );
+  }
+  const groupProblem = topicNameProblem(config.consumerGroup);
+  if (groupProblem || config.consumerGroup.includes(':')) {
+    // The same characters keep the group's IAM ARN and MSK's consumer-lag metrics well-formed.
+    throw invalid(path, 'consumerGroup', config.consumerGroup, 'letters, digits, . _ - (up to 249 characters)');
+  }
+  if (
+    !Number.isInteger(config.consumerConcurrency) ||
+    config.consumerConcurrency < 0 ||
+    config.consumerConcurrency > 10
+  ) {
+    throw invalid(path, 'consumerConcurrency', config.consumerConcurrency, 'a whole number from 0 (unreserved) to 10');
+  }
+  if (config.consumerSchedule === 'off') return undefined;
+  const m = RATE.exec(config.consumerSchedule);
+  if (m) {
+    const n = Number(m[1]);
+    const minutes = m[2].startsWith('hour') ? n * 60 : n;
+    if (n < 1 || (n === 1) !== !m[2].endsWith('s')) {
+      throw invalid(
+        path,
+        'consumerSchedule',
+        config.consumerSchedule,
+        'rate(1 minute), rate(N minutes), rate(1 hour), rate(N hours), cron(...) or off',
+      );
+    }
+    return minutes;
+  }
+  if (/^cron\(.+\)$/.test(config.consumerSchedule)) return undefined;
+  throw invalid(
+    path,
+    'consumerSchedule',
+    config.consumerSchedule,
+    'rate(1 minute), rate(N minutes), rate(1 hour), rate(N hours), cron(...) or off',
+  );
+}

@@ -1,0 +1,99 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ESBUILD_OPTIONS, handlerEntry, type LambdaHandlerName } from '../bundling';
+
+export interface HandlerFunctionProps {
+  /** Which handler under `lambda/` to bundle. */
+  readonly handlerName: LambdaHandlerName;
+  /**
+   * The exported function to call.
+   * @default 'handler'
+   */
+  readonly exportName?: string;
+  /** What the function does, shown in the Lambda console. */
+  readonly description: string;
+  /**
+   * Environment variables besides NODE_OPTIONS.
+   * @default {}
+   */
+  readonly environment?: Record<string, string>;
+  /**
+   * @default Duration.seconds(30)
+   */
+  readonly timeout?: Duration;
+  /**
+   * @default 256
+   */
+  readonly memorySize?: number;
+  /** Days to keep the function's logs. */
+  readonly logRetentionDays: number;
+  /** What happens to the log group when the function is removed. */
+  readonly removalPolicy: RemovalPolicy;
+  /**
+   * The VPC to run in; omit for functions that only call AWS APIs.
+   * @default - not in a VPC
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * Subnets within the VPC.
+   * @default - the VPC's private subnets
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * Security groups, when in a VPC.
+   * @default - none
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+  /**
+   * Reserved concurrency.
+   * @default - unreserved
+   */
+  readonly reservedConcurrentExecutions?: number;
+}
+
+/** Node.js runtime of every project function: the newest Lambda offers through CDK. */
+export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/**
+ * The project's defaults for a Node.js function: newest runtime on arm64, bundled locally by esbuild
+ * (minified, with source maps), its own log group with retention, JSON logs.
+ */
+export class HandlerFunction extends nodejs.NodejsFunction {
+  constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
+    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetentionDays as logs.RetentionDays,
+      removalPolicy: props.removalPolicy,
+    });
+    super(scope, id, {
+      entry: handlerEntry(props.handlerName),
+      handler: props.exportName ?? 'handler',
+      description: props.description,
+      runtime: FUNCTION_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(30),
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      vpc: props.vpc,
+      vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
+      securityGroups: props.securityGroups,
+      allowAllOutbound: props.vpc && !props.securityGroups ? false : undefined,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      bundling: {
+        target: ESBUILD_OPTIONS.target,
+        minify: ESBUILD_OPTIONS.minify,
+        sourceMap: ESBUILD_OPTIONS.sourceMap,
+        externalModules: [...ESBUILD_OPTIONS.externalModules],
+        format: nodejs.OutputFormat.CJS,
+        esbuildArgs: Object.fromEntries(
+          Object.entries(ESBUILD_OPTIONS.alias).map(([from, to]) => [`--alias:${from}`, to]),
+        ),
+      },
+    });
+  }
+}
