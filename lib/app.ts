@@ -1,9 +1,10 @@
-import { App, Aspects, RemovalPolicy, Tags } from 'aws-cdk-lib';
+import { App, Aspects, Tags } from 'aws-cdk-lib';
 import { CfnLintSuppressions } from './cfn-lint-suppressions';
 import { ClientsStack } from './clients-stack';
 import { ClusterStack } from './cluster-stack';
 import { loadConfig, type AppConfig } from './config';
 import { NetworkStack } from './network-stack';
+import { removalPolicyOf } from './validation';
 
 export interface HelloMskStacks {
   readonly config: AppConfig;
@@ -19,7 +20,7 @@ export interface HelloMskStacks {
 export function buildApp(app: App): HelloMskStacks {
   const config = loadConfig(app.node);
   const prefix = `HelloMsk-${config.profile}`;
-  const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+  const removalPolicy = removalPolicyOf('Config', 'removalPolicy', config.removalPolicy);
 
   const network = new NetworkStack(app, `${prefix}-Network`, {
     description: 'hello-msk: VPC with private subnets, flow logs and the Kafka security groups',

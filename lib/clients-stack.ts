@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -7,7 +7,7 @@ import type { AppConfig } from './config';
 import { HandlerFunction } from './constructs/handler-function';
 import type { MskCluster } from './constructs/msk-cluster';
 import { DEFAULT_MAX_MESSAGE_BYTES, topicNameProblem } from './kafka-rules';
-import { invalid } from './validation';
+import { invalid, removalPolicyOf } from './validation';
 
 export interface ClientsStackProps extends StackProps {
   readonly config: AppConfig;
@@ -34,7 +34,7 @@ export class ClientsStack extends Stack {
     super(scope, id, props);
     const { config, cluster } = props;
     const scheduleMinutes = validateClientConfig(this.node.path, config);
-    const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const removalPolicy = removalPolicyOf(this.node.path, 'removalPolicy', config.removalPolicy);
     const topic = config.topics.find((t) => t.name === config.demoTopic);
     const maxMessageBytes =
       topic?.config?.['max.message.bytes'] ??

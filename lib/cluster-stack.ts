@@ -1,11 +1,11 @@
-import { CfnOutput, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import type { AppConfig } from './config';
 import { ClusterEndpoint } from './constructs/cluster-endpoint';
 import { MskCluster } from './constructs/msk-cluster';
 import { TopicBootstrap } from './constructs/topic-bootstrap';
-import { invalid } from './validation';
+import { invalid, removalPolicyOf } from './validation';
 
 export interface ClusterStackProps extends StackProps {
   readonly config: AppConfig;
@@ -28,7 +28,7 @@ export class ClusterStack extends Stack {
     if (config.clusterKind !== 'provisioned') {
       throw invalid(this.node.path, 'clusterKind', config.clusterKind, 'provisioned (MSK Serverless is not built yet)');
     }
-    const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const removalPolicy = removalPolicyOf(this.node.path, 'removalPolicy', config.removalPolicy);
 
     this.msk = new MskCluster(this, 'Cluster', {
       vpc: props.vpc,
@@ -55,7 +55,15 @@ export class ClusterStack extends Stack {
 
     this.topics = new TopicBootstrap(this, 'Topics', {
       cluster: this.msk,
+      bootstrapBrokers: this.endpoint.bootstrapBrokers,
       topics: config.topics,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroup: props.topicAdminSecurityGroup,
+      topicRemovalPolicy: removalPolicyOf(this.node.path, 'topicRemovalPolicy', config.topicRemovalPolicy),
+      adoptExisting: config.adoptExistingTopics,
+      logRetentionDays: config.logRetentionDays,
+      logRemovalPolicy: removalPolicy,
     });
 
     new CfnOutput(this, 'ClusterArn', { value: this.msk.clusterArn, description: 'MSK cluster ARN' });

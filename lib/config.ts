@@ -64,6 +64,10 @@ export interface AppConfig {
   readonly consumerSchedule: string;
   /** Reserved concurrency of the consumer (1 keeps one group member); 0 leaves it unreserved. */
   readonly consumerConcurrency: number;
+  /** What happens to a topic removed from `topics` (or on stack deletion): `retain` keeps it, `destroy` deletes it. */
+  readonly topicRemovalPolicy: RemovalPolicyName;
+  /** Whether a topic that already exists with the declared partitions and replication factor is adopted. */
+  readonly adoptExistingTopics: boolean;
 }
 
 /** Context key naming the profile to use: `cdk synth -c profile=prod`. */
@@ -94,9 +98,11 @@ export const BASE_CONFIG: Omit<AppConfig, 'profile'> = {
   consumerGroup: 'hello-msk-consumer',
   consumerSchedule: 'rate(1 minute)',
   consumerConcurrency: 1,
+  topicRemovalPolicy: 'retain',
+  adoptExistingTopics: true,
 };
 
-type Kind = 'string' | 'number' | 'stringList' | 'stringMap' | 'topics';
+type Kind = 'string' | 'number' | 'boolean' | 'stringList' | 'stringMap' | 'topics';
 
 const KINDS: Record<keyof Omit<AppConfig, 'profile'>, Kind> = {
   clusterKind: 'string',
@@ -119,6 +125,8 @@ const KINDS: Record<keyof Omit<AppConfig, 'profile'>, Kind> = {
   consumerGroup: 'string',
   consumerSchedule: 'string',
   consumerConcurrency: 'number',
+  topicRemovalPolicy: 'string',
+  adoptExistingTopics: 'boolean',
 };
 
 const KEYS = Object.keys(KINDS) as (keyof typeof KINDS)[];
@@ -144,6 +152,8 @@ function coerce(key: string, raw: unknown, kind: Kind, source: string): unknown 
   if (typeof raw === 'string' && kind !== 'string') {
     if (kind === 'number') {
       value = raw.trim() === '' ? NaN : Number(raw);
+    } else if (kind === 'boolean') {
+      value = raw === 'true' ? true : raw === 'false' ? false : raw;
     } else {
       try {
         value = JSON.parse(raw);
@@ -159,6 +169,8 @@ function coerce(key: string, raw: unknown, kind: Kind, source: string): unknown 
       return typeof value === 'string' ? value : bad('a string');
     case 'number':
       return typeof value === 'number' && Number.isFinite(value) ? value : bad('a number');
+    case 'boolean':
+      return typeof value === 'boolean' ? value : bad('true or false');
     case 'stringList':
       return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : bad('an array of strings');
     case 'stringMap':

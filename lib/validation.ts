@@ -1,3 +1,4 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { ConfigError, show } from './config';
 
@@ -15,4 +16,11 @@ export function checkRetention(path: string, key: string, days: number): void {
   if (!RETENTION_DAYS.includes(days)) {
     throw invalid(path, key, days, `a CloudWatch Logs retention in days (${RETENTION_DAYS.join(', ')})`);
   }
+}
+
+/** `destroy` or `retain` from config, as a CDK removal policy. */
+export function removalPolicyOf(path: string, key: string, value: string): RemovalPolicy {
+  if (value === 'destroy') return RemovalPolicy.DESTROY;
+  if (value === 'retain') return RemovalPolicy.RETAIN;
+  throw invalid(path, key, value, 'destroy or retain');
 }
