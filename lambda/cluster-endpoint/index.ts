@@ -35,9 +35,9 @@ function clusterArnOf(event: CloudFormationCustomResourceEvent): string {
 }
 
 /** Nothing to create: the physical id is the cluster ARN, stable across updates. */
-export function onEvent(event: CloudFormationCustomResourceEvent): Promise<OnEventResponse> {
-  if (event.RequestType === 'Delete') return Promise.resolve({ PhysicalResourceId: event.PhysicalResourceId });
-  return Promise.resolve({ PhysicalResourceId: clusterArnOf(event) });
+export async function onEvent(event: CloudFormationCustomResourceEvent): Promise<OnEventResponse> {
+  if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
+  return { PhysicalResourceId: clusterArnOf(event) };
 }
 
 /** Done when the cluster is ACTIVE; then answers with its IAM bootstrap brokers. */

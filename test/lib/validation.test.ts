@@ -250,6 +250,42 @@ const cases: [string, Record<string, unknown>, string][] = [
     },
     'HelloMsk-dev-Cluster/Topics: topic "t": min.insync.replicas 2 is not valid; allowed: 1 (below the replication factor 2, so one broker may be down)',
   ],
+  ['unknown removal policy', { removalPolicy: 'snapshot' }, 'Config: removalPolicy "snapshot" is not valid; allowed: destroy or retain'],
+  [
+    'unknown topic removal policy',
+    { topicRemovalPolicy: 'delete' },
+    'HelloMsk-dev-Cluster: topicRemovalPolicy "delete" is not valid; allowed: destroy or retain',
+  ],
+  [
+    'adoptExistingTopics that is not a boolean',
+    { adoptExistingTopics: 'yes' },
+    'Context -c adoptExistingTopics: adoptExistingTopics "yes" is not valid; expected true or false',
+  ],
+  [
+    'demo topic that is not declared',
+    { demoTopic: 'orders' },
+    'HelloMsk-dev-Clients: demoTopic "orders" is not valid; allowed: one of the declared topics (test-topic)',
+  ],
+  [
+    'consumer group with a colon',
+    { consumerGroup: 'team:demo' },
+    'HelloMsk-dev-Clients: consumerGroup "team:demo" is not valid; allowed: letters, digits, . _ - (up to 249 characters)',
+  ],
+  [
+    'consumer schedule EventBridge rejects',
+    { consumerSchedule: 'every 5 minutes' },
+    'HelloMsk-dev-Clients: consumerSchedule "every 5 minutes" is not valid; allowed: rate(1 minute), rate(N minutes), rate(1 hour), rate(N hours), cron(...) or off',
+  ],
+  [
+    'consumer schedule with a wrong unit',
+    { consumerSchedule: 'rate(5 minute)' },
+    'HelloMsk-dev-Clients: consumerSchedule "rate(5 minute)" is not valid; allowed: rate(1 minute), rate(N minutes), rate(1 hour), rate(N hours), cron(...) or off',
+  ],
+  [
+    'consumer concurrency out of range',
+    { consumerConcurrency: 11 },
+    'HelloMsk-dev-Clients: consumerConcurrency 11 is not valid; allowed: a whole number from 0 (unreserved) to 10',
+  ],
 ];
 
 function errorOf(context: Record<string, unknown>): Error | undefined {

@@ -1,0 +1,63 @@
+import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
+import { iamTokenProvider, kafkaConfig, KAFKA_TIMEOUTS } from '../../lambda/shared/kafka';
+
+const FAKE_CREDENTIALS = {
+  AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+  AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  AWS_SESSION_TOKEN: 'example-session-token',
+};
+
+describe('MSK IAM token provider', () => {
+  const saved = { ...process.env };
+  beforeEach(() => {
+    Object.assign(process.env, FAKE_CREDENTIALS);
+    delete process.env.AWS_PROFILE;
+  });
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  test('returns { value: token } signed locally by the MSK signer', async () => {
+    const provide = iamTokenProvider('eu-west-1');
+    const response = await provide();
+    expect(Object.keys(response)).toEqual(['value']);
+    // The token is a base64url-encoded, SigV4-presigned kafka-cluster:Connect URL.
+    const url = new URL(Buffer.from(response.value, 'base64url').toString('utf8'));
+    expect(url.hostname).toBe('kafka.eu-west-1.amazonaws.com');
+    expect(url.searchParams.get('Action')).toBe('kafka-cluster:Connect');
+    expect(url.searchParams.get('X-Amz-Credential')).toMatch(/^AKIAIOSFODNN7EXAMPLE\/\d{8}\/eu-west-1\/kafka-cluster\/aws4_request$/);
+    expect(url.searchParams.get('X-Amz-Security-Token')).toBe('example-session-token');
+    expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  test('passes only the token to kafkajs, not the signer response object', async () => {
+    const generate = jest.fn(() => Promise.resolve({ token: 'signed-token', expiryTime: 1 }));
+    await expect(iamTokenProvider('us-east-1', generate)()).resolves.toEqual({ value: 'signed-token' });
+    expect(generate).toHaveBeenCalledWith({ region: 'us-east-1' });
+  });
+
+  test('signs with the real signer function by default', () => {
+    expect(typeof generateAuthToken).toBe('function');
+  });
+});
+
+describe('kafkaConfig', () => {
+  test('uses TLS with SASL/OAUTHBEARER for iam', () => {
+    const config = kafkaConfig({ brokers: ['b-1:9098'], auth: 'iam', region: 'eu-west-1' }, 'test');
+    expect(config.ssl).toBe(true);
+    expect(config.sasl).toMatchObject({ mechanism: 'oauthbearer' });
+  });
+
+  test('uses plaintext without SASL for a local broker', () => {
+    const config = kafkaConfig({ brokers: ['127.0.0.1:9092'], auth: 'none' }, 'test');
+    expect(config.ssl).toBeUndefined();
+    expect(config.sasl).toBeUndefined();
+  });
+
+  test('bounds connection, request and retry time so a dead broker fails fast', () => {
+    const config = kafkaConfig({ brokers: ['127.0.0.1:9092'], auth: 'none' }, 'test');
+    expect(config).toMatchObject(KAFKA_TIMEOUTS);
+    expect(KAFKA_TIMEOUTS.connectionTimeout).toBeLessThanOrEqual(5000);
+    expect(KAFKA_TIMEOUTS.retry.retries).toBeLessThanOrEqual(3);
+  });
+});

@@ -1,0 +1,137 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { normalise, synthTemplates } from './synth';
+
+type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+
+function functionsByHandler(t: ReturnType<typeof synthTemplates>['clients']) {
+  const fns = t.findResources('AWS::Lambda::Function');
+  const find = (topicDescription: RegExp) => {
+    const entry = Object.entries(fns).find(([, f]) => topicDescription.test(f.Properties.Description as string));
+    if (!entry) throw new Error(`no function matches ${topicDescription}`);
+    return { id: entry[0], fn: entry[1] };
+  };
+  return { producer: find(/sends "Hello MSK"/), consumer: find(/logs what is new/) };
+}
+
+function statementsOf(t: ReturnType<typeof synthTemplates>['clients'], functionId: string): Statement[] {
+  const fn = t.findResources('AWS::Lambda::Function')[functionId];
+  const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const policies = Object.values(t.findResources('AWS::IAM::Policy')).filter((p) =>
+    (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId),
+  );
+  return policies.flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+describe('ClientsStack', () => {
+  const { clients } = synthTemplates();
+  const { producer, consumer } = functionsByHandler(clients);
+
+  test('matches the snapshot', () => {
+    expect(normalise(clients)).toMatchSnapshot();
+  });
+
+  test('runs both functions on the newest Node.js runtime, arm64, with source maps', () => {
+    for (const { fn } of [producer, consumer]) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Environment: { Variables: expect.objectContaining({ NODE_OPTIONS: '--enable-source-maps' }) },
+        LoggingConfig: expect.objectContaining({ LogFormat: 'JSON' }),
+      });
+    }
+  });
+
+  test('puts both functions in the VPC private subnets with their own security groups', () => {
+    expect(producer.fn.Properties.VpcConfig).toEqual({
+      SubnetIds: [{ 'Fn::ImportValue': expect.stringMatching(/privateSubnet1/) }, { 'Fn::ImportValue': expect.stringMatching(/privateSubnet2/) }],
+      SecurityGroupIds: [{ 'Fn::ImportValue': expect.stringMatching(/ProducerSecurityGroup/) }],
+    });
+    expect(consumer.fn.Properties.VpcConfig.SecurityGroupIds).toEqual([
+      { 'Fn::ImportValue': expect.stringMatching(/ConsumerSecurityGroup/) },
+    ]);
+  });
+
+  test('gives the functions the IAM bootstrap brokers, IAM auth, the topic and the group', () => {
+    const brokers = { 'Fn::ImportValue': expect.stringMatching(/Endpoint[0-9A-F]+BootstrapBrokersSaslIam/) };
+    expect(producer.fn.Properties.Environment.Variables).toMatchObject({
+      KAFKA_BROKERS: brokers,
+      KAFKA_AUTH: 'iam',
+      TOPIC: 'test-topic',
+      MAX_MESSAGE_BYTES: '1048588',
+    });
+    expect(consumer.fn.Properties.Environment.Variables).toMatchObject({
+      KAFKA_BROKERS: brokers,
+      KAFKA_AUTH: 'iam',
+      TOPIC: 'test-topic',
+      GROUP_ID: 'hello-msk-consumer',
+      CONSUMER_SESSION_TIMEOUT_MS: '150000',
+    });
+  });
+
+  test('grants the producer exactly Connect and WriteDataIdempotently on the cluster, DescribeTopic and WriteData on its topic', () => {
+    const statements = statementsOf(clients, producer.id);
+    const kafka = statements.filter((s) => JSON.stringify(s.Action).includes('kafka-cluster:'));
+    expect(kafka.map((s) => s.Action)).toEqual([
+      ['kafka-cluster:Connect', 'kafka-cluster:WriteDataIdempotently'],
+      ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
+    ]);
+    expect(kafka[0].Resource).toEqual({ 'Fn::ImportValue': expect.stringMatching(/ClusterEB0386A7Arn/) });
+    expect(JSON.stringify(kafka[1].Resource)).toMatch(/:topic\/HelloMskdevCluster-[0-9A-F]{8}\/.*\/test-topic"/);
+  });
+
+  test('grants the consumer Connect, DescribeTopic and ReadData on its topic, DescribeGroup and AlterGroup on its group', () => {
+    const statements = statementsOf(clients, consumer.id).filter((s) => JSON.stringify(s.Action).includes('kafka-cluster:'));
+    expect(statements.map((s) => s.Action)).toEqual([
+      'kafka-cluster:Connect',
+      ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
+      ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup'],
+    ]);
+    expect(JSON.stringify(statements[1].Resource)).toMatch(/:topic\/HelloMskdevCluster-[0-9A-F]{8}\/.*\/test-topic"/);
+    expect(JSON.stringify(statements[2].Resource)).toMatch(/:group\/HelloMskdevCluster-[0-9A-F]{8}\/.*\/hello-msk-consumer"/);
+  });
+
+  test('has no wildcard actions and no wildcard Kafka resources in any policy of the stack', () => {
+    for (const policy of Object.values(clients.findResources('AWS::IAM::Policy'))) {
+      for (const s of policy.Properties.PolicyDocument.Statement as Statement[]) {
+        for (const action of ([] as string[]).concat(s.Action)) expect(action).not.toContain('*');
+        if (JSON.stringify(s.Action).includes('kafka-cluster:')) expect(JSON.stringify(s.Resource)).not.toMatch(/\/\*"|"\*"/);
+      }
+    }
+  });
+
+  test('keeps function logs for the configured retention and deletes them with the stack in dev', () => {
+    clients.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 7 }, 2);
+    clients.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete' });
+    for (const { fn } of [producer, consumer]) {
+      expect(fn.Properties.LoggingConfig.LogGroup).toEqual({ Ref: expect.stringMatching(/Logs/) });
+    }
+  });
+
+  test('runs the consumer every minute with one reserved instance, so output appears without a second step', () => {
+    clients.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [consumer.id, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } })],
+    });
+    expect(consumer.fn.Properties.ReservedConcurrentExecutions).toBe(1);
+    expect(producer.fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  test('has no schedule when consumerSchedule is off, and no reservation with consumerConcurrency 0', () => {
+    const t = synthTemplates({ consumerSchedule: 'off', consumerConcurrency: 0 }).clients;
+    t.resourceCountIs('AWS::Events::Rule', 0);
+    expect(functionsByHandler(t).consumer.fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  test('outputs the function names and the exact invoke and log-tail commands', () => {
+    const outputs = clients.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const text = (name: string) => JSON.stringify(outputs[name]?.Value);
+    expect(text('InvokeProducerCommand')).toContain('aws lambda invoke --function-name ');
+    expect(text('InvokeProducerCommand')).toContain(`"Ref":"${producer.id}"`);
+    expect(text('InvokeProducerCommand')).toContain(`--payload '{\\"message\\":\\"Hello MSK\\"}' /dev/stdout`);
+    expect(text('InvokeConsumerCommand')).toContain(`"Ref":"${consumer.id}"`);
+    expect(text('TailConsumerLogsCommand')).toMatch(/"aws logs tail ",{"Ref":"ConsumerLogs[0-9A-F]+"}," --follow --format short"/);
+    expect(outputs.ProducerFunctionName.Value).toEqual({ Ref: producer.id });
+    expect(outputs.ConsumerFunctionName.Value).toEqual({ Ref: consumer.id });
+  });
+});
