@@ -1,0 +1,59 @@
+/** Loads the bundled handlers (dist/lambda/<name>/index.js, built exactly as CDK bundles them) for tests. */
+import { existsSync } from 'node:fs';
+import { buildLambdas, bundlePath } from '../../scripts/build-lambdas';
+
+let built: Promise<unknown> | undefined;
+
+/** Builds the bundles once per test worker. */
+export function ensureBundles(): Promise<unknown> {
+  built ??= buildLambdas(true);
+  return built;
+}
+
+/**
+ * A fresh instance of a bundled handler module with the given environment, as a new Lambda container would
+ * load it (module scope runs again). The caller closes its connections.
+ */
+export function loadBundle<T>(name: string, env: Record<string, string>): T {
+  const file = bundlePath(name);
+  if (!existsSync(file)) throw new Error(`${file} is missing: call ensureBundles() first`);
+  const saved: Record<string, string | undefined> = {};
+  for (const key of Object.keys(env)) {
+    saved[key] = process.env[key];
+    process.env[key] = env[key];
+  }
+  try {
+    // A fresh module registry, so module scope runs again like a new container.
+    let loaded: T | undefined;
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      loaded = require(file) as T;
+    });
+    return loaded as T;
+  } finally {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+}
+
+export type ProducerModule = typeof import('../../lambda/producer');
+export type ConsumerModule = typeof import('../../lambda/consumer');
+
+/** Captures (and keeps off the console) the structured log lines the handlers write to stdout while `fn` runs. */
+export async function captureLogs<T>(fn: () => Promise<T>): Promise<{ result: T; lines: Record<string, unknown>[] }> {
+  const lines: Record<string, unknown>[] = [];
+  const original = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    for (const line of chunk.toString().split('\n')) {
+      if (line.startsWith('{"level"')) lines.push(JSON.parse(line) as Record<string, unknown>);
+    }
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    return { result: await fn(), lines };
+  } finally {
+    process.stdout.write = original;
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * The bundled producer and consumer handlers (what would be deployed) against the real local Kafka broker.
+ */
+import type { Admin } from 'kafkajs';
+import { startKafka, type LocalKafkaCluster } from '../../scripts/kafka/local-kafka';
+import { kafkaClient, testBrokers, uniqueName } from '../integration/kafka-helpers';
+import { captureLogs, ensureBundles, loadBundle, type ConsumerModule, type ProducerModule } from './bundles';
+
+jest.setTimeout(60000);
+
+const brokers = (): string => testBrokers();
+let admin: Admin;
+
+beforeAll(async () => {
+  await ensureBundles();
+  admin = kafkaClient(brokers()).admin();
+  await admin.connect();
+});
+afterAll(async () => {
+  await admin.disconnect();
+});
+
+async function createTopic(partitions = 3): Promise<string> {
+  const topic = uniqueName('clients');
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  return topic;
+}
+
+async function highWatermarks(topic: string): Promise<number> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return offsets.reduce((n, p) => n + Number(p.high), 0);
+}
+
+function env(topic: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { KAFKA_BROKERS: brokers(), KAFKA_AUTH: 'none', TOPIC: topic, POWERTOOLS_LOG_LEVEL: 'INFO', ...extra };
+}
+
+/** A producer and a consumer container for one topic, closed after each test. */
+async function withClients<T>(
+  topic: string,
+  fn: (producer: ProducerModule, consumer: ConsumerModule) => Promise<T>,
+  group = uniqueName('group'),
+): Promise<T> {
+  const producer = loadBundle<ProducerModule>('producer', env(topic));
+  const consumer = loadBundle<ConsumerModule>('consumer', env(topic, { GROUP_ID: group }));
+  try {
+    return await fn(producer, consumer);
+  } finally {
+    await producer.close();
+    await consumer.close();
+  }
+}
+
+describe('producer and consumer round trip', () => {
+  test('one Hello MSK goes through: the producer reports where it landed, the consumer logs the value itself', async () => {
+    const topic = await createTopic();
+    await withClients(topic, async (producer, consumer) => {
+      const { result: sent } = await captureLogs(() => producer.handler({}));
+      expect(sent).toEqual({ topic, count: 1, messages: [{ partition: expect.any(Number), offset: '0' }] });
+
+      const { result: read, lines } = await captureLogs(() => consumer.handler({}));
+      expect(read).toMatchObject({ topic, count: 1, caughtUp: true, stoppedBecause: 'caught-up' });
+      expect(read.messages).toEqual([{ partition: sent.messages[0].partition, offset: '0', key: null, value: 'Hello MSK' }]);
+      const messageLine = lines.find((l) => l.message === 'Hello MSK');
+      expect(messageLine).toMatchObject({ level: 'INFO', topic, partition: sent.messages[0].partition, offset: '0' });
+    });
+  });
+
+  test('count > 1 sends a batch and reports every offset; the consumer reads them all', async () => {
+    const topic = await createTopic();
+    await withClients(topic, async (producer, consumer) => {
+      const { result: sent } = await captureLogs(() => producer.handler({ message: 'batch', count: 25 }));
+      expect(sent.count).toBe(25);
+      expect(sent.messages).toHaveLength(25);
+      // Offsets within each partition are consecutive from 0, in the order sent.
+      const byPartition = new Map<number, string[]>();
+      for (const m of sent.messages) byPartition.set(m.partition, [...(byPartition.get(m.partition) ?? []), m.offset]);
+      for (const offsets of byPartition.values()) expect(offsets).toEqual(offsets.map((_, i) => String(i)));
+      expect(await highWatermarks(topic)).toBe(25);
+
+      const { result: read } = await captureLogs(() => consumer.handler({}));
+      expect(read.count).toBe(25);
+      expect(new Set(read.messages.map((m) => `${m.partition}:${m.offset}`))).toEqual(
+        new Set(sent.messages.map((m) => `${m.partition}:${m.offset}`)),
+      );
+    });
+  });
+
+  test('key and headers are preserved, and one key keeps one partition', async () => {
+    const topic = await createTopic();
+    await withClients(topic, async (producer, consumer) => {
+      const { result: sent } = await captureLogs(() =>
+        producer.handler({ message: 'keyed', key: 'customer-42', headers: { source: 'test', trace: 'abc' }, count: 3 }),
+      );
+      expect(new Set(sent.messages.map((m) => m.partition)).size).toBe(1);
+
+      const { result: read } = await captureLogs(() => consumer.handler({}));
+      expect(read.messages.map((m) => [m.key, m.value])).toEqual([
+        ['customer-42', 'keyed'],
+        ['customer-42', 'keyed'],
+        ['customer-42', 'keyed'],
+      ]);
+
+      // Headers, read back by an independent kafkajs consumer.
+      const reader = kafkaClient(brokers()).consumer({ groupId: uniqueName('reader') });
+      await reader.connect();
+      await reader.subscribe({ topics: [topic], fromBeginning: true });
+      const headers = await new Promise<Record<string, string>>((resolve) => {
+        void reader.run({
+          eachMessage: async ({ message }) => {
+            resolve(Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])));
+          },
+        });
+      });
+      await reader.disconnect();
+      expect(headers).toEqual({ source: 'test', trace: 'abc' });
+    });
+  });
+
+  test('a second consumer invocation reads only what is new, and fromBeginning replays everything', async () => {
+    const topic = await createTopic();
+    await withClients(topic, async (producer, consumer) => {
+      await captureLogs(() => producer.handler({ message: 'first', count: 2 }));
+      const first = (await captureLogs(() => consumer.handler({}))).result;
+      expect(first.count).toBe(2);
+
+      const idle = (await captureLogs(() => consumer.handler({}))).result;
+      expect(idle).toMatchObject({ count: 0, caughtUp: true });
+
+      await captureLogs(() => producer.handler({ message: 'second' }));
+      const second = (await captureLogs(() => consumer.handler({}))).result;
+      expect(second.count).toBe(1);
+      expect(second.messages[0].value).toBe('second');
+
+      const replay = (await captureLogs(() => consumer.handler({ fromBeginning: true }))).result;
+      expect(replay.count).toBe(3);
+      expect(replay.messages.map((m) => m.value).sort()).toEqual(['first', 'first', 'second']);
+    });
+  });
+
+  test('maxMessages stops early and the next invocation continues where it stopped', async () => {
+    const topic = await createTopic(1);
+    await withClients(topic, async (producer, consumer) => {
+      await captureLogs(() => producer.handler({ message: 'm', count: 10 }));
+      const part = (await captureLogs(() => consumer.handler({ maxMessages: 4 }))).result;
+      expect(part).toMatchObject({ count: 4, caughtUp: false, stoppedBecause: 'max-messages' });
+      expect(part.messages.map((m) => m.offset)).toEqual(['0', '1', '2', '3']);
+      const rest = (await captureLogs(() => consumer.handler({}))).result;
+      expect(rest.messages.map((m) => m.offset)).toEqual(['4', '5', '6', '7', '8', '9']);
+    });
+  });
+
+  test('a new container in the same group starts from the committed offsets', async () => {
+    const topic = await createTopic();
+    const group = uniqueName('group');
+    await withClients(
+      topic,
+      async (producer, consumer) => {
+        await captureLogs(() => producer.handler({ count: 3 }));
+        expect((await captureLogs(() => consumer.handler({}))).result.count).toBe(3);
+        await captureLogs(() => producer.handler({ message: 'after' }));
+      },
+      group,
+    );
+    const fresh = loadBundle<ConsumerModule>('consumer', env(topic, { GROUP_ID: group }));
+    try {
+      const read = (await captureLogs(() => fresh.handler({}))).result;
+      expect(read.messages.map((m) => m.value)).toEqual(['after']);
+    } finally {
+      await fresh.close();
+    }
+  });
+});
+
+describe('bad events fail before anything is sent or committed', () => {
+  let topic: string;
+  let producer: ProducerModule;
+  let consumer: ConsumerModule;
+  const group = uniqueName('group');
+
+  beforeAll(async () => {
+    topic = await createTopic();
+    producer = loadBundle<ProducerModule>('producer', env(topic, { MAX_MESSAGE_BYTES: '2048' }));
+    consumer = loadBundle<ConsumerModule>('consumer', env(topic, { GROUP_ID: group }));
+  });
+  afterAll(async () => {
+    await producer.close();
+    await consumer.close();
+  });
+
+  test.each([
+    ['a string event', 'Hello', 'event must be a JSON object with fields message, key, headers, count; got the string "Hello"'],
+    ['an array event', [1], 'event must be a JSON object with fields message, key, headers, count; got an array'],
+    ['an unknown field', { msg: 'hi' }, 'event field msg is not known; allowed fields: message, key, headers, count'],
+    ['a number message', { message: 42 }, 'event field message is number 42; allowed: a string'],
+    ['a null key', { key: null }, 'event field key is null; allowed: a string'],
+    ['headers that are a string', { headers: 'a=b' }, 'event field headers is the string "a=b"; allowed: an object of string values'],
+    ['a header that is a number', { headers: { retries: 3 } }, 'event field headers.retries is number 3; allowed: a string'],
+    ['count 0', { count: 0 }, 'event field count is number 0; allowed: a whole number from 1 to 10000'],
+    ['count 10001', { count: 10001 }, 'event field count is number 10001; allowed: a whole number from 1 to 10000'],
+    ['a fractional count', { count: 1.5 }, 'event field count is number 1.5; allowed: a whole number from 1 to 10000'],
+    ['a count given as a string', { count: '2' }, 'event field count is the string "2"; allowed: a whole number from 1 to 10000'],
+    [
+      'a message larger than the topic allows',
+      { message: 'x'.repeat(2000) },
+      "event message is 2000 bytes with key and headers; allowed: at most 1536 (the topic's max.message.bytes 2048 less batch overhead)",
+    ],
+  ])('producer rejects %s', async (_name, event, message) => {
+    const before = await highWatermarks(topic);
+    await expect(producer.handler(event)).rejects.toThrow(new Error(message));
+    expect(await highWatermarks(topic)).toBe(before);
+  });
+
+  test.each([
+    ['a string event', 'all', 'event must be a JSON object with fields fromBeginning, maxMessages; got the string "all"'],
+    ['an unknown field', { from: 0 }, 'event field from is not known; allowed fields: fromBeginning, maxMessages'],
+    ['fromBeginning as a string', { fromBeginning: 'true' }, 'event field fromBeginning is the string "true"; allowed: true or false'],
+    ['maxMessages 0', { maxMessages: 0 }, 'event field maxMessages is number 0; allowed: a whole number from 1 to 10000'],
+    ['maxMessages too large', { maxMessages: 1e6 }, 'event field maxMessages is number 1000000; allowed: a whole number from 1 to 10000'],
+  ])('consumer rejects %s', async (_name, event, message) => {
+    await captureLogs(() => producer.handler({ message: 'waiting' }));
+    await expect(consumer.handler(event)).rejects.toThrow(new Error(message));
+    const committed = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    expect(committed[0].partitions.every((p) => p.offset === '-1')).toBe(true);
+  });
+});
+
+describe('failures', () => {
+  test('a producer whose broker is unreachable fails in seconds with a clear error, not at the Lambda timeout', async () => {
+    const producer = loadBundle<ProducerModule>('producer', env('any', { KAFKA_BROKERS: '127.0.0.1:1' }));
+    const started = Date.now();
+    try {
+      await expect(captureLogs(() => producer.handler({}))).rejects.toThrow(
+        /^Could not send to topic any: Kafka at 127\.0\.0\.1:1 \(auth none\) failed: .*(ECONNREFUSED|Connection error)/,
+      );
+      expect(Date.now() - started).toBeLessThan(15000);
+    } finally {
+      await producer.close();
+    }
+  });
+
+  test('a warm producer survives a broker restart between invocations', async () => {
+    const cluster: LocalKafkaCluster = await startKafka({ brokers: 1, port: 49092 });
+    try {
+      const restartAdmin = kafkaClient(cluster.bootstrapBrokers).admin();
+      await restartAdmin.connect();
+      await restartAdmin.createTopics({ topics: [{ topic: 'restart', numPartitions: 1 }], waitForLeaders: true });
+      await restartAdmin.disconnect();
+      const producer = loadBundle<ProducerModule>('producer', {
+        ...env('restart'),
+        KAFKA_BROKERS: cluster.bootstrapBrokers,
+      });
+      try {
+        const first = (await captureLogs(() => producer.handler({ message: 'before' }))).result;
+        expect(first.messages[0].offset).toBe('0');
+        await cluster.stop(1);
+        await cluster.start(1);
+        const second = (await captureLogs(() => producer.handler({ message: 'after' }))).result;
+        expect(second.messages[0].offset).toBe('1');
+      } finally {
+        await producer.close();
+      }
+    } finally {
+      await cluster.stop();
+    }
+  });
+});
