@@ -48,7 +48,12 @@ async function collectLogs<T>(fn: () => Promise<T>): Promise<{ result: T; lines:
   const out = process.stdout.write.bind(process.stdout);
   const err = process.stderr.write.bind(process.stderr);
   const collect = ((chunk: string | Uint8Array) => {
-    lines.push(...chunk.toString().split('\n').filter((l) => l.trim() !== ''));
+    lines.push(
+      ...chunk
+        .toString()
+        .split('\n')
+        .filter((l) => l.trim() !== ''),
+    );
     return true;
   }) as typeof process.stdout.write;
   process.stdout.write = collect;
@@ -76,11 +81,18 @@ async function main(): Promise<string> {
       return endpoint;
     });
     const brokers = kafka.bootstrapBrokers;
-    const admin = new Kafka({ clientId: 'hello-msk-demo', brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
+    const admin = new Kafka({
+      clientId: 'hello-msk-demo',
+      brokers: brokers.split(','),
+      logLevel: logLevel.NOTHING,
+    }).admin();
     await admin.connect();
     try {
       await step(`Create topic ${TOPIC} (kafka-topics --create)`, async () => {
-        const created = await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 3 }], waitForLeaders: true });
+        const created = await admin.createTopics({
+          topics: [{ topic: TOPIC, numPartitions: 3 }],
+          waitForLeaders: true,
+        });
         say(created ? `created ${TOPIC} with 3 partitions` : `${TOPIC} already exists`);
       });
 
@@ -114,13 +126,16 @@ async function main(): Promise<string> {
         }
       });
 
-      const read = await step('Invoke the consumer handler with {"fromBeginning":true} (--from-beginning)', async () => {
-        const { result, lines } = await collectLogs(() => consumer!.handler({ fromBeginning: true }));
-        say(`returned count=${result.count}, caughtUp=${result.caughtUp}`);
-        say('what the consumer logged (CloudWatch Logs shows these lines):');
-        for (const line of lines) say(`  ${line}`);
-        return { result, lines };
-      });
+      const read = await step(
+        'Invoke the consumer handler with {"fromBeginning":true} (--from-beginning)',
+        async () => {
+          const { result, lines } = await collectLogs(() => consumer!.handler({ fromBeginning: true }));
+          say(`returned count=${result.count}, caughtUp=${result.caughtUp}`);
+          say('what the consumer logged (CloudWatch Logs shows these lines):');
+          for (const line of lines) say(`  ${line}`);
+          return { result, lines };
+        },
+      );
 
       await step('List consumer groups (kafka-consumer-groups --list)', async () => {
         const { groups } = await admin.listGroups();

@@ -103,33 +103,75 @@ async function ensureConnected(): Promise<void> {
   await connected;
 }
 
-async function send(messages: Message[]): Promise<RecordMetadata[]> {
-  return producer.send({ topic, messages, acks: -1, compression: CompressionTypes.None });
+/** Per-record framing in a v2 record batch (length, attributes, deltas, header count), rounded up. */
+const RECORD_OVERHEAD_BYTES = 70;
+
+function recordBytes(m: Message): number {
+  const headers = Object.entries((m.headers ?? {}) as Record<string, string>);
+  return (
+    RECORD_OVERHEAD_BYTES +
+    Buffer.byteLength(m.value as string) +
+    (m.key ? Buffer.byteLength(m.key as string) : 0) +
+    headers.reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0)
+  );
+}
+
+/**
+ * kafkajs puts all of one send's messages for a partition into one record batch, which the broker refuses
+ * when it is larger than max.message.bytes; so large `count`s go out in chunks that each fit.
+ */
+export function chunkBySize(messages: Message[], limit: number): Message[][] {
+  const chunks: Message[][] = [];
+  let current: Message[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = recordBytes(m);
+    if (current.length > 0 && bytes + size > limit) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+async function send(messages: Message[], sent: RecordMetadata[][]): Promise<void> {
+  // Chunks go one after another, so a failure reports exactly how many messages were acknowledged before it.
+  for (const chunk of chunkBySize(messages, maxRecordBytes).slice(sent.length)) {
+    sent.push(await producer.send({ topic, messages: chunk, acks: -1, compression: CompressionTypes.None }));
+  }
 }
 
 /** Sends `Hello MSK` (or the event's message) to TOPIC and returns where each message landed. */
 export async function handler(event: unknown, _context?: Context): Promise<ProducerResult> {
   const messages = parseEvent(event);
-  let metadata: RecordMetadata[];
+  const chunks = chunkBySize(messages, maxRecordBytes);
+  const sent: RecordMetadata[][] = [];
   try {
     await ensureConnected();
     try {
-      metadata = await send(messages);
+      await send(messages, sent);
     } catch (error) {
-      // A warm container whose idle connection the broker closed: nothing was sent, so reconnect and retry once.
+      // A warm container whose idle connection the broker closed: the failed chunk was not sent, so
+      // reconnect and go on from it, once.
       if (!isDisconnectedError(error)) throw error;
       logger.warn('Producer connection was closed; reconnecting', { error: (error as Error).message });
       await producer.disconnect().catch(() => undefined);
       connected = undefined;
       await ensureConnected();
-      metadata = await send(messages);
+      await send(messages, sent);
     }
   } catch (error) {
     logger.error('Send failed', { error: error as Error });
-    throw new Error(`Could not send to topic ${topic}: ${describeKafkaFailure(error, settings)}`);
+    const acknowledged = chunks.slice(0, sent.length).reduce((n, c) => n + c.length, 0);
+    const partial = acknowledged > 0 ? ` after ${acknowledged} of ${messages.length} messages were acknowledged` : '';
+    throw new Error(`Could not send to topic ${topic}${partial}: ${describeKafkaFailure(error, settings)}`);
   }
 
-  const result = { topic, count: messages.length, messages: placeMessages(messages, metadata) };
+  const result = { topic, count: messages.length, messages: placeMessages(chunks, sent) };
   logger.info(`Sent ${messages.length} message(s) to ${topic}`, { messages: result.messages.slice(0, 10) });
   return result;
 }
@@ -140,14 +182,19 @@ export async function close(): Promise<void> {
   connected = undefined;
 }
 
-/** Offsets per message: each partition's base offset plus the message's position among those sent to it. */
-function placeMessages(messages: Message[], metadata: RecordMetadata[]): SentMessage[] {
-  const next = new Map<number, bigint>();
-  for (const m of metadata) next.set(m.partition, BigInt(m.baseOffset ?? m.offset ?? '0'));
-  return messages.slice(0, MAX_REPORTED).map((message) => {
-    const partition = assignedPartition.get(message) ?? metadata[0]?.partition ?? 0;
-    const offset = next.get(partition) ?? 0n;
-    next.set(partition, offset + 1n);
-    return { partition, offset: offset.toString() };
+/** Offsets per message: each partition's base offset in its chunk plus the message's position there. */
+function placeMessages(chunks: Message[][], sent: RecordMetadata[][]): SentMessage[] {
+  const placed: SentMessage[] = [];
+  chunks.forEach((chunk, i) => {
+    const next = new Map<number, bigint>();
+    for (const m of sent[i] ?? []) next.set(m.partition, BigInt(m.baseOffset ?? m.offset ?? '0'));
+    for (const message of chunk) {
+      if (placed.length >= MAX_REPORTED) return;
+      const partition = assignedPartition.get(message) ?? sent[i]?.[0]?.partition ?? 0;
+      const offset = next.get(partition) ?? 0n;
+      next.set(partition, offset + 1n);
+      placed.push({ partition, offset: offset.toString() });
+    }
   });
+  return placed;
 }

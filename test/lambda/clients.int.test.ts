@@ -60,7 +60,9 @@ describe('producer and consumer round trip', () => {
 
       const { result: read, lines } = await captureLogs(() => consumer.handler({}));
       expect(read).toMatchObject({ topic, count: 1, caughtUp: true, stoppedBecause: 'caught-up' });
-      expect(read.messages).toEqual([{ partition: sent.messages[0].partition, offset: '0', key: null, value: 'Hello MSK' }]);
+      expect(read.messages).toEqual([
+        { partition: sent.messages[0].partition, offset: '0', key: null, value: 'Hello MSK' },
+      ]);
       const messageLine = lines.find((l) => l.message === 'Hello MSK');
       expect(messageLine).toMatchObject({ level: 'INFO', topic, partition: sent.messages[0].partition, offset: '0' });
     });
@@ -83,6 +85,17 @@ describe('producer and consumer round trip', () => {
       expect(new Set(read.messages.map((m) => `${m.partition}:${m.offset}`))).toEqual(
         new Set(sent.messages.map((m) => `${m.partition}:${m.offset}`)),
       );
+    });
+  });
+
+  test('a batch larger than max.message.bytes goes out in chunks that each fit', async () => {
+    const topic = await createTopic();
+    await withClients(topic, async (producer) => {
+      // 10000 x 1 KB is about 10 MB, ten times the default max.message.bytes of one record batch.
+      const { result } = await captureLogs(() => producer.handler({ message: 'x'.repeat(1000), count: 10000 }));
+      expect(result.count).toBe(10000);
+      expect(result.messages).toHaveLength(100);
+      expect(await highWatermarks(topic)).toBe(10000);
     });
   });
 
@@ -189,17 +202,33 @@ describe('bad events fail before anything is sent or committed', () => {
   });
 
   test.each([
-    ['a string event', 'Hello', 'event must be a JSON object with fields message, key, headers, count; got the string "Hello"'],
+    [
+      'a string event',
+      'Hello',
+      'event must be a JSON object with fields message, key, headers, count; got the string "Hello"',
+    ],
     ['an array event', [1], 'event must be a JSON object with fields message, key, headers, count; got an array'],
     ['an unknown field', { msg: 'hi' }, 'event field msg is not known; allowed fields: message, key, headers, count'],
     ['a number message', { message: 42 }, 'event field message is number 42; allowed: a string'],
     ['a null key', { key: null }, 'event field key is null; allowed: a string'],
-    ['headers that are a string', { headers: 'a=b' }, 'event field headers is the string "a=b"; allowed: an object of string values'],
-    ['a header that is a number', { headers: { retries: 3 } }, 'event field headers.retries is number 3; allowed: a string'],
+    [
+      'headers that are a string',
+      { headers: 'a=b' },
+      'event field headers is the string "a=b"; allowed: an object of string values',
+    ],
+    [
+      'a header that is a number',
+      { headers: { retries: 3 } },
+      'event field headers.retries is number 3; allowed: a string',
+    ],
     ['count 0', { count: 0 }, 'event field count is number 0; allowed: a whole number from 1 to 10000'],
     ['count 10001', { count: 10001 }, 'event field count is number 10001; allowed: a whole number from 1 to 10000'],
     ['a fractional count', { count: 1.5 }, 'event field count is number 1.5; allowed: a whole number from 1 to 10000'],
-    ['a count given as a string', { count: '2' }, 'event field count is the string "2"; allowed: a whole number from 1 to 10000'],
+    [
+      'a count given as a string',
+      { count: '2' },
+      'event field count is the string "2"; allowed: a whole number from 1 to 10000',
+    ],
     [
       'a message larger than the topic allows',
       { message: 'x'.repeat(2000) },
@@ -212,11 +241,27 @@ describe('bad events fail before anything is sent or committed', () => {
   });
 
   test.each([
-    ['a string event', 'all', 'event must be a JSON object with fields fromBeginning, maxMessages; got the string "all"'],
+    [
+      'a string event',
+      'all',
+      'event must be a JSON object with fields fromBeginning, maxMessages; got the string "all"',
+    ],
     ['an unknown field', { from: 0 }, 'event field from is not known; allowed fields: fromBeginning, maxMessages'],
-    ['fromBeginning as a string', { fromBeginning: 'true' }, 'event field fromBeginning is the string "true"; allowed: true or false'],
-    ['maxMessages 0', { maxMessages: 0 }, 'event field maxMessages is number 0; allowed: a whole number from 1 to 10000'],
-    ['maxMessages too large', { maxMessages: 1e6 }, 'event field maxMessages is number 1000000; allowed: a whole number from 1 to 10000'],
+    [
+      'fromBeginning as a string',
+      { fromBeginning: 'true' },
+      'event field fromBeginning is the string "true"; allowed: true or false',
+    ],
+    [
+      'maxMessages 0',
+      { maxMessages: 0 },
+      'event field maxMessages is number 0; allowed: a whole number from 1 to 10000',
+    ],
+    [
+      'maxMessages too large',
+      { maxMessages: 1e6 },
+      'event field maxMessages is number 1000000; allowed: a whole number from 1 to 10000',
+    ],
   ])('consumer rejects %s', async (_name, event, message) => {
     await captureLogs(() => producer.handler({ message: 'waiting' }));
     await expect(consumer.handler(event)).rejects.toThrow(new Error(message));

@@ -4,10 +4,15 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { isComplete, onEvent } from '../../lambda/cluster-endpoint';
 
 const kafka = mockClient(KafkaClient);
-const CLUSTER_ARN = 'arn:aws:kafka:eu-west-1:123456789012:cluster/HelloMskdevCluster-EDB6C16D/0b4d1c2e-1111-2222-3333-444455556666-2';
-const BROKERS = 'b-1.hello.abc.c2.kafka.eu-west-1.amazonaws.com:9098,b-2.hello.abc.c2.kafka.eu-west-1.amazonaws.com:9098';
+const CLUSTER_ARN =
+  'arn:aws:kafka:eu-west-1:123456789012:cluster/HelloMskdevCluster-EDB6C16D/0b4d1c2e-1111-2222-3333-444455556666-2';
+const BROKERS =
+  'b-1.hello.abc.c2.kafka.eu-west-1.amazonaws.com:9098,b-2.hello.abc.c2.kafka.eu-west-1.amazonaws.com:9098';
 
-function event(requestType: 'Create' | 'Update' | 'Delete', props: Record<string, unknown> = { ClusterArn: CLUSTER_ARN }) {
+function event(
+  requestType: 'Create' | 'Update' | 'Delete',
+  props: Record<string, unknown> = { ClusterArn: CLUSTER_ARN },
+) {
   const base = {
     ServiceToken: 'token',
     ResponseURL: 'https://example.invalid',
@@ -41,7 +46,10 @@ describe('cluster-endpoint custom resource', () => {
   });
 
   test('keeps waiting while the cluster is CREATING or UPDATING', async () => {
-    kafka.on(DescribeClusterV2Command).resolvesOnce({ ClusterInfo: { State: 'CREATING' } }).resolvesOnce({ ClusterInfo: { State: 'UPDATING' } });
+    kafka
+      .on(DescribeClusterV2Command)
+      .resolvesOnce({ ClusterInfo: { State: 'CREATING' } })
+      .resolvesOnce({ ClusterInfo: { State: 'UPDATING' } });
     await expect(isComplete(event('Create'))).resolves.toEqual({ IsComplete: false });
     await expect(isComplete(event('Update'))).resolves.toEqual({ IsComplete: false });
     expect(kafka.commandCalls(GetBootstrapBrokersCommand)).toHaveLength(0);
@@ -49,7 +57,9 @@ describe('cluster-endpoint custom resource', () => {
 
   test('answers with the IAM bootstrap brokers once the cluster is ACTIVE', async () => {
     kafka.on(DescribeClusterV2Command, { ClusterArn: CLUSTER_ARN }).resolves({ ClusterInfo: { State: 'ACTIVE' } });
-    kafka.on(GetBootstrapBrokersCommand, { ClusterArn: CLUSTER_ARN }).resolves({ BootstrapBrokerStringSaslIam: BROKERS });
+    kafka
+      .on(GetBootstrapBrokersCommand, { ClusterArn: CLUSTER_ARN })
+      .resolves({ BootstrapBrokerStringSaslIam: BROKERS });
     await expect(isComplete(event('Create'))).resolves.toEqual({
       IsComplete: true,
       Data: { BootstrapBrokersSaslIam: BROKERS },
@@ -58,7 +68,10 @@ describe('cluster-endpoint custom resource', () => {
 
   test('fails with the state and reason when the cluster failed', async () => {
     kafka.on(DescribeClusterV2Command).resolves({
-      ClusterInfo: { State: 'FAILED', StateInfo: { Code: 'InsufficientCapacity', Message: 'No capacity for kafka.t3.small in use1-az3' } },
+      ClusterInfo: {
+        State: 'FAILED',
+        StateInfo: { Code: 'InsufficientCapacity', Message: 'No capacity for kafka.t3.small in use1-az3' },
+      },
     });
     await expect(isComplete(event('Create'))).rejects.toThrow(
       `MSK cluster ${CLUSTER_ARN} is FAILED, not ACTIVE: No capacity for kafka.t3.small in use1-az3`,

@@ -10,17 +10,30 @@ describe('readKafkaSettings', () => {
 
   test('reads IAM auth with the function region', () => {
     expect(
-      readKafkaSettings({ KAFKA_BROKERS: 'b-1.c.kafka.eu-west-1.amazonaws.com:9098', KAFKA_AUTH: 'iam', AWS_REGION: 'eu-west-1' }),
+      readKafkaSettings({
+        KAFKA_BROKERS: 'b-1.c.kafka.eu-west-1.amazonaws.com:9098',
+        KAFKA_AUTH: 'iam',
+        AWS_REGION: 'eu-west-1',
+      }),
     ).toEqual({ brokers: ['b-1.c.kafka.eu-west-1.amazonaws.com:9098'], auth: 'iam', region: 'eu-west-1' });
   });
 
   test.each([
     [{}, 'Environment variable KAFKA_BROKERS is not set'],
     [{ KAFKA_BROKERS: '  ' }, 'Environment variable KAFKA_BROKERS is not set'],
-    [{ KAFKA_BROKERS: 'localhost' }, 'Environment variable KAFKA_BROKERS has "localhost"; expected host:port[,host:port...]'],
-    [{ KAFKA_BROKERS: 'a:9092,b:99999' }, 'Environment variable KAFKA_BROKERS has "b:99999"; expected host:port[,host:port...]'],
+    [
+      { KAFKA_BROKERS: 'localhost' },
+      'Environment variable KAFKA_BROKERS has "localhost"; expected host:port[,host:port...]',
+    ],
+    [
+      { KAFKA_BROKERS: 'a:9092,b:99999' },
+      'Environment variable KAFKA_BROKERS has "b:99999"; expected host:port[,host:port...]',
+    ],
     [{ KAFKA_BROKERS: 'a:9092' }, 'Environment variable KAFKA_AUTH is not set'],
-    [{ KAFKA_BROKERS: 'a:9092', KAFKA_AUTH: 'scram' }, 'Environment variable KAFKA_AUTH is "scram"; expected iam or none'],
+    [
+      { KAFKA_BROKERS: 'a:9092', KAFKA_AUTH: 'scram' },
+      'Environment variable KAFKA_AUTH is "scram"; expected iam or none',
+    ],
     [{ KAFKA_BROKERS: 'a:9098', KAFKA_AUTH: 'iam' }, 'Environment variable AWS_REGION is not set'],
   ])('fails fast on %j', (env, message) => {
     expect(() => readKafkaSettings(env)).toThrow(new EnvironmentError(message));

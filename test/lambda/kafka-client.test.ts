@@ -25,7 +25,9 @@ describe('MSK IAM token provider', () => {
     const url = new URL(Buffer.from(response.value, 'base64url').toString('utf8'));
     expect(url.hostname).toBe('kafka.eu-west-1.amazonaws.com');
     expect(url.searchParams.get('Action')).toBe('kafka-cluster:Connect');
-    expect(url.searchParams.get('X-Amz-Credential')).toMatch(/^AKIAIOSFODNN7EXAMPLE\/\d{8}\/eu-west-1\/kafka-cluster\/aws4_request$/);
+    expect(url.searchParams.get('X-Amz-Credential')).toMatch(
+      /^AKIAIOSFODNN7EXAMPLE\/\d{8}\/eu-west-1\/kafka-cluster\/aws4_request$/,
+    );
     expect(url.searchParams.get('X-Amz-Security-Token')).toBe('example-session-token');
     expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
   });
