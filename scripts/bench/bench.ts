@@ -1,0 +1,405 @@
+/**
+ * `npm run bench`: measures the bundled handlers against a local Apache Kafka broker, side by side with
+ * Kafka's own Java perf tools on the same broker in the same run, plus cold start, bundle size and synth time.
+ * Prints one table and writes it as JSON (bench-results/bench.json). `-- --quick` runs a short version.
+ *
+ * Targets (checked here, reported met or not): warm producer p50 <= 2 ms, p99 <= 10 ms and >= 20x faster than
+ * connect-per-invocation; throughput >= 50% of kafka-producer-perf-test; consumer sees a message <= 500 ms after
+ * the producer returns; bundles <= 300 KB and module load <= 1.5x bare kafkajs; cdk synth <= 10 s.
+ */
+import { build } from 'esbuild';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { createKafka } from '../../lambda/shared/kafka';
+import { buildLambdas, bundlePath } from '../build-lambdas';
+import { ensureKafkaJars, startKafka, THROUGHPUT_JVM_OPTIONS, type LocalKafkaCluster } from '../kafka/local-kafka';
+
+type Producer = typeof import('../../lambda/producer');
+type Consumer = typeof import('../../lambda/consumer');
+
+const QUICK = process.argv.includes('--quick');
+const ROOT = path.join(__dirname, '..', '..');
+const PORT = Number(process.env.BENCH_KAFKA_PORT ?? 9192);
+const RESULTS_DIR = path.join(ROOT, 'bench-results');
+
+interface Row {
+  readonly section: string;
+  readonly metric: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly target?: string;
+  readonly met?: boolean;
+}
+const rows: Row[] = [];
+
+function record(
+  section: string,
+  metric: string,
+  value: number,
+  unit: string,
+  target?: { text: string; ok: boolean },
+): void {
+  rows.push({ section, metric, value: Math.round(value * 100) / 100, unit, target: target?.text, met: target?.ok });
+  const status = target ? (target.ok ? 'met' : 'NOT met') : '';
+  process.stderr.write(
+    `  ${metric}: ${value.toFixed(2)} ${unit}${target ? ` (target ${target.text}: ${status})` : ''}\n`,
+  );
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function median(values: number[]): number {
+  return percentile(values, 50);
+}
+
+function nowMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/** Keeps the handlers' log lines off the terminal while measuring; calls `onLine` for each one. */
+function muteLogs(onLine?: (line: string, at: number) => void): () => void {
+  const out = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    if (onLine) {
+      const at = nowMs();
+      for (const line of chunk.toString().split('\n')) if (line) onLine(line, at);
+    }
+    return true;
+  }) as typeof process.stdout.write;
+  return () => {
+    process.stdout.write = out;
+  };
+}
+
+function loadHandler<T>(name: string, env: Record<string, string>): T {
+  Object.assign(process.env, env);
+  const file = bundlePath(name);
+  delete require.cache[require.resolve(file)];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(file) as T;
+}
+
+async function createTopic(admin: Admin, topic: string, partitions = 3): Promise<void> {
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+}
+
+async function benchProducerLatency(brokers: string, admin: Admin): Promise<void> {
+  process.stderr.write('\n1. producer latency (warm, one Hello MSK per invocation, acks=all, idempotent)\n');
+  await createTopic(admin, 'bench-latency');
+  const env = { KAFKA_BROKERS: brokers, KAFKA_AUTH: 'none', TOPIC: 'bench-latency', POWERTOOLS_LOG_LEVEL: 'WARN' };
+  const producer = loadHandler<Producer>('producer', env);
+  const unmute = muteLogs();
+  const warm: number[] = [];
+  try {
+    for (let i = 0; i < 50; i++) await producer.handler({});
+    const n = QUICK ? 300 : 1000;
+    for (let i = 0; i < n; i++) {
+      const t = nowMs();
+      await producer.handler({});
+      warm.push(nowMs() - t);
+    }
+  } finally {
+    unmute();
+    await producer.close();
+  }
+
+  // The public samples' pattern: a new client, connect, send, disconnect on every invocation.
+  const perCall: number[] = [];
+  const kafka = createKafka({ brokers: brokers.split(','), auth: 'none' }, 'bench-connect-per-call');
+  for (let i = 0; i < (QUICK ? 30 : 100); i++) {
+    const t = nowMs();
+    const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await p.connect();
+    await p.send({ topic: 'bench-latency', acks: -1, messages: [{ value: 'Hello MSK' }] });
+    await p.disconnect();
+    perCall.push(nowMs() - t);
+  }
+  const p50 = median(warm);
+  const p99 = percentile(warm, 99);
+  record('producer latency', 'warm invoke p50', p50, 'ms', { text: '<= 2 ms', ok: p50 <= 2 });
+  record('producer latency', 'warm invoke p99', p99, 'ms', { text: '<= 10 ms', ok: p99 <= 10 });
+  record('producer latency', 'connect-per-invocation p50', median(perCall), 'ms');
+  record('producer latency', 'connect-per-invocation p99', percentile(perCall, 99), 'ms');
+  const ratio = median(perCall) / p50;
+  record('producer latency', 'speed-up at p50 (connect-per-invocation / warm)', ratio, 'x', {
+    text: '>= 20x',
+    ok: ratio >= 20,
+  });
+}
+
+/** Runs a Kafka tool's main class from the broker's Maven classpath and returns its stdout. */
+function runKafkaTool(classpath: string, mainClass: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('java', [...THROUGHPUT_JVM_OPTIONS, '-cp', classpath, mainClass, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(out)
+        : reject(new Error(`${mainClass} exited ${code}: ${err.split('\n').slice(-5).join(' ')}`)),
+    );
+  });
+}
+
+async function benchProducerThroughput(brokers: string, admin: Admin, classpath: string): Promise<void> {
+  process.stderr.write('\n2. producer throughput (count batches, acks=all, idempotent, no compression)\n');
+  const total = QUICK ? 20000 : 100000;
+  for (const size of [100, 1000]) {
+    const topic = `bench-throughput-${size}`;
+    await createTopic(admin, topic);
+    const producer = loadHandler<Producer>('producer', {
+      KAFKA_BROKERS: brokers,
+      KAFKA_AUTH: 'none',
+      TOPIC: topic,
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+    });
+    const unmute = muteLogs();
+    let ours: number;
+    try {
+      await producer.handler({ count: 100, message: 'w'.repeat(size) });
+      const t = nowMs();
+      for (let sent = 0; sent < total; sent += 10000)
+        await producer.handler({ count: 10000, message: 'x'.repeat(size) });
+      ours = total / ((nowMs() - t) / 1000);
+    } finally {
+      unmute();
+      await producer.close();
+    }
+
+    const javaTopic = `bench-perf-test-${size}`;
+    await createTopic(admin, javaTopic);
+    const output = await runKafkaTool(classpath, 'org.apache.kafka.tools.ProducerPerformance', [
+      '--topic',
+      javaTopic,
+      '--num-records',
+      String(total),
+      '--record-size',
+      String(size),
+      '--throughput',
+      '-1',
+      '--producer-props',
+      `bootstrap.servers=${brokers}`,
+      'acks=all',
+      'enable.idempotence=true',
+      'max.in.flight.requests.per.connection=1',
+      'compression.type=none',
+    ]);
+    const summary = output.trim().split('\n').pop() ?? '';
+    const m = /([\d.]+) records\/sec/.exec(summary);
+    if (!m) throw new Error(`could not read kafka-producer-perf-test output: ${summary}`);
+    const theirs = Number(m[1]);
+    record('producer throughput', `${size} B values, producer handler`, ours, 'msg/s');
+    record('producer throughput', `${size} B values, producer handler`, (ours * size) / 1e6, 'MB/s');
+    record('producer throughput', `${size} B values, kafka-producer-perf-test`, theirs, 'msg/s');
+    const ratio = ours / theirs;
+    record('producer throughput', `${size} B values, handler / perf-test`, ratio * 100, '%', {
+      text: '>= 50%',
+      ok: ratio >= 0.5,
+    });
+  }
+}
+
+async function benchConsumer(brokers: string, admin: Admin, classpath: string): Promise<void> {
+  process.stderr.write('\n3. consumer: producer return to consumer log line (warm), backlog drain\n');
+  await createTopic(admin, 'bench-consumer');
+  const env = { KAFKA_BROKERS: brokers, KAFKA_AUTH: 'none', TOPIC: 'bench-consumer', POWERTOOLS_LOG_LEVEL: 'INFO' };
+  const producer = loadHandler<Producer>('producer', env);
+  const consumer = loadHandler<Consumer>('consumer', { ...env, GROUP_ID: 'bench-consumer-group' });
+  let seenAt = 0;
+  let expected = '';
+  const unmute = muteLogs((line, at) => {
+    if (seenAt === 0 && expected && line.includes(`"message":"${expected}"`)) seenAt = at;
+  });
+  const delays: number[] = [];
+  const invocations: number[] = [];
+  let coldInvocation = 0;
+  try {
+    await producer.handler({ message: 'warm-up' });
+    const t0 = nowMs();
+    await consumer.handler({});
+    coldInvocation = nowMs() - t0;
+    for (let i = 0; i < (QUICK ? 10 : 30); i++) {
+      expected = `Hello MSK ${i}`;
+      seenAt = 0;
+      await producer.handler({ message: expected });
+      const returned = nowMs();
+      await consumer.handler({});
+      invocations.push(nowMs() - returned);
+      if (seenAt === 0) throw new Error(`consumer did not log ${expected}`);
+      delays.push(seenAt - returned);
+    }
+  } finally {
+    unmute();
+  }
+  record('consumer', 'first invocation (joins the group)', coldInvocation, 'ms');
+  record('consumer', 'warm invocation reading 1 message, p50', median(invocations), 'ms');
+  const p50 = median(delays);
+  record('consumer', 'producer return to consumer log line, p50', p50, 'ms', { text: '<= 500 ms', ok: p50 <= 500 });
+  record('consumer', 'producer return to consumer log line, max', Math.max(...delays), 'ms');
+
+  const backlog = QUICK ? 20000 : 100000;
+  const drainTopic = 'bench-drain';
+  await createTopic(admin, drainTopic);
+  const filler = loadHandler<Producer>('producer', { ...env, TOPIC: drainTopic, POWERTOOLS_LOG_LEVEL: 'WARN' });
+  const drainer = loadHandler<Consumer>('consumer', { ...env, TOPIC: drainTopic, GROUP_ID: 'bench-drain-group' });
+  const unmute2 = muteLogs();
+  let rate: number;
+  try {
+    for (let sent = 0; sent < backlog; sent += 10000) await filler.handler({ count: 10000, message: 'y'.repeat(100) });
+    const t = nowMs();
+    let read = 0;
+    while (read < backlog) {
+      const r = await drainer.handler({ maxMessages: 10000 });
+      if (r.count === 0) break;
+      read += r.count;
+    }
+    rate = read / ((nowMs() - t) / 1000);
+  } finally {
+    unmute2();
+    await filler.close();
+    await drainer.close();
+    await producer.close();
+    await consumer.close();
+  }
+  const output = await runKafkaTool(classpath, 'org.apache.kafka.tools.ConsumerPerformance', [
+    '--bootstrap-server',
+    brokers,
+    '--topic',
+    drainTopic,
+    '--messages',
+    String(backlog),
+    '--group',
+    'bench-perf-test-group',
+  ]);
+  const dataLine = output.trim().split('\n').pop() ?? '';
+  const fields = dataLine.split(',').map((f) => f.trim());
+  // start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, ...
+  const theirs = Number(fields[5]);
+  record('consumer', 'backlog drain, consumer handler (100 B values, logging each)', rate, 'msg/s');
+  record('consumer', 'backlog drain, kafka-consumer-perf-test', theirs, 'msg/s');
+}
+
+async function benchColdStart(): Promise<void> {
+  process.stderr.write('\n4. cold start: loading each bundle in a fresh Node process, and bundle size\n');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hello-msk-bench-'));
+  const bare = path.join(dir, 'bare-kafkajs.js');
+  await build({
+    stdin: { contents: "module.exports = require('kafkajs');", resolveDir: ROOT },
+    bundle: true,
+    platform: 'node',
+    minify: true,
+    outfile: bare,
+    logLevel: 'error',
+  });
+  const env = { ...process.env, KAFKA_BROKERS: '127.0.0.1:1', KAFKA_AUTH: 'none', TOPIC: 't', GROUP_ID: 'g' };
+  const loadMs = (file: string): number => {
+    const times: number[] = [];
+    for (let i = 0; i < (QUICK ? 5 : 15); i++) {
+      const r = spawnSync(
+        process.execPath,
+        [
+          '-e',
+          `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`,
+        ],
+        { env, encoding: 'utf8' },
+      );
+      times.push(Number(r.stdout));
+    }
+    return median(times);
+  };
+  const bareMs = loadMs(bare);
+  record('cold start', 'bare kafkajs bundle: module load', bareMs, 'ms');
+  record('cold start', 'bare kafkajs bundle: size', statSync(bare).size / 1024, 'KiB');
+  for (const name of ['producer', 'consumer']) {
+    const file = bundlePath(name);
+    const ms = loadMs(file);
+    const kib = statSync(file).size / 1024;
+    record('cold start', `${name}: module load`, ms, 'ms', { text: '<= 1.5x bare kafkajs', ok: ms <= 1.5 * bareMs });
+    record('cold start', `${name}: bundle size`, kib, 'KiB', { text: '<= 300 KB', ok: kib * 1024 <= 300 * 1000 });
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+function benchSynth(): void {
+  process.stderr.write('\n5. cdk synth of the whole app from a cold process\n');
+  const times: number[] = [];
+  for (let i = 0; i < (QUICK ? 1 : 3); i++) {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'hello-msk-synth-'));
+    const t = nowMs();
+    const r = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'cdk'), ['synth', '--quiet', '-o', out], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    times.push((nowMs() - t) / 1000);
+    rmSync(out, { recursive: true, force: true });
+    if (r.status !== 0) throw new Error(`cdk synth failed: ${r.stderr}`);
+  }
+  const s = median(times);
+  record('synth', 'cdk synth wall time', s, 's', { text: '<= 10 s', ok: s <= 10 });
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  process.stderr.write(`hello-msk benchmarks${QUICK ? ' (quick)' : ''}\n`);
+  await buildLambdas(true);
+  const classpath = await ensureKafkaJars();
+  const cluster: LocalKafkaCluster = await startKafka({ brokers: 1, port: PORT, jvmOptions: THROUGHPUT_JVM_OPTIONS });
+  let admin: Admin | undefined;
+  try {
+    const brokers = cluster.bootstrapBrokers;
+    admin = new Kafka({ brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await benchProducerLatency(brokers, admin);
+    await benchProducerThroughput(brokers, admin, classpath);
+    await benchConsumer(brokers, admin, classpath);
+  } finally {
+    await admin?.disconnect();
+    await cluster.stop();
+  }
+  await benchColdStart();
+  benchSynth();
+
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const meta = {
+    date: started.toISOString(),
+    quick: QUICK,
+    cpu: `${cpu} x ${os.cpus().length}`,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    kafka: cluster.version,
+    kafkajs: (require('kafkajs/package.json') as { version: string }).version,
+  };
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(path.join(RESULTS_DIR, 'bench.json'), `${JSON.stringify({ ...meta, rows }, null, 2)}\n`);
+
+  const lines = [
+    `hello-msk benchmarks, ${meta.date}, ${meta.cpu}, Node ${meta.node}, Kafka ${meta.kafka}, kafkajs ${meta.kafkajs}`,
+    '',
+    '| section | metric | value | target | met |',
+    '|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.section} | ${r.metric} | ${r.value} ${r.unit} | ${r.target ?? ''} | ${r.met === undefined ? '' : r.met ? 'yes' : 'no'} |`,
+    ),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);
