@@ -1,8 +1,13 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { ConfigError, type TopicSpec } from '../config';
 import { topicsProblem, type TopicProperties } from '../kafka-rules';
+import { invalid } from '../validation';
+import { HandlerFunction } from './handler-function';
 import type { MskCluster } from './msk-cluster';
 
 export interface TopicBootstrapProps {
@@ -34,10 +39,27 @@ export interface TopicBootstrapProps {
   readonly logRemovalPolicy: RemovalPolicy;
 }
 
-/** Creates and maintains the declared Kafka topics. */
+/** How long the framework polls `isComplete` (every partition of the declared topics has a leader). */
+export const TOPICS_TOTAL_TIMEOUT = Duration.minutes(10);
+/** One `onEvent` call: every check, then the changes, each Kafka request bounded by the shared timeouts. */
+const ON_EVENT_TIMEOUT = Duration.minutes(3);
+/**
+ * CloudFormation gives up on the resource after this; just above one `onEvent` plus the total polling time,
+ * so that a response the framework never sends costs minutes, not CloudFormation's default hour.
+ */
+export const TOPICS_SERVICE_TIMEOUT = Duration.minutes(15);
+
+/**
+ * Creates and maintains the declared Kafka topics with a custom resource whose handler runs the kafkajs
+ * admin client in the VPC: creates new topics, grows partitions, applies configuration overrides, and
+ * deletes topics only under the destroy removal policy (lambda/topic-bootstrap has the full rules).
+ */
 export class TopicBootstrap extends Construct {
   /** The topics in the form the custom resource receives them. */
   readonly topics: TopicProperties[];
+  readonly onEventFunction: HandlerFunction;
+  readonly isCompleteFunction: HandlerFunction;
+  readonly resource: CustomResource;
 
   constructor(scope: Construct, id: string, props: TopicBootstrapProps) {
     super(scope, id);
@@ -49,5 +71,92 @@ export class TopicBootstrap extends Construct {
     }));
     const problem = topicsProblem(this.topics, props.cluster.brokerCount, props.cluster.minInsyncReplicas);
     if (problem) throw new ConfigError(`${this.node.path}: ${problem}`);
+    const removalPolicy = props.topicRemovalPolicy ?? RemovalPolicy.RETAIN;
+    if (removalPolicy !== RemovalPolicy.RETAIN && removalPolicy !== RemovalPolicy.DESTROY) {
+      throw invalid(this.node.path, 'topicRemovalPolicy', removalPolicy, 'destroy or retain');
+    }
+    const destroy = removalPolicy === RemovalPolicy.DESTROY;
+    const { cluster } = props;
+    const names = this.topics.map((t) => t.Name);
+
+    const common = {
+      handlerName: 'topic-bootstrap' as const,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: [props.securityGroup],
+      environment: { KAFKA_BROKERS: props.bootstrapBrokers, KAFKA_AUTH: 'iam' },
+      logRetentionDays: props.logRetentionDays,
+      removalPolicy: props.logRemovalPolicy,
+    };
+    this.onEventFunction = new HandlerFunction(this, 'OnEvent', {
+      ...common,
+      exportName: 'onEvent',
+      description: 'hello-msk: topic bootstrap custom resource (checks, creates, grows, reconfigures topics)',
+      timeout: ON_EVENT_TIMEOUT,
+    });
+    this.isCompleteFunction = new HandlerFunction(this, 'IsComplete', {
+      ...common,
+      exportName: 'isComplete',
+      description: 'hello-msk: waits until every partition of the declared topics has a leader',
+      timeout: Duration.minutes(1),
+    });
+
+    if (names.length > 0) {
+      // DeleteTopic on the declared topics even under retain: a failed Create or Update deletes the topics it
+      // created moments before, because CloudFormation sends no usable Delete after a failed Create. The
+      // handler deletes nothing else unless the removal policy is destroy.
+      cluster.grantTopicAdmin(this.onEventFunction, names, { allowDelete: true });
+      cluster.grantConnect(this.isCompleteFunction);
+      iam.Grant.addToPrincipal({
+        grantee: this.isCompleteFunction,
+        actions: ['kafka-cluster:DescribeTopic'],
+        resourceArns: names.map((n) => cluster.topicArn(n)),
+      });
+    } else {
+      cluster.grantConnect(this.onEventFunction);
+    }
+    if (destroy) {
+      // A topic that leaves the list is deleted by the Update that no longer declares it, so its ARN is no
+      // longer in this template. Under destroy only, the handler may see and delete any topic of this
+      // cluster (topic/NAME/UUID/*); it deletes only names its previous properties declared.
+      iam.Grant.addToPrincipal({
+        grantee: this.onEventFunction,
+        actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:DeleteTopic'],
+        resourceArns: [cluster.topicArn('*')],
+      });
+    }
+
+    const provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: this.onEventFunction,
+      isCompleteHandler: this.isCompleteFunction,
+      queryInterval: Duration.seconds(10),
+      totalTimeout: TOPICS_TOTAL_TIMEOUT,
+      logGroup: new logs.LogGroup(this, 'ProviderLogs', {
+        retention: props.logRetentionDays as logs.RetentionDays,
+        removalPolicy: props.logRemovalPolicy,
+      }),
+    });
+
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::KafkaTopics',
+      serviceTimeout: TOPICS_SERVICE_TIMEOUT,
+      properties: {
+        // A replaced cluster has none of the topics; a new ARN makes CloudFormation run an Update there.
+        ClusterArn: cluster.clusterArn,
+        Topics: this.topics,
+        RemovalPolicy: destroy ? 'destroy' : 'retain',
+        AdoptExisting: props.adoptExisting ?? true,
+      },
+    });
+    // Order. Create/Update run after the whole cluster construct (the cluster ACTIVE, its configuration,
+    // storage scaling) and after the ClusterEndpoint: the functions' KAFKA_BROKERS comes from it, and the
+    // resource's service token leads to them. Nothing else in this stack then runs after a partition
+    // increase that a rollback could not undo. Deletion runs in reverse: this resource goes first, while
+    // its functions, their security group rules and the cluster still exist. The security groups and
+    // subnets (the functions' VPC ENIs) live in the network stack, which this stack depends on, so
+    // CloudFormation deletes them only after this whole stack.
+    // (The ClusterArn property already orders the resource after the MSK cluster resource itself.)
+    this.resource.node.addDependency(...cluster.node.children.filter((child) => child !== cluster.cluster));
   }
 }

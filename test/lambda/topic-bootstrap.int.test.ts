@@ -1,0 +1,913 @@
+/**
+ * The bundled topic-bootstrap handler (what would be deployed) driven with CloudFormation-shaped events
+ * against the real local broker: one test per lifecycle rule, each checking the live topic afterwards.
+ */
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { ConfigResourceTypes, ConfigSource, type Admin } from 'kafkajs';
+import { kafkaClient, testBrokers, uniqueName } from '../integration/kafka-helpers';
+import { ensureBundles, loadBundle } from './bundles';
+
+type TopicBootstrapModule = typeof import('../../lambda/topic-bootstrap');
+
+jest.setTimeout(60000);
+
+const STACK_ID =
+  'arn:aws:cloudformation:eu-west-1:123456789012:stack/HelloMsk-test-Cluster/5b1c0f40-0000-11ef-0000-0a1b2c3d4e5f';
+const LOGICAL_ID = 'Topics025BDD29';
+const PHYSICAL_ID = `hello-msk-topics-${LOGICAL_ID}`;
+const ROLLBACK_HINT = `if this is a stack rollback, skip this resource: aws cloudformation continue-update-rollback --stack-name HelloMsk-test-Cluster --resources-to-skip ${LOGICAL_ID}`;
+
+let handler: TopicBootstrapModule;
+let admin: Admin;
+
+beforeAll(async () => {
+  await ensureBundles();
+  handler = loadBundle<TopicBootstrapModule>('topic-bootstrap', { KAFKA_BROKERS: testBrokers(), KAFKA_AUTH: 'none' });
+  admin = kafkaClient(testBrokers()).admin();
+  await admin.connect();
+});
+afterAll(async () => {
+  await handler?.close();
+  await admin?.disconnect();
+});
+
+// ------------------------------------------------------------------------------------------------ events
+
+interface Topic {
+  readonly name: string;
+  readonly partitions: number;
+  readonly replicationFactor?: number;
+  readonly config?: Record<string, string>;
+}
+
+interface Declared {
+  readonly topics: Topic[];
+  readonly removalPolicy?: 'retain' | 'destroy';
+  readonly adoptExisting?: boolean;
+}
+
+/** CloudFormation delivers every number and boolean of a custom resource's properties as a string. */
+function asCloudFormationDelivers(value: unknown): unknown {
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return value.map(asCloudFormationDelivers);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asCloudFormationDelivers(v)]));
+  }
+  return value;
+}
+
+function properties(declared: Declared): Record<string, unknown> & { ServiceToken: string } {
+  return asCloudFormationDelivers({
+    ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:TopicsProviderframeworkonEvent',
+    ServiceTimeout: 900,
+    ClusterArn:
+      'arn:aws:kafka:eu-west-1:123456789012:cluster/HelloMskdevCluster-EDB6C16D/0a1b2c3d-4e5f-6789-0abc-def012345678-2',
+    Topics: declared.topics.map((t) => ({
+      Name: t.name,
+      Partitions: t.partitions,
+      ReplicationFactor: t.replicationFactor ?? 1,
+      Config: t.config ?? {},
+    })),
+    RemovalPolicy: declared.removalPolicy ?? 'retain',
+    AdoptExisting: declared.adoptExisting ?? true,
+  }) as Record<string, unknown> & { ServiceToken: string };
+}
+
+let requests = 0;
+function common() {
+  requests += 1;
+  return {
+    ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:TopicsProviderframeworkonEvent',
+    ResponseURL: 'https://cloudformation-custom-resource-response-euwest1.s3.amazonaws.com/...',
+    StackId: STACK_ID,
+    RequestId: `request-${requests}`,
+    LogicalResourceId: LOGICAL_ID,
+    ResourceType: 'Custom::KafkaTopics',
+  };
+}
+
+function createEvent(declared: Declared | Record<string, unknown>): CloudFormationCustomResourceEvent {
+  const props = 'topics' in declared ? properties(declared as Declared) : declared;
+  return { ...common(), RequestType: 'Create', ResourceProperties: props as { ServiceToken: string } };
+}
+
+function updateEvent(declared: Declared, old: Declared): CloudFormationCustomResourceEvent {
+  return {
+    ...common(),
+    RequestType: 'Update',
+    PhysicalResourceId: PHYSICAL_ID,
+    ResourceProperties: properties(declared),
+    OldResourceProperties: properties(old),
+  };
+}
+
+function deleteEvent(declared: Declared): CloudFormationCustomResourceEvent {
+  return {
+    ...common(),
+    RequestType: 'Delete',
+    PhysicalResourceId: PHYSICAL_ID,
+    ResourceProperties: properties(declared),
+  };
+}
+
+type LogLine = Record<string, unknown>;
+
+/**
+ * Runs `fn` with the handler's structured log lines captured (and kept off the console): INFO goes to
+ * stdout, WARN and ERROR to stderr.
+ */
+async function captureLogs<T>(fn: () => Promise<T>): Promise<{ result: T; lines: LogLine[] }> {
+  const lines: LogLine[] = [];
+  const streams = [process.stdout, process.stderr];
+  const originals = streams.map((stream) => stream.write.bind(stream));
+  for (const [i, stream] of streams.entries()) {
+    stream.write = (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+      const text = chunk.toString();
+      if (!text.startsWith('{"level"'))
+        return (originals[i] as (c: unknown, ...r: unknown[]) => boolean)(chunk, ...rest);
+      for (const line of text.split('\n').filter(Boolean)) lines.push(JSON.parse(line) as LogLine);
+      return true;
+    };
+  }
+  try {
+    return { result: await fn(), lines };
+  } finally {
+    streams.forEach((stream, i) => (stream.write = originals[i]));
+  }
+}
+
+/**
+ * What the Provider framework does: onEvent, then isComplete every poll until it answers true. Returns the
+ * physical id and the handler's log lines.
+ */
+async function deploy(
+  event: CloudFormationCustomResourceEvent,
+  module: TopicBootstrapModule = handler,
+): Promise<{ physicalId: string; logs: LogLine[] }> {
+  const { result, lines } = await captureLogs(async () => {
+    const { PhysicalResourceId } = await module.onEvent(event);
+    const waiting = { ...event, PhysicalResourceId };
+    for (let poll = 0; poll < 60; poll++) {
+      if ((await module.isComplete(waiting)).IsComplete) return PhysicalResourceId;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    throw new Error('isComplete never answered true');
+  });
+  return { physicalId: result, logs: lines };
+}
+
+/** onEvent's failure reason (the handler must throw), with its log lines. */
+async function failure(
+  event: CloudFormationCustomResourceEvent,
+  module: TopicBootstrapModule = handler,
+): Promise<{ reason: string; logs: LogLine[] }> {
+  const { result, lines } = await captureLogs(async () => {
+    try {
+      await module.onEvent(event);
+    } catch (error) {
+      return error as Error;
+    }
+    throw new Error(`${event.RequestType} succeeded; it should have failed`);
+  });
+  // The Provider framework puts the message in CloudFormation's status reason: one line, under 1 KB.
+  expect(result.message).not.toMatch(/[\r\n]/);
+  expect(Buffer.byteLength(result.message)).toBeLessThan(1024);
+  return { reason: result.message, logs: lines };
+}
+
+const messages = (logs: LogLine[]): string[] => logs.map((l) => String(l.message));
+
+// ------------------------------------------------------------------------------------------------ the broker
+
+interface LiveTopic {
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  readonly leaders: boolean;
+  readonly overrides: Record<string, string>;
+}
+
+/** The topic as the broker has it, or undefined when it does not exist. */
+async function live(name: string): Promise<LiveTopic | undefined> {
+  if (!(await admin.listTopics()).includes(name)) return undefined;
+  const {
+    topics: [metadata],
+  } = await admin.fetchTopicMetadata({ topics: [name] });
+  const {
+    resources: [config],
+  } = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: [{ type: ConfigResourceTypes.TOPIC, name }],
+  });
+  const overrides = Object.fromEntries(
+    config.configEntries
+      .filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG)
+      .map((e) => [e.configName, e.configValue]),
+  );
+  return {
+    partitions: metadata.partitions.length,
+    replicationFactor: metadata.partitions[0].replicas.length,
+    leaders: metadata.partitions.every((p) => p.leader >= 0),
+    overrides,
+  };
+}
+
+/** The value the topic gets for `key`, and whether it is the default (no override). */
+async function effective(name: string, key: string): Promise<{ value: string; isDefault: boolean }> {
+  const {
+    resources: [config],
+  } = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: [{ type: ConfigResourceTypes.TOPIC, name, configNames: [key] }],
+  });
+  const [entry] = config.configEntries;
+  return { value: entry.configValue, isDefault: entry.configSource !== ConfigSource.TOPIC_CONFIG };
+}
+
+async function makeTopic(name: string, partitions: number, config: Record<string, string> = {}): Promise<void> {
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      {
+        topic: name,
+        numPartitions: partitions,
+        replicationFactor: 1,
+        configEntries: Object.entries(config).map(([k, v]) => ({ name: k, value: v })),
+      },
+    ],
+  });
+}
+
+// ------------------------------------------------------------------------------------------------ lifecycle
+
+describe('new topic', () => {
+  test('Create makes it with the declared partitions, replication factor and overrides, and waits for leaders', async () => {
+    const name = uniqueName('tb-new');
+    const config = { 'retention.ms': '3600000', 'cleanup.policy': 'compact' };
+    const { physicalId, logs } = await deploy(createEvent({ topics: [{ name, partitions: 3, config }] }));
+    expect(physicalId).toBe(PHYSICAL_ID);
+    expect(await live(name)).toEqual({ partitions: 3, replicationFactor: 1, leaders: true, overrides: config });
+    expect(messages(logs)).toContain(`Created topic ${name} (3 partitions, replication factor 1)`);
+  });
+
+  test('a topic added to the list by an Update is created beside the existing ones', async () => {
+    const [kept, added] = [uniqueName('tb-kept'), uniqueName('tb-added')];
+    const before: Declared = { topics: [{ name: kept, partitions: 1 }] };
+    await deploy(createEvent(before));
+    await deploy(
+      updateEvent(
+        {
+          topics: [
+            { name: kept, partitions: 1 },
+            { name: added, partitions: 2 },
+          ],
+        },
+        before,
+      ),
+    );
+    expect(await live(added)).toEqual({ partitions: 2, replicationFactor: 1, leaders: true, overrides: {} });
+    expect((await live(kept))?.partitions).toBe(1);
+  });
+});
+
+describe('topic exists at create', () => {
+  test('is adopted when its partitions and replication factor match; the declared overrides replace its own', async () => {
+    const name = uniqueName('tb-adopt');
+    await makeTopic(name, 2, { 'retention.ms': '1000' });
+    const { logs } = await deploy(
+      createEvent({ topics: [{ name, partitions: 2, config: { 'segment.ms': '600000' } }] }),
+    );
+    expect(await live(name)).toEqual({
+      partitions: 2,
+      replicationFactor: 1,
+      leaders: true,
+      overrides: { 'segment.ms': '600000' },
+    });
+    expect(messages(logs)).toContain(`Adopting existing topic ${name}`);
+  });
+
+  test.each([
+    [
+      'other partitions',
+      { partitions: 3, adoptExisting: true },
+      (n: string) =>
+        `topic "${n}" already exists with 2 partitions and replication factor 1; it is adopted only with those values, not the declared 3 and 1`,
+    ],
+    [
+      'AdoptExisting false',
+      { partitions: 2, adoptExisting: false },
+      (n: string) =>
+        `topic "${n}" already exists (2 partitions, replication factor 1) and AdoptExisting is false; delete it or allow adopting existing topics`,
+    ],
+  ])('fails before changing anything with %s', async (_, declared, reason) => {
+    const [name, other] = [uniqueName('tb-exists'), uniqueName('tb-other')];
+    await makeTopic(name, 2, { 'retention.ms': '1000' });
+    const event = createEvent({
+      adoptExisting: declared.adoptExisting,
+      topics: [
+        { name: other, partitions: 1 },
+        { name, partitions: declared.partitions, config: { 'retention.ms': '2000' } },
+      ],
+    });
+    expect((await failure(event)).reason).toBe(reason(name));
+    expect(await live(name)).toEqual({
+      partitions: 2,
+      replicationFactor: 1,
+      leaders: true,
+      overrides: { 'retention.ms': '1000' },
+    });
+    expect(await live(other)).toBeUndefined();
+  });
+});
+
+describe('partitions', () => {
+  test('up: grows the topic in place and waits for the new partitions leaders', async () => {
+    const name = uniqueName('tb-grow');
+    const before: Declared = { topics: [{ name, partitions: 2 }] };
+    await deploy(createEvent(before));
+    const { logs } = await deploy(updateEvent({ topics: [{ name, partitions: 5 }] }, before));
+    expect(await live(name)).toEqual({ partitions: 5, replicationFactor: 1, leaders: true, overrides: {} });
+    expect(messages(logs)).toContain(`Grew topic ${name} from 2 to 5 partitions`);
+  });
+
+  test('down: fails with the reason and changes nothing, not even the other changes of the same Update', async () => {
+    const [name, other, added] = [uniqueName('tb-shrink'), uniqueName('tb-other'), uniqueName('tb-added')];
+    const before: Declared = {
+      topics: [
+        { name, partitions: 4 },
+        { name: other, partitions: 1 },
+      ],
+    };
+    await deploy(createEvent(before));
+    const shrink: Declared = {
+      topics: [
+        { name, partitions: 2 },
+        { name: other, partitions: 1, config: { 'retention.ms': '5000' } },
+        { name: added, partitions: 1 },
+      ],
+    };
+    expect((await failure(updateEvent(shrink, before))).reason).toBe(
+      `topic "${name}": partitions 2 is below the 4 it has, and Kafka cannot remove partitions; declare 4 or more (${ROLLBACK_HINT})`,
+    );
+    expect((await live(name))?.partitions).toBe(4);
+    expect((await live(other))?.overrides).toEqual({});
+    expect(await live(added)).toBeUndefined();
+  });
+});
+
+describe('replication factor', () => {
+  test('a changed replication factor fails with the reason and changes nothing', async () => {
+    const name = uniqueName('tb-rf');
+    const before: Declared = { topics: [{ name, partitions: 2, replicationFactor: 1 }] };
+    await deploy(createEvent(before));
+    const event = updateEvent({ topics: [{ name, partitions: 3, replicationFactor: 2 }] }, before);
+    expect((await failure(event)).reason).toBe(
+      `topic "${name}": replicationFactor 1 -> 2 is not supported (reassigning replicas is out of scope); the topic has 1, declare that`,
+    );
+    expect(await live(name)).toEqual({ partitions: 2, replicationFactor: 1, leaders: true, overrides: {} });
+  });
+});
+
+describe('configuration overrides', () => {
+  test('added, changed and removed keys: the topic ends with exactly the declared set, removed keys at the default', async () => {
+    const name = uniqueName('tb-config');
+    const first: Declared = {
+      topics: [{ name, partitions: 1, config: { 'retention.ms': '3600000', 'cleanup.policy': 'compact' } }],
+    };
+    await deploy(createEvent(first));
+    const defaultCleanup = 'delete';
+
+    const second: Declared = {
+      topics: [{ name, partitions: 1, config: { 'retention.ms': '7200000', 'max.message.bytes': '2097152' } }],
+    };
+    await deploy(updateEvent(second, first));
+    expect((await live(name))?.overrides).toEqual({ 'retention.ms': '7200000', 'max.message.bytes': '2097152' });
+    expect(await effective(name, 'cleanup.policy')).toEqual({ value: defaultCleanup, isDefault: true });
+
+    await deploy(updateEvent({ topics: [{ name, partitions: 1 }] }, second));
+    expect((await live(name))?.overrides).toEqual({});
+    expect((await effective(name, 'retention.ms')).isDefault).toBe(true);
+  });
+
+  test('overrides changed outside CloudFormation are put back to the declared set by the next Update', async () => {
+    const name = uniqueName('tb-drift');
+    const declared: Declared = { topics: [{ name, partitions: 1, config: { 'retention.ms': '3600000' } }] };
+    await deploy(createEvent(declared));
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name, configEntries: [{ name: 'segment.ms', value: '60000' }] }],
+    });
+    await deploy(updateEvent(declared, declared));
+    expect((await live(name))?.overrides).toEqual({ 'retention.ms': '3600000' });
+  });
+});
+
+describe('topic removed from the list', () => {
+  test('is kept under the retain policy, and the log says so', async () => {
+    const [name, stays] = [uniqueName('tb-removed'), uniqueName('tb-stays')];
+    const before: Declared = {
+      topics: [
+        { name, partitions: 2 },
+        { name: stays, partitions: 1 },
+      ],
+    };
+    await deploy(createEvent(before));
+    const { logs } = await deploy(updateEvent({ topics: [{ name: stays, partitions: 1 }] }, before));
+    expect(await live(name)).toMatchObject({ partitions: 2 });
+    expect(messages(logs)).toContain(`Kept topic ${name}: it left the list and the removal policy is retain`);
+  });
+
+  test('is deleted under the destroy policy', async () => {
+    const [name, stays] = [uniqueName('tb-removed'), uniqueName('tb-stays')];
+    const before: Declared = {
+      removalPolicy: 'destroy',
+      topics: [
+        { name, partitions: 2 },
+        { name: stays, partitions: 1 },
+      ],
+    };
+    await deploy(createEvent(before));
+    await deploy(updateEvent({ removalPolicy: 'destroy', topics: [{ name: stays, partitions: 1 }] }, before));
+    expect(await live(name)).toBeUndefined();
+    expect(await live(stays)).toMatchObject({ partitions: 1 });
+  });
+});
+
+describe('stack deleted', () => {
+  test('retain keeps every topic, and needs no broker to do so', async () => {
+    const name = uniqueName('tb-delete-retain');
+    const declared: Declared = { topics: [{ name, partitions: 1 }] };
+    await deploy(createEvent(declared));
+    // A container whose broker is unreachable: with retain, Delete must not even try to connect.
+    const unreachable = loadBundle<TopicBootstrapModule>('topic-bootstrap', {
+      KAFKA_BROKERS: '127.0.0.1:1',
+      KAFKA_AUTH: 'none',
+    });
+    try {
+      const { physicalId, logs } = await deploy(deleteEvent(declared), unreachable);
+      expect(physicalId).toBe(PHYSICAL_ID);
+      expect(messages(logs)).toContain(`Kept topics ${name}: the removal policy is retain`);
+    } finally {
+      await unreachable.close();
+    }
+    expect(await live(name)).toMatchObject({ partitions: 1 });
+  });
+
+  test('destroy deletes the declared topics, and a topic already gone is no error', async () => {
+    const [name, gone] = [uniqueName('tb-delete'), uniqueName('tb-gone')];
+    const declared: Declared = {
+      removalPolicy: 'destroy',
+      topics: [
+        { name, partitions: 2 },
+        { name: gone, partitions: 1 },
+      ],
+    };
+    await deploy(createEvent(declared));
+    await admin.deleteTopics({ topics: [gone] });
+    const { physicalId } = await deploy(deleteEvent(declared));
+    expect(physicalId).toBe(PHYSICAL_ID);
+    expect(await live(name)).toBeUndefined();
+  });
+});
+
+describe('same event delivered twice', () => {
+  test('Create twice: same physical id, same topic, no error (also with AdoptExisting false)', async () => {
+    const name = uniqueName('tb-twice');
+    const event = createEvent({
+      adoptExisting: false,
+      topics: [{ name, partitions: 3, config: { 'retention.ms': '60000' } }],
+    });
+    const first = await deploy(event);
+    const second = await deploy(event);
+    expect(second.physicalId).toBe(first.physicalId);
+    expect(messages(second.logs)).toContain(`Topic ${name} already exists as declared`);
+    expect(await live(name)).toEqual({
+      partitions: 3,
+      replicationFactor: 1,
+      leaders: true,
+      overrides: { 'retention.ms': '60000' },
+    });
+  });
+
+  test('Update twice: the second finds the grown, reconfigured topic and changes nothing', async () => {
+    const name = uniqueName('tb-twice');
+    const before: Declared = { topics: [{ name, partitions: 1 }] };
+    await deploy(createEvent(before));
+    const event = updateEvent({ topics: [{ name, partitions: 3, config: { 'retention.ms': '60000' } }] }, before);
+    await deploy(event);
+    const second = await deploy(event);
+    expect(second.physicalId).toBe(PHYSICAL_ID);
+    expect(messages(second.logs).filter((m) => /^(Grew|Set|Created)/.test(m))).toEqual([]);
+    expect(await live(name)).toEqual({
+      partitions: 3,
+      replicationFactor: 1,
+      leaders: true,
+      overrides: { 'retention.ms': '60000' },
+    });
+  });
+
+  test('Delete twice under destroy: the second finds nothing to delete', async () => {
+    const name = uniqueName('tb-twice');
+    const declared: Declared = { removalPolicy: 'destroy', topics: [{ name, partitions: 1 }] };
+    await deploy(createEvent(declared));
+    const event = deleteEvent(declared);
+    await deploy(event);
+    const second = await deploy(event);
+    expect(messages(second.logs)).toContain(`Topics already gone: ${name}`);
+    expect(await live(name)).toBeUndefined();
+  });
+
+  test('a refused Update delivered twice fails twice with the same reason', async () => {
+    const name = uniqueName('tb-twice');
+    const before: Declared = { topics: [{ name, partitions: 2 }] };
+    await deploy(createEvent(before));
+    const event = updateEvent({ topics: [{ name, partitions: 1 }] }, before);
+    const first = await failure(event);
+    expect((await failure(event)).reason).toBe(first.reason);
+    expect((await live(name))?.partitions).toBe(2);
+  });
+});
+
+describe('rename', () => {
+  test('under retain: the new name is created and the old topic is kept', async () => {
+    const [oldName, newName] = [uniqueName('tb-old'), uniqueName('tb-new')];
+    const before: Declared = { topics: [{ name: oldName, partitions: 2 }] };
+    await deploy(createEvent(before));
+    await deploy(updateEvent({ topics: [{ name: newName, partitions: 2 }] }, before));
+    expect(await live(newName)).toMatchObject({ partitions: 2, leaders: true });
+    expect(await live(oldName)).toMatchObject({ partitions: 2 });
+  });
+
+  test('under destroy: the new name is created and the old topic is deleted', async () => {
+    const [oldName, newName] = [uniqueName('tb-old'), uniqueName('tb-new')];
+    const before: Declared = { removalPolicy: 'destroy', topics: [{ name: oldName, partitions: 2 }] };
+    await deploy(createEvent(before));
+    await deploy(updateEvent({ removalPolicy: 'destroy', topics: [{ name: newName, partitions: 2 }] }, before));
+    expect(await live(newName)).toMatchObject({ partitions: 2, leaders: true });
+    expect(await live(oldName)).toBeUndefined();
+  });
+});
+
+// CloudFormation rolls a failed update back with another Update whose properties are the previous ones.
+describe('Update rollback', () => {
+  test('after an Update refused before any change, the rollback finds the live topics as declared and succeeds', async () => {
+    const [grows, rf] = [uniqueName('tb-rb-grow'), uniqueName('tb-rb-rf')];
+    const before: Declared = {
+      topics: [
+        { name: grows, partitions: 3 },
+        { name: rf, partitions: 1 },
+      ],
+    };
+    await deploy(createEvent(before));
+    const refused: Declared = {
+      topics: [
+        { name: grows, partitions: 6, config: { 'retention.ms': '5000' } },
+        { name: rf, partitions: 1, replicationFactor: 2 },
+      ],
+    };
+    await failure(updateEvent(refused, before));
+    expect((await live(grows))?.partitions).toBe(3);
+    // Compared with the old properties, the rollback looks like a shrink and a replication change; the
+    // live cluster shows there is nothing to do.
+    await deploy(updateEvent(before, refused));
+    expect(await live(grows)).toEqual({ partitions: 3, replicationFactor: 1, leaders: true, overrides: {} });
+    expect(await live(rf)).toEqual({ partitions: 1, replicationFactor: 1, leaders: true, overrides: {} });
+  });
+
+  test('after a refused decrease, the rollback (back to the count the topic has) succeeds without touching it', async () => {
+    const name = uniqueName('tb-rb-shrink');
+    const before: Declared = { topics: [{ name, partitions: 4 }] };
+    await deploy(createEvent(before));
+    const shrink: Declared = { topics: [{ name, partitions: 2 }] };
+    await failure(updateEvent(shrink, before));
+    const { logs } = await deploy(updateEvent(before, shrink));
+    expect(messages(logs).filter((m) => m.startsWith('Grew'))).toEqual([]);
+    expect((await live(name))?.partitions).toBe(4);
+  });
+
+  test('after a successful update that changed overrides and deleted a topic (destroy), the rollback restores both', async () => {
+    const [name, removed] = [uniqueName('tb-rb-config'), uniqueName('tb-rb-removed')];
+    const before: Declared = {
+      removalPolicy: 'destroy',
+      topics: [
+        { name, partitions: 1, config: { 'retention.ms': '3600000' } },
+        { name: removed, partitions: 2, config: { 'cleanup.policy': 'compact' } },
+      ],
+    };
+    await deploy(createEvent(before));
+    const forward: Declared = {
+      removalPolicy: 'destroy',
+      topics: [{ name, partitions: 1, config: { 'segment.ms': '60000' } }],
+    };
+    await deploy(updateEvent(forward, before));
+    expect(await live(removed)).toBeUndefined();
+    // Another resource of the stack fails; CloudFormation rolls this resource back.
+    await deploy(updateEvent(before, forward));
+    expect((await live(name))?.overrides).toEqual({ 'retention.ms': '3600000' });
+    expect(await live(removed)).toEqual({
+      partitions: 2,
+      replicationFactor: 1,
+      leaders: true,
+      overrides: { 'cleanup.policy': 'compact' },
+    });
+  });
+
+  test('a rollback that re-declares a topic kept under retain succeeds even with AdoptExisting false', async () => {
+    const [name, removed] = [uniqueName('tb-rb-keep'), uniqueName('tb-rb-kept')];
+    const before: Declared = {
+      adoptExisting: false,
+      topics: [
+        { name, partitions: 1 },
+        { name: removed, partitions: 2, config: { 'retention.ms': '60000' } },
+      ],
+    };
+    await deploy(createEvent(before));
+    const forward: Declared = { adoptExisting: false, topics: [{ name, partitions: 1 }] };
+    await deploy(updateEvent(forward, before));
+    await deploy(updateEvent(before, forward));
+    expect(await live(removed)).toMatchObject({ partitions: 2, overrides: { 'retention.ms': '60000' } });
+  });
+
+  test('a rollback that finds more partitions than it declares, without asking for fewer, keeps them and logs it', async () => {
+    const [name, rf] = [uniqueName('tb-rb-kept'), uniqueName('tb-rb-rf')];
+    const before: Declared = {
+      topics: [
+        { name, partitions: 3 },
+        { name: rf, partitions: 1 },
+      ],
+    };
+    await deploy(createEvent(before));
+    // Grown outside CloudFormation (or by an increase whose rollback was skipped with continue-update-rollback).
+    await admin.createPartitions({ topicPartitions: [{ topic: name, count: 5 }] });
+    const refused: Declared = {
+      topics: [
+        { name, partitions: 3, config: { 'retention.ms': '5000' } },
+        { name: rf, partitions: 1, replicationFactor: 3 },
+      ],
+    };
+    await failure(updateEvent(refused, before));
+    const { logs } = await deploy(updateEvent(before, refused));
+    expect((await live(name))?.partitions).toBe(5);
+    expect(messages(logs)).toContain(`Kept topic ${name} at 5 partitions (declared 3); Kafka cannot remove partitions`);
+  });
+
+  test('the rollback of a successful increase cannot be told from a decrease: it fails naming the escape', async () => {
+    // Documented limit: "declared 3, previously 6, the topic has 6" is also what a user's 6 -> 3 looks like,
+    // and only the stack status (out of reach of this function) could tell them apart.
+    const name = uniqueName('tb-rb-increase');
+    const before: Declared = { topics: [{ name, partitions: 3 }] };
+    await deploy(createEvent(before));
+    const forward: Declared = { topics: [{ name, partitions: 6 }] };
+    await deploy(updateEvent(forward, before));
+    const { reason } = await failure(updateEvent(before, forward));
+    expect(reason).toBe(
+      `topic "${name}": partitions 3 is below the 6 it has, and Kafka cannot remove partitions; declare 6 or more (${ROLLBACK_HINT})`,
+    );
+    expect((await live(name))?.partitions).toBe(6);
+  });
+});
+
+describe('a failing event undoes its own partial work', () => {
+  /** The shared test admin, with one kind of call failing as a broker might, after validation passed. */
+  function failingOn(method: 'createTopics' | 'createPartitions', when: (args: unknown) => boolean): Admin {
+    return new Proxy(admin, {
+      get(target, property, receiver) {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (property !== method || typeof value !== 'function') return value;
+        return (args: { validateOnly?: boolean }) =>
+          !args.validateOnly && when(args)
+            ? Promise.reject(new Error('The broker failed this request'))
+            : (value as (a: unknown) => Promise<unknown>).call(target, args);
+      },
+    });
+  }
+
+  test('a Create that fails on its second topic deletes the first and restores an adopted topic', async () => {
+    const [adopted, first, second] = [uniqueName('tb-undo-adopted'), uniqueName('tb-undo-1'), uniqueName('tb-undo-2')];
+    await makeTopic(adopted, 1, { 'retention.ms': '1000' });
+    const faulty = failingOn('createTopics', (args) => JSON.stringify(args).includes(second));
+    const event = createEvent({
+      topics: [
+        { name: adopted, partitions: 1, config: { 'retention.ms': '2000' } },
+        { name: first, partitions: 1 },
+        { name: second, partitions: 1 },
+      ],
+    });
+    const { result: error, lines } = await captureLogs(() =>
+      handler
+        .onEventWith(() => Promise.resolve(faulty), event)
+        .then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        ),
+    );
+    expect(error?.message).toBe(`topic "${second}": creating it failed: The broker failed this request`);
+    expect(await live(first)).toBeUndefined();
+    expect(await live(second)).toBeUndefined();
+    expect((await live(adopted))?.overrides).toEqual({ 'retention.ms': '1000' });
+    expect(messages(lines)).toContain(`Deleted the topics this event created: ${first}`);
+  });
+
+  test('an Update that fails growing a topic deletes the topic it created and restores the overrides it set', async () => {
+    const [grows, reconfigured, added] = [
+      uniqueName('tb-undo-grow'),
+      uniqueName('tb-undo-conf'),
+      uniqueName('tb-undo-add'),
+    ];
+    const before: Declared = {
+      topics: [
+        { name: grows, partitions: 1 },
+        { name: reconfigured, partitions: 1, config: { 'retention.ms': '3600000' } },
+      ],
+    };
+    await deploy(createEvent(before));
+    const faulty = failingOn('createPartitions', () => true);
+    const event = updateEvent(
+      {
+        topics: [
+          { name: grows, partitions: 2 },
+          { name: reconfigured, partitions: 1, config: { 'retention.ms': '60000', 'segment.ms': '60000' } },
+          { name: added, partitions: 1 },
+        ],
+      },
+      before,
+    );
+    const { result: error } = await captureLogs(() =>
+      handler
+        .onEventWith(() => Promise.resolve(faulty), event)
+        .then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        ),
+    );
+    expect(error?.message).toBe(`topic "${grows}": growing it to 2 partitions failed: The broker failed this request`);
+    expect((await live(grows))?.partitions).toBe(1);
+    expect((await live(reconfigured))?.overrides).toEqual({ 'retention.ms': '3600000' });
+    expect(await live(added)).toBeUndefined();
+  });
+});
+
+// ------------------------------------------------------------------------------------------------ bad properties
+
+type Bad = (ok: string, bad: string) => Record<string, unknown>;
+const okTopic = (name: string) => ({ Name: name, Partitions: '1', ReplicationFactor: '1', Config: {} });
+const withTopic = (ok: string, topic: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:TopicsProviderframeworkonEvent',
+  Topics: [okTopic(ok), topic],
+  RemovalPolicy: 'retain',
+  AdoptExisting: 'true',
+  ...extra,
+});
+const LONG = `tb-${'x'.repeat(247)}`;
+
+const BAD_PROPERTIES: [string, Bad, (bad: string, ok: string) => string][] = [
+  [
+    'Topics missing',
+    () => ({ ServiceToken: 'x', RemovalPolicy: 'retain' }),
+    () => 'property Topics is missing; expected a list of { Name, Partitions, ReplicationFactor, Config }',
+  ],
+  [
+    'Topics not a list',
+    () => ({ ServiceToken: 'x', Topics: 'test-topic' }),
+    () =>
+      'property Topics "test-topic" is not valid; expected a list of { Name, Partitions, ReplicationFactor, Config }',
+  ],
+  [
+    'an unknown property',
+    (ok, bad) => withTopic(ok, okTopic(bad), { Retention: '7d' }),
+    () => 'property Retention is not known; allowed: ClusterArn, Topics, RemovalPolicy, AdoptExisting',
+  ],
+  [
+    'RemovalPolicy not retain or destroy',
+    (ok, bad) => withTopic(ok, okTopic(bad), { RemovalPolicy: 'snapshot' }),
+    () => 'property RemovalPolicy "snapshot" is not valid; allowed: retain or destroy',
+  ],
+  [
+    'AdoptExisting not a boolean',
+    (ok, bad) => withTopic(ok, okTopic(bad), { AdoptExisting: 'yes' }),
+    () => 'property AdoptExisting "yes" is not valid; allowed: true or false',
+  ],
+  [
+    'a topic without a name',
+    (ok) => withTopic(ok, { Partitions: '1', ReplicationFactor: '1' }),
+    () => 'Topics[1].Name undefined is not valid; expected a topic name',
+  ],
+  [
+    'a topic name Kafka rejects',
+    (ok, bad) => withTopic(ok, okTopic(`${bad} x`)),
+    (bad) => `topic name "${bad} x" has characters Kafka rejects; use only a-z A-Z 0-9 . _ -`,
+  ],
+  [
+    'a topic name longer than 249',
+    (ok) => withTopic(ok, okTopic(LONG)),
+    () => `topic name "${LONG}" is 250 characters; at most 249 are allowed`,
+  ],
+  [
+    'a topic name reserved for internal topics',
+    (ok, bad) => withTopic(ok, okTopic(`__${bad}`)),
+    (bad) => `topic name "__${bad}" starts with "__", which Kafka reserves for internal topics`,
+  ],
+  [
+    'an unknown topic field',
+    (ok, bad) => withTopic(ok, { ...okTopic(bad), Retention: '1d' }),
+    (bad) => `topic "${bad}": Retention is not a topic field; allowed: Name, Partitions, ReplicationFactor, Config`,
+  ],
+  [
+    'partitions 0',
+    (ok, bad) => withTopic(ok, { ...okTopic(bad), Partitions: '0' }),
+    (bad) => `topic "${bad}": partitions 0 is not valid; allowed: a whole number >= 1`,
+  ],
+  [
+    'partitions not a number',
+    (ok, bad) => withTopic(ok, { ...okTopic(bad), Partitions: 'three' }),
+    (bad) => `topic "${bad}": partitions "three" is not valid; allowed: a whole number >= 1`,
+  ],
+  [
+    'partitions not whole',
+    (ok, bad) => withTopic(ok, { ...okTopic(bad), Partitions: '1.5' }),
+    (bad) => `topic "${bad}": partitions "1.5" is not valid; allowed: a whole number >= 1`,
+  ],
+  [
+    'replication factor missing',
+    (ok, bad) => withTopic(ok, { Name: bad, Partitions: '1' }),
+    (bad) => `topic "${bad}": replicationFactor undefined is not valid; allowed: a whole number >= 1`,
+  ],
+  [
+    'replication factor above the live broker count',
+    (ok, bad) => withTopic(ok, { ...okTopic(bad), ReplicationFactor: '2' }),
+    (bad) => `topic "${bad}": replicationFactor 2 is above the broker count 1; allowed: 1 to 1`,
+  ],
+  [
+    'a duplicate name',
+    (ok) => withTopic(ok, okTopic(ok)),
+    (_, ok) => `topic "${ok}" is declared twice (or collides with another name that differs only in . and _)`,
+  ],
+  [
+    'config not an object',
+    (ok, bad) => withTopic(ok, { ...okTopic(bad), Config: 'retention.ms=1' }),
+    (bad) => `topic "${bad}": config "retention.ms=1" is not valid; expected an object of string values`,
+  ],
+  [
+    'an unknown config key',
+    (ok, bad) => withTopic(ok, { ...okTopic(bad), Config: { 'retention.days': '7' } }),
+    (bad) =>
+      `topic "${bad}": config retention.days is not a topic-level configuration key (see the Kafka topic configs; e.g. retention.ms, cleanup.policy)`,
+  ],
+  [
+    'a config value the key does not allow',
+    (ok, bad) => withTopic(ok, { ...okTopic(bad), Config: { 'cleanup.policy': 'archive' } }),
+    (bad) => `topic "${bad}": config cleanup.policy has value "archive"; allowed: delete, compact or compact,delete`,
+  ],
+  [
+    'min.insync.replicas not below the replication factor',
+    (ok, bad) => withTopic(ok, { ...okTopic(bad), Config: { 'min.insync.replicas': '2' } }),
+    (bad) =>
+      `topic "${bad}": min.insync.replicas 2 is not valid; allowed: 1 (below the replication factor 1, so one broker may be down)`,
+  ],
+  [
+    'a combination of values that only the broker refuses',
+    (ok, bad) =>
+      withTopic(ok, {
+        ...okTopic(bad),
+        Config: { 'min.compaction.lag.ms': '60000', 'max.compaction.lag.ms': '1000' },
+      }),
+    (bad) => `topic "${bad}": Kafka refuses to create it: Configuration is invalid`,
+  ],
+];
+
+describe('bad properties', () => {
+  test.each(BAD_PROPERTIES)('%s: fails with the one-line reason and changes nothing', async (_, props, reason) => {
+    const [ok, bad] = [uniqueName('tb-ok'), uniqueName('tb-bad')];
+    const { reason: actual } = await failure(createEvent(props(ok, bad)));
+    expect(actual).toBe(reason(bad, ok));
+    const topics = await admin.listTopics();
+    expect(topics.filter((t) => t === ok || t.includes(bad))).toEqual([]);
+  });
+});
+
+describe('isComplete', () => {
+  test('answers "not yet" instead of throwing while the broker is unreachable', async () => {
+    const unreachable = loadBundle<TopicBootstrapModule>('topic-bootstrap', {
+      KAFKA_BROKERS: '127.0.0.1:1',
+      KAFKA_AUTH: 'none',
+    });
+    try {
+      const event = {
+        ...createEvent({ topics: [{ name: uniqueName('tb-wait'), partitions: 1 }] }),
+        PhysicalResourceId: PHYSICAL_ID,
+      };
+      const { result } = await captureLogs(() => unreachable.isComplete(event));
+      expect(result).toEqual({ IsComplete: false });
+    } finally {
+      await unreachable.close();
+    }
+  });
+
+  test('waits while a declared topic has fewer partitions than declared', async () => {
+    const name = uniqueName('tb-wait');
+    await makeTopic(name, 1);
+    const event = { ...createEvent({ topics: [{ name, partitions: 2 }] }), PhysicalResourceId: PHYSICAL_ID };
+    const { result, lines } = await captureLogs(() => handler.isComplete(event));
+    expect(result).toEqual({ IsComplete: false });
+    expect(messages(lines)).toContain(`Waiting for partition leaders of ${name}`);
+  });
+});
