@@ -68,7 +68,15 @@ export interface AppConfig {
   readonly topicRemovalPolicy: RemovalPolicyName;
   /** Whether a topic that already exists with the declared partitions and replication factor is adopted. */
   readonly adoptExistingTopics: boolean;
+  /** Email address that receives the cluster alarms through an SNS topic; empty for no notifications. */
+  readonly alarmEmail: string;
+  /** `aws-managed` keys, or one `customer-managed` KMS key (rotated yearly) for the cluster's data and the logs. */
+  readonly encryptionKey: EncryptionKeyChoice;
+  /** Also accept SASL/SCRAM clients (port 9096), with their secret in Secrets Manager; IAM stays on. */
+  readonly saslScram: boolean;
 }
+
+export type EncryptionKeyChoice = 'aws-managed' | 'customer-managed';
 
 /** Context key naming the profile to use: `cdk synth -c profile=prod`. */
 export const PROFILE_KEY = 'profile';
@@ -100,6 +108,9 @@ export const BASE_CONFIG: Omit<AppConfig, 'profile'> = {
   consumerConcurrency: 1,
   topicRemovalPolicy: 'retain',
   adoptExistingTopics: true,
+  alarmEmail: '',
+  encryptionKey: 'aws-managed',
+  saslScram: false,
 };
 
 type Kind = 'string' | 'number' | 'boolean' | 'stringList' | 'stringMap' | 'topics';
@@ -127,6 +138,9 @@ const KINDS: Record<keyof Omit<AppConfig, 'profile'>, Kind> = {
   consumerConcurrency: 'number',
   topicRemovalPolicy: 'string',
   adoptExistingTopics: 'boolean',
+  alarmEmail: 'string',
+  encryptionKey: 'string',
+  saslScram: 'boolean',
 };
 
 const KEYS = Object.keys(KINDS) as (keyof typeof KINDS)[];

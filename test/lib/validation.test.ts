@@ -19,7 +19,7 @@ const cases: [string, Record<string, unknown>, string][] = [
   [
     'unknown key in a profile',
     { 'hello-msk:profiles': { dev: { brokerCount: 2 } } },
-    'Config profile "dev": brokerCount is not a configuration key; use one of clusterKind, kafkaVersion, instanceType, brokersPerAz, azCount, availabilityZones, vpcCidr, natGateways, ebsVolumeGiB, ebsMaxVolumeGiB, storageMode, enhancedMonitoring, removalPolicy, logRetentionDays, brokerConfig, topics, demoTopic, consumerGroup, consumerSchedule, consumerConcurrency, topicRemovalPolicy, adoptExistingTopics',
+    'Config profile "dev": brokerCount is not a configuration key; use one of clusterKind, kafkaVersion, instanceType, brokersPerAz, azCount, availabilityZones, vpcCidr, natGateways, ebsVolumeGiB, ebsMaxVolumeGiB, storageMode, enhancedMonitoring, removalPolicy, logRetentionDays, brokerConfig, topics, demoTopic, consumerGroup, consumerSchedule, consumerConcurrency, topicRemovalPolicy, adoptExistingTopics, alarmEmail, encryptionKey, saslScram',
   ],
   [
     'number that is not a number',
