@@ -32,6 +32,9 @@ export const STANDARD_INSTANCE_TYPES = [
 /** Express broker instance types (storage managed by MSK). */
 export const EXPRESS_INSTANCE_TYPES = SIZES_M7G.map((s) => `express.m7g.${s}`);
 
+/** Broker types that CreateCluster refuses with Kafka 4.x ("Unsupported InstanceType"). */
+export const NO_KAFKA_4_INSTANCE_TYPES = ['kafka.t3.small'];
+
 /** Broker types that cannot use tiered storage. */
 export const NO_TIERED_STORAGE_INSTANCE_TYPES = ['kafka.t3.small'];
 

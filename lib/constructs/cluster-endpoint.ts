@@ -1,9 +1,9 @@
 import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { HandlerFunction } from './handler-function';
 import type { MskCluster } from './msk-cluster';
+import { WaitingProvider } from './waiting-provider';
 
 export interface ClusterEndpointProps {
   /** The cluster to wait for. */
@@ -49,11 +49,13 @@ export class ClusterEndpoint extends Construct {
       }),
     );
 
-    const provider = new cr.Provider(this, 'Provider', {
-      onEventHandler: onEvent,
-      isCompleteHandler: isComplete,
+    const provider = new WaitingProvider(this, 'Provider', {
+      onEvent,
+      isComplete,
       queryInterval: Duration.seconds(30),
       totalTimeout: Duration.hours(2),
+      logRetentionDays: props.logRetentionDays,
+      removalPolicy: props.removalPolicy,
     });
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,

@@ -5,6 +5,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ESBUILD_OPTIONS, handlerEntry, type LambdaHandlerName } from '../bundling';
+import { acknowledgeLambdaExecutionRole } from '../nag-acknowledgements';
 
 export interface HandlerFunctionProps {
   /** Which handler under `lambda/` to bundle. */
@@ -95,5 +96,6 @@ export class HandlerFunction extends nodejs.NodejsFunction {
         ),
       },
     });
+    if (this.role) acknowledgeLambdaExecutionRole(this.role, props.vpc !== undefined);
   }
 }

@@ -17,6 +17,7 @@ import {
   MSK_CONFIGURABLE_BROKER_PROPERTIES,
   MSK_KAFKA_VERSIONS,
   MSK_PORTS,
+  NO_KAFKA_4_INSTANCE_TYPES,
   NO_TIERED_STORAGE_INSTANCE_TYPES,
   STANDARD_INSTANCE_TYPES,
 } from '../msk-catalog';
@@ -312,6 +313,13 @@ function validate(
         'kafkaVersion',
         p.kafkaVersion,
         `a KRaft version for Kafka 4 (e.g. ${p.kafkaVersion.replace(/^(4\.\d+)\..*$/, '$1.x')}.kraft)`,
+      );
+    }
+    if (/^4\./.test(p.kafkaVersion) && NO_KAFKA_4_INSTANCE_TYPES.includes(p.instanceType)) {
+      fail(
+        'kafkaVersion',
+        p.kafkaVersion,
+        `3.9.x.kraft or earlier on ${p.instanceType} (MSK offers Kafka 4 on kafka.m5 and kafka.m7g brokers)`,
       );
     }
     const versions: readonly string[] = express ? EXPRESS_KAFKA_VERSIONS : MSK_KAFKA_VERSIONS;

@@ -1,14 +1,14 @@
-import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { ConfigError, type TopicSpec } from '../config';
 import { topicsProblem, type TopicProperties } from '../kafka-rules';
 import { invalid } from '../validation';
 import { HandlerFunction } from './handler-function';
 import type { MskCluster } from './msk-cluster';
+import { WaitingProvider } from './waiting-provider';
+import { acknowledgeNag } from '../nag-acknowledgements';
 
 export interface TopicBootstrapProps {
   /** The cluster the topics live in. */
@@ -124,17 +124,25 @@ export class TopicBootstrap extends Construct {
         actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:DeleteTopic'],
         resourceArns: [cluster.topicArn('*')],
       });
+      const policy = this.onEventFunction.role?.node.tryFindChild('DefaultPolicy');
+      if (policy) {
+        const clusterId = Stack.of(cluster).getLogicalId(cluster.cluster);
+        const uuid = `{"Fn::Select":[2,{"Fn::Split":["/",{"Fn::GetAtt":["${clusterId}","Arn"]}]}]}`;
+        acknowledgeNag(
+          policy,
+          `IAM5[Resource::arn:<AWS::Partition>:kafka:<AWS::Region>:<AWS::AccountId>:topic/${cluster.clusterName}/${uuid}/*]`,
+          "topicRemovalPolicy destroy only: deleting a topic removed from the config needs DeleteTopic on an ARN no longer in the template, so it is granted on this cluster's topics (topic/NAME/UUID/*); actions stay exact",
+        );
+      }
     }
 
-    const provider = new cr.Provider(this, 'Provider', {
-      onEventHandler: this.onEventFunction,
-      isCompleteHandler: this.isCompleteFunction,
+    const provider = new WaitingProvider(this, 'Provider', {
+      onEvent: this.onEventFunction,
+      isComplete: this.isCompleteFunction,
       queryInterval: Duration.seconds(10),
       totalTimeout: TOPICS_TOTAL_TIMEOUT,
-      logGroup: new logs.LogGroup(this, 'ProviderLogs', {
-        retention: props.logRetentionDays as logs.RetentionDays,
-        removalPolicy: props.logRemovalPolicy,
-      }),
+      logRetentionDays: props.logRetentionDays,
+      removalPolicy: props.logRemovalPolicy,
     });
 
     this.resource = new CustomResource(this, 'Resource', {

@@ -13,6 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import kafkajsPackage from 'kafkajs/package.json';
 import { createKafka } from '../../lambda/shared/kafka';
 import { buildLambdas, bundlePath } from '../build-lambdas';
 import { ensureKafkaJars, startKafka, THROUGHPUT_JVM_OPTIONS, type LocalKafkaCluster } from '../kafka/local-kafka';
@@ -71,7 +72,7 @@ function muteLogs(onLine?: (line: string, at: number) => void): () => void {
       for (const line of chunk.toString().split('\n')) if (line) onLine(line, at);
     }
     return true;
-  }) as typeof process.stdout.write;
+  });
   return () => {
     process.stdout.write = out;
   };
@@ -378,7 +379,7 @@ async function main(): Promise<void> {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
     kafka: cluster.version,
-    kafkajs: (require('kafkajs/package.json') as { version: string }).version,
+    kafkajs: kafkajsPackage.version,
   };
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(path.join(RESULTS_DIR, 'bench.json'), `${JSON.stringify({ ...meta, rows }, null, 2)}\n`);

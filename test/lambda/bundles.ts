@@ -50,7 +50,7 @@ export async function captureLogs<T>(fn: () => Promise<T>): Promise<{ result: T;
       if (line.startsWith('{"level"')) lines.push(JSON.parse(line) as Record<string, unknown>);
     }
     return true;
-  }) as typeof process.stdout.write;
+  });
   try {
     return { result: await fn(), lines };
   } finally {

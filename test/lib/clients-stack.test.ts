@@ -43,7 +43,10 @@ describe('ClientsStack', () => {
 
   test('puts both functions in the VPC private subnets with their own security groups', () => {
     expect(producer.fn.Properties.VpcConfig).toEqual({
-      SubnetIds: [{ 'Fn::ImportValue': expect.stringMatching(/privateSubnet1/) }, { 'Fn::ImportValue': expect.stringMatching(/privateSubnet2/) }],
+      SubnetIds: [
+        { 'Fn::ImportValue': expect.stringMatching(/privateSubnet1/) },
+        { 'Fn::ImportValue': expect.stringMatching(/privateSubnet2/) },
+      ],
       SecurityGroupIds: [{ 'Fn::ImportValue': expect.stringMatching(/ProducerSecurityGroup/) }],
     });
     expect(consumer.fn.Properties.VpcConfig.SecurityGroupIds).toEqual([
@@ -80,21 +83,26 @@ describe('ClientsStack', () => {
   });
 
   test('grants the consumer Connect, DescribeTopic and ReadData on its topic, DescribeGroup and AlterGroup on its group', () => {
-    const statements = statementsOf(clients, consumer.id).filter((s) => JSON.stringify(s.Action).includes('kafka-cluster:'));
+    const statements = statementsOf(clients, consumer.id).filter((s) =>
+      JSON.stringify(s.Action).includes('kafka-cluster:'),
+    );
     expect(statements.map((s) => s.Action)).toEqual([
       'kafka-cluster:Connect',
       ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
       ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup'],
     ]);
     expect(JSON.stringify(statements[1].Resource)).toMatch(/:topic\/HelloMskdevCluster-[0-9A-F]{8}\/.*\/test-topic"/);
-    expect(JSON.stringify(statements[2].Resource)).toMatch(/:group\/HelloMskdevCluster-[0-9A-F]{8}\/.*\/hello-msk-consumer"/);
+    expect(JSON.stringify(statements[2].Resource)).toMatch(
+      /:group\/HelloMskdevCluster-[0-9A-F]{8}\/.*\/hello-msk-consumer"/,
+    );
   });
 
   test('has no wildcard actions and no wildcard Kafka resources in any policy of the stack', () => {
     for (const policy of Object.values(clients.findResources('AWS::IAM::Policy'))) {
       for (const s of policy.Properties.PolicyDocument.Statement as Statement[]) {
         for (const action of ([] as string[]).concat(s.Action)) expect(action).not.toContain('*');
-        if (JSON.stringify(s.Action).includes('kafka-cluster:')) expect(JSON.stringify(s.Resource)).not.toMatch(/\/\*"|"\*"/);
+        if (JSON.stringify(s.Action).includes('kafka-cluster:'))
+          expect(JSON.stringify(s.Resource)).not.toMatch(/\/\*"|"\*"/);
       }
     }
   });
@@ -111,7 +119,9 @@ describe('ClientsStack', () => {
     clients.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
       State: 'ENABLED',
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [consumer.id, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } })],
+      Targets: [
+        Match.objectLike({ Arn: { 'Fn::GetAtt': [consumer.id, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } }),
+      ],
     });
     expect(consumer.fn.Properties.ReservedConcurrentExecutions).toBe(1);
     expect(producer.fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
@@ -130,7 +140,9 @@ describe('ClientsStack', () => {
     expect(text('InvokeProducerCommand')).toContain(`"Ref":"${producer.id}"`);
     expect(text('InvokeProducerCommand')).toContain(`--payload '{\\"message\\":\\"Hello MSK\\"}' /dev/stdout`);
     expect(text('InvokeConsumerCommand')).toContain(`"Ref":"${consumer.id}"`);
-    expect(text('TailConsumerLogsCommand')).toMatch(/"aws logs tail ",{"Ref":"ConsumerLogs[0-9A-F]+"}," --follow --format short"/);
+    expect(text('TailConsumerLogsCommand')).toMatch(
+      /"aws logs tail ",{"Ref":"ConsumerLogs[0-9A-F]+"}," --follow --format short"/,
+    );
     expect(outputs.ProducerFunctionName.Value).toEqual({ Ref: producer.id });
     expect(outputs.ConsumerFunctionName.Value).toEqual({ Ref: consumer.id });
   });

@@ -234,7 +234,8 @@ describe('TopicBootstrap (dev profile)', () => {
     expect(logGroups.map(([id]) => id.replace(/[A-F0-9]{8}$/, '')).sort()).toEqual([
       'TopicsIsCompleteLogs',
       'TopicsOnEventLogs',
-      'TopicsProviderLogs',
+      'TopicsProviderFrameworkLogs',
+      'TopicsProviderWaiterLogs',
     ]);
     for (const [, group] of logGroups) expect(group.Properties.RetentionInDays).toBe(7);
   });

@@ -250,7 +250,11 @@ const cases: [string, Record<string, unknown>, string][] = [
     },
     'HelloMsk-dev-Cluster/Topics: topic "t": min.insync.replicas 2 is not valid; allowed: 1 (below the replication factor 2, so one broker may be down)',
   ],
-  ['unknown removal policy', { removalPolicy: 'snapshot' }, 'Config: removalPolicy "snapshot" is not valid; allowed: destroy or retain'],
+  [
+    'unknown removal policy',
+    { removalPolicy: 'snapshot' },
+    'Config: removalPolicy "snapshot" is not valid; allowed: destroy or retain',
+  ],
   [
     'unknown topic removal policy',
     { topicRemovalPolicy: 'delete' },
@@ -285,6 +289,11 @@ const cases: [string, Record<string, unknown>, string][] = [
     'consumer concurrency out of range',
     { consumerConcurrency: 11 },
     'HelloMsk-dev-Clients: consumerConcurrency 11 is not valid; allowed: a whole number from 0 (unreserved) to 10',
+  ],
+  [
+    'Kafka 4 on kafka.t3.small',
+    { kafkaVersion: '4.1.x.kraft' },
+    'HelloMsk-dev-Cluster/Cluster: kafkaVersion "4.1.x.kraft" is not valid; allowed: 3.9.x.kraft or earlier on kafka.t3.small (MSK offers Kafka 4 on kafka.m5 and kafka.m7g brokers)',
   ],
 ];
 

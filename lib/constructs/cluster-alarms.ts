@@ -1,0 +1,154 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Construct } from 'constructs';
+import { MskMetrics } from '../msk-metrics';
+
+/** Thresholds of the cluster alarms; the README's Monitoring section explains each. */
+export const CLUSTER_ALARM_THRESHOLDS = {
+  /** KafkaDataLogsDiskUsed, percent per broker. Storage auto scaling (when on) targets 60 %. */
+  diskUsedPercent: 80,
+  /** CpuUser + CpuSystem, percent per broker, averaged over 15 minutes (MSK's guidance: stay under 60 %). */
+  cpuPercent: 60,
+  /** SumOffsetLag of the demo group on the demo topic, messages, for 15 minutes. */
+  consumerLagMessages: 1000,
+} as const;
+
+export interface ClusterAlarmsProps {
+  /** The cluster's name (the "Cluster Name" dimension). */
+  readonly clusterName: string;
+  /** Number of brokers; their IDs are 1..brokerCount. */
+  readonly brokerCount: number;
+  /** Whether the cluster runs in KRaft mode (a `.kraft` Kafka version). */
+  readonly kraft: boolean;
+  /**
+   * Whether the brokers are Express brokers, which manage their own storage (no KafkaDataLogsDiskUsed).
+   * @default false
+   */
+  readonly express?: boolean;
+  /**
+   * The consumer group and topic whose lag to alarm on; omit when nothing consumes on a schedule.
+   * @default - no consumer-lag alarm
+   */
+  readonly consumerLag?: { readonly group: string; readonly topic: string };
+  /**
+   * SumOffsetLag (messages) that, held for 15 minutes, means the consumer is falling behind.
+   * @default CLUSTER_ALARM_THRESHOLDS.consumerLagMessages
+   */
+  readonly consumerLagThreshold?: number;
+}
+
+interface AlarmSpec {
+  readonly threshold: number;
+  readonly comparisonOperator: cloudwatch.ComparisonOperator;
+  readonly evaluationPeriods: number;
+  readonly treatMissingData: cloudwatch.TreatMissingData;
+  readonly description: string;
+}
+
+const GREATER = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD;
+
+/**
+ * The alarms that say an MSK cluster needs a person: no single active controller, offline partitions,
+ * partitions under-replicated for 15 minutes or below min ISR, a data volume filling up, CPU above MSK's 60 %
+ * guidance, and (optionally) a consumer group falling behind. Broker-level alarms exist once per broker, so the
+ * alarm names the broker.
+ */
+export class ClusterAlarms extends Construct {
+  readonly metrics: MskMetrics;
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: ClusterAlarmsProps) {
+    super(scope, id);
+    const m = (this.metrics = new MskMetrics(props.clusterName, props.brokerCount));
+    const name = props.clusterName;
+    const notBreaching = cloudwatch.TreatMissingData.NOT_BREACHING;
+
+    // The per-minute sum is 1 when exactly one node is the active controller; 0 or 2+ is a broken control plane.
+    const controllers = new cloudwatch.MathExpression({
+      expression: 'ABS(controllers - 1)',
+      usingMetrics: { controllers: m.activeControllers() },
+      label: 'distance of the active controller count from 1',
+      period: Duration.minutes(1),
+    });
+    this.add('ActiveControllers', controllers, {
+      threshold: 0,
+      comparisonOperator: GREATER,
+      evaluationPeriods: 3,
+      // ZooKeeper clusters: every broker reports this metric each minute, so silence is itself a failure.
+      // KRaft clusters: the controllers are MSK-managed nodes and the brokers do not report the metric, so
+      // missing data is not evidence of a problem; the alarm still fires on a reported 0 or 2+.
+      treatMissingData: props.kraft ? notBreaching : cloudwatch.TreatMissingData.BREACHING,
+      description: `${name}: ActiveControllerCount (Sum per minute) was not 1 for 3 minutes; the cluster has no (or more than one) active controller, so leader elections and topic changes stall.`,
+    });
+
+    this.add('OfflinePartitions', m.offlinePartitions(), {
+      threshold: 0,
+      comparisonOperator: GREATER,
+      evaluationPeriods: 1,
+      treatMissingData: notBreaching,
+      description: `${name}: OfflinePartitionsCount > 0; partitions have no leader and can be neither written nor read.`,
+    });
+
+    for (const broker of m.brokerIds) {
+      // The minimum over 5 minutes is above 0 only if the broker stayed under-replicated the whole period;
+      // broker restarts during MSK patching cause short bursts that recover well within 15 minutes.
+      this.add(`UnderReplicatedPartitionsBroker${broker}`, m.underReplicatedPartitions(broker, 'Minimum', Duration.minutes(5)), {
+        threshold: 0,
+        comparisonOperator: GREATER,
+        evaluationPeriods: 3,
+        treatMissingData: notBreaching,
+        description: `${name} broker ${broker}: UnderReplicatedPartitions > 0 for 15 minutes; a replica is not catching up.`,
+      });
+      this.add(`UnderMinIsrBroker${broker}`, m.underMinIsrPartitions(broker), {
+        threshold: 0,
+        comparisonOperator: GREATER,
+        evaluationPeriods: 3,
+        treatMissingData: notBreaching,
+        description: `${name} broker ${broker}: UnderMinIsrPartitionCount > 0 for 3 minutes; acks=all producers (ours) fail with NOT_ENOUGH_REPLICAS.`,
+      });
+      if (!props.express) {
+        this.add(`DiskUsedBroker${broker}`, m.dataLogsDiskUsed(broker), {
+          threshold: CLUSTER_ALARM_THRESHOLDS.diskUsedPercent,
+          comparisonOperator: GREATER,
+          evaluationPeriods: 1,
+          treatMissingData: notBreaching,
+          description: `${name} broker ${broker}: KafkaDataLogsDiskUsed > ${CLUSTER_ALARM_THRESHOLDS.diskUsedPercent} %; raise ebsVolumeGiB / ebsMaxVolumeGiB or shorten retention before the volume fills and the broker stops.`,
+        });
+      }
+      this.add(`CpuBroker${broker}`, m.cpuTotal(broker), {
+        threshold: CLUSTER_ALARM_THRESHOLDS.cpuPercent,
+        comparisonOperator: GREATER,
+        evaluationPeriods: 3,
+        treatMissingData: notBreaching,
+        description: `${name} broker ${broker}: CpuUser + CpuSystem > ${CLUSTER_ALARM_THRESHOLDS.cpuPercent} % for 15 minutes; above this the cluster cannot absorb a broker restart. Use a larger instanceType or more brokers.`,
+      });
+    }
+
+    if (props.consumerLag) {
+      const { group, topic } = props.consumerLag;
+      const threshold = props.consumerLagThreshold ?? CLUSTER_ALARM_THRESHOLDS.consumerLagMessages;
+      this.add('ConsumerLag', m.sumOffsetLag(group, topic, 'Minimum', Duration.minutes(5)), {
+        threshold,
+        comparisonOperator: GREATER,
+        evaluationPeriods: 3,
+        // MSK publishes lag only once the group has committed offsets on the topic.
+        treatMissingData: notBreaching,
+        description: `${name}: SumOffsetLag of group ${group} on ${topic} stayed above ${threshold} messages for 15 minutes; the consumer is falling behind.`,
+      });
+    }
+  }
+
+  private add(id: string, metric: cloudwatch.IMetric, spec: AlarmSpec): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      metric,
+      threshold: spec.threshold,
+      comparisonOperator: spec.comparisonOperator,
+      evaluationPeriods: spec.evaluationPeriods,
+      datapointsToAlarm: spec.evaluationPeriods,
+      treatMissingData: spec.treatMissingData,
+      alarmDescription: spec.description,
+    });
+    this.alarms.push(alarm);
+    return alarm;
+  }
+}

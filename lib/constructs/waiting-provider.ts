@@ -1,0 +1,64 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { acknowledgeProviderFramework } from '../nag-acknowledgements';
+
+export interface WaitingProviderProps {
+  /** Starts the change; returns the physical id. */
+  readonly onEvent: lambda.IFunction;
+  /** Says when the change is done; long waits live here. */
+  readonly isComplete: lambda.IFunction;
+  /** Time between completion checks. */
+  readonly queryInterval: Duration;
+  /** When to give up and fail the resource. */
+  readonly totalTimeout: Duration;
+  /** Days to keep the framework's function and waiter logs. */
+  readonly logRetentionDays: number;
+  /** What happens to those logs on removal. */
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * CDK's custom-resource Provider framework with an isComplete waiter, its functions and waiter logging to
+ * log groups with retention (the waiter logs every event, without execution data), and cdk-nag
+ * acknowledgements for the roles CDK writes for it.
+ */
+export class WaitingProvider extends Construct {
+  readonly provider: cr.Provider;
+  readonly serviceToken: string;
+
+  constructor(scope: Construct, id: string, props: WaitingProviderProps) {
+    super(scope, id);
+    const logGroup = (name: string) =>
+      new logs.LogGroup(this, name, {
+        retention: props.logRetentionDays as logs.RetentionDays,
+        removalPolicy: props.removalPolicy,
+      });
+    this.provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: props.onEvent,
+      isCompleteHandler: props.isComplete,
+      queryInterval: props.queryInterval,
+      totalTimeout: props.totalTimeout,
+      logGroup: logGroup('FrameworkLogs'),
+      disableWaiterStateMachineLogging: false,
+      waiterStateMachineLogOptions: {
+        destination: logGroup('WaiterLogs'),
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: false,
+      },
+    });
+    this.serviceToken = this.provider.serviceToken;
+    acknowledgeProviderFramework(
+      this.provider,
+      [props.onEvent, props.isComplete].map((fn) => logicalIdOf(fn)),
+    );
+  }
+}
+
+/** The CloudFormation logical id of a function, as cdk-nag names it in findings. */
+function logicalIdOf(fn: lambda.IFunction): string {
+  return fn.stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction);
+}

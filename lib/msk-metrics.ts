@@ -1,0 +1,113 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+
+/** CloudWatch namespace of MSK's broker metrics. */
+export const MSK_NAMESPACE = 'AWS/Kafka';
+
+/**
+ * The MSK metrics the dashboard and the alarms read, all of them free (DEFAULT monitoring level).
+ * ActiveControllerCount and OfflinePartitionsCount are cluster-level ("Cluster Name"); the broker metrics carry
+ * "Cluster Name" and "Broker ID" (1 to the broker count); consumer lag carries "Cluster Name", "Consumer Group"
+ * and "Topic".
+ */
+export class MskMetrics {
+  constructor(
+    /** The cluster's name, known at synth. */
+    readonly clusterName: string,
+    /** Number of brokers; MSK numbers them 1..brokerCount. */
+    readonly brokerCount: number,
+  ) {}
+
+  /** Broker IDs, 1..brokerCount. */
+  get brokerIds(): number[] {
+    return Array.from({ length: this.brokerCount }, (_, i) => i + 1);
+  }
+
+  /** Active controllers per minute, summed over the reporting nodes: exactly 1 when healthy. */
+  activeControllers(): cloudwatch.Metric {
+    return this.cluster('ActiveControllerCount', 'Sum', 'active controllers');
+  }
+
+  offlinePartitions(): cloudwatch.Metric {
+    return this.cluster('OfflinePartitionsCount', 'Maximum', 'offline partitions');
+  }
+
+  underReplicatedPartitions(brokerId: number, statistic = 'Maximum', period = Duration.minutes(1)): cloudwatch.Metric {
+    return this.broker('UnderReplicatedPartitions', brokerId, statistic, period);
+  }
+
+  underMinIsrPartitions(brokerId: number, statistic = 'Maximum', period = Duration.minutes(1)): cloudwatch.Metric {
+    return this.broker('UnderMinIsrPartitionCount', brokerId, statistic, period);
+  }
+
+  /** Percent of the broker's data volume in use. */
+  dataLogsDiskUsed(brokerId: number, period = Duration.minutes(5)): cloudwatch.Metric {
+    return this.broker('KafkaDataLogsDiskUsed', brokerId, 'Maximum', period);
+  }
+
+  cpuUser(brokerId: number, period = Duration.minutes(5)): cloudwatch.Metric {
+    return this.broker('CpuUser', brokerId, 'Average', period);
+  }
+
+  cpuSystem(brokerId: number, period = Duration.minutes(5)): cloudwatch.Metric {
+    return this.broker('CpuSystem', brokerId, 'Average', period);
+  }
+
+  /** CpuUser + CpuSystem, the CPU figure MSK's guidance keeps under 60 %. */
+  cpuTotal(brokerId: number, period = Duration.minutes(5)): cloudwatch.MathExpression {
+    return new cloudwatch.MathExpression({
+      expression: `user${brokerId} + system${brokerId}`,
+      usingMetrics: { [`user${brokerId}`]: this.cpuUser(brokerId, period), [`system${brokerId}`]: this.cpuSystem(brokerId, period) },
+      label: `broker ${brokerId} CPU user + system`,
+      period,
+    });
+  }
+
+  /** Lag of a consumer group on a topic, summed over its partitions (messages). */
+  sumOffsetLag(group: string, topic: string, statistic = 'Maximum', period = Duration.minutes(1)): cloudwatch.Metric {
+    return this.lag('SumOffsetLag', group, topic, statistic, period);
+  }
+
+  /** The largest partition lag of a consumer group on a topic (messages). */
+  maxOffsetLag(group: string, topic: string): cloudwatch.Metric {
+    return this.lag('MaxOffsetLag', group, topic, 'Maximum', Duration.minutes(1));
+  }
+
+  /** Estimated seconds to drain MaxOffsetLag. */
+  estimatedMaxTimeLag(group: string, topic: string): cloudwatch.Metric {
+    return this.lag('EstimatedMaxTimeLag', group, topic, 'Maximum', Duration.minutes(1));
+  }
+
+  private cluster(metricName: string, statistic: string, label: string): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: MSK_NAMESPACE,
+      metricName,
+      dimensionsMap: { 'Cluster Name': this.clusterName },
+      statistic,
+      period: Duration.minutes(1),
+      label,
+    });
+  }
+
+  private broker(metricName: string, brokerId: number, statistic: string, period: Duration): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: MSK_NAMESPACE,
+      metricName,
+      dimensionsMap: { 'Cluster Name': this.clusterName, 'Broker ID': String(brokerId) },
+      statistic,
+      period,
+      label: `broker ${brokerId} ${metricName}`,
+    });
+  }
+
+  private lag(metricName: string, group: string, topic: string, statistic: string, period: Duration): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: MSK_NAMESPACE,
+      metricName,
+      dimensionsMap: { 'Cluster Name': this.clusterName, 'Consumer Group': group, Topic: topic },
+      statistic,
+      period,
+      label: `${metricName} ${group} on ${topic}`,
+    });
+  }
+}

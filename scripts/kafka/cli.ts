@@ -1,0 +1,198 @@
+/**
+ * Local Apache Kafka for the demo and the tests.
+ *
+ *   tsx scripts/kafka/cli.ts start [--brokers 1|3] [--port 9092] [--version 3.9.2] [--log-dir DIR]
+ *   tsx scripts/kafka/cli.ts stop [--port 9092 | --all]
+ *   tsx scripts/kafka/cli.ts status
+ *   tsx scripts/kafka/cli.ts broker <stop|kill|pause|resume|start> <id> [--port 9092]
+ *   tsx scripts/kafka/cli.ts fetch [--version 3.9.2,4.0.2,4.1.2]   (download the jars only, e.g. in CI)
+ *
+ * `start` leaves the brokers running in the background and prints the bootstrap string on stdout
+ * (`export KAFKA_BROKERS=$(npx tsx scripts/kafka/cli.ts start)`); everything else goes to stderr.
+ */
+import * as path from 'path';
+import { parseArgs } from 'util';
+import {
+  DEFAULT_PORT,
+  LocalKafkaCluster,
+  defaultKafkaVersion,
+  ensureKafkaJars,
+  isOurProcess,
+  kafkaCacheDir,
+  listStatePorts,
+  startKafka,
+  waitForKafka,
+} from './local-kafka';
+
+const USAGE = `usage:
+  cli.ts start [--brokers 1|3] [--port N] [--version V] [--log-dir DIR]
+  cli.ts stop [--port N | --all]
+  cli.ts status
+  cli.ts broker <stop|kill|pause|resume|start> <id> [--port N]
+  cli.ts fetch [--version V[,V...]]`;
+
+const BROKER_ACTIONS = ['stop', 'kill', 'pause', 'resume', 'start'] as const;
+type BrokerAction = (typeof BROKER_ACTIONS)[number];
+
+function info(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+function intOption(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed)) throw new Error(`--${name} must be an integer, got "${value}"`);
+  return parsed;
+}
+
+function liveBrokers(cluster: LocalKafkaCluster): string {
+  return cluster.brokers
+    .map((b) => {
+      const alive = b.pid !== null && isOurProcess(b.pid, cluster.dir);
+      const status = !alive ? 'down' : b.paused ? 'paused' : 'running';
+      return `broker ${b.id} 127.0.0.1:${b.port} ${status}${alive ? ` (pid ${b.pid})` : ''}`;
+    })
+    .join('\n  ');
+}
+
+async function start(values: Record<string, string | boolean | undefined>): Promise<void> {
+  const brokers = intOption(values.brokers as string | undefined, 'brokers', 1);
+  if (brokers !== 1 && brokers !== 3) throw new Error(`--brokers must be 1 or 3, got ${brokers}`);
+  const port = intOption(values.port as string | undefined, 'port', DEFAULT_PORT);
+  const version = (values.version as string | undefined) ?? defaultKafkaVersion();
+
+  const existing = LocalKafkaCluster.attach(port);
+  if (existing?.isRunning) {
+    if (existing.version !== version || existing.brokers.length !== brokers) {
+      throw new Error(
+        `A local Kafka ${existing.version} with ${existing.brokers.length} broker(s) is already running on port ${port}; stop it first: npx tsx scripts/kafka/cli.ts stop --port ${port}`,
+      );
+    }
+    info(`Kafka ${existing.version} is already running on port ${port}:\n  ${liveBrokers(existing)}`);
+    process.stdout.write(`${existing.bootstrapBrokers}\n`);
+    return;
+  }
+
+  info(`Starting Apache Kafka ${version} (KRaft, ${brokers} broker${brokers === 1 ? '' : 's'}) on port ${port}...`);
+  const cluster = await startKafka({
+    brokers,
+    port,
+    version,
+    logDir: values['log-dir'] as string | undefined,
+    detached: true,
+    log: info,
+  });
+  info(
+    `Kafka ${cluster.version} ready in ${(cluster.startupMs / 1000).toFixed(1)} s (start-to-ready)\n  ${liveBrokers(cluster)}\n` +
+      `  logs: ${cluster.brokers.map((b) => b.logFile).join(', ')}\n  stop with: npx tsx scripts/kafka/cli.ts stop --port ${port}`,
+  );
+  process.stdout.write(`${cluster.bootstrapBrokers}\n`);
+}
+
+async function stop(values: Record<string, string | boolean | undefined>): Promise<void> {
+  const ports = values.all ? listStatePorts() : [intOption(values.port as string | undefined, 'port', DEFAULT_PORT)];
+  if (ports.length === 0) info('No local Kafka is recorded in .kafka/');
+  for (const port of ports) {
+    const cluster = LocalKafkaCluster.attach(port);
+    if (!cluster) {
+      info(`No local Kafka is recorded on port ${port}`);
+      continue;
+    }
+    const started = Date.now();
+    await cluster.stop();
+    info(
+      `Stopped Kafka ${cluster.version} on port ${port} in ${((Date.now() - started) / 1000).toFixed(1)} s; removed ${cluster.dir}`,
+    );
+  }
+}
+
+async function status(): Promise<void> {
+  const ports = listStatePorts();
+  if (ports.length === 0) {
+    info('No local Kafka is recorded in .kafka/');
+    return;
+  }
+  for (const port of ports) {
+    const cluster = LocalKafkaCluster.attach(port);
+    if (!cluster) continue;
+    let answer: string;
+    try {
+      const description = await waitForKafka(cluster.bootstrapBrokers, {
+        timeoutMs: 3000,
+        clusterId: cluster.clusterId,
+      });
+      answer = `answering, brokers [${description.brokerIds.join(', ')}], controller ${description.controllerId}`;
+    } catch {
+      answer = 'not answering';
+    }
+    process.stdout.write(
+      `Kafka ${cluster.version} on port ${port}: ${cluster.bootstrapBrokers} (${answer})\n  ${liveBrokers(cluster)}\n  dir: ${cluster.dir}\n`,
+    );
+  }
+}
+
+async function broker(positionals: string[], values: Record<string, string | boolean | undefined>): Promise<void> {
+  const [action, idText] = positionals;
+  if (!BROKER_ACTIONS.includes(action as BrokerAction) || idText === undefined) throw new Error(USAGE);
+  const id = intOption(idText, 'id', 0);
+  const port = intOption(values.port as string | undefined, 'port', DEFAULT_PORT);
+  const cluster = LocalKafkaCluster.attach(port);
+  if (!cluster) throw new Error(`No local Kafka is recorded on port ${port}`);
+  const started = Date.now();
+  await cluster[action as BrokerAction](id);
+  info(`broker ${id}: ${action} done in ${((Date.now() - started) / 1000).toFixed(1)} s\n  ${liveBrokers(cluster)}`);
+}
+
+async function fetchJars(values: Record<string, string | boolean | undefined>): Promise<void> {
+  const versions = ((values.version as string | undefined) ?? defaultKafkaVersion()).split(',').map((v) => v.trim());
+  for (const version of versions) {
+    const started = Date.now();
+    const jars = (await ensureKafkaJars(version, info)).split(path.delimiter).length;
+    info(
+      `Kafka ${version}: ${jars} jars ready in ${((Date.now() - started) / 1000).toFixed(1)} s (classpath in ${kafkaCacheDir(version)})`,
+    );
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      brokers: { type: 'string' },
+      port: { type: 'string' },
+      version: { type: 'string' },
+      'log-dir': { type: 'string' },
+      all: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || command === undefined) {
+    info(USAGE);
+    return;
+  }
+  switch (command) {
+    case 'start':
+      return start(values);
+    case 'stop':
+      return stop(values);
+    case 'status':
+      return status();
+    case 'broker':
+      return broker(rest, values);
+    case 'fetch':
+      return fetchJars(values);
+    default:
+      throw new Error(`unknown command "${command}"\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  // kafkajs can leave timers behind; the brokers of `start` are detached and do not depend on this process.
+  () => process.exit(0),
+  (error: unknown) => {
+    info(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  },
+);
