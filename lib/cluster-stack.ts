@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import type { AppConfig } from './config';
 import { ClusterEndpoint } from './constructs/cluster-endpoint';
@@ -14,6 +15,11 @@ export interface ClusterStackProps extends StackProps {
   readonly brokerSecurityGroup: ec2.ISecurityGroup;
   /** Security group of the topic-bootstrap function. */
   readonly topicAdminSecurityGroup: ec2.ISecurityGroup;
+  /**
+   * Customer-managed key for the cluster's data and the SCRAM secret.
+   * @default - AWS managed keys
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /** The MSK cluster, its configuration and logs, and the custom resource that keeps the declared topics. */
@@ -25,6 +31,17 @@ export class ClusterStack extends Stack {
   constructor(scope: Construct, id: string, props: ClusterStackProps) {
     super(scope, id, props);
     const { config } = props;
+    if (config.encryptionKey !== 'aws-managed' && config.encryptionKey !== 'customer-managed') {
+      throw invalid(this.node.path, 'encryptionKey', config.encryptionKey, 'aws-managed or customer-managed');
+    }
+    if (config.saslScram && !props.encryptionKey) {
+      throw invalid(
+        this.node.path,
+        'saslScram',
+        config.saslScram,
+        'false, or true with encryptionKey customer-managed (MSK refuses SCRAM secrets under the AWS managed key)',
+      );
+    }
     if (config.clusterKind !== 'provisioned') {
       throw invalid(this.node.path, 'clusterKind', config.clusterKind, 'provisioned (MSK Serverless is not built yet)');
     }
@@ -45,6 +62,8 @@ export class ClusterStack extends Stack {
       logRetentionDays: config.logRetentionDays,
       brokerConfig: config.brokerConfig,
       removalPolicy,
+      encryptionKey: props.encryptionKey,
+      saslScram: config.saslScram && props.encryptionKey ? { secretKey: props.encryptionKey } : undefined,
     });
 
     this.endpoint = new ClusterEndpoint(this, 'Endpoint', {

@@ -1,8 +1,11 @@
 import { Fn, Validations, RemovalPolicy, Stack, StackProps, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ProjectKey } from './constructs/encryption';
 import { MSK_IAM_PORT } from './constructs/msk-cluster';
+import { MSK_PORTS } from './msk-catalog';
 import { checkRetention, invalid } from './validation';
 
 export interface NetworkStackProps extends StackProps {
@@ -19,8 +22,18 @@ export interface NetworkStackProps extends StackProps {
   readonly natGateways?: number;
   /** Days to keep VPC flow logs. */
   readonly logRetentionDays: number;
-  /** Whether `cdk destroy` deletes the flow log group. */
+  /** Whether `cdk destroy` deletes the flow log group (and the customer-managed key, if any). */
   readonly removalPolicy: RemovalPolicy;
+  /**
+   * Create a customer-managed KMS key (rotated yearly) for the cluster, the SCRAM secret and the log groups.
+   * @default false
+   */
+  readonly customerManagedKey?: boolean;
+  /**
+   * Open the brokers' SASL/SCRAM port (9096) to a security group for the team's own SCRAM clients.
+   * @default false
+   */
+  readonly saslScram?: boolean;
 }
 
 /** The names of the Kafka clients that get a security group of their own. */
@@ -35,6 +48,10 @@ export class NetworkStack extends Stack {
   readonly vpc: ec2.Vpc;
   readonly brokerSecurityGroup: ec2.SecurityGroup;
   readonly clientSecurityGroups: Record<ClientRole, ec2.SecurityGroup>;
+  /** For SASL/SCRAM clients of your own: attach it to them to reach the brokers on 9096. */
+  readonly scramClientSecurityGroup?: ec2.SecurityGroup;
+  /** The customer-managed key, when asked for. */
+  readonly encryptionKey?: kms.Key;
   private readonly azs: string[];
 
   constructor(scope: Construct, id: string, props: NetworkStackProps) {
@@ -105,6 +122,22 @@ export class NetworkStack extends Stack {
       groups[role] = sg;
     }
     this.clientSecurityGroups = groups;
+
+    if (props.saslScram) {
+      this.scramClientSecurityGroup = new ec2.SecurityGroup(this, 'ScramClientSecurityGroup', {
+        vpc: this.vpc,
+        description: 'Your SASL/SCRAM clients: to the brokers SCRAM port only',
+        allowAllOutbound: false,
+      });
+      this.scramClientSecurityGroup.connections.allowTo(
+        this.brokerSecurityGroup,
+        ec2.Port.tcp(MSK_PORTS.saslScram),
+        'SCRAM clients to MSK brokers',
+      );
+    }
+    if (props.customerManagedKey) {
+      this.encryptionKey = new ProjectKey(this, 'EncryptionKey', { removalPolicy: props.removalPolicy }).key;
+    }
   }
 
   get availabilityZones(): string[] {

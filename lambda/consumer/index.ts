@@ -101,7 +101,8 @@ export function parseEvent(event: unknown): Required<ConsumerEvent> {
   };
 }
 
-async function eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+async function eachBatch(payload: EachBatchPayload): Promise<void> {
+  const { batch } = payload;
   const c = collector;
   if (!c || c.done) return; // not resolved: fetched again by the next invocation
   const partition = batch.partition;
@@ -109,7 +110,7 @@ async function eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }
   if (target === undefined) return;
   let last: bigint | undefined;
   for (const message of batch.messages) {
-    if (!isRunning() || isStale() || c.done) break;
+    if (!payload.isRunning() || payload.isStale() || c.done) break;
     const offset = BigInt(message.offset);
     if (offset >= target || c.count >= c.maxMessages) break;
     const value = message.value?.toString('utf8') ?? null;
@@ -125,13 +126,13 @@ async function eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }
     if (c.messages.length < MAX_REPORTED) c.messages.push({ partition, offset: message.offset, key, value });
     c.count += 1;
     last = offset;
-    resolveOffset(message.offset);
+    payload.resolveOffset(message.offset);
   }
   if (last !== undefined) {
     // Commit only what was logged: at least once, never skipping a message.
     await consumer.commitOffsets([{ topic, partition, offset: (last + 1n).toString() }]);
     c.position.set(partition, last + 1n);
-    await heartbeat();
+    await payload.heartbeat();
   }
   if (c.count >= c.maxMessages) c.finish('max-messages');
   else if (isCaughtUp(c)) c.finish('caught-up');

@@ -111,7 +111,7 @@ function recordBytes(m: Message): number {
   return (
     RECORD_OVERHEAD_BYTES +
     Buffer.byteLength(m.value as string) +
-    (m.key ? Buffer.byteLength(m.key as string) : 0) +
+    (m.key ? Buffer.byteLength(m.key) : 0) +
     headers.reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0)
   );
 }

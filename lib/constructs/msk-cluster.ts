@@ -2,6 +2,8 @@ import { Aws, Fn, Names, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
 import { Construct } from 'constructs';
@@ -21,6 +23,7 @@ import {
   NO_TIERED_STORAGE_INSTANCE_TYPES,
   STANDARD_INSTANCE_TYPES,
 } from '../msk-catalog';
+import { acknowledgeNag } from '../nag-acknowledgements';
 import { checkRetention, invalid } from '../validation';
 
 /** Port of the brokers' TLS + IAM listener inside the VPC. */
@@ -67,6 +70,18 @@ export interface MskClusterProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Customer-managed KMS key for the brokers' data volumes.
+   * @default - the AWS managed key for MSK
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Also accept SASL/SCRAM clients on port 9096, with one generated user whose secret lives in Secrets
+   * Manager, encrypted with this customer-managed key (MSK refuses SCRAM secrets under the AWS managed key).
+   * SCRAM principals are authorized by Kafka ACLs, so `allow.everyone.if.no.acl.found` is turned off.
+   * @default - IAM only
+   */
+  readonly saslScram?: { readonly secretKey: kms.IKey };
 }
 
 const ENHANCED_MONITORING: EnhancedMonitoring[] = [
@@ -96,14 +111,17 @@ export class MskCluster extends Construct {
   /** The effective broker properties (`server.properties`) of the custom configuration. */
   readonly serverProperties: Record<string, string>;
   readonly express: boolean;
+  /** The SCRAM user's secret (`{ username, password }`), when SASL/SCRAM is on. */
+  readonly scramSecret?: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: MskClusterProps) {
     super(scope, id);
     this.express = props.instanceType.startsWith('express.');
     this.brokerCount = props.brokersPerAz * props.azCount;
+    const scramDefaults: Record<string, string> = props.saslScram ? { 'allow.everyone.if.no.acl.found': 'false' } : {};
     this.serverProperties = this.express
-      ? expressServerProperties(props.brokerConfig ?? {})
-      : durableServerProperties(this.brokerCount, props.brokerConfig ?? {});
+      ? expressServerProperties({ ...scramDefaults, ...props.brokerConfig })
+      : durableServerProperties(this.brokerCount, { ...scramDefaults, ...props.brokerConfig });
     this.defaultReplicationFactor = this.express ? 3 : Number(this.serverProperties['default.replication.factor']);
     this.minInsyncReplicas = this.express ? 2 : Number(this.serverProperties['min.insync.replicas']);
     validate(this.node.path, props, this.brokerCount, this.serverProperties, this.express);
@@ -139,12 +157,13 @@ export class MskCluster extends Construct {
         connectivityInfo: { publicAccess: { type: 'DISABLED' } },
       },
       clientAuthentication: {
-        sasl: { iam: { enabled: true }, scram: { enabled: false } },
+        sasl: { iam: { enabled: true }, scram: { enabled: props.saslScram !== undefined } },
         tls: { enabled: false },
         unauthenticated: { enabled: false },
       },
       encryptionInfo: {
         // Encryption at rest is always on; without a key ARN MSK uses the AWS managed key.
+        encryptionAtRest: props.encryptionKey ? { dataVolumeKmsKeyId: props.encryptionKey.keyArn } : undefined,
         encryptionInTransit: { clientBroker: 'TLS', inCluster: true },
       },
       configurationInfo: { arn: this.configuration.attrArn, revision: this.configuration.attrLatestRevisionRevision },
@@ -156,6 +175,31 @@ export class MskCluster extends Construct {
     });
     this.cluster.applyRemovalPolicy(removalPolicy);
     this.clusterArn = this.cluster.attrArn;
+
+    if (props.saslScram) {
+      this.scramSecret = new secretsmanager.Secret(this, 'ScramSecret', {
+        // MSK only associates secrets whose name starts with AmazonMSK_.
+        secretName: `AmazonMSK_${Names.uniqueResourceName(this, { maxLength: 48, separator: '-' })}`,
+        description: 'hello-msk: SASL/SCRAM user for the MSK cluster',
+        encryptionKey: props.saslScram.secretKey,
+        generateSecretString: {
+          secretStringTemplate: JSON.stringify({ username: 'hello-msk' }),
+          generateStringKey: 'password',
+          excludePunctuation: true,
+          passwordLength: 32,
+        },
+        removalPolicy,
+      });
+      new msk.CfnBatchScramSecret(this, 'ScramSecrets', {
+        clusterArn: this.clusterArn,
+        secretArnList: [this.scramSecret.secretArn],
+      });
+      acknowledgeNag(
+        this.scramSecret,
+        'SMG4',
+        'MSK reads SCRAM credentials from this secret; rotating it needs a rotation function that also updates Kafka ACL users, which the project leaves to the team that owns the SCRAM clients',
+      );
+    }
 
     if (!this.express && props.ebsMaxVolumeGiB > props.ebsVolumeGiB) {
       const target = new appscaling.ScalableTarget(this, 'StorageScaling', {

@@ -66,13 +66,13 @@ function nowMs(): number {
 /** Keeps the handlers' log lines off the terminal while measuring; calls `onLine` for each one. */
 function muteLogs(onLine?: (line: string, at: number) => void): () => void {
   const out = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
+  process.stdout.write = (chunk: string | Uint8Array) => {
     if (onLine) {
       const at = nowMs();
       for (const line of chunk.toString().split('\n')) if (line) onLine(line, at);
     }
     return true;
-  });
+  };
   return () => {
     process.stdout.write = out;
   };

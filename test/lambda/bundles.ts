@@ -45,12 +45,12 @@ export type ConsumerModule = typeof import('../../lambda/consumer');
 export async function captureLogs<T>(fn: () => Promise<T>): Promise<{ result: T; lines: Record<string, unknown>[] }> {
   const lines: Record<string, unknown>[] = [];
   const original = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
+  process.stdout.write = (chunk: string | Uint8Array) => {
     for (const line of chunk.toString().split('\n')) {
       if (line.startsWith('{"level"')) lines.push(JSON.parse(line) as Record<string, unknown>);
     }
     return true;
-  });
+  };
   try {
     return { result: await fn(), lines };
   } finally {

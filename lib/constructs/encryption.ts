@@ -1,0 +1,54 @@
+import { Aws, CfnResource, Duration, IAspect, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct, IConstruct } from 'constructs';
+
+export interface ProjectKeyProps {
+  /** What `cdk destroy` does with the key (destroy schedules deletion after the shortest waiting period). */
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The optional customer-managed KMS key for the cluster's data at rest, the SCRAM secret and every log group,
+ * rotated yearly. CloudWatch Logs may use it only for this account's log groups in this region.
+ */
+export class ProjectKey extends Construct {
+  readonly key: kms.Key;
+
+  constructor(scope: Construct, id: string, props: ProjectKeyProps) {
+    super(scope, id);
+    this.key = new kms.Key(this, 'Key', {
+      description: 'hello-msk: MSK data at rest, SCRAM secret and log groups',
+      enableKeyRotation: true,
+      removalPolicy: props.removalPolicy,
+      pendingWindow: Duration.days(7),
+    });
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchLogsForThisAccount',
+        principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:*`,
+          },
+        },
+      }),
+    );
+  }
+}
+
+/** Encrypts every CloudWatch log group it visits with the given key. */
+export class EncryptLogGroups implements IAspect {
+  constructor(private readonly key: kms.IKey) {}
+
+  visit(node: IConstruct): void {
+    if (node instanceof logs.CfnLogGroup && (node as CfnResource).cfnResourceType === 'AWS::Logs::LogGroup') {
+      node.kmsKeyId = this.key.keyArn;
+      // The key policy must allow CloudWatch Logs before the group is created with it.
+      node.node.addDependency(this.key);
+    }
+  }
+}
