@@ -2,7 +2,9 @@ import { App, Aspects, Tags } from 'aws-cdk-lib';
 import { CfnLintSuppressions } from './cfn-lint-suppressions';
 import { ClientsStack } from './clients-stack';
 import { ClusterStack } from './cluster-stack';
+import { EncryptLogGroups } from './constructs/encryption';
 import { loadConfig, type AppConfig } from './config';
+import { MonitoringStack } from './monitoring-stack';
 import { NetworkStack } from './network-stack';
 import { removalPolicyOf } from './validation';
 
@@ -11,6 +13,7 @@ export interface HelloMskStacks {
   readonly network: NetworkStack;
   readonly cluster: ClusterStack;
   readonly clients: ClientsStack;
+  readonly monitoring: MonitoringStack;
 }
 
 /**
@@ -30,6 +33,8 @@ export function buildApp(app: App): HelloMskStacks {
     natGateways: config.natGateways,
     logRetentionDays: config.logRetentionDays,
     removalPolicy,
+    customerManagedKey: config.encryptionKey === 'customer-managed',
+    saslScram: config.saslScram,
   });
 
   const cluster = new ClusterStack(app, `${prefix}-Cluster`, {
@@ -39,6 +44,7 @@ export function buildApp(app: App): HelloMskStacks {
     vpcSubnets: network.brokerSubnets,
     brokerSecurityGroup: network.brokerSecurityGroup,
     topicAdminSecurityGroup: network.clientSecurityGroups.topicAdmin,
+    encryptionKey: network.encryptionKey,
   });
 
   const clients = new ClientsStack(app, `${prefix}-Clients`, {
@@ -54,8 +60,18 @@ export function buildApp(app: App): HelloMskStacks {
   // The functions start only after their topic exists.
   clients.addStackDependency(cluster);
 
+  const monitoring = new MonitoringStack(app, `${prefix}-Monitoring`, {
+    description: 'hello-msk: CloudWatch dashboard and alarms for the cluster and the functions',
+    config,
+    cluster: cluster.msk,
+    producer: clients.producer,
+    consumer: clients.consumer,
+  });
+  monitoring.addStackDependency(clients);
+
   Tags.of(app).add('project', 'hello-msk');
   Tags.of(app).add('hello-msk:profile', config.profile);
   Aspects.of(app).add(new CfnLintSuppressions());
-  return { config, network, cluster, clients };
+  if (network.encryptionKey) Aspects.of(app).add(new EncryptLogGroups(network.encryptionKey));
+  return { config, network, cluster, clients, monitoring };
 }

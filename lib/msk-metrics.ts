@@ -57,7 +57,10 @@ export class MskMetrics {
   cpuTotal(brokerId: number, period = Duration.minutes(5)): cloudwatch.MathExpression {
     return new cloudwatch.MathExpression({
       expression: `user${brokerId} + system${brokerId}`,
-      usingMetrics: { [`user${brokerId}`]: this.cpuUser(brokerId, period), [`system${brokerId}`]: this.cpuSystem(brokerId, period) },
+      usingMetrics: {
+        [`user${brokerId}`]: this.cpuUser(brokerId, period),
+        [`system${brokerId}`]: this.cpuSystem(brokerId, period),
+      },
       label: `broker ${brokerId} CPU user + system`,
       period,
     });
@@ -100,7 +103,13 @@ export class MskMetrics {
     });
   }
 
-  private lag(metricName: string, group: string, topic: string, statistic: string, period: Duration): cloudwatch.Metric {
+  private lag(
+    metricName: string,
+    group: string,
+    topic: string,
+    statistic: string,
+    period: Duration,
+  ): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: MSK_NAMESPACE,
       metricName,

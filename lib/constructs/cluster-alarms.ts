@@ -75,8 +75,9 @@ export class ClusterAlarms extends Construct {
       comparisonOperator: GREATER,
       evaluationPeriods: 3,
       // ZooKeeper clusters: every broker reports this metric each minute, so silence is itself a failure.
-      // KRaft clusters: the controllers are MSK-managed nodes and the brokers do not report the metric, so
-      // missing data is not evidence of a problem; the alarm still fires on a reported 0 or 2+.
+      // KRaft clusters: the controllers are MSK-managed nodes apart from the brokers (in KRaft, broker-only
+      // nodes do not expose controller metrics), and MSK does not document reporting it the same way there,
+      // so missing data is not evidence of a problem; the alarm still fires on a reported 0 or 2+.
       treatMissingData: props.kraft ? notBreaching : cloudwatch.TreatMissingData.BREACHING,
       description: `${name}: ActiveControllerCount (Sum per minute) was not 1 for 3 minutes; the cluster has no (or more than one) active controller, so leader elections and topic changes stall.`,
     });
@@ -92,13 +93,17 @@ export class ClusterAlarms extends Construct {
     for (const broker of m.brokerIds) {
       // The minimum over 5 minutes is above 0 only if the broker stayed under-replicated the whole period;
       // broker restarts during MSK patching cause short bursts that recover well within 15 minutes.
-      this.add(`UnderReplicatedPartitionsBroker${broker}`, m.underReplicatedPartitions(broker, 'Minimum', Duration.minutes(5)), {
-        threshold: 0,
-        comparisonOperator: GREATER,
-        evaluationPeriods: 3,
-        treatMissingData: notBreaching,
-        description: `${name} broker ${broker}: UnderReplicatedPartitions > 0 for 15 minutes; a replica is not catching up.`,
-      });
+      this.add(
+        `UnderReplicatedPartitionsBroker${broker}`,
+        m.underReplicatedPartitions(broker, 'Minimum', Duration.minutes(5)),
+        {
+          threshold: 0,
+          comparisonOperator: GREATER,
+          evaluationPeriods: 3,
+          treatMissingData: notBreaching,
+          description: `${name} broker ${broker}: UnderReplicatedPartitions > 0 for 15 minutes; a replica is not catching up.`,
+        },
+      );
       this.add(`UnderMinIsrBroker${broker}`, m.underMinIsrPartitions(broker), {
         threshold: 0,
         comparisonOperator: GREATER,

@@ -28,7 +28,15 @@ export class ProjectKey extends Construct {
       new iam.PolicyStatement({
         sid: 'CloudWatchLogsForThisAccount',
         principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        actions: [
+          'kms:Encrypt',
+          'kms:Decrypt',
+          'kms:ReEncryptFrom',
+          'kms:ReEncryptTo',
+          'kms:GenerateDataKey',
+          'kms:GenerateDataKeyWithoutPlaintext',
+          'kms:DescribeKey',
+        ],
         resources: ['*'],
         conditions: {
           ArnLike: {
@@ -46,9 +54,9 @@ export class EncryptLogGroups implements IAspect {
 
   visit(node: IConstruct): void {
     if (node instanceof logs.CfnLogGroup && (node as CfnResource).cfnResourceType === 'AWS::Logs::LogGroup') {
+      // The key policy (which lets CloudWatch Logs use the key) is part of the key resource, so referencing
+      // the key's ARN already orders the group after it.
       node.kmsKeyId = this.key.keyArn;
-      // The key policy must allow CloudWatch Logs before the group is created with it.
-      node.node.addDependency(this.key);
     }
   }
 }

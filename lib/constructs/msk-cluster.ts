@@ -135,7 +135,12 @@ export class MskCluster extends Construct {
     });
 
     this.configuration = new msk.CfnConfiguration(this, 'Configuration', {
-      name: Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }).replace(/_/g, '-'),
+      // Changing the Kafka versions list replaces a configuration, and a named resource can only be replaced
+      // under a new name: the version is part of the name, so upgrades create the next configuration.
+      name: `${Names.uniqueResourceName(this, { maxLength: 48, separator: '-' })}-${props.kafkaVersion.replace(/\./g, '-')}`.replace(
+        /_/g,
+        '-',
+      ),
       description: 'hello-msk durable broker defaults',
       kafkaVersionsList: [props.kafkaVersion],
       serverProperties: Object.entries(this.serverProperties)

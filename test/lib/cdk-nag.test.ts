@@ -46,6 +46,10 @@ describe('cdk-nag AwsSolutions pack', () => {
     ['dev', {}],
     ['prod', { profile: 'prod' }],
     ['destroy topics', { topicRemovalPolicy: 'destroy' }],
+    [
+      'customer-managed key and SCRAM',
+      { encryptionKey: 'customer-managed', saslScram: 'true', alarmEmail: 'ops@example.com' },
+    ],
   ])('finds nothing unfixed or unacknowledged in the %s app', (_name, context) => {
     expect(nagFindings((outdir) => buildTestApp(context, outdir).app)).toEqual([]);
   });

@@ -20,12 +20,13 @@ export function buildTestApp(context: Record<string, unknown> = {}, outdir?: str
 /** Builds the app and returns the template of every stack, keyed by the stack's short name. */
 export function synthTemplates(
   context: Record<string, unknown> = {},
-): Record<'network' | 'cluster' | 'clients', Template> {
-  const { network, cluster, clients } = buildTestApp(context);
+): Record<'network' | 'cluster' | 'clients' | 'monitoring', Template> {
+  const { network, cluster, clients, monitoring } = buildTestApp(context);
   return {
     network: Template.fromStack(network),
     cluster: Template.fromStack(cluster),
     clients: Template.fromStack(clients),
+    monitoring: Template.fromStack(monitoring),
   };
 }
 

@@ -295,6 +295,16 @@ const cases: [string, Record<string, unknown>, string][] = [
     { kafkaVersion: '4.1.x.kraft' },
     'HelloMsk-dev-Cluster/Cluster: kafkaVersion "4.1.x.kraft" is not valid; allowed: 3.9.x.kraft or earlier on kafka.t3.small (MSK offers Kafka 4 on kafka.m5 and kafka.m7g brokers)',
   ],
+  [
+    'unknown encryption key choice',
+    { encryptionKey: 'mine' },
+    'HelloMsk-dev-Cluster: encryptionKey "mine" is not valid; allowed: aws-managed or customer-managed',
+  ],
+  [
+    'SASL/SCRAM with the AWS managed key',
+    { saslScram: 'true' },
+    'HelloMsk-dev-Cluster: saslScram true is not valid; allowed: false, or true with encryptionKey customer-managed (MSK refuses SCRAM secrets under the AWS managed key)',
+  ],
 ];
 
 function errorOf(context: Record<string, unknown>): Error | undefined {
