@@ -9,6 +9,7 @@ module.exports = {
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '\\.int\\.test\\.ts$'],
+      setupFiles: ['<rootDir>/test/setup-unit-env.ts'],
       transform,
     },
     {
