@@ -1,4 +1,7 @@
-/** Unit tests run everywhere with no broker; integration tests (`*.int.test.ts`) share one local Kafka broker. */
+/**
+ * Unit tests run everywhere with no broker; integration tests (`*.int.test.ts`) share one local Kafka broker.
+ * Fault tests (`*.faults.test.ts`) start their own three-broker clusters: `npm run test:faults`.
+ */
 const transform = { '^.+\\.tsx?$': 'ts-jest' };
 
 module.exports = {
@@ -8,7 +11,7 @@ module.exports = {
       testEnvironment: 'node',
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '\\.int\\.test\\.ts$'],
+      testPathIgnorePatterns: ['/node_modules/', '\\.int\\.test\\.ts$', '\\.faults\\.test\\.ts$'],
       setupFiles: ['<rootDir>/test/setup-unit-env.ts'],
       transform,
     },

@@ -55,7 +55,9 @@ export class ClientsStack extends Stack {
       description: `hello-msk: sends "Hello MSK" (or the event's message) to ${config.demoTopic}`,
       securityGroups: [props.producerSecurityGroup],
       environment: { ...kafkaEnv, MAX_MESSAGE_BYTES: maxMessageBytes },
-      timeout: Duration.seconds(30),
+      // A hung partition leader can hold a send for three 10 s request timeouts; the handler gives up 2 s
+      // before this timeout with a clear error rather than let Lambda cut it off.
+      timeout: Duration.seconds(60),
     });
     cluster.grantProduce(this.producer, [config.demoTopic]);
 

@@ -41,6 +41,8 @@ const EVENT_FIELDS = ['fromBeginning', 'maxMessages'] as const;
 const DEADLINE_MARGIN_MS = 3000;
 /** Used when there is no Lambda context (offline runs). */
 const DEFAULT_BUDGET_MS = 30000;
+/** Waits before asking the group coordinator again: 3.75 s in all. */
+const COORDINATOR_BACKOFF_MS = [250, 500, 1000, 2000];
 
 // Module scope: the consumer joins its group once per container and stays a member between warm
 // invocations (paused while idle), so only a cold start pays the group join and the broker's initial
@@ -183,12 +185,27 @@ export async function handler(event: unknown, context?: Context): Promise<Consum
   }
 }
 
+/**
+ * The group's committed offsets. kafkajs' admin.fetchOffsets asks the group coordinator once, without the
+ * retries of its other calls, so it fails with NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS while the
+ * coordinator moves (a broker restarting) or the offsets topic is created; both clear within moments.
+ */
+async function committedOffsets(): Promise<Awaited<ReturnType<typeof admin.fetchOffsets>>> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await admin.fetchOffsets({ groupId, topics: [topic] });
+    } catch (error) {
+      const wait = COORDINATOR_BACKOFF_MS[attempt];
+      if (wait === undefined || !(error as { retriable?: boolean }).retriable) throw error;
+      logger.warn('Group coordinator not ready; asking again', { error: (error as Error).message, waitMs: wait });
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+
 async function consume(fromBeginning: boolean, maxMessages: number, budgetMs: number): Promise<ConsumerResult> {
   await admin.connect();
-  const [watermarks, committed] = await Promise.all([
-    admin.fetchTopicOffsets(topic),
-    admin.fetchOffsets({ groupId, topics: [topic] }),
-  ]);
+  const [watermarks, committed] = await Promise.all([admin.fetchTopicOffsets(topic), committedOffsets()]);
   const committedBy = new Map(
     (committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)] as [number, bigint]),
   );

@@ -45,12 +45,12 @@ const maxMessageBytes = intEnv('MAX_MESSAGE_BYTES', 1048588);
 const maxRecordBytes = maxMessageBytes - BATCH_OVERHEAD_BYTES;
 
 const kafka = createKafka(settings, 'hello-msk-producer', logger);
-/** Reads the topic's partitions when this producer session has not seen them yet (a cold start). */
-const admin = kafka.admin();
 /** Chooses each message's partition as kafkajs would: by key hash, else round robin over partitions with a leader. */
 const defaultPartitioner = Partitioners.DefaultPartitioner();
+/** The partition of a message sent without one; kafkajs asks again on every retry and must get the same answer. */
+const chosenPartition = new WeakMap<Message, number>();
 
-/** The topic's partitions, as the current session's kafkajs metadata last showed them. */
+/** The topic's partitions, as the current session's kafkajs metadata showed them at its last send. */
 let knownPartitions: PartitionMetadata[] | undefined;
 let connected: Promise<void> | undefined;
 let producer: Producer = newProducer();
@@ -65,10 +65,12 @@ function newProducer(): Producer {
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
-    // Every message arrives with its partition already chosen; this only keeps the metadata kafkajs used.
+    // Keeps the metadata kafkajs sends with, so that the handler can choose the partitions itself.
     createPartitioner: () => (args) => {
       knownPartitions = args.partitionMetadata;
-      return args.message.partition ?? defaultPartitioner(args);
+      const partition = args.message.partition ?? chosenPartition.get(args.message) ?? defaultPartitioner(args);
+      chosenPartition.set(args.message, partition);
+      return partition;
     },
   });
   created.on(created.events.DISCONNECT, () => {
@@ -121,12 +123,13 @@ async function ensureConnected(): Promise<void> {
  * of the same size for a duplicate and drops it while acknowledging it, and refuses any other size with
  * OUT_OF_ORDER_SEQUENCE_NUMBER on every later send. A new producer id starts its sequences afresh.
  */
-async function startNewSession(): Promise<void> {
+function startNewSession(): void {
   const failed = producer;
   producer = newProducer();
   connected = undefined;
   knownPartitions = undefined;
-  await failed.disconnect().catch(() => undefined);
+  // Not awaited: a session stuck on a silent broker can take a request timeout to let go.
+  void failed.disconnect().catch(() => undefined);
 }
 
 /** Per-record framing in a v2 record batch (length, attributes, deltas, header count), rounded up. */
@@ -166,7 +169,8 @@ export function chunkBySize(messages: Message[], limit: number): Message[][] {
 
 /** The messages bound for one partition, sent in size-limited chunks, one after another. */
 interface PartitionBatch {
-  readonly partition: number;
+  /** Unknown until acknowledged for the first message of a new session, which kafkajs places. */
+  partition?: number;
   /** Each message's position in the event's batch, in the order sent. */
   readonly positions: number[];
   readonly chunks: Message[][];
@@ -174,33 +178,29 @@ interface PartitionBatch {
   readonly baseOffsets: bigint[];
 }
 
-async function topicPartitions(): Promise<PartitionMetadata[]> {
-  if (knownPartitions) return knownPartitions;
-  await admin.connect();
-  const metadata = await admin.fetchTopicMetadata({ topics: [topic] }).catch((error: unknown) => {
-    // kafkajs dereferences a null answer when no broker could serve the metadata request.
-    throw error instanceof TypeError ? new Error(`no broker answered a metadata request for ${topic}`) : error;
-  });
-  const partitions = metadata.topics.find((t) => t.name === topic)?.partitions ?? [];
-  if (partitions.length === 0) throw new Error(`no partitions of ${topic} in the cluster metadata`);
-  return partitions;
+/** One event's messages on their way: batches per partition, and how many messages are in a batch yet. */
+interface Delivery {
+  readonly messages: Message[];
+  readonly batches: PartitionBatch[];
+  planned: number;
 }
 
 /**
- * Groups the messages by partition, choosing the partitions up front. kafkajs chooses them again on every
- * internal retry, which moves round-robin messages to other partitions: it then skips the brokers that had
- * already answered, and so acknowledged messages it never sent, sent others twice and reported wrong offsets.
+ * Groups the messages from `from` on by partition, choosing the partitions up front. kafkajs chooses them
+ * again on every internal retry, which moves round-robin messages to other partitions: it then skipped the
+ * brokers that had already answered, and so acknowledged messages it never sent, sent others twice and
+ * reported wrong offsets.
  */
-async function planBatches(messages: Message[]): Promise<PartitionBatch[]> {
-  const partitionMetadata = await topicPartitions();
+function planBatches(messages: Message[], from: number, partitionMetadata: PartitionMetadata[]): PartitionBatch[] {
   const groups = new Map<number, { positions: number[]; messages: Message[] }>();
-  messages.forEach((message, position) => {
+  for (let position = from; position < messages.length; position++) {
+    const message = messages[position];
     const partition = defaultPartitioner({ topic, partitionMetadata, message });
     const group = groups.get(partition) ?? { positions: [], messages: [] };
     group.positions.push(position);
     group.messages.push({ ...message, partition });
     groups.set(partition, group);
-  });
+  }
   return [...groups].map(([partition, group]) => ({
     partition,
     positions: group.positions,
@@ -218,57 +218,98 @@ async function planBatches(messages: Message[]): Promise<PartitionBatch[]> {
 async function sendPartition(batch: PartitionBatch): Promise<void> {
   for (const chunk of batch.chunks.slice(batch.baseOffsets.length)) {
     const acks = await producer.send({ topic, messages: chunk, acks: -1, compression: CompressionTypes.None });
-    const ack = acks.find((m) => m.partition === batch.partition);
-    if (!ack) throw new Error(`partition ${batch.partition} was not acknowledged`);
+    const ack = batch.partition === undefined ? acks[0] : acks.find((m) => m.partition === batch.partition);
+    if (!ack) throw new Error(`partition ${batch.partition ?? '(any)'} was not acknowledged`);
+    batch.partition = ack.partition;
     batch.baseOffsets.push(BigInt(ack.baseOffset ?? ack.offset ?? '0'));
   }
 }
 
-/** Sends every partition's remaining chunks in parallel; returns the errors of the partitions that failed. */
-async function sendAll(batches: PartitionBatch[]): Promise<unknown[]> {
-  const results = await Promise.allSettled(batches.map(sendPartition));
-  return results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r): unknown => r.reason);
+/** Sends every chunk not acknowledged yet, partitions in parallel; returns the errors of those that failed. */
+async function deliver(delivery: Delivery): Promise<unknown[]> {
+  const { messages, batches } = delivery;
+  if (delivery.planned === 0 && !knownPartitions) {
+    // A new session has not seen the topic's partitions: the first message goes alone, and its send loads them.
+    batches.push({ positions: [0], chunks: [[messages[0]]], baseOffsets: [] });
+    delivery.planned = 1;
+  }
+  for (;;) {
+    if (delivery.planned < messages.length && knownPartitions) {
+      batches.push(...planBatches(messages, delivery.planned, knownPartitions));
+      delivery.planned = messages.length;
+    }
+    const results = await Promise.allSettled(batches.map(sendPartition));
+    const failures = results
+      .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+      .map((r): unknown => r.reason);
+    if (failures.length > 0 || delivery.planned === messages.length) return failures;
+    if (!knownPartitions) return [new Error(`kafkajs sent to ${topic} without its partition metadata`)];
+  }
 }
 
 function acknowledgedCount(batches: PartitionBatch[]): number {
   return batches.reduce((n, b) => n + b.chunks.slice(0, b.baseOffsets.length).reduce((m, c) => m + c.length, 0), 0);
 }
 
-/** Sends `Hello MSK` (or the event's message) to TOPIC and returns where each message landed. */
-export async function handler(event: unknown, _context?: Context): Promise<ProducerResult> {
-  const messages = parseEvent(event);
-  let batches: PartitionBatch[] = [];
+/** Time kept free before the function's timeout to give up cleanly and report. */
+const DEADLINE_MARGIN_MS = 2000;
+
+/** Fails with a clear message when `work` does not finish before the invocation's deadline. */
+async function beforeDeadline<T>(work: Promise<T>, context: Context | undefined): Promise<T> {
+  if (!context) return work;
+  const budget = context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no acknowledgement within ${(budget / 1000).toFixed(1)} s (a broker is not answering)`)),
+      Math.max(0, budget),
+    );
+  });
   try {
-    await ensureConnected();
-    batches = await planBatches(messages);
-    let failures = await sendAll(batches);
-    // A warm container whose idle connection the broker closed: reconnect (same producer id) and send the
-    // unacknowledged chunks again, once.
-    if (failures.some(isDisconnectedError)) {
-      logger.warn('Producer connection was closed; reconnecting', { error: (failures[0] as Error).message });
-      await producer.disconnect().catch(() => undefined);
-      connected = undefined;
-      await ensureConnected();
-      failures = await sendAll(batches);
-    }
-    if (failures.length > 0) throw failures[0];
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Sends `Hello MSK` (or the event's message) to TOPIC and returns where each message landed. */
+export async function handler(event: unknown, context?: Context): Promise<ProducerResult> {
+  const messages = parseEvent(event);
+  const delivery: Delivery = { messages, batches: [], planned: 0 };
+  try {
+    await beforeDeadline(send(delivery), context);
   } catch (error) {
     logger.error('Send failed', { error: error as Error });
-    await startNewSession();
-    const acknowledged = acknowledgedCount(batches);
+    // Whatever is still in flight belongs to the old session and can no longer be reported as sent.
+    startNewSession();
+    const acknowledged = acknowledgedCount(delivery.batches);
     const partial = acknowledged > 0 ? ` after ${acknowledged} of ${messages.length} messages were acknowledged` : '';
     throw new Error(`Could not send to topic ${topic}${partial}: ${describeKafkaFailure(error, settings)}`);
   }
 
-  const result = { topic, count: messages.length, messages: placeMessages(batches, messages.length) };
+  const result = { topic, count: messages.length, messages: placeMessages(delivery.batches, messages.length) };
   logger.info(`Sent ${messages.length} message(s) to ${topic}`, { messages: result.messages.slice(0, 10) });
   return result;
+}
+
+async function send(delivery: Delivery): Promise<void> {
+  await ensureConnected();
+  let failures = await deliver(delivery);
+  // A warm container whose idle connection the broker closed: reconnect (same producer id) and send the
+  // unacknowledged chunks again, once.
+  if (failures.some(isDisconnectedError)) {
+    logger.warn('Producer connection was closed; reconnecting', { error: (failures[0] as Error).message });
+    await producer.disconnect().catch(() => undefined);
+    connected = undefined;
+    await ensureConnected();
+    failures = await deliver(delivery);
+  }
+  if (failures.length > 0) throw failures[0];
 }
 
 /** Disconnects (for offline runs and tests; Lambda just freezes the container). */
 export async function close(): Promise<void> {
   await producer.disconnect().catch(() => undefined);
-  await admin.disconnect().catch(() => undefined);
   connected = undefined;
 }
 
@@ -281,7 +322,10 @@ function placeMessages(batches: PartitionBatch[], count: number): SentMessage[] 
       chunk.forEach((_, k) => {
         const position = batch.positions[i++];
         if (position < MAX_REPORTED) {
-          placed[position] = { partition: batch.partition, offset: (batch.baseOffsets[c] + BigInt(k)).toString() };
+          placed[position] = {
+            partition: batch.partition ?? 0,
+            offset: (batch.baseOffsets[c] + BigInt(k)).toString(),
+          };
         }
       });
     });

@@ -89,6 +89,9 @@ export function isDisconnectedError(error: unknown): boolean {
 
 /** One line describing why Kafka could not be used, naming the brokers. */
 export function describeKafkaFailure(error: unknown, settings: KafkaSettings): string {
-  const reason = error instanceof Error ? error.message : String(error);
+  let reason = error instanceof Error ? error.message : String(error);
+  // kafkajs' words for a broker that accepted the connection but never answered within the timeouts.
+  if (reason === 'Broker not connected')
+    reason = 'no answer from the broker within the connection and request timeouts';
   return `Kafka at ${settings.brokers.join(',')} (auth ${settings.auth}) failed: ${reason}`;
 }

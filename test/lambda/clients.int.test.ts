@@ -1,7 +1,9 @@
 /**
  * The bundled producer and consumer handlers (what would be deployed) against the real local Kafka broker.
  */
+import type { Context } from 'aws-lambda';
 import type { Admin } from 'kafkajs';
+import * as net from 'node:net';
 import { startKafka, type LocalKafkaCluster } from '../../scripts/kafka/local-kafka';
 import { kafkaClient, testBrokers, uniqueName } from '../integration/kafka-helpers';
 import { captureLogs, ensureBundles, loadBundle, type ConsumerModule, type ProducerModule } from './bundles';
@@ -281,6 +283,29 @@ describe('failures', () => {
       expect(Date.now() - started).toBeLessThan(15000);
     } finally {
       await producer.close();
+    }
+  });
+
+  test('a producer facing a broker that never answers gives up before the function timeout, with a clear error', async () => {
+    // Accepts connections and never answers: what a hung (not dead) broker looks like to a client.
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    const producer = loadBundle<ProducerModule>('producer', env('any', { KAFKA_BROKERS: `127.0.0.1:${port}` }));
+    const context = { getRemainingTimeInMillis: () => 5000 } as unknown as Context;
+    const started = Date.now();
+    try {
+      await expect(captureLogs(() => producer.handler({}, context))).rejects.toThrow(
+        'Could not send to topic any: Kafka at 127.0.0.1:' +
+          port +
+          ' (auth none) failed: no acknowledgement within 3.0 s (a broker is not answering)',
+      );
+      expect(Date.now() - started).toBeLessThan(4500);
+    } finally {
+      await producer.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 
