@@ -112,9 +112,9 @@ async function benchProducerLatency(brokers: string, admin: Admin): Promise<void
 
   // The public samples' pattern: a new client, connect, send, disconnect on every invocation.
   const perCall: number[] = [];
-  const kafka = createKafka({ brokers: brokers.split(','), auth: 'none' }, 'bench-connect-per-call');
   for (let i = 0; i < (QUICK ? 30 : 100); i++) {
     const t = nowMs();
+    const kafka = createKafka({ brokers: brokers.split(','), auth: 'none' }, 'bench-connect-per-call');
     const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await p.connect();
     await p.send({ topic: 'bench-latency', acks: -1, messages: [{ value: 'Hello MSK' }] });
