@@ -28,48 +28,49 @@ export function acknowledgeLambdaExecutionRole(role: IConstruct, inVpc: boolean)
   }
 }
 
+/** The CloudFormation logical id of a construct's resource, as cdk-nag names it in findings. */
+function logicalIdOf(construct: IConstruct): string {
+  return Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
+}
+
+/** The role may invoke these functions and their versions (`<function ARN>:*`), which CDK grants. */
+function acknowledgeInvoke(role: IConstruct, functions: IConstruct[], reason: string): void {
+  for (const fn of functions) acknowledgeNag(role, `IAM5[Resource::<${logicalIdOf(fn)}.Arn>:*]`, reason);
+}
+
 /**
  * The CDK custom-resource Provider framework's own functions and waiter: CDK writes their roles, which invoke
- * the user handlers and their versions (`<function ARN>:*`).
+ * the user handlers and their versions.
  */
-export function acknowledgeProviderFramework(provider: IConstruct, handlerIds: string[]): void {
+export function acknowledgeProviderFramework(provider: IConstruct, handlers: IConstruct[]): void {
+  const frameworkFunction = (id: string) => provider.node.tryFindChild(id);
   for (const id of ['framework-onEvent', 'framework-isComplete', 'framework-onTimeout']) {
-    const fn = provider.node.tryFindChild(id);
-    const role = fn?.node.tryFindChild('ServiceRole');
+    const role = frameworkFunction(id)?.node.tryFindChild('ServiceRole');
     if (!role) continue;
     acknowledgeNag(role, BASIC_EXECUTION, 'CDK Provider framework function: AWS managed policy to write its own logs');
-    for (const handler of handlerIds) {
-      acknowledgeNag(
-        role,
-        `IAM5[Resource::<${handler}.Arn>:*]`,
-        'CDK Provider framework: may invoke the handler function and its versions (function ARN with :*), nothing else',
-      );
-    }
+    acknowledgeInvoke(
+      role,
+      handlers,
+      'CDK Provider framework: may invoke the handler function and its versions (function ARN with :*), nothing else',
+    );
   }
   const waiter = provider.node.tryFindChild('waiter-state-machine');
-  if (waiter) {
-    acknowledgeNag(
-      waiter,
-      'SF2',
-      'CDK Provider framework waiter: a two-state poll loop; its executions are logged (ALL) to CloudWatch, X-Ray adds nothing',
-    );
-    const role = waiter.node.tryFindChild('Role');
-    if (role) {
-      acknowledgeNag(
-        role,
-        'IAM5[Resource::*]',
-        'Step Functions log delivery (logs:CreateLogDelivery, ListLogDeliveries, ...) does not support resource-level permissions',
-      );
-      for (const id of ['framework-isComplete', 'framework-onTimeout']) {
-        const fn = provider.node.tryFindChild(id);
-        if (!fn) continue;
-        const logicalId = Stack.of(fn).getLogicalId(fn.node.defaultChild as CfnElement);
-        acknowledgeNag(
-          role,
-          `IAM5[Resource::<${logicalId}.Arn>:*]`,
-          'CDK Provider framework waiter: may invoke its own isComplete and onTimeout functions and their versions',
-        );
-      }
-    }
-  }
+  if (!waiter) return;
+  acknowledgeNag(
+    waiter,
+    'SF2',
+    'CDK Provider framework waiter: a two-state poll loop; its executions are logged (ALL) to CloudWatch, X-Ray adds nothing',
+  );
+  const role = waiter.node.tryFindChild('Role');
+  if (!role) return;
+  acknowledgeNag(
+    role,
+    'IAM5[Resource::*]',
+    'Step Functions log delivery (logs:CreateLogDelivery, ListLogDeliveries, ...) does not support resource-level permissions',
+  );
+  acknowledgeInvoke(
+    role,
+    ['framework-isComplete', 'framework-onTimeout'].map(frameworkFunction).filter((fn) => fn !== undefined),
+    'CDK Provider framework waiter: may invoke its own isComplete and onTimeout functions and their versions',
+  );
 }

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { intEnv, readKafkaSettings, requireEnv } from '../shared/env';
-import { createKafka, describeKafkaFailure } from '../shared/kafka';
+import { connectOnce, createKafka, describeKafkaFailure } from '../shared/kafka';
 import { createLogger } from '../shared/logger';
 import { asEventObject, optionalBoolean, optionalInt } from '../shared/validation';
 
@@ -55,6 +55,11 @@ const sessionTimeout = intEnv('CONSUMER_SESSION_TIMEOUT_MS', 300000);
 
 const kafka = createKafka(settings, 'hello-msk-consumer', logger);
 const admin = kafka.admin();
+/** Watermarks and committed offsets come from the admin client, connected once per container. */
+const adminReady = connectOnce(
+  () => admin.connect(),
+  (listener) => admin.on(admin.events.DISCONNECT, listener),
+);
 const consumer: Consumer = kafka.consumer({
   groupId,
   allowAutoTopicCreation: false,
@@ -159,7 +164,6 @@ async function ensureRunning(): Promise<void> {
   }
   running ??= (async () => {
     const join = new Promise<void>((resolve) => (joined = resolve));
-    await admin.connect();
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
@@ -205,7 +209,7 @@ async function committedOffsets(): Promise<Awaited<ReturnType<typeof admin.fetch
 }
 
 async function consume(fromBeginning: boolean, maxMessages: number, budgetMs: number): Promise<ConsumerResult> {
-  await admin.connect();
+  await adminReady();
   const [watermarks, committed] = await Promise.all([admin.fetchTopicOffsets(topic), committedOffsets()]);
   const committedBy = new Map(
     (committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)] as [number, bigint]),

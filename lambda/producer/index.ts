@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { CompressionTypes, Partitioners, type Message, type PartitionMetadata, type Producer } from 'kafkajs';
 import { intEnv, readKafkaSettings, requireEnv } from '../shared/env';
-import { createKafka, describeKafkaFailure, isDisconnectedError } from '../shared/kafka';
+import { connectOnce, createKafka, describeKafkaFailure, isDisconnectedError } from '../shared/kafka';
 import { createLogger } from '../shared/logger';
 import { asEventObject, describe, InvalidEventError, optionalInt, optionalString } from '../shared/validation';
 
@@ -52,15 +52,18 @@ const chosenPartition = new WeakMap<Message, number>();
 
 /** The topic's partitions, as the current session's kafkajs metadata showed them at its last send. */
 let knownPartitions: PartitionMetadata[] | undefined;
-let connected: Promise<void> | undefined;
-let producer: Producer = newProducer();
 
-/**
- * One idempotent producer session (one producer id). A session that failed a send is replaced, see
- * startNewSession.
- */
-function newProducer(): Producer {
-  const created = kafka.producer({
+/** One idempotent producer (one producer id) and its connection, made once and reused by warm invocations. */
+interface Session {
+  readonly producer: Producer;
+  readonly connected: () => Promise<void>;
+}
+
+let session: Session = newSession();
+
+/** A new producer session; one that failed a send is replaced, see startNewSession. */
+function newSession(): Session {
+  const producer = kafka.producer({
     // Idempotence needs acks=all; one request in flight keeps per-partition order through retries.
     idempotent: true,
     maxInFlightRequests: 1,
@@ -73,10 +76,13 @@ function newProducer(): Producer {
       return partition;
     },
   });
-  created.on(created.events.DISCONNECT, () => {
-    if (producer === created) connected = undefined;
-  });
-  return created;
+  return {
+    producer,
+    connected: connectOnce(
+      () => producer.connect(),
+      (listener) => producer.on(producer.events.DISCONNECT, listener),
+    ),
+  };
 }
 
 /** Checks the event and builds the messages; throws before anything is sent. */
@@ -109,14 +115,6 @@ export function parseEvent(event: unknown): Message[] {
   return Array.from({ length: count }, () => ({ value, key, headers: headerMap }));
 }
 
-async function ensureConnected(): Promise<void> {
-  connected ??= producer.connect().catch((error: unknown) => {
-    connected = undefined;
-    throw error;
-  });
-  await connected;
-}
-
 /**
  * After a failed send, kafkajs rewinds the partition's sequence number although the broker may have written
  * the batch. The next batch on that partition would then reuse the sequence numbers: the broker takes a batch
@@ -124,9 +122,8 @@ async function ensureConnected(): Promise<void> {
  * OUT_OF_ORDER_SEQUENCE_NUMBER on every later send. A new producer id starts its sequences afresh.
  */
 function startNewSession(): void {
-  const failed = producer;
-  producer = newProducer();
-  connected = undefined;
+  const failed = session.producer;
+  session = newSession();
   knownPartitions = undefined;
   // Not awaited: a session stuck on a silent broker can take a request timeout to let go.
   void failed.disconnect().catch(() => undefined);
@@ -217,7 +214,7 @@ function planBatches(messages: Message[], from: number, partitionMetadata: Parti
  */
 async function sendPartition(batch: PartitionBatch): Promise<void> {
   for (const chunk of batch.chunks.slice(batch.baseOffsets.length)) {
-    const acks = await producer.send({ topic, messages: chunk, acks: -1, compression: CompressionTypes.None });
+    const acks = await session.producer.send({ topic, messages: chunk, acks: -1, compression: CompressionTypes.None });
     const ack = batch.partition === undefined ? acks[0] : acks.find((m) => m.partition === batch.partition);
     if (!ack) throw new Error(`partition ${batch.partition ?? '(any)'} was not acknowledged`);
     batch.partition = ack.partition;
@@ -293,15 +290,14 @@ export async function handler(event: unknown, context?: Context): Promise<Produc
 }
 
 async function send(delivery: Delivery): Promise<void> {
-  await ensureConnected();
+  await session.connected();
   let failures = await deliver(delivery);
   // A warm container whose idle connection the broker closed: reconnect (same producer id) and send the
   // unacknowledged chunks again, once.
   if (failures.some(isDisconnectedError)) {
     logger.warn('Producer connection was closed; reconnecting', { error: (failures[0] as Error).message });
-    await producer.disconnect().catch(() => undefined);
-    connected = undefined;
-    await ensureConnected();
+    await session.producer.disconnect().catch(() => undefined);
+    await session.connected();
     failures = await deliver(delivery);
   }
   if (failures.length > 0) throw failures[0];
@@ -309,8 +305,7 @@ async function send(delivery: Delivery): Promise<void> {
 
 /** Disconnects (for offline runs and tests; Lambda just freezes the container). */
 export async function close(): Promise<void> {
-  await producer.disconnect().catch(() => undefined);
-  connected = undefined;
+  await session.producer.disconnect().catch(() => undefined);
 }
 
 /** Offsets per message, in the order of the event's batch: each chunk's base offset plus the position in it. */

@@ -95,3 +95,24 @@ export function describeKafkaFailure(error: unknown, settings: KafkaSettings): s
     reason = 'no answer from the broker within the connection and request timeouts';
   return `Kafka at ${settings.brokers.join(',')} (auth ${settings.auth}) failed: ${reason}`;
 }
+
+/**
+ * Connects a kafkajs client once per container: later calls reuse the connection, and a failed connect or a
+ * disconnect makes the next call connect again.
+ */
+export function connectOnce(
+  connect: () => Promise<void>,
+  onDisconnect: (listener: () => void) => void,
+): () => Promise<void> {
+  let connected: Promise<void> | undefined;
+  onDisconnect(() => {
+    connected = undefined;
+  });
+  return () => {
+    connected ??= connect().catch((error: unknown) => {
+      connected = undefined;
+      throw error;
+    });
+    return connected;
+  };
+}

@@ -51,14 +51,6 @@ export class WaitingProvider extends Construct {
       },
     });
     this.serviceToken = this.provider.serviceToken;
-    acknowledgeProviderFramework(
-      this.provider,
-      [props.onEvent, props.isComplete].map((fn) => logicalIdOf(fn)),
-    );
+    acknowledgeProviderFramework(this.provider, [props.onEvent, props.isComplete]);
   }
-}
-
-/** The CloudFormation logical id of a function, as cdk-nag names it in findings. */
-function logicalIdOf(fn: lambda.IFunction): string {
-  return fn.stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction);
 }

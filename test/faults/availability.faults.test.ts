@@ -9,16 +9,12 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import type { Admin } from 'kafkajs';
 import { bundlePath } from '../../scripts/build-lambdas';
-import { startKafka, type LocalKafkaCluster } from '../../scripts/kafka/local-kafka';
 import { eventually, uniqueName, within } from '../integration/kafka-helpers';
-import { ensureBundles, loadBundle, type ConsumerModule, type ProducerModule } from '../lambda/bundles';
+import { loadBundle, type ConsumerModule, type ProducerModule } from '../lambda/bundles';
 import {
   consumeAll,
   createReplicatedTopic,
-  FAULT_BROKER_CONFIG,
-  faultAdmin,
   handlerEnv,
   highWatermarkTotal,
   messageLines,
@@ -29,34 +25,14 @@ import {
   verify,
   waitIsrFull,
   type Logged,
+  useFaultCluster,
 } from './fault-kit';
 
 /** Clients on 62092-62094, controllers on 62095-62097; 62098 and 62099 for the unreachable-broker cases. */
 const PORT = 62092;
 const HUNG_PORT = 62098;
 
-let cluster: LocalKafkaCluster | undefined;
-let admin: Admin | undefined;
-
-const running = (): LocalKafkaCluster => {
-  if (!cluster) throw new Error('the three-broker cluster did not start');
-  return cluster;
-};
-const connected = (): Admin => {
-  if (!admin) throw new Error('the admin client did not connect');
-  return admin;
-};
-
-beforeAll(async () => {
-  await ensureBundles();
-  cluster = await startKafka({ brokers: 3, port: PORT, brokerConfig: FAULT_BROKER_CONFIG, stopTimeoutMs: 10_000 });
-  admin = await faultAdmin(cluster.bootstrapBrokers);
-}, 120_000);
-
-afterAll(async () => {
-  await admin?.disconnect().catch(() => undefined);
-  await cluster?.stop();
-}, 60_000);
+const { running, connected } = useFaultCluster(PORT);
 
 /** Runs a handler and returns its error (it must fail) and how long it took to fail. */
 async function failure(invocation: () => Promise<unknown>): Promise<{ error: Error; ms: number }> {

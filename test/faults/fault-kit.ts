@@ -15,7 +15,8 @@
  */
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { eventually, within } from '../integration/kafka-helpers';
-import { captureLogs, loadBundle, type ConsumerModule, type ProducerModule } from '../lambda/bundles';
+import { startKafka, type LocalKafkaCluster } from '../../scripts/kafka/local-kafka';
+import { captureLogs, ensureBundles, loadBundle, type ConsumerModule, type ProducerModule } from '../lambda/bundles';
 
 /**
  * The tests' own admin client: it rides out leader changes (kafkajs under jest otherwise gives up after a few
@@ -36,6 +37,34 @@ export async function faultAdmin(brokers: string): Promise<Admin> {
 
 /** Brokers drop a follower from the ISR after 5 s without catching up (default 30 s, 10 s in local-kafka). */
 export const FAULT_BROKER_CONFIG = { 'replica.lag.time.max.ms': '5000' } as const;
+
+/**
+ * The three-broker cluster of one fault test file, on `port` and the five ports after it: started before the
+ * file's tests (with the handler bundles built) and stopped after them, also when they failed.
+ */
+export function useFaultCluster(port: number): { running: () => LocalKafkaCluster; connected: () => Admin } {
+  let cluster: LocalKafkaCluster | undefined;
+  let admin: Admin | undefined;
+  beforeAll(async () => {
+    await ensureBundles();
+    cluster = await startKafka({ brokers: 3, port, brokerConfig: FAULT_BROKER_CONFIG, stopTimeoutMs: 10_000 });
+    admin = await faultAdmin(cluster.bootstrapBrokers);
+  }, 120_000);
+  afterAll(async () => {
+    await admin?.disconnect().catch(() => undefined);
+    await cluster?.stop();
+  }, 60_000);
+  return {
+    running: () => {
+      if (!cluster) throw new Error('the three-broker cluster did not start');
+      return cluster;
+    },
+    connected: () => {
+      if (!admin) throw new Error('the admin client did not connect');
+      return admin;
+    },
+  };
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

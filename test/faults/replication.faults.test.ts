@@ -3,15 +3,11 @@
  * consumer handlers: a leader killed, a leader shut down, a follower hung. The oracle (fault-kit.ts):
  * every acknowledged message is consumed, at the offset the producer reported, once.
  */
-import type { Admin } from 'kafkajs';
-import { startKafka, type LocalKafkaCluster } from '../../scripts/kafka/local-kafka';
 import { eventually, uniqueName } from '../integration/kafka-helpers';
-import { ensureBundles, loadBundle, type ProducerModule } from '../lambda/bundles';
+import { loadBundle, type ProducerModule } from '../lambda/bundles';
 import {
   consumeAll,
   createReplicatedTopic,
-  FAULT_BROKER_CONFIG,
-  faultAdmin,
   handlerEnv,
   highWatermarkTotal,
   partitionStates,
@@ -23,6 +19,7 @@ import {
   type Stream,
   type StreamResult,
   type Verdict,
+  useFaultCluster,
 } from './fault-kit';
 
 /** Clients on 61092-61094, controllers on 61095-61097. */
@@ -31,29 +28,8 @@ const FAULTS = 5;
 const MIN_ACKNOWLEDGED = 20_000;
 const COUNT = 100;
 
-let cluster: LocalKafkaCluster | undefined;
-let admin: Admin | undefined;
-
-const running = (): LocalKafkaCluster => {
-  if (!cluster) throw new Error('the three-broker cluster did not start');
-  return cluster;
-};
-const connected = (): Admin => {
-  if (!admin) throw new Error('the admin client did not connect');
-  return admin;
-};
+const { running, connected } = useFaultCluster(PORT);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-beforeAll(async () => {
-  await ensureBundles();
-  cluster = await startKafka({ brokers: 3, port: PORT, brokerConfig: FAULT_BROKER_CONFIG, stopTimeoutMs: 10_000 });
-  admin = await faultAdmin(cluster.bootstrapBrokers);
-}, 120_000);
-
-afterAll(async () => {
-  await admin?.disconnect().catch(() => undefined);
-  await cluster?.stop();
-}, 60_000);
 
 async function leaderOfPartitionZero(topic: string, not?: number): Promise<number> {
   return eventually(`a leader for partition 0${not ? ` other than broker ${not}` : ''}`, 30_000, async () => {
