@@ -35,3 +35,11 @@ export interface AclBinding {
     | 'IDEMPOTENT_WRITE'
     | 'CLUSTER_ACTION';
 }
+
+/** What the twin enforces for the roles of a synthesized app: ACLs, and which roles may sign in at all. */
+export interface TwinAuthorization {
+  /** Every ACL the roles' `kafka-cluster:*` statements translate to. */
+  readonly acls: AclBinding[];
+  /** Roles allowed `kafka-cluster:Connect` on the cluster; the token validator refuses the others' sign-in. */
+  readonly connectRoleArns: string[];
+}
