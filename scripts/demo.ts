@@ -3,12 +3,12 @@
  * producer and consumer handlers that `cdk deploy` ships. It follows Kafka's classic first steps:
  * create a topic, list topics, produce, see the brokers store it, consume from the beginning, list groups.
  *
- * Uses the broker named by KAFKA_BROKERS when set; otherwise starts one on DEMO_KAFKA_PORT (default 9092)
- * and stops it at the end.
+ * Uses the broker named by KAFKA_BROKERS when set; otherwise starts one on DEMO_KAFKA_PORT, or on 9092 (any
+ * free port when 9092 is taken), and stops it at the end.
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { buildLambdas, bundlePath } from './build-lambdas';
-import { useOrStartKafka, type KafkaEndpoint } from './kafka/local-kafka';
+import { DEFAULT_PORT, PortInUseError, useOrStartKafka, type KafkaEndpoint } from './kafka/local-kafka';
 
 type Producer = typeof import('../lambda/producer');
 type Consumer = typeof import('../lambda/consumer');
@@ -72,10 +72,12 @@ async function main(): Promise<string> {
   let consumer: Consumer | undefined;
   try {
     kafka = await step('Start Apache Kafka (KRaft) on loopback', async () => {
-      const endpoint = await useOrStartKafka({
-        brokers: 1,
-        port: Number(process.env.DEMO_KAFKA_PORT ?? 9092),
-        log: (m) => say(m),
+      const chosen = process.env.DEMO_KAFKA_PORT;
+      const start = (port: number) => useOrStartKafka({ brokers: 1, port, log: (m) => say(m) });
+      const endpoint = await start(chosen ? Number(chosen) : DEFAULT_PORT).catch((error: unknown) => {
+        if (chosen || !(error instanceof PortInUseError)) throw error;
+        say(`port ${DEFAULT_PORT} is taken, so the demo's broker takes a free port (DEMO_KAFKA_PORT=N to choose one)`);
+        return start(0);
       });
       say(`${endpoint.started ? 'started' : 'using'} broker ${endpoint.bootstrapBrokers}`);
       return endpoint;

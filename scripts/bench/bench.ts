@@ -23,7 +23,8 @@ type Consumer = typeof import('../../lambda/consumer');
 
 const QUICK = process.argv.includes('--quick');
 const ROOT = path.join(__dirname, '..', '..');
-const PORT = Number(process.env.BENCH_KAFKA_PORT ?? 9192);
+/** 0: free ports the OS chooses. */
+const PORT = Number(process.env.BENCH_KAFKA_PORT ?? 0);
 const RESULTS_DIR = path.join(ROOT, 'bench-results');
 
 interface Row {

@@ -2,7 +2,7 @@
  * Measures local Kafka start-to-ready time (startKafka() call until every broker answers DescribeCluster)
  * with the jars already cached, and the time stop() takes.
  *
- *   tsx scripts/kafka/bench-start.ts [--runs 5] [--brokers 1,3] [--version 3.9.2] [--port 28092]
+ *   tsx scripts/kafka/bench-start.ts [--runs 5] [--brokers 1,3] [--version 3.9.2] [--port 0]
  *                                    [--no-cds] [--jvm fast|throughput]
  */
 import * as os from 'os';
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
       runs: { type: 'string', default: '5' },
       brokers: { type: 'string', default: '1,3' },
       version: { type: 'string', default: defaultKafkaVersion() },
-      port: { type: 'string', default: '28092' },
+      port: { type: 'string', default: '0' },
       'no-cds': { type: 'boolean', default: false },
       jvm: { type: 'string', default: 'fast' },
     },

@@ -1,12 +1,13 @@
 /**
  * Local Apache Kafka for the demo and the tests.
  *
- *   tsx scripts/kafka/cli.ts start [--brokers 1|3] [--port 9092] [--version 3.9.2] [--log-dir DIR]
+ *   tsx scripts/kafka/cli.ts start [--brokers 1|3] [--port 9092 | --port 0] [--version 3.9.2] [--log-dir DIR]
  *   tsx scripts/kafka/cli.ts stop [--port 9092 | --all]
  *   tsx scripts/kafka/cli.ts status
  *   tsx scripts/kafka/cli.ts broker <stop|kill|pause|resume|start> <id> [--port 9092]
  *   tsx scripts/kafka/cli.ts fetch [--version 3.9.2,4.0.2,4.1.2]   (download the jars only, e.g. in CI)
  *
+ * `start` uses 9092 like Kafka's own quickstart; `--port 0` takes any free ports instead.
  * `start` leaves the brokers running in the background and prints the bootstrap string on stdout
  * (`export KAFKA_BROKERS=$(npx tsx scripts/kafka/cli.ts start)`); everything else goes to stderr.
  */
@@ -15,6 +16,7 @@ import { parseArgs } from 'util';
 import {
   DEFAULT_PORT,
   LocalKafkaCluster,
+  PortInUseError,
   defaultKafkaVersion,
   ensureKafkaJars,
   isOurProcess,
@@ -25,7 +27,7 @@ import {
 } from './local-kafka';
 
 const USAGE = `usage:
-  cli.ts start [--brokers 1|3] [--port N] [--version V] [--log-dir DIR]
+  cli.ts start [--brokers 1|3] [--port N (0: any free ports)] [--version V] [--log-dir DIR]
   cli.ts stop [--port N | --all]
   cli.ts status
   cli.ts broker <stop|kill|pause|resume|start> <id> [--port N]
@@ -73,7 +75,9 @@ async function start(values: Record<string, string | boolean | undefined>): Prom
     return;
   }
 
-  info(`Starting Apache Kafka ${version} (KRaft, ${brokers} broker${brokers === 1 ? '' : 's'}) on port ${port}...`);
+  info(
+    `Starting Apache Kafka ${version} (KRaft, ${brokers} broker${brokers === 1 ? '' : 's'}) on ${port === 0 ? 'free ports' : `port ${port}`}...`,
+  );
   const cluster = await startKafka({
     brokers,
     port,
@@ -81,10 +85,18 @@ async function start(values: Record<string, string | boolean | undefined>): Prom
     logDir: values['log-dir'] as string | undefined,
     detached: true,
     log: info,
+  }).catch((error: unknown) => {
+    if (!(error instanceof PortInUseError)) throw error;
+    throw new Error(
+      `Port ${error.port} on 127.0.0.1 is already in use, so Kafka cannot start on port ${port}` +
+        ` (${brokers} broker(s) need ${error.ports[0]}-${error.ports[error.ports.length - 1]}). ` +
+        'Start it on other ports with: npm run kafka:start -- --port N (or --port 0 for any free ports); ' +
+        'local Kafkas started from this repo: npm run kafka:status',
+    );
   });
   info(
     `Kafka ${cluster.version} ready in ${(cluster.startupMs / 1000).toFixed(1)} s (start-to-ready)\n  ${liveBrokers(cluster)}\n` +
-      `  logs: ${cluster.brokers.map((b) => b.logFile).join(', ')}\n  stop with: npx tsx scripts/kafka/cli.ts stop --port ${port}`,
+      `  logs: ${cluster.brokers.map((b) => b.logFile).join(', ')}\n  stop with: npx tsx scripts/kafka/cli.ts stop --port ${cluster.port}`,
   );
   process.stdout.write(`${cluster.bootstrapBrokers}\n`);
 }

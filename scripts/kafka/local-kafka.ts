@@ -9,10 +9,10 @@
 import { spawn, spawnSync } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { Kafka, logLevel } from 'kafkajs';
+import { freePorts, isBindFailure, portFree } from './ports';
 
 /** The Kafka version started when none is given (override with env LOCAL_KAFKA_VERSION); keep it equal to the MSK default. */
 export const DEFAULT_KAFKA_VERSION = '3.9.2';
@@ -43,8 +43,25 @@ const POM = path.join(__dirname, 'pom.xml');
 const TEMP_PREFIX = 'hello-msk-kafka-';
 const ANSI_ESCAPES = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 const STATE_KIND = 'hello-msk-local-kafka';
+/** Starts on freshly chosen free ports before giving up, when another process takes one of them first. */
+const BIND_ATTEMPTS = 3;
 
 export type BrokerCount = 1 | 3;
+
+/** A fixed port that a cluster needs is taken (by anything: another Kafka, another program). */
+export class PortInUseError extends Error {
+  constructor(
+    readonly port: number,
+    readonly firstPort: number,
+    readonly ports: readonly number[],
+  ) {
+    super(
+      `Port ${port} on 127.0.0.1 is already in use (Kafka on port ${firstPort} needs ${ports[0]}-${ports[ports.length - 1]}); ` +
+        'local Kafkas started from this repo: npx tsx scripts/kafka/cli.ts status',
+    );
+    this.name = 'PortInUseError';
+  }
+}
 export type Logger = (message: string) => void;
 
 export interface StartKafkaOptions {
@@ -52,7 +69,8 @@ export interface StartKafkaOptions {
   readonly brokers?: BrokerCount;
   /**
    * Client port of broker 1; broker `id` listens on `port + id - 1` and its controller on `port + brokers + id - 1`.
-   * @default 9092
+   * 0 lets the OS choose a free port for every listener (read them from `bootstrapBrokers` and `brokers`).
+   * @default 0
    */
   readonly port?: number;
   /** Apache Kafka version, as published on Maven Central. @default env LOCAL_KAFKA_VERSION or DEFAULT_KAFKA_VERSION */
@@ -351,24 +369,6 @@ export function tailFile(file: string, lines: number): string {
   return readFileOr(file, '').trimEnd().split('\n').slice(-lines).join('\n');
 }
 
-function portBindable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
-
-/** Allows a moment for a port that a just-stopped broker is still releasing. */
-async function portFree(port: number, graceMs = 3000): Promise<boolean> {
-  const deadline = Date.now() + graceMs;
-  for (;;) {
-    if (await portBindable(port)) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(200);
-  }
-}
-
 /** A Kafka cluster id: 16 random bytes in base64url; like Kafka's Uuid.randomUuid, never starting with '-'. */
 function newClusterId(): string {
   for (;;) {
@@ -637,11 +637,15 @@ function spawnBroker(state: ClusterState, broker: BrokerState): number {
   }
 }
 
-/** Live and exited-too-early brokers, for the readiness check. */
+/** Brokers that exited during startup, for the readiness check; names a port a broker could not bind. */
 function deadBrokerMessage(state: ClusterState, ids: readonly number[]): string | undefined {
   const dead = state.brokers.filter((b) => ids.includes(b.id) && (b.pid === null || !isOurProcess(b.pid, state.dir)));
   if (dead.length === 0) return undefined;
-  return `Kafka ${state.version} broker ${dead.map((b) => b.id).join(', ')} exited during startup`;
+  const bindFailure = dead
+    .flatMap((b) => `${readFileOr(b.logFile, '')}\n${readFileOr(b.stdoutFile, '')}`.split('\n'))
+    .find((line) => isBindFailure(line));
+  const reason = bindFailure ? ` (${bindFailure.replace(/^.*?(Socket server failed)/, '$1').trim()})` : '';
+  return `Kafka ${state.version} broker ${dead.map((b) => b.id).join(', ')} exited during startup${reason}`;
 }
 
 function logTails(state: ClusterState, ids: readonly number[], lines = 25): string {
@@ -678,26 +682,42 @@ export class LocalKafkaCluster implements KafkaEndpoint {
 
   /** @internal use startKafka() */
   static async launch(options: StartKafkaOptions): Promise<LocalKafkaCluster> {
-    const started = Date.now();
     const n = options.brokers ?? 1;
-    const port = options.port ?? DEFAULT_PORT;
     const version = options.version ?? defaultKafkaVersion();
     if (n !== 1 && n !== 3) throw new Error(`brokers must be 1 or 3, got ${String(n)}`);
-    if (!Number.isInteger(port) || port < 1024 || port + 2 * n > 65535) {
-      throw new Error(`port must be an integer from 1024 to ${65535 - 2 * n}, got ${port}`);
-    }
     assertVersion(version);
-
+    const fixed = options.port !== undefined && options.port !== 0;
+    if (!fixed) {
+      // Free ports can be taken by another process between the choice and the broker's bind: choose again.
+      for (let attempt = 1; ; attempt++) {
+        const ports = await freePorts(2 * n);
+        try {
+          await reclaimStale(ports[0], options.log);
+          return await LocalKafkaCluster.launchOn(ports, options);
+        } catch (error) {
+          if (attempt >= BIND_ATTEMPTS || !isBindFailure((error as Error).message)) throw error;
+          options.log?.(`A chosen port was taken before the broker could bind it; choosing new ports`);
+        }
+      }
+    }
+    const port = options.port;
+    if (!Number.isInteger(port) || port < 1024 || port + 2 * n > 65535) {
+      throw new Error(`port must be 0 (any free port) or an integer from 1024 to ${65535 - 2 * n}, got ${port}`);
+    }
     await reclaimStale(port, options.log);
     const ports = Array.from({ length: 2 * n }, (_, i) => port + i);
     for (const p of ports) {
-      if (!(await portFree(p))) {
-        throw new Error(
-          `Port ${p} on 127.0.0.1 is already in use (Kafka on port ${port} with ${n} broker(s) needs ${ports[0]}-${ports[ports.length - 1]}); local Kafkas started from this repo: npx tsx scripts/kafka/cli.ts status`,
-        );
-      }
+      if (!(await portFree(p))) throw new PortInUseError(p, port, ports);
     }
+    return LocalKafkaCluster.launchOn(ports, options);
+  }
 
+  /** Starts `brokers` nodes: client ports first (one per broker), then controller ports. */
+  private static async launchOn(ports: readonly number[], options: StartKafkaOptions): Promise<LocalKafkaCluster> {
+    const started = Date.now();
+    const n = options.brokers ?? 1;
+    const version = options.version ?? defaultKafkaVersion();
+    const port = ports[0];
     const resolving = Date.now();
     const classpath = await ensureKafkaJars(version, options.log);
     const resolveMs = Date.now() - resolving;
@@ -708,7 +728,7 @@ export class LocalKafkaCluster implements KafkaEndpoint {
     const logConf = logConfig(version);
     fs.writeFileSync(path.join(dir, logConf.fileName), logConf.text);
 
-    const nodes = Array.from({ length: n }, (_, i) => ({ id: i + 1, port: port + i, controllerPort: port + n + i }));
+    const nodes = Array.from({ length: n }, (_, i) => ({ id: i + 1, port: ports[i], controllerPort: ports[n + i] }));
     const brokers: BrokerState[] = nodes.map((node) => {
       const brokerDir = path.join(dir, `broker-${node.id}`);
       fs.mkdirSync(brokerDir);

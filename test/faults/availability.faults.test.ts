@@ -28,11 +28,7 @@ import {
   useFaultCluster,
 } from './fault-kit';
 
-/** Clients on 62092-62094, controllers on 62095-62097; 62098 and 62099 for the unreachable-broker cases. */
-const PORT = 62092;
-const HUNG_PORT = 62098;
-
-const { running, connected } = useFaultCluster(PORT);
+const { running, connected } = useFaultCluster();
 
 /** Runs a handler and returns its error (it must fail) and how long it took to fail. */
 async function failure(invocation: () => Promise<unknown>): Promise<{ error: Error; ms: number }> {
@@ -263,8 +259,9 @@ describe('two of three brokers stopped', () => {
       timeline.entries,
     );
 
-    const clearError =
-      /^Could not send to topic outage-[\w-]+: Kafka at 127\.0\.0\.1:62092,127\.0\.0\.1:62093,127\.0\.0\.1:62094 \(auth none\) failed: .+$/;
+    const clearError = new RegExp(
+      `^Could not send to topic outage-[\\w-]+: Kafka at ${running().bootstrapBrokers.replace(/\./g, '\\.')} \\(auth none\\) failed: .+$`,
+    );
     for (const outcome of [warm, cold]) {
       expect(outcome?.error.message).toMatch(clearError);
       expect(outcome?.ms).toBeLessThan(15_000);
@@ -289,8 +286,8 @@ describe('a cold start with no usable broker', () => {
     // Accepts connections and never answers, like a broker frozen in a GC pause or a hung host.
     const sockets: net.Socket[] = [];
     const hung = net.createServer((socket) => sockets.push(socket));
-    await new Promise<void>((resolve) => hung.listen(HUNG_PORT, '127.0.0.1', resolve));
-    const hungBroker = `127.0.0.1:${HUNG_PORT}`;
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    const hungBroker = `127.0.0.1:${(hung.address() as net.AddressInfo).port}`;
     const modules: { close(): Promise<void> }[] = [];
     const producerAt = (brokers: string) => {
       const m = loadBundle<ProducerModule>('producer', handlerEnv(brokers, 'cold'));

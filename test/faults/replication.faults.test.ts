@@ -22,13 +22,11 @@ import {
   useFaultCluster,
 } from './fault-kit';
 
-/** Clients on 61092-61094, controllers on 61095-61097. */
-const PORT = 61092;
 const FAULTS = 5;
 const MIN_ACKNOWLEDGED = 20_000;
 const COUNT = 100;
 
-const { running, connected } = useFaultCluster(PORT);
+const { running, connected } = useFaultCluster();
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function leaderOfPartitionZero(topic: string, not?: number): Promise<number> {

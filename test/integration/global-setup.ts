@@ -1,5 +1,5 @@
 /**
- * Starts the one local Kafka broker that every integration test shares (port KAFKA_TEST_PORT, default 19092),
+ * Starts the one local Kafka broker that every integration test shares (on free ports, or on KAFKA_TEST_PORT),
  * or uses the broker named by KAFKA_BROKERS when that is already set, and exports KAFKA_BROKERS to the workers.
  */
 import { LocalKafkaCluster, useOrStartKafka } from '../../scripts/kafka/local-kafka';

@@ -3,14 +3,17 @@ import * as crypto from 'crypto';
 import { Admin, Kafka, RetryOptions, logLevel } from 'kafkajs';
 import type { KafkaEndpoint } from '../../scripts/kafka/local-kafka';
 
-/** Port of the broker shared by all integration tests; clear of the 9092 that `npm run kafka:start` uses. */
-export const DEFAULT_TEST_PORT = 19092;
-
+/**
+ * Port of the broker shared by all integration tests: env KAFKA_TEST_PORT when set, else 0 (free ports the OS
+ * chooses), so a port held by another program never fails the run.
+ */
 export function testKafkaPort(): number {
   const value = process.env.KAFKA_TEST_PORT;
-  if (value === undefined || value === '') return DEFAULT_TEST_PORT;
+  if (value === undefined || value === '') return 0;
   const port = Number(value);
-  if (!Number.isInteger(port)) throw new Error(`KAFKA_TEST_PORT must be a port number, got "${value}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`KAFKA_TEST_PORT must be a port number (0 for any free port), got "${value}"`);
+  }
   return port;
 }
 

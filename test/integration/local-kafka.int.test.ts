@@ -3,9 +3,6 @@ import type { KafkaMessage } from 'kafkajs';
 import { LocalKafkaCluster, isOurProcess, pidsUsing, startKafka, statePath } from '../../scripts/kafka/local-kafka';
 import { eventually, kafkaClient, testBrokers, uniqueName, withAdmin, within } from './kafka-helpers';
 
-/** Clients on 29092-29094, controllers on 29095-29097: clear of the shared broker and of `kafka:start`. */
-const THREE_BROKER_PORT = 29092;
-
 describe('the shared local Kafka from globalSetup', () => {
   test('a kafkajs client produces a message and reads it back', async () => {
     const kafka = kafkaClient(testBrokers());
@@ -66,7 +63,7 @@ describe('a three-broker local cluster', () => {
   };
 
   beforeAll(async () => {
-    cluster = await startKafka({ brokers: 3, port: THREE_BROKER_PORT });
+    cluster = await startKafka({ brokers: 3 });
   }, 120_000);
 
   afterAll(async () => {
@@ -75,7 +72,11 @@ describe('a three-broker local cluster', () => {
 
   test('comes up with three brokers, and a replication-factor-3 topic has all three replicas in sync', async () => {
     const kafka = kafkaClient(running().bootstrapBrokers);
-    expect(running().bootstrapBrokers).toBe('127.0.0.1:29092,127.0.0.1:29093,127.0.0.1:29094');
+    expect(running().bootstrapBrokers).toBe(
+      running()
+        .brokers.map((b) => `127.0.0.1:${b.port}`)
+        .join(','),
+    );
     // Not waitForLeaders: kafkajs then reads metadata from one broker right away and gives up on
     // UNKNOWN_TOPIC_OR_PARTITION when that broker has not caught up yet (it retries only LEADER_NOT_AVAILABLE).
     const described = await withAdmin(kafka, async (admin) => {
@@ -141,12 +142,13 @@ describe('a three-broker local cluster', () => {
     const { dir } = running();
     const pids = running().brokers.map((b) => b.pid);
     expect(pidsUsing(dir).sort()).toEqual([...pids].sort());
-    expect(fs.existsSync(statePath(THREE_BROKER_PORT))).toBe(true);
+    const { port } = running();
+    expect(fs.existsSync(statePath(port))).toBe(true);
 
     await running().stop();
 
     expect(pidsUsing(dir)).toEqual([]);
     expect(fs.existsSync(dir)).toBe(false);
-    expect(fs.existsSync(statePath(THREE_BROKER_PORT))).toBe(false);
+    expect(fs.existsSync(statePath(port))).toBe(false);
   }, 60_000);
 });

@@ -310,7 +310,7 @@ describe('failures', () => {
   });
 
   test('a warm producer survives a broker restart between invocations', async () => {
-    const cluster: LocalKafkaCluster = await startKafka({ brokers: 1, port: 49092 });
+    const cluster: LocalKafkaCluster = await startKafka({ brokers: 1 });
     try {
       const restartAdmin = kafkaClient(cluster.bootstrapBrokers).admin();
       await restartAdmin.connect();
