@@ -70,9 +70,10 @@ export class TopicBootstrap extends Construct {
       ReplicationFactor: t.replicationFactor ?? props.cluster.defaultReplicationFactor,
       Config: t.config ?? {},
     }));
+    // What the kind of cluster fixes (replication, allowed settings) is the more useful message, so it goes first.
+    checkTopicsForKind(this.node.path, props.cluster, this.topics);
     const problem = topicsProblem(this.topics, props.cluster.brokerCount, props.cluster.minInsyncReplicas);
     if (problem) throw new ConfigError(`${this.node.path}: ${problem}`);
-    checkTopicsForKind(this.node.path, props.cluster, this.topics);
     const removalPolicy = props.topicRemovalPolicy ?? RemovalPolicy.RETAIN;
     if (removalPolicy !== RemovalPolicy.RETAIN && removalPolicy !== RemovalPolicy.DESTROY) {
       throw invalid(this.node.path, 'topicRemovalPolicy', removalPolicy, 'destroy or retain');
