@@ -247,7 +247,9 @@ export function parseProperties(raw: unknown): TopicBootstrapProperties {
   }
   const kind = raw.ClusterKind ?? 'provisioned';
   if (kind !== 'provisioned' && kind !== 'serverless') {
-    throw new TopicBootstrapError(`property ClusterKind ${show(kind)} is not valid; allowed: provisioned or serverless`);
+    throw new TopicBootstrapError(
+      `property ClusterKind ${show(kind)} is not valid; allowed: provisioned or serverless`,
+    );
   }
   return {
     Topics: topics,
