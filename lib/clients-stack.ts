@@ -5,13 +5,13 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { Construct } from 'constructs';
 import type { AppConfig } from './config';
 import { HandlerFunction } from './constructs/handler-function';
-import type { MskCluster } from './constructs/msk-cluster';
+import type { KafkaCluster } from './constructs/kafka-cluster';
 import { DEFAULT_MAX_MESSAGE_BYTES, topicNameProblem } from './kafka-rules';
 import { invalid, removalPolicyOf } from './validation';
 
 export interface ClientsStackProps extends StackProps {
   readonly config: AppConfig;
-  readonly cluster: MskCluster;
+  readonly cluster: KafkaCluster;
   /** The IAM bootstrap brokers, resolved at deploy time. */
   readonly bootstrapBrokers: string;
   readonly vpc: ec2.IVpc;

@@ -2,9 +2,12 @@ import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { checkClusterKind } from './cluster-kinds';
 import type { AppConfig } from './config';
 import { ClusterEndpoint } from './constructs/cluster-endpoint';
+import type { KafkaCluster } from './constructs/kafka-cluster';
 import { MskCluster } from './constructs/msk-cluster';
+import { MskServerlessCluster } from './constructs/msk-serverless-cluster';
 import { TopicBootstrap } from './constructs/topic-bootstrap';
 import { invalid, removalPolicyOf } from './validation';
 
@@ -22,9 +25,12 @@ export interface ClusterStackProps extends StackProps {
   readonly encryptionKey?: kms.IKey;
 }
 
-/** The MSK cluster, its configuration and logs, and the custom resource that keeps the declared topics. */
+/**
+ * The MSK cluster (provisioned with its configuration and logs, or serverless), the custom resource that reads
+ * its bootstrap brokers, and the one that keeps the declared topics.
+ */
 export class ClusterStack extends Stack {
-  readonly msk: MskCluster;
+  readonly msk: KafkaCluster;
   readonly topics: TopicBootstrap;
   readonly endpoint: ClusterEndpoint;
 
@@ -34,6 +40,7 @@ export class ClusterStack extends Stack {
     if (config.encryptionKey !== 'aws-managed' && config.encryptionKey !== 'customer-managed') {
       throw invalid(this.node.path, 'encryptionKey', config.encryptionKey, 'aws-managed or customer-managed');
     }
+    checkClusterKind(this.node.path, config);
     if (config.saslScram && !props.encryptionKey) {
       throw invalid(
         this.node.path,
@@ -42,29 +49,34 @@ export class ClusterStack extends Stack {
         'false, or true with encryptionKey customer-managed (MSK refuses SCRAM secrets under the AWS managed key)',
       );
     }
-    if (config.clusterKind !== 'provisioned') {
-      throw invalid(this.node.path, 'clusterKind', config.clusterKind, 'provisioned (MSK Serverless is not built yet)');
-    }
     const removalPolicy = removalPolicyOf(this.node.path, 'removalPolicy', config.removalPolicy);
 
-    this.msk = new MskCluster(this, 'Cluster', {
-      vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets,
-      azCount: config.azCount,
-      securityGroup: props.brokerSecurityGroup,
-      kafkaVersion: config.kafkaVersion,
-      instanceType: config.instanceType,
-      brokersPerAz: config.brokersPerAz,
-      ebsVolumeGiB: config.ebsVolumeGiB,
-      ebsMaxVolumeGiB: config.ebsMaxVolumeGiB,
-      storageMode: config.storageMode,
-      enhancedMonitoring: config.enhancedMonitoring,
-      logRetentionDays: config.logRetentionDays,
-      brokerConfig: config.brokerConfig,
-      removalPolicy,
-      encryptionKey: props.encryptionKey,
-      saslScram: config.saslScram && props.encryptionKey ? { secretKey: props.encryptionKey } : undefined,
-    });
+    this.msk =
+      config.clusterKind === 'serverless'
+        ? new MskServerlessCluster(this, 'Cluster', {
+            vpc: props.vpc,
+            vpcSubnets: props.vpcSubnets,
+            securityGroup: props.brokerSecurityGroup,
+            removalPolicy,
+          })
+        : new MskCluster(this, 'Cluster', {
+            vpc: props.vpc,
+            vpcSubnets: props.vpcSubnets,
+            azCount: config.azCount,
+            securityGroup: props.brokerSecurityGroup,
+            kafkaVersion: config.kafkaVersion,
+            instanceType: config.instanceType,
+            brokersPerAz: config.brokersPerAz,
+            ebsVolumeGiB: config.ebsVolumeGiB,
+            ebsMaxVolumeGiB: config.ebsMaxVolumeGiB,
+            storageMode: config.storageMode,
+            enhancedMonitoring: config.enhancedMonitoring,
+            logRetentionDays: config.logRetentionDays,
+            brokerConfig: config.brokerConfig,
+            removalPolicy,
+            encryptionKey: props.encryptionKey,
+            saslScram: config.saslScram && props.encryptionKey ? { secretKey: props.encryptionKey } : undefined,
+          });
 
     this.endpoint = new ClusterEndpoint(this, 'Endpoint', {
       cluster: this.msk,
@@ -87,6 +99,11 @@ export class ClusterStack extends Stack {
 
     new CfnOutput(this, 'ClusterArn', { value: this.msk.clusterArn, description: 'MSK cluster ARN' });
     new CfnOutput(this, 'ClusterName', { value: this.msk.clusterName, description: 'MSK cluster name' });
-    new CfnOutput(this, 'BrokerLogGroup', { value: this.msk.logGroup.logGroupName, description: 'Broker logs' });
+    if (this.msk.brokerLogGroup) {
+      new CfnOutput(this, 'BrokerLogGroup', {
+        value: this.msk.brokerLogGroup.logGroupName,
+        description: 'Broker logs',
+      });
+    }
   }
 }

@@ -64,6 +64,8 @@ export const TOPIC_CONFIG: Readonly<Record<string, Check>> = {
   'max.message.bytes': int(0, 2147483647),
   'message.timestamp.after.max.ms': long(0),
   'message.timestamp.before.max.ms': long(0),
+  // Deprecated since Kafka 3.6 (removed in 4.0), and the one timestamp bound MSK Serverless lets clients set.
+  'message.timestamp.difference.max.ms': long(0),
   'message.timestamp.type': oneOf('CreateTime', 'LogAppendTime'),
   'min.cleanable.dirty.ratio': ratio,
   'min.compaction.lag.ms': long(0),

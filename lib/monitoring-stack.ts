@@ -7,15 +7,16 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { AppConfig } from './config';
+import { SERVERLESS } from './cluster-kinds';
 import { CLUSTER_ALARM_THRESHOLDS, ClusterAlarms } from './constructs/cluster-alarms';
-import type { MskCluster } from './constructs/msk-cluster';
+import type { KafkaCluster } from './constructs/kafka-cluster';
 import { invalid } from './validation';
 
 export interface MonitoringStackProps extends StackProps {
   /** The app's configuration: profile, Kafka version, demo topic and group, schedule and `alarmEmail`. */
   readonly config: AppConfig;
   /** The cluster to watch; its name is known at synth, so no cross-stack reference is needed for it. */
-  readonly cluster: MskCluster;
+  readonly cluster: KafkaCluster;
   /** The producer function (graphs and an errors alarm). */
   readonly producer: lambda.IFunction;
   /** The consumer function (graphs and an errors alarm). */
@@ -36,12 +37,15 @@ export class MonitoringStack extends Stack {
     // Without a schedule the consumer runs only when invoked, so lag is expected, not a fault.
     const lagAlarm = config.consumerSchedule !== 'off';
 
+    const serverless = cluster.kind === 'serverless';
+    const demoPartitions = config.topics.find((t) => t.name === config.demoTopic)?.partitions ?? 1;
     const clusterAlarms = new ClusterAlarms(this, 'ClusterAlarms', {
       clusterName: cluster.clusterName,
       brokerCount: cluster.brokerCount,
       kraft: config.kafkaVersion.endsWith('.kraft'),
       express: cluster.express,
       consumerLag: lagAlarm ? { group: config.consumerGroup, topic: config.demoTopic } : undefined,
+      serverlessIngress: serverless ? { topic: config.demoTopic, partitions: demoPartitions } : undefined,
     });
     const m = clusterAlarms.metrics;
 
@@ -85,6 +89,78 @@ export class MonitoringStack extends Stack {
       color: '#d62728',
     });
 
+    const clusterRows: cloudwatch.IWidget[][] = serverless
+      ? [
+          [
+            graph(`Bytes in per second, ${config.demoTopic}`, [m.topicBytesIn(config.demoTopic)], 8, {
+              leftAnnotations: [
+                line(
+                  Math.round(
+                    CLUSTER_ALARM_THRESHOLDS.serverlessIngressShare *
+                      demoPartitions *
+                      SERVERLESS.partitionIngressBytesPerSecond,
+                  ),
+                  'alarm (5 min)',
+                ),
+              ],
+            }),
+            graph(`Bytes out per second, ${config.demoTopic}`, [m.topicBytesOut(config.demoTopic)], 8),
+            graph(`Messages in per second, ${config.demoTopic}`, [m.topicMessagesIn(config.demoTopic)], 8),
+          ],
+        ]
+      : [
+          [
+            graph('Active controllers (sum per minute, should be 1)', [m.activeControllers()], 6, {
+              leftAnnotations: [{ value: 1, label: 'healthy', color: '#2ca02c' }],
+            }),
+            graph('Offline partitions (cluster)', [m.offlinePartitions()], 6, {
+              leftAnnotations: [line(0, 'alarm above')],
+            }),
+            graph(
+              'Under-replicated partitions per broker',
+              brokers.map((b) => m.underReplicatedPartitions(b)),
+              6,
+            ),
+            graph(
+              'Under-min-ISR partitions per broker',
+              brokers.map((b) => m.underMinIsrPartitions(b)),
+              6,
+            ),
+          ],
+          [
+            ...(cluster.express
+              ? []
+              : [
+                  graph(
+                    'Data log disk used % per broker',
+                    brokers.map((b) => m.dataLogsDiskUsed(b)),
+                    8,
+                    {
+                      leftYAxis: { min: 0, max: 100 },
+                      leftAnnotations: [line(CLUSTER_ALARM_THRESHOLDS.diskUsedPercent, 'alarm')],
+                    },
+                  ),
+                ]),
+            graph(
+              'CPU user + system % per broker',
+              brokers.map((b) => m.cpuTotal(b)),
+              cluster.express ? 12 : 8,
+              {
+                leftYAxis: { min: 0, max: 100 },
+                leftAnnotations: [line(CLUSTER_ALARM_THRESHOLDS.cpuPercent, 'alarm (15 min)')],
+              },
+            ),
+            graph(
+              'CpuUser and CpuSystem per broker',
+              brokers.flatMap((b) => [m.cpuUser(b), m.cpuSystem(b)]),
+              cluster.express ? 12 : 8,
+              {
+                stacked: true,
+              },
+            ),
+          ],
+        ];
+
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.hours(3),
       widgets: [
@@ -92,8 +168,11 @@ export class MonitoringStack extends Stack {
           new cloudwatch.TextWidget({
             markdown: [
               `# hello-msk \`${config.profile}\`: cluster \`${cluster.clusterName}\``,
-              `${cluster.brokerCount} ${cluster.express ? 'Express' : 'Standard'} brokers (IDs ${brokers.join(', ')}), ` +
-                `Kafka ${config.kafkaVersion}, topic \`${config.demoTopic}\`, consumer group \`${config.consumerGroup}\`. ` +
+              `${
+                serverless
+                  ? 'MSK Serverless (no broker metrics; traffic per topic)'
+                  : `${cluster.brokerCount} ${cluster.express ? 'Express' : 'Standard'} brokers (IDs ${brokers.join(', ')}), Kafka ${config.kafkaVersion}`
+              }, topic \`${config.demoTopic}\`, consumer group \`${config.consumerGroup}\`. ` +
                 'Red lines are alarm thresholds; all MSK metrics here are free (DEFAULT level).',
             ].join('\n\n'),
             width: 24,
@@ -110,56 +189,7 @@ export class MonitoringStack extends Stack {
             sortBy: cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
           }),
         ]),
-        [
-          graph('Active controllers (sum per minute, should be 1)', [m.activeControllers()], 6, {
-            leftAnnotations: [{ value: 1, label: 'healthy', color: '#2ca02c' }],
-          }),
-          graph('Offline partitions (cluster)', [m.offlinePartitions()], 6, {
-            leftAnnotations: [line(0, 'alarm above')],
-          }),
-          graph(
-            'Under-replicated partitions per broker',
-            brokers.map((b) => m.underReplicatedPartitions(b)),
-            6,
-          ),
-          graph(
-            'Under-min-ISR partitions per broker',
-            brokers.map((b) => m.underMinIsrPartitions(b)),
-            6,
-          ),
-        ],
-        [
-          ...(cluster.express
-            ? []
-            : [
-                graph(
-                  'Data log disk used % per broker',
-                  brokers.map((b) => m.dataLogsDiskUsed(b)),
-                  8,
-                  {
-                    leftYAxis: { min: 0, max: 100 },
-                    leftAnnotations: [line(CLUSTER_ALARM_THRESHOLDS.diskUsedPercent, 'alarm')],
-                  },
-                ),
-              ]),
-          graph(
-            'CPU user + system % per broker',
-            brokers.map((b) => m.cpuTotal(b)),
-            cluster.express ? 12 : 8,
-            {
-              leftYAxis: { min: 0, max: 100 },
-              leftAnnotations: [line(CLUSTER_ALARM_THRESHOLDS.cpuPercent, 'alarm (15 min)')],
-            },
-          ),
-          graph(
-            'CpuUser and CpuSystem per broker',
-            brokers.flatMap((b) => [m.cpuUser(b), m.cpuSystem(b)]),
-            cluster.express ? 12 : 8,
-            {
-              stacked: true,
-            },
-          ),
-        ],
+        ...clusterRows,
         [
           graph(
             'Function invocations',

@@ -16,8 +16,12 @@ export const MSK_KAFKA_VERSIONS = [
   '4.1.x.kraft',
 ] as const;
 
-/** Kafka versions Express brokers run. */
-export const EXPRESS_KAFKA_VERSIONS = ['3.6.x', '3.8.x', '3.9.x', '3.9.x.kraft'] as const;
+/**
+ * Kafka versions Express brokers run. Express on 3.9 exists only in KRaft mode: CreateCluster refuses `3.9.x`
+ * ("Express instance types are not supported for Kafka version 3.9.x", hashicorp/terraform-provider-aws#48309)
+ * and MSK announced Express on 3.9 as "KRaft support for Express brokers" (What's New, 2025-12).
+ */
+export const EXPRESS_KAFKA_VERSIONS = ['3.6.x', '3.8.x', '3.9.x.kraft'] as const;
 
 const SIZES_M5 = ['large', 'xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge', '24xlarge'];
 const SIZES_M7G = ['large', 'xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge'];

@@ -8,14 +8,18 @@ export const MSK_NAMESPACE = 'AWS/Kafka';
  * The MSK metrics the dashboard and the alarms read, all of them free (DEFAULT monitoring level).
  * ActiveControllerCount and OfflinePartitionsCount are cluster-level ("Cluster Name"); the broker metrics carry
  * "Cluster Name" and "Broker ID" (1 to the broker count); consumer lag carries "Cluster Name", "Consumer Group"
- * and "Topic".
+ * and "Topic". MSK Serverless publishes no broker or controller metrics, only per-topic traffic ("Cluster Name",
+ * "Topic", one data point per partition, so summed) and consumer lag (MSK developer guide, "Monitoring MSK
+ * Serverless clusters").
  */
 export class MskMetrics {
   constructor(
     /** The cluster's name, known at synth. */
     readonly clusterName: string,
-    /** Number of brokers; MSK numbers them 1..brokerCount. */
+    /** Number of brokers; MSK numbers them 1..brokerCount. 0 on MSK Serverless. */
     readonly brokerCount: number,
+    /** Whether the cluster is MSK Serverless, whose lag-time metric has its own name. */
+    readonly serverless = false,
   ) {}
 
   /** Broker IDs, 1..brokerCount. */
@@ -76,9 +80,39 @@ export class MskMetrics {
     return this.lag('MaxOffsetLag', group, topic, 'Maximum', Duration.minutes(1));
   }
 
-  /** Estimated seconds to drain MaxOffsetLag. */
+  /** Estimated seconds to drain MaxOffsetLag (MaxEstimatedTimeLag on MSK Serverless). */
   estimatedMaxTimeLag(group: string, topic: string): cloudwatch.Metric {
-    return this.lag('EstimatedMaxTimeLag', group, topic, 'Maximum', Duration.minutes(1));
+    const name = this.serverless ? 'MaxEstimatedTimeLag' : 'EstimatedMaxTimeLag';
+    return this.lag(name, group, topic, 'Maximum', Duration.minutes(1));
+  }
+
+  /**
+   * Bytes per second producers write to a topic. Published per partition once a minute, so the sum over one
+   * minute is the topic's rate (MSK developer guide, "Monitoring MSK Serverless clusters").
+   */
+  topicBytesIn(topic: string, period = Duration.minutes(1)): cloudwatch.Metric {
+    return this.topic('BytesInPerSec', topic, period);
+  }
+
+  /** Bytes per second consumers read from a topic (summed over its partitions). */
+  topicBytesOut(topic: string): cloudwatch.Metric {
+    return this.topic('BytesOutPerSec', topic, Duration.minutes(1));
+  }
+
+  /** Messages per second written to a topic (summed over its partitions). */
+  topicMessagesIn(topic: string): cloudwatch.Metric {
+    return this.topic('MessagesInPerSec', topic, Duration.minutes(1));
+  }
+
+  private topic(metricName: string, topic: string, period: Duration): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: MSK_NAMESPACE,
+      metricName,
+      dimensionsMap: { 'Cluster Name': this.clusterName, Topic: topic },
+      statistic: 'Sum',
+      period,
+      label: `${metricName} ${topic}`,
+    });
   }
 
   private cluster(metricName: string, statistic: string, label: string): cloudwatch.Metric {

@@ -36,6 +36,11 @@ export interface TopicBootstrapProperties {
   readonly AdoptExisting: boolean;
   /** The MSK cluster; only here so that a replaced cluster re-runs the resource (its topics are gone). */
   readonly ClusterArn?: string;
+  /**
+   * `serverless` on MSK Serverless, where replicas are not placed on the brokers a client sees, so the
+   * replication factor is left to the cluster to judge. Absent means provisioned.
+   */
+  readonly ClusterKind?: 'provisioned' | 'serverless';
 }
 
 export interface OnEventResponse {
@@ -60,7 +65,7 @@ export class TopicBootstrapError extends Error {
 /** The Provider framework adds the log group and a stack trace; the whole response must fit in 4 KB. */
 export const MAX_REASON_BYTES = 1000;
 
-const PROPERTY_FIELDS = ['ClusterArn', 'Topics', 'RemovalPolicy', 'AdoptExisting'];
+const PROPERTY_FIELDS = ['ClusterArn', 'Topics', 'RemovalPolicy', 'AdoptExisting', 'ClusterKind'];
 /** CloudFormation passes these beside the resource's own properties. */
 const FRAMEWORK_FIELDS = ['ServiceToken', 'ServiceTimeout'];
 const TOPIC_FIELDS = ['Name', 'Partitions', 'ReplicationFactor', 'Config'];
@@ -172,7 +177,7 @@ async function handleEvent(
     removed,
     live,
     existing,
-    brokerCount: brokers.length,
+    brokerCount: desired.ClusterKind === 'serverless' ? undefined : brokers.length,
     rollbackHint: rollbackHint(event),
   });
   await validateWithKafka(admin, plan);
@@ -240,11 +245,18 @@ export function parseProperties(raw: unknown): TopicBootstrapProperties {
   if (raw.ClusterArn !== undefined && typeof raw.ClusterArn !== 'string') {
     throw new TopicBootstrapError(`property ClusterArn ${show(raw.ClusterArn)} is not valid; expected an ARN`);
   }
+  const kind = raw.ClusterKind ?? 'provisioned';
+  if (kind !== 'provisioned' && kind !== 'serverless') {
+    throw new TopicBootstrapError(
+      `property ClusterKind ${show(kind)} is not valid; allowed: provisioned or serverless`,
+    );
+  }
   return {
     Topics: topics,
     RemovalPolicy: removal,
     AdoptExisting: adopt === true || adopt === 'true',
     ClusterArn: raw.ClusterArn,
+    ClusterKind: kind,
   };
 }
 
@@ -410,7 +422,8 @@ interface PlanInput {
   readonly live: Map<string, LiveTopic>;
   /** Every topic the function can see. */
   readonly existing: Set<string>;
-  readonly brokerCount: number;
+  /** Live brokers, which bound a new topic's replication factor; undefined when the cluster judges that itself. */
+  readonly brokerCount: number | undefined;
   readonly rollbackHint: string;
 }
 

@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
+import { SERVERLESS } from '../cluster-kinds';
 import { MskMetrics } from '../msk-metrics';
 
 /** Thresholds of the cluster alarms; the README's Monitoring section explains each. */
@@ -11,13 +12,15 @@ export const CLUSTER_ALARM_THRESHOLDS = {
   cpuPercent: 60,
   /** SumOffsetLag of the demo group on the demo topic, messages, for 15 minutes. */
   consumerLagMessages: 1000,
+  /** MSK Serverless: a topic's BytesInPerSec as a share of its partitions' ingress quota, for 5 minutes. */
+  serverlessIngressShare: 0.8,
 } as const;
 
 export interface ClusterAlarmsProps {
   /** The cluster's name (the "Cluster Name" dimension). */
   readonly clusterName: string;
-  /** Number of brokers; their IDs are 1..brokerCount. */
-  readonly brokerCount: number;
+  /** Number of brokers; their IDs are 1..brokerCount. Undefined on MSK Serverless, which has no broker metrics. */
+  readonly brokerCount: number | undefined;
   /** Whether the cluster runs in KRaft mode (a `.kraft` Kafka version). */
   readonly kraft: boolean;
   /**
@@ -30,6 +33,11 @@ export interface ClusterAlarmsProps {
    * @default - no consumer-lag alarm
    */
   readonly consumerLag?: { readonly group: string; readonly topic: string };
+  /**
+   * MSK Serverless only: the topic whose ingress to hold against its partitions' ingress quota.
+   * @default - no ingress alarm
+   */
+  readonly serverlessIngress?: { readonly topic: string; readonly partitions: number };
   /**
    * SumOffsetLag (messages) that, held for 15 minutes, means the consumer is falling behind.
    * @default CLUSTER_ALARM_THRESHOLDS.consumerLagMessages
@@ -59,9 +67,14 @@ export class ClusterAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: ClusterAlarmsProps) {
     super(scope, id);
-    const m = (this.metrics = new MskMetrics(props.clusterName, props.brokerCount));
+    const serverless = props.brokerCount === undefined;
+    const m = (this.metrics = new MskMetrics(props.clusterName, props.brokerCount ?? 0, serverless));
     const name = props.clusterName;
     const notBreaching = cloudwatch.TreatMissingData.NOT_BREACHING;
+    if (serverless) {
+      this.serverlessAlarms(m, name, props);
+      return;
+    }
 
     // The per-minute sum is 1 when exactly one node is the active controller; 0 or 2+ is a broken control plane.
     const controllers = new cloudwatch.MathExpression({
@@ -129,18 +142,41 @@ export class ClusterAlarms extends Construct {
       });
     }
 
-    if (props.consumerLag) {
-      const { group, topic } = props.consumerLag;
-      const threshold = props.consumerLagThreshold ?? CLUSTER_ALARM_THRESHOLDS.consumerLagMessages;
-      this.add('ConsumerLag', m.sumOffsetLag(group, topic, 'Minimum', Duration.minutes(5)), {
-        threshold,
+    this.consumerLagAlarm(m, name, props);
+  }
+
+  /**
+   * MSK Serverless runs the brokers and publishes no broker, controller or partition-health metrics: what a
+   * person can act on is a topic nearing its partitions' ingress quota (add partitions) and consumer lag.
+   */
+  private serverlessAlarms(m: MskMetrics, name: string, props: ClusterAlarmsProps): void {
+    if (props.serverlessIngress) {
+      const { topic, partitions } = props.serverlessIngress;
+      const share = CLUSTER_ALARM_THRESHOLDS.serverlessIngressShare;
+      const quota = partitions * SERVERLESS.partitionIngressBytesPerSecond;
+      this.add('IngressNearQuota', m.topicBytesIn(topic), {
+        threshold: Math.round(share * quota),
         comparisonOperator: GREATER,
-        evaluationPeriods: 3,
-        // MSK publishes lag only once the group has committed offsets on the topic.
-        treatMissingData: notBreaching,
-        description: `${name}: SumOffsetLag of group ${group} on ${topic} stayed above ${threshold} messages for 15 minutes; the consumer is falling behind.`,
+        evaluationPeriods: 5,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        description: `${name}: BytesInPerSec of ${topic} stayed above ${share * 100} % of its ${partitions} partitions' ingress quota (${partitions} x 5 MiB/s) for 5 minutes; MSK Serverless throttles producers above the quota. Add partitions.`,
       });
     }
+    this.consumerLagAlarm(m, name, props);
+  }
+
+  private consumerLagAlarm(m: MskMetrics, name: string, props: ClusterAlarmsProps): void {
+    if (!props.consumerLag) return;
+    const { group, topic } = props.consumerLag;
+    const threshold = props.consumerLagThreshold ?? CLUSTER_ALARM_THRESHOLDS.consumerLagMessages;
+    this.add('ConsumerLag', m.sumOffsetLag(group, topic, 'Minimum', Duration.minutes(5)), {
+      threshold,
+      comparisonOperator: GREATER,
+      evaluationPeriods: 3,
+      // MSK publishes lag only once the group has committed offsets on the topic.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      description: `${name}: SumOffsetLag of group ${group} on ${topic} stayed above ${threshold} messages for 15 minutes; the consumer is falling behind.`,
+    });
   }
 
   private add(id: string, metric: cloudwatch.IMetric, spec: AlarmSpec): cloudwatch.Alarm {

@@ -2,12 +2,12 @@ import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { HandlerFunction } from './handler-function';
-import type { MskCluster } from './msk-cluster';
+import type { KafkaCluster } from './kafka-cluster';
 import { WaitingProvider } from './waiting-provider';
 
 export interface ClusterEndpointProps {
   /** The cluster to wait for. */
-  readonly cluster: MskCluster;
+  readonly cluster: KafkaCluster;
   /** Days to keep the handler's logs. */
   readonly logRetentionDays: number;
   /** What happens to the handler's log group on removal. */
@@ -62,7 +62,8 @@ export class ClusterEndpoint extends Construct {
       resourceType: 'Custom::MskClusterEndpoint',
       properties: {
         ClusterArn: cluster.clusterArn,
-        ClusterVersion: cluster.cluster.attrCurrentVersion,
+        // A serverless cluster never changes in place, so it has no version to follow.
+        ...(cluster.currentVersion !== undefined ? { ClusterVersion: cluster.currentVersion } : {}),
       },
     });
     this.bootstrapBrokers = this.resource.getAttString('BootstrapBrokersSaslIam');

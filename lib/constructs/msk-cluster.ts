@@ -1,13 +1,13 @@
-import { Aws, Fn, Names, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Names, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
 import { Construct } from 'constructs';
 import type { EnhancedMonitoring, StorageMode } from '../config';
+import { KafkaCluster } from './kafka-cluster';
 import { minIsrProblem } from '../kafka-rules';
 import {
   EXPRESS_INSTANCE_TYPES,
@@ -96,8 +96,12 @@ const ENHANCED_MONITORING: EnhancedMonitoring[] = [
  * brokers, logs to CloudWatch with retention, scales its storage, and runs a broker configuration with
  * durable topic defaults. Grant methods give Kafka clients exactly the data-plane actions they need.
  */
-export class MskCluster extends Construct {
+export class MskCluster extends KafkaCluster {
+  readonly kind = 'provisioned' as const;
   readonly cluster: msk.CfnCluster;
+  readonly resource: msk.CfnCluster;
+  readonly currentVersion: string;
+  readonly brokerLogGroup: logs.LogGroup;
   readonly configuration?: msk.CfnConfiguration;
   readonly logGroup: logs.LogGroup;
   /** The generated cluster name (also the middle of every topic and group ARN). */
@@ -179,7 +183,10 @@ export class MskCluster extends Construct {
       },
     });
     this.cluster.applyRemovalPolicy(removalPolicy);
+    this.resource = this.cluster;
     this.clusterArn = this.cluster.attrArn;
+    this.currentVersion = this.cluster.attrCurrentVersion;
+    this.brokerLogGroup = this.logGroup;
 
     if (props.saslScram) {
       this.scramSecret = new secretsmanager.Secret(this, 'ScramSecret', {
@@ -221,73 +228,6 @@ export class MskCluster extends Construct {
         disableScaleIn: true,
       });
     }
-  }
-
-  /** ARN of a topic in this cluster: `topic/NAME/UUID/TOPIC`. */
-  topicArn(topic: string): string {
-    return this.dataPlaneArn('topic', topic);
-  }
-
-  /** ARN of a consumer group in this cluster: `group/NAME/UUID/GROUP`. */
-  groupArn(group: string): string {
-    return this.dataPlaneArn('group', group);
-  }
-
-  /** Lets a client open IAM-authenticated connections to the brokers. */
-  grantConnect(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({ grantee, actions: ['kafka-cluster:Connect'], resourceArns: [this.clusterArn] });
-  }
-
-  /** Producer: write (idempotently) to the named topics. */
-  grantProduce(grantee: iam.IGrantable, topics: string[]): void {
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['kafka-cluster:Connect', 'kafka-cluster:WriteDataIdempotently'],
-      resourceArns: [this.clusterArn],
-    });
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
-      resourceArns: topics.map((t) => this.topicArn(t)),
-    });
-  }
-
-  /** Consumer: read the named topics as the named group and commit its offsets. */
-  grantConsume(grantee: iam.IGrantable, topics: string[], group: string): void {
-    this.grantConnect(grantee);
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
-      resourceArns: topics.map((t) => this.topicArn(t)),
-    });
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
-      resourceArns: [this.groupArn(group)],
-    });
-  }
-
-  /** Topic administration of exactly the named topics; deletion only when asked for. */
-  grantTopicAdmin(grantee: iam.IGrantable, topics: string[], options: { allowDelete: boolean }): void {
-    this.grantConnect(grantee);
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: [
-        'kafka-cluster:CreateTopic',
-        'kafka-cluster:DescribeTopic',
-        'kafka-cluster:AlterTopic',
-        'kafka-cluster:DescribeTopicDynamicConfiguration',
-        'kafka-cluster:AlterTopicDynamicConfiguration',
-        ...(options.allowDelete ? ['kafka-cluster:DeleteTopic'] : []),
-      ],
-      resourceArns: topics.map((t) => this.topicArn(t)),
-    });
-  }
-
-  private dataPlaneArn(kind: 'topic' | 'group', name: string): string {
-    // The cluster ARN is arn:PARTITION:kafka:REGION:ACCOUNT:cluster/NAME/UUID; data-plane ARNs share NAME/UUID.
-    const uuid = Fn.select(2, Fn.split('/', this.clusterArn));
-    return `arn:${Aws.PARTITION}:kafka:${Aws.REGION}:${Aws.ACCOUNT_ID}:${kind}/${this.clusterName}/${uuid}/${name}`;
   }
 }
 

@@ -2,17 +2,18 @@ import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { checkTopicsForKind } from '../cluster-kinds';
 import { ConfigError, type TopicSpec } from '../config';
 import { topicsProblem, type TopicProperties } from '../kafka-rules';
 import { invalid } from '../validation';
 import { HandlerFunction } from './handler-function';
-import type { MskCluster } from './msk-cluster';
+import type { KafkaCluster } from './kafka-cluster';
 import { WaitingProvider } from './waiting-provider';
 import { acknowledgeNag } from '../nag-acknowledgements';
 
 export interface TopicBootstrapProps {
   /** The cluster the topics live in. */
-  readonly cluster: MskCluster;
+  readonly cluster: KafkaCluster;
   /** The IAM bootstrap brokers (resolved at deploy time, once the cluster is ACTIVE). */
   readonly bootstrapBrokers: string;
   /** The topics to create and maintain. */
@@ -69,6 +70,8 @@ export class TopicBootstrap extends Construct {
       ReplicationFactor: t.replicationFactor ?? props.cluster.defaultReplicationFactor,
       Config: t.config ?? {},
     }));
+    // What the kind of cluster fixes (replication, allowed settings) is the more useful message, so it goes first.
+    checkTopicsForKind(this.node.path, props.cluster, this.topics);
     const problem = topicsProblem(this.topics, props.cluster.brokerCount, props.cluster.minInsyncReplicas);
     if (problem) throw new ConfigError(`${this.node.path}: ${problem}`);
     const removalPolicy = props.topicRemovalPolicy ?? RemovalPolicy.RETAIN;
@@ -126,7 +129,7 @@ export class TopicBootstrap extends Construct {
       });
       const policy = this.onEventFunction.role?.node.tryFindChild('DefaultPolicy');
       if (policy) {
-        const clusterId = Stack.of(cluster).getLogicalId(cluster.cluster);
+        const clusterId = Stack.of(cluster).getLogicalId(cluster.resource);
         const uuid = `{"Fn::Select":[2,{"Fn::Split":["/",{"Fn::GetAtt":["${clusterId}","Arn"]}]}]}`;
         acknowledgeNag(
           policy,
@@ -155,6 +158,8 @@ export class TopicBootstrap extends Construct {
         Topics: this.topics,
         RemovalPolicy: destroy ? 'destroy' : 'retain',
         AdoptExisting: props.adoptExisting ?? true,
+        // MSK Serverless places replicas itself, so the handler does not hold them to the brokers it can see.
+        ...(cluster.kind === 'serverless' ? { ClusterKind: 'serverless' } : {}),
       },
     });
     // Order. Create/Update run after the whole cluster construct (the cluster ACTIVE, its configuration,
@@ -165,6 +170,6 @@ export class TopicBootstrap extends Construct {
     // subnets (the functions' VPC ENIs) live in the network stack, which this stack depends on, so
     // CloudFormation deletes them only after this whole stack.
     // (The ClusterArn property already orders the resource after the MSK cluster resource itself.)
-    this.resource.node.addDependency(...cluster.node.children.filter((child) => child !== cluster.cluster));
+    this.resource.node.addDependency(...cluster.node.children.filter((child) => child !== cluster.resource));
   }
 }

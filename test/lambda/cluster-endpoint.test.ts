@@ -96,4 +96,22 @@ describe('cluster-endpoint custom resource', () => {
     await expect(isComplete(event('Delete'))).resolves.toEqual({ IsComplete: true });
     expect(kafka.calls()).toHaveLength(0);
   });
+
+  test('reads the same IAM bootstrap field of an MSK Serverless cluster, whose ARN has the same cluster/NAME/UUID form', async () => {
+    const serverlessArn =
+      'arn:aws:kafka:eu-west-1:123456789012:cluster/HelloMskdevCluster-EDB6C16D/7f3e2a10-5555-6666-7777-88889999aaaa-s2';
+    const bootstrap = 'boot-abcd1234.c2.kafka-serverless.eu-west-1.amazonaws.com:9098';
+    kafka
+      .on(DescribeClusterV2Command, { ClusterArn: serverlessArn })
+      .resolves({ ClusterInfo: { ClusterType: 'SERVERLESS', State: 'ACTIVE' } });
+    kafka
+      .on(GetBootstrapBrokersCommand, { ClusterArn: serverlessArn })
+      .resolves({ BootstrapBrokerStringSaslIam: bootstrap });
+    const created = event('Create', { ClusterArn: serverlessArn });
+    await expect(onEvent(created)).resolves.toEqual({ PhysicalResourceId: serverlessArn });
+    await expect(isComplete(created)).resolves.toEqual({
+      IsComplete: true,
+      Data: { BootstrapBrokersSaslIam: bootstrap },
+    });
+  });
 });

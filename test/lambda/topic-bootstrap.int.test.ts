@@ -774,7 +774,12 @@ const BAD_PROPERTIES: [string, Bad, (bad: string, ok: string) => string][] = [
   [
     'an unknown property',
     (ok, bad) => withTopic(ok, okTopic(bad), { Retention: '7d' }),
-    () => 'property Retention is not known; allowed: ClusterArn, Topics, RemovalPolicy, AdoptExisting',
+    () => 'property Retention is not known; allowed: ClusterArn, Topics, RemovalPolicy, AdoptExisting, ClusterKind',
+  ],
+  [
+    'ClusterKind not provisioned or serverless',
+    (ok, bad) => withTopic(ok, okTopic(bad), { ClusterKind: 'express' }),
+    () => 'property ClusterKind "express" is not valid; allowed: provisioned or serverless',
   ],
   [
     'RemovalPolicy not retain or destroy',
@@ -835,6 +840,13 @@ const BAD_PROPERTIES: [string, Bad, (bad: string, ok: string) => string][] = [
     'replication factor above the live broker count',
     (ok, bad) => withTopic(ok, { ...okTopic(bad), ReplicationFactor: '2' }),
     (bad) => `topic "${bad}": replicationFactor 2 is above the broker count 1; allowed: 1 to 1`,
+  ],
+  [
+    // MSK Serverless places replicas away from the brokers a client sees, so the handler leaves the judgement to
+    // the cluster: here the one local broker answers for itself.
+    'on a serverless cluster, a replication factor only the broker refuses',
+    (ok, bad) => withTopic(ok, { ...okTopic(bad), ReplicationFactor: '2' }, { ClusterKind: 'serverless' }),
+    (bad) => `topic "${bad}": Kafka refuses to create it: Replication-factor is invalid`,
   ],
   [
     'a duplicate name',

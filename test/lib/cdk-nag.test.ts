@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildTestApp } from './synth';
+import { KIND_VARIANTS, PROFILE_VARIANTS } from './variants';
 
 interface Violation {
   ruleName: string;
@@ -43,8 +44,9 @@ describe('cdk-nag AwsSolutions pack', () => {
   afterAll(() => silence.mockRestore());
 
   test.each([
-    ['dev', {}],
-    ['prod', { profile: 'prod' }],
+    ...PROFILE_VARIANTS,
+    ...KIND_VARIANTS,
+    ['serverless, destroy topics', { clusterKind: 'serverless', topicRemovalPolicy: 'destroy' }],
     ['destroy topics', { topicRemovalPolicy: 'destroy' }],
     [
       'customer-managed key and SCRAM',

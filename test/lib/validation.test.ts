@@ -9,7 +9,7 @@ const cases: [string, Record<string, unknown>, string][] = [
   [
     'unknown profile',
     { profile: 'staging' },
-    'Config: profile "staging" is not defined in hello-msk:profiles; use one of dev, prod',
+    'Config: profile "staging" is not defined in hello-msk:profiles; use one of dev, prod, express',
   ],
   [
     'bad profile name',
@@ -72,9 +72,134 @@ const cases: [string, Record<string, unknown>, string][] = [
     'HelloMsk-dev-Network: logRetentionDays 8 is not valid; allowed: a CloudWatch Logs retention in days (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)',
   ],
   [
-    'cluster kind not built',
-    { clusterKind: 'serverless' },
-    'HelloMsk-dev-Cluster: clusterKind "serverless" is not valid; allowed: provisioned (MSK Serverless is not built yet)',
+    'unknown cluster kind',
+    { clusterKind: 'kubernetes' },
+    'HelloMsk-dev-Cluster: clusterKind "kubernetes" is not valid; allowed: provisioned or serverless',
+  ],
+  [
+    'serverless with a Kafka version',
+    { clusterKind: 'serverless', kafkaVersion: '3.8.x' },
+    'HelloMsk-dev-Cluster: kafkaVersion "3.8.x" is not valid; allowed: unset ("3.9.x.kraft") with clusterKind serverless: MSK Serverless chooses the Kafka version itself',
+  ],
+  [
+    'serverless with an instance type',
+    { clusterKind: 'serverless', instanceType: 'kafka.m7g.large' },
+    'HelloMsk-dev-Cluster: instanceType "kafka.m7g.large" is not valid; allowed: unset ("kafka.t3.small") with clusterKind serverless: MSK Serverless has no brokers to size',
+  ],
+  [
+    'serverless with brokers per AZ',
+    { clusterKind: 'serverless', brokersPerAz: 2 },
+    'HelloMsk-dev-Cluster: brokersPerAz 2 is not valid; allowed: unset (1) with clusterKind serverless: MSK Serverless has no brokers to size',
+  ],
+  [
+    'serverless with an EBS volume size',
+    { clusterKind: 'serverless', ebsVolumeGiB: 100 },
+    'HelloMsk-dev-Cluster: ebsVolumeGiB 100 is not valid; allowed: unset (10) with clusterKind serverless: MSK Serverless manages storage itself',
+  ],
+  [
+    'serverless with storage auto scaling',
+    { clusterKind: 'serverless', ebsMaxVolumeGiB: 100 },
+    'HelloMsk-dev-Cluster: ebsMaxVolumeGiB 100 is not valid; allowed: unset (10) with clusterKind serverless: MSK Serverless manages storage itself',
+  ],
+  [
+    'serverless with tiered storage',
+    { clusterKind: 'serverless', storageMode: 'TIERED' },
+    'HelloMsk-dev-Cluster: storageMode "TIERED" is not valid; allowed: unset ("LOCAL") with clusterKind serverless: MSK Serverless manages storage itself',
+  ],
+  [
+    'serverless with enhanced monitoring',
+    { clusterKind: 'serverless', enhancedMonitoring: 'PER_BROKER' },
+    'HelloMsk-dev-Cluster: enhancedMonitoring "PER_BROKER" is not valid; allowed: unset ("DEFAULT") with clusterKind serverless: MSK Serverless publishes its DEFAULT-level metrics only',
+  ],
+  [
+    'serverless with broker settings',
+    { clusterKind: 'serverless', brokerConfig: '{"num.partitions":"6"}' },
+    'HelloMsk-dev-Cluster: brokerConfig {"num.partitions":"6"} is not valid; allowed: unset ({}) with clusterKind serverless: MSK Serverless sets every broker property itself',
+  ],
+  [
+    'serverless with SASL/SCRAM',
+    { clusterKind: 'serverless', encryptionKey: 'customer-managed', saslScram: 'true' },
+    'HelloMsk-dev-Cluster: saslScram true is not valid; allowed: unset (false) with clusterKind serverless: MSK Serverless accepts IAM clients only',
+  ],
+  [
+    'serverless with a customer-managed key',
+    { clusterKind: 'serverless', encryptionKey: 'customer-managed' },
+    'HelloMsk-dev-Cluster: encryptionKey "customer-managed" is not valid; allowed: unset ("aws-managed") with clusterKind serverless: MSK Serverless encrypts at rest with a key MSK owns; AWS::MSK::ServerlessCluster takes none',
+  ],
+  [
+    'serverless topic with a replication factor other than 3',
+    { clusterKind: 'serverless', topics: '[{"name":"t","partitions":1,"replicationFactor":2}]', demoTopic: 't' },
+    'HelloMsk-dev-Cluster/Topics: topic "t": replicationFactor 2 is not valid; allowed: 3 (MSK Serverless replicates every topic three times)',
+  ],
+  [
+    'serverless topic with a setting MSK Serverless does not let clients set',
+    {
+      clusterKind: 'serverless',
+      topics: '[{"name":"t","partitions":1,"config":{"segment.bytes":"1048576"}}]',
+      demoTopic: 't',
+    },
+    'HelloMsk-dev-Cluster/Topics: topic "t": config segment.bytes is not valid on MSK Serverless; allowed: cleanup.policy, compression.type, max.message.bytes, message.timestamp.difference.max.ms, message.timestamp.type, retention.bytes, retention.ms',
+  ],
+  [
+    'serverless topic with its own min.insync.replicas',
+    {
+      clusterKind: 'serverless',
+      topics: '[{"name":"t","partitions":1,"config":{"min.insync.replicas":"1"}}]',
+      demoTopic: 't',
+    },
+    'HelloMsk-dev-Cluster/Topics: topic "t": config min.insync.replicas is not valid on MSK Serverless; allowed: cleanup.policy, compression.type, max.message.bytes, message.timestamp.difference.max.ms, message.timestamp.type, retention.bytes, retention.ms',
+  ],
+  [
+    'serverless topic with messages above 8 MiB',
+    {
+      clusterKind: 'serverless',
+      topics: '[{"name":"t","partitions":1,"config":{"max.message.bytes":"8388609"}}]',
+      demoTopic: 't',
+    },
+    'HelloMsk-dev-Cluster/Topics: topic "t": config max.message.bytes "8388609" is not valid; allowed: up to 8388608 (8 MiB) on MSK Serverless',
+  ],
+  [
+    'serverless topics above the partition quota',
+    {
+      clusterKind: 'serverless',
+      topics: '[{"name":"t","partitions":2000},{"name":"u","partitions":401}]',
+      demoTopic: 't',
+    },
+    'HelloMsk-dev-Cluster/Topics: topics: 2401 partitions of non-compacted topics is not valid; allowed: at most 2400 per MSK Serverless cluster (its quota)',
+  ],
+  [
+    'serverless compacted topics above the compacted-partition quota',
+    {
+      clusterKind: 'serverless',
+      topics:
+        '[{"name":"t","partitions":100,"config":{"cleanup.policy":"compact"}},{"name":"u","partitions":21,"config":{"cleanup.policy":"compact,delete"}}]',
+      demoTopic: 't',
+    },
+    'HelloMsk-dev-Cluster/Topics: topics: 121 partitions of compacted topics is not valid; allowed: at most 120 per MSK Serverless cluster (its quota)',
+  ],
+  [
+    'Express brokers with an EBS volume size',
+    { profile: 'express', ebsVolumeGiB: 100 },
+    'HelloMsk-express-Cluster: ebsVolumeGiB 100 is not valid; allowed: unset (10) on express.m7g.large: Express brokers manage their storage themselves',
+  ],
+  [
+    'Express brokers on Kafka 3.9 in ZooKeeper mode',
+    { profile: 'express', kafkaVersion: '3.9.x' },
+    'HelloMsk-express-Cluster/Cluster: kafkaVersion "3.9.x" is not valid; allowed: for Express brokers one of 3.6.x, 3.8.x, 3.9.x.kraft',
+  ],
+  [
+    'Express topic with a replication factor other than 3',
+    { profile: 'express', topics: '[{"name":"t","partitions":1,"replicationFactor":2}]', demoTopic: 't' },
+    'HelloMsk-express-Cluster/Topics: topic "t": replicationFactor 2 is not valid; allowed: 3 (Express brokers replicate every topic three times)',
+  ],
+  [
+    'Express topic with min.insync.replicas other than 2',
+    {
+      profile: 'express',
+      topics: '[{"name":"t","partitions":1,"config":{"min.insync.replicas":"1"}}]',
+      demoTopic: 't',
+    },
+    'HelloMsk-express-Cluster/Topics: topic "t": config min.insync.replicas "1" is not valid; allowed: 2 or unset (fixed by Express brokers)',
   ],
   [
     'brokers not a whole number per AZ',
@@ -154,7 +279,7 @@ const cases: [string, Record<string, unknown>, string][] = [
   [
     'Express brokers on a version Express does not run',
     { instanceType: 'express.m7g.large', kafkaVersion: '3.7.x', azCount: 3 },
-    'HelloMsk-dev-Cluster/Cluster: kafkaVersion "3.7.x" is not valid; allowed: for Express brokers one of 3.6.x, 3.8.x, 3.9.x, 3.9.x.kraft',
+    'HelloMsk-dev-Cluster/Cluster: kafkaVersion "3.7.x" is not valid; allowed: for Express brokers one of 3.6.x, 3.8.x, 3.9.x.kraft',
   ],
   [
     'Express brokers with storage auto scaling',
@@ -327,8 +452,18 @@ describe('synth-time validation', () => {
     expect(errorOf(context)?.message).toMatch(/^[^\n]+$/);
   });
 
-  test('accepts the dev and prod profiles as shipped', () => {
+  test('accepts the dev, prod and express profiles as shipped', () => {
     expect(errorOf({ profile: 'dev' })).toBeUndefined();
     expect(errorOf({ profile: 'prod' })).toBeUndefined();
+    expect(errorOf({ profile: 'express' })).toBeUndefined();
+  });
+
+  test('accepts MSK Serverless with the dev settings, and with its own topic settings', () => {
+    expect(errorOf({ clusterKind: 'serverless' })).toBeUndefined();
+    const topics = [
+      { name: 'events', partitions: 2400, config: { 'retention.ms': '-1', 'max.message.bytes': '8388608' } },
+      { name: 'state', partitions: 120, replicationFactor: 3, config: { 'cleanup.policy': 'compact' } },
+    ];
+    expect(errorOf({ clusterKind: 'serverless', topics: JSON.stringify(topics), demoTopic: 'events' })).toBeUndefined();
   });
 });
