@@ -222,7 +222,7 @@ function isCustomResource(type: string): boolean {
   return type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource';
 }
 
-interface ResolveScope {
+export interface ResolveScope {
   readonly stack: StackView;
   /** `Stack/LogicalId Property.Path`, for error messages. */
   readonly where: string;
