@@ -140,12 +140,12 @@ function statesAfter(pattern: string, text: string): Set<number> {
   return states;
 }
 
-/** Types whose names may contain `/` (topic names may not). */
-const SLASH_IN_NAMES: Record<MskResourceType, boolean> = {
-  cluster: false,
-  topic: false,
-  group: true,
-  'transactional-id': true,
+/** Characters a name may hold: Kafka restricts topic names; group and transactional ids may hold anything. */
+const NAME_CHARACTERS: Record<MskResourceType, RegExp | undefined> = {
+  cluster: undefined,
+  topic: /^[a-zA-Z0-9._-]$/,
+  group: undefined,
+  'transactional-id': undefined,
 };
 
 /** An IAM resource pattern whose selection of names has no Kafka ACL form. */
@@ -158,8 +158,8 @@ export class UntranslatableResource extends Error {
 
 /**
  * Which names of `type` the IAM resource `pattern` selects in the cluster `clusterArn`, as Kafka name sets,
- * or undefined when it selects none. IAM's `*` matches any characters, `/` included, anywhere after the
- * resource type (MSK developer guide, "Semantics of IAM authorization policy actions and resources").
+ * or undefined when it selects none. IAM's `*` matches any characters, `/` and `:` included, anywhere after
+ * the resource type (MSK developer guide, "Semantics of IAM authorization policy actions and resources").
  */
 export function namesSelected(pattern: string, type: MskResourceType, clusterArn: string): NameSet[] | undefined {
   if (type === 'cluster') {
@@ -169,24 +169,23 @@ export function namesSelected(pattern: string, type: MskResourceType, clusterArn
   }
   // arn:aws:kafka:REGION:ACCOUNT:cluster/NAME/UUID -> arn:aws:kafka:REGION:ACCOUNT:topic/NAME/UUID/
   const base = `${clusterArn.replace(/:cluster\//, `:${type}/`)}/`;
+  const rests = [...statesAfter(pattern, base)].map((state) => pattern.slice(state));
+  if (rests.some((rest) => /^\*+$/.test(rest))) return [{ kind: 'all' }];
+  const allowed = NAME_CHARACTERS[type];
   const sets: NameSet[] = [];
-  for (const state of statesAfter(pattern, base)) {
-    const rest = pattern.slice(state);
-    if (/^\*+$/.test(rest)) {
-      sets.push({ kind: 'all' });
-    } else if (!/[*?]/.test(rest)) {
+  for (const rest of rests) {
+    // A character no name of this type may hold: the rest selects nothing.
+    if (allowed && [...rest.replace(/[*?]/g, '')].some((ch) => !allowed.test(ch))) continue;
+    if (!/[*?]/.test(rest)) {
       if (rest !== '') sets.push({ kind: 'literal', name: rest });
     } else if (/^[^*?]+\*+$/.test(rest)) {
       sets.push({ kind: 'prefix', prefix: rest.replace(/\*+$/, '') });
-    } else if (!SLASH_IN_NAMES[type] && rest.replace(/[*?]/g, '').includes('/')) {
-      // Selects only names with a "/", which no topic has: nothing here.
     } else {
       throw new UntranslatableResource(
-        `${rest.includes('?') ? 'a ?' : 'a * before the end'} in the ${type} name part (${rest}); Kafka ACLs match a whole name, a prefix or every name`,
+        `it selects ${type} names of the form ${rest} (IAM's * and ? match any characters, / and : included), which no Kafka ACL (a whole name, a prefix or every name) expresses`,
       );
     }
   }
-  if (sets.some((s) => s.kind === 'all')) return [{ kind: 'all' }];
   return sets.length > 0 ? dedupeSets(sets) : undefined;
 }
 
@@ -431,7 +430,7 @@ function selected(resource: string, type: MskResourceType, clusterArn: string, w
     return namesSelected(resource, type, clusterArn);
   } catch (error) {
     if (!(error instanceof UntranslatableResource)) throw error;
-    throw new PolicyTranslationError(`${where}: Resource ${resource} has ${error.message}`);
+    throw new PolicyTranslationError(`${where}: Resource ${resource}: ${error.message}`);
   }
 }
 
