@@ -334,20 +334,22 @@ export class LambdaRunner {
     return run;
   }
 
-  /** Freezes the idle container (SIGSTOP), as Lambda does between invocations. */
-  freeze(): void {
+  /** Freezes the idle container (SIGSTOP), as Lambda does between invocations; resolves once it is stopped. */
+  async freeze(): Promise<void> {
     const container = this.container;
     if (!container || container.exited || container.frozen) return;
     container.child.kill('SIGSTOP');
     container.frozen = true;
+    await stoppedState(container.child, true);
   }
 
-  /** Thaws a frozen container (SIGCONT). */
-  thaw(): void {
+  /** Thaws a frozen container (SIGCONT); resolves once it runs again. */
+  async thaw(): Promise<void> {
     const container = this.container;
     if (!container || container.exited || !container.frozen) return;
     container.child.kill('SIGCONT');
     container.frozen = false;
+    await stoppedState(container.child, false);
   }
 
   /** Ends the container; the next invocation starts a new one (a cold start). */
@@ -370,7 +372,7 @@ export class LambdaRunner {
     if (this.stopped) throw new Error(`The runner of ${this.spec.name} has been stopped`);
     const coldStart = !this.container || this.container.exited;
     if (coldStart) await this.startContainer();
-    this.thaw();
+    await this.thaw();
     const result = await new Promise<InvokeResult>((resolve) => {
       const invocation: Invocation = { requestId: randomUUID(), event, coldStart, logs: [], resolve };
       this.queued = invocation;
@@ -388,7 +390,7 @@ export class LambdaRunner {
         initTimer.unref();
       }
     });
-    if (this.options.freezeBetweenInvocations ?? true) this.freeze();
+    if (this.options.freezeBetweenInvocations ?? true) await this.freeze();
     return result;
   }
 
@@ -656,6 +658,22 @@ export class LambdaRunner {
     const container = this.container;
     if (container && !container.exited) container.child.kill('SIGKILL');
     if (container) fs.rmSync(container.taskRoot, { recursive: true, force: true });
+  }
+}
+
+/** Signals arrive asynchronously: waits (on Linux, up to a second) until the process is stopped, or running. */
+async function stoppedState(child: ChildProcess, stopped: boolean): Promise<void> {
+  if (process.platform !== 'linux' || child.pid === undefined) return;
+  const deadline = Date.now() + 1000;
+  while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
+    let state: string | undefined;
+    try {
+      state = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[0];
+    } catch {
+      return;
+    }
+    if ((state === 'T') === stopped) return;
+    await new Promise((resolve) => setTimeout(resolve, 1));
   }
 }
 
