@@ -4,8 +4,15 @@
  * container (module scope survives, as in a warm Lambda), the function's Timeout is enforced, the container
  * can be frozen between invocations (SIGSTOP/SIGCONT, as Lambda freezes it) or replaced (a cold start), and
  * its stdout/stderr lines are kept as the function's CloudWatch log lines.
+ *
+ *   npx tsx scripts/kafka/lambda-runner.ts <producer|consumer|topic-bootstrap> --plaintext --brokers HOST:PORT
+ *     [--handler index.handler] [--profile dev] [--event '{}'] [--times 1]
+ *
+ * invokes a function of the synthesized app that many times in one container and prints each result and the
+ * cold and warm durations. Until the twin's IAM listener is wired in, it runs against a plaintext broker.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { parseArgs } from 'node:util';
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -13,7 +20,14 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { NODE_MAJOR } from '../../lib/bundling';
-import { functionEnvironment, type TwinApp, type TwinEndpoint, type TwinFunction } from './assembly';
+import {
+  describeTwinApp,
+  functionEnvironment,
+  synthesizeApp,
+  type TwinApp,
+  type TwinEndpoint,
+  type TwinFunction,
+} from './assembly';
 import { TWIN_ACCOUNT, TWIN_PARTITION, TWIN_REGION } from './twin-identity';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -695,4 +709,68 @@ function lambdaError(body: string): LambdaError {
     errorMessage: String(parsed.errorMessage ?? ''),
     trace: Array.isArray(parsed.trace) ? parsed.trace.map(String) : undefined,
   };
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      handler: { type: 'string', default: 'index.handler' },
+      profile: { type: 'string' },
+      brokers: { type: 'string' },
+      plaintext: { type: 'boolean', default: false },
+      event: { type: 'string', default: '{}' },
+      times: { type: 'string', default: '1' },
+    },
+  });
+  const [bundle] = positionals;
+  if (!bundle || !values.brokers || !values.plaintext) {
+    throw new Error(
+      'usage: lambda-runner.ts <producer|consumer|topic-bootstrap> --plaintext --brokers HOST:PORT [--handler index.handler] [--profile dev] [--event JSON] [--times N]',
+    );
+  }
+  const synthesized = await synthesizeApp({ profile: values.profile });
+  const app = describeTwinApp(synthesized.assembly);
+  synthesized.dispose();
+  const fn = app.kafkaFunctions.find((f) => f.bundle === bundle && f.handler === values.handler);
+  if (!fn) throw new Error(`No Kafka function runs ${bundle} with handler ${values.handler}`);
+  const runner = new LambdaRunner(functionSpec(app, fn, { bootstrapBrokers: values.brokers }), {
+    // A plaintext broker checks no credentials; these only fill the variables Lambda always sets.
+    credentials: () => ({ accessKeyId: 'plaintext-broker', secretAccessKey: 'plaintext-broker' }),
+    environmentOverrides: { KAFKA_AUTH: 'none' },
+  });
+  const event = JSON.parse(values.event) as unknown;
+  const warm: number[] = [];
+  try {
+    for (let i = 1; i <= Number(values.times); i++) {
+      const result = await runner.invoke(event);
+      const what = result.ok
+        ? JSON.stringify(result.payload)
+        : `${result.error.errorType}: ${result.error.errorMessage}`;
+      const init = result.initDurationMs !== undefined ? `init ${result.initDurationMs.toFixed(1)} ms + ` : '';
+      console.log(
+        `#${i} ${result.coldStart ? 'cold' : 'warm'} ${init}${result.durationMs.toFixed(1)} ms ${what.slice(0, 200)}`,
+      );
+      if (!result.coldStart) warm.push(result.durationMs);
+    }
+  } finally {
+    await runner.stop();
+  }
+  if (warm.length > 0) {
+    console.log(
+      `warm: p50 ${percentile(warm, 50).toFixed(2)} ms, p99 ${percentile(warm, 99).toFixed(2)} ms (${warm.length} invocations)`,
+    );
+  }
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
 }
