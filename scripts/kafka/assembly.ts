@@ -676,8 +676,7 @@ export function describeTwinApp(assembly: CloudAssemblyView): TwinApp {
         : resolver.resolveString(logging.LogGroup, scope('LoggingConfig.LogGroup'));
     const role = roles.find((r) => r.arn === roleArn);
     const kafka =
-      'KAFKA_BROKERS' in env ||
-      (role?.statements.some((s) => (s.actions ?? []).some((a) => /^kafka-cluster:/i.test(a))) ?? false);
+      'KAFKA_BROKERS' in env || (role?.statements.some((s) => (s.actions ?? []).some(mayNameKafkaAction)) ?? false);
     const fn: TwinFunction = {
       stack: stack.name,
       logicalId,
@@ -739,6 +738,12 @@ export function functionEnvironment(
       }),
     ]),
   );
+}
+
+/** `kafka-cluster:…`, or a wildcard that can stand for such an action (`*`, `kafka*:…`). */
+function mayNameKafkaAction(action: string): boolean {
+  const lower = action.toLowerCase();
+  return lower.startsWith('kafka-cluster:') || lower === '*' || /^kafka[^:]*\*/.test(lower);
 }
 
 function bundleOf(stack: StackView, logicalId: string): LambdaHandlerName | undefined {

@@ -324,6 +324,18 @@ describe('describeTwinApp on a hand-written assembly', () => {
         },
       },
       Logs: { Type: 'AWS::Logs::LogGroup', Properties: {} },
+      AdminRole: {
+        Type: 'AWS::IAM::Role',
+        Properties: {
+          Policies: [
+            { PolicyName: 'all', PolicyDocument: { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } },
+          ],
+        },
+      },
+      Admin: {
+        Type: 'AWS::Lambda::Function',
+        Properties: { Handler: 'index.handler', Role: { 'Fn::GetAtt': ['AdminRole', 'Arn'] } },
+      },
     },
   };
   const app = describeTwinApp(
@@ -378,7 +390,8 @@ describe('describeTwinApp on a hand-written assembly', () => {
       applicationLogLevel: 'FATAL',
       kafka: false,
     });
-    expect(app.kafkaFunctions.map((f) => f.logicalId)).toEqual(['Producer']);
+    // The admin function's role may use Kafka through a wildcard action, although its environment does not say so.
+    expect(app.kafkaFunctions.map((f) => f.logicalId)).toEqual(['Producer', 'Admin']);
     expect(functionEnvironment(app, producer, ENDPOINT)).toEqual({ KAFKA_BROKERS: 'literal:9098', TOPIC: 'orders' });
   });
 
