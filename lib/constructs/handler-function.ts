@@ -4,7 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ESBUILD_OPTIONS, handlerEntry, type LambdaHandlerName } from '../bundling';
+import { BUNDLE_METADATA_TYPE, ESBUILD_OPTIONS, handlerEntry, type LambdaHandlerName } from '../bundling';
 import { acknowledgeLambdaExecutionRole } from '../nag-acknowledgements';
 
 export interface HandlerFunctionProps {
@@ -97,5 +97,6 @@ export class HandlerFunction extends nodejs.NodejsFunction {
       },
     });
     if (this.role) acknowledgeLambdaExecutionRole(this.role, props.vpc !== undefined);
+    (this.node.defaultChild as lambda.CfnFunction).node.addMetadata(BUNDLE_METADATA_TYPE, props.handlerName);
   }
 }
