@@ -14,6 +14,7 @@ import {
   type AclEntry,
   type Admin,
 } from 'kafkajs';
+import { assertRoleArn } from './credentials';
 import type { AclBinding, TwinAuthorization } from './twin-identity';
 
 const RESOURCE_TYPES: Record<AclBinding['resourceType'], AclResourceTypes> = {
@@ -65,7 +66,10 @@ export function toAclEntries(bindings: readonly AclBinding[]): AclEntry[] {
     if (!/^User:.+/.test(binding.principal)) {
       throw new Error(`Cannot apply the ACL ${describe(binding)}: the principal must be User:<role ARN>`);
     }
-    if (binding.resourceName === '' || (binding.resourceType === 'CLUSTER' && binding.resourceName !== CLUSTER_RESOURCE_NAME)) {
+    if (
+      binding.resourceName === '' ||
+      (binding.resourceType === 'CLUSTER' && binding.resourceName !== CLUSTER_RESOURCE_NAME)
+    ) {
       throw new Error(
         `Cannot apply the ACL ${describe(binding)}: a ${binding.resourceType} resource name must be ${binding.resourceType === 'CLUSTER' ? `"${CLUSTER_RESOURCE_NAME}"` : 'non-empty'}`,
       );
@@ -92,9 +96,44 @@ export function allowConnect(registryDir: string, roleArns: readonly string[]): 
   fs.renameSync(`${file}.tmp`, file);
 }
 
+const aclKey = (acl: AclEntry): string =>
+  [
+    acl.principal,
+    acl.host,
+    acl.operation,
+    acl.permissionType,
+    acl.resourceType,
+    acl.resourceName,
+    acl.resourcePatternType,
+  ].join('\0');
+
 /**
- * Grants `authorization`: connect first (validated entries only), then the ACLs, in one CreateAcls request.
- * `admin` must be connected as a super user (the twin's admin role, or the plaintext listener).
+ * Waits until a broker's authorizer lists every entry: in KRaft the controller commits new ACLs and each broker
+ * applies them when it replays the metadata log, a moment later.
+ */
+async function waitForAcls(admin: Admin, entries: readonly AclEntry[], timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const wanted = new Set(entries.map(aclKey));
+  for (;;) {
+    const { resources } = await admin.describeAcls({
+      resourceType: AclResourceTypes.ANY,
+      resourcePatternType: ResourcePatternTypes.ANY,
+      operation: AclOperationTypes.ANY,
+      permissionType: AclPermissionTypes.ANY,
+    });
+    const present = new Set(
+      resources.flatMap((resource) => resource.acls.map((acl) => aclKey({ ...resource, ...acl }))),
+    );
+    if ([...wanted].every((key) => present.has(key))) return;
+    if (Date.now() > deadline) throw new Error(`The brokers did not list the new ACLs within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * Grants `authorization`: the roles allowed to connect, then the ACLs in one CreateAcls request, and returns once
+ * the brokers enforce them. `admin` must be connected as a super user (the twin's admin role, or the plaintext
+ * listener).
  */
 export async function applyAuthorization(
   admin: Admin,
@@ -102,6 +141,9 @@ export async function applyAuthorization(
   authorization: TwinAuthorization,
 ): Promise<void> {
   const entries = toAclEntries(authorization.acls);
+  for (const roleArn of authorization.connectRoleArns) assertRoleArn(roleArn);
   allowConnect(registryDir, authorization.connectRoleArns);
-  if (entries.length > 0) await admin.createAcls({ acl: entries });
+  if (entries.length === 0) return;
+  await admin.createAcls({ acl: entries });
+  await waitForAcls(admin, entries);
 }

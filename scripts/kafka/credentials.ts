@@ -16,6 +16,13 @@ export const ACCESS_KEY_PREFIX = 'TWIN';
 export const MAX_CREDENTIAL_TTL_SECONDS = 12 * 60 * 60;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 
+/** Throws one line unless `roleArn` is an IAM role ARN. */
+export function assertRoleArn(roleArn: string): void {
+  if (!ROLE_ARN.test(roleArn)) {
+    throw new Error(`roleArn must be an IAM role ARN like arn:aws:iam::111122223333:role/name, got "${roleArn}"`);
+  }
+}
+
 export interface IssuedCredentials {
   readonly roleArn: string;
   readonly accessKeyId: string;
@@ -60,9 +67,7 @@ export class CredentialIssuer {
 
   /** Issues credentials for `roleArn` that expire after `ttlSeconds` (1 s to 12 h). */
   issue(roleArn: string, ttlSeconds: number): IssuedCredentials {
-    if (!ROLE_ARN.test(roleArn)) {
-      throw new Error(`roleArn must be an IAM role ARN like arn:aws:iam::111122223333:role/name, got "${roleArn}"`);
-    }
+    assertRoleArn(roleArn);
     if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0 || ttlSeconds > MAX_CREDENTIAL_TTL_SECONDS) {
       throw new Error(`ttlSeconds must be more than 0 and at most ${MAX_CREDENTIAL_TTL_SECONDS}, got ${ttlSeconds}`);
     }

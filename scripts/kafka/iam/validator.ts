@@ -5,15 +5,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import {
-  cacheRoot,
-  mavenFailure,
-  requireJava,
-  requireMaven,
-  run,
-  withLock,
-  type Logger,
-} from '../local-kafka';
+import { cacheRoot, mavenFailure, requireJava, requireMaven, run, withLock, type Logger } from '../local-kafka';
 
 /** The class the broker loads as `listener.name.<name>.oauthbearer.sasl.server.callback.handler.class`. */
 export const VALIDATOR_CLASS = 'hellomsk.twin.iam.MskIamValidatorCallbackHandler';
