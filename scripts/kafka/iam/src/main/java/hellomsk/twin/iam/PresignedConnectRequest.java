@@ -73,13 +73,16 @@ final class PresignedConnectRequest {
             throw new Refusal("the token is not valid base64url");
         }
         String prefix = "https://";
-        int pathStart = url.indexOf('/', prefix.length());
         int queryStart = url.indexOf('?');
-        if (!url.startsWith(prefix) || pathStart < 0 || queryStart < 0 || url.indexOf('#') >= 0) {
-            throw new Refusal("the token is not a presigned https URL");
+        if (!url.startsWith(prefix) || queryStart < 0 || url.indexOf('#') >= 0) {
+            String shape = queryStart < 0 ? url.substring(0, Math.min(url.length(), 40)) : url.substring(0, queryStart);
+            throw new Refusal("the token is not a presigned https URL with a query (it begins " + shape + ")");
         }
-        String host = url.substring(prefix.length(), pathStart);
-        String path = url.substring(pathStart, queryStart);
+        String hostAndPath = url.substring(prefix.length(), queryStart);
+        int pathStart = hostAndPath.indexOf('/');
+        String host = pathStart < 0 ? hostAndPath : hostAndPath.substring(0, pathStart);
+        // An empty path is "/" in SigV4's canonical request; AWS's Java SDK writes no slash before the query.
+        String path = pathStart < 0 ? "/" : hostAndPath.substring(pathStart);
         if (!path.equals("/")) throw new Refusal("the presigned URL's path is " + path + ", expected /");
 
         Map<String, String> query = new TreeMap<>();
