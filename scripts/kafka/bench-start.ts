@@ -1,9 +1,10 @@
 /**
  * Measures local Kafka start-to-ready time (startKafka() call until every broker answers DescribeCluster)
- * with the jars already cached, and the time stop() takes.
+ * with the jars already cached, and the time stop() takes. With `--security iam`, the local MSK twin's
+ * (startTwin() call until the admin role has signed in over TLS + IAM).
  *
  *   tsx scripts/kafka/bench-start.ts [--runs 5] [--brokers 1,3] [--version 3.9.2] [--port 0]
- *                                    [--no-cds] [--jvm fast|throughput]
+ *                                    [--no-cds] [--jvm fast|throughput] [--security plaintext|iam]
  */
 import * as os from 'os';
 import { parseArgs } from 'util';
@@ -14,6 +15,8 @@ import {
   ensureKafkaJars,
   startKafka,
 } from './local-kafka';
+import { ensureValidatorJar } from './iam/validator';
+import { startTwin } from './twin';
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -32,6 +35,7 @@ async function main(): Promise<void> {
       port: { type: 'string', default: '0' },
       'no-cds': { type: 'boolean', default: false },
       jvm: { type: 'string', default: 'fast' },
+      security: { type: 'string', default: 'plaintext' },
     },
   });
   const runs = Number(values.runs);
@@ -44,19 +48,32 @@ async function main(): Promise<void> {
     throw new Error(`--jvm must be fast or throughput, got ${values.jvm}`);
   const jvmOptions = values.jvm === 'fast' ? FAST_START_JVM_OPTIONS : THROUGHPUT_JVM_OPTIONS;
   const cds = !values['no-cds'];
+  if (values.security !== 'plaintext' && values.security !== 'iam')
+    throw new Error(`--security must be plaintext or iam, got ${values.security}`);
+  const twin = values.security === 'iam';
 
   await ensureKafkaJars(values.version, (message) => console.error(message));
+  if (twin) await ensureValidatorJar((message) => console.error(message));
+  const start = async (brokers: 1 | 3) => {
+    const options = { brokers, port, version: values.version, jvmOptions, cds };
+    if (!twin) {
+      const cluster = await startKafka(options);
+      return { startupMs: cluster.startupMs, stop: () => cluster.stop() };
+    }
+    const local = await startTwin(options);
+    return { startupMs: local.startupMs, stop: () => local.stop() };
+  };
   console.log(
-    `Apache Kafka ${values.version}, KRaft; JVM ${jvmOptions.join(' ')}; class-data sharing ${cds ? 'on' : 'off'}; ${runs} runs each; ${process.platform} ${os.cpus().length} CPUs`,
+    `${twin ? 'Local MSK twin (TLS + IAM sign-in + ACLs) on ' : ''}Apache Kafka ${values.version}, KRaft; JVM ${jvmOptions.join(' ')}; class-data sharing ${cds ? 'on' : 'off'}; ${runs} runs each; ${process.platform} ${os.cpus().length} CPUs`,
   );
 
   for (const brokers of counts) {
     // Not counted: warms the OS page cache and, on the first run ever, writes the class-data-sharing archive.
-    await (await startKafka({ brokers, port, version: values.version, jvmOptions, cds })).stop();
+    await (await start(brokers)).stop();
     const starts: number[] = [];
     const stops: number[] = [];
     for (let run = 0; run < runs; run++) {
-      const cluster = await startKafka({ brokers, port, version: values.version, jvmOptions, cds });
+      const cluster = await start(brokers);
       starts.push(cluster.startupMs);
       const stopping = Date.now();
       await cluster.stop();
