@@ -7,6 +7,7 @@ import { Kafka } from 'kafkajs';
 import { pidsUsing } from '../../../scripts/kafka/local-kafka';
 import { startTwin, type LocalTwin } from '../../../scripts/kafka/twin';
 import { kafkaPrincipal } from '../../../scripts/kafka/twin-identity';
+import { eventually } from '../../integration/kafka-helpers';
 import { brokerLogLines, uniqueRole } from '../../integration/twin-helpers';
 
 const topic = 'replicated-orders';
@@ -53,22 +54,28 @@ test('a partition led by each broker: the writer signs in to all three and write
           ],
         },
       ],
-      waitForLeaders: true,
+      // Not waitForLeaders: kafkajs then asks one broker at once and gives up on UNKNOWN_TOPIC_OR_PARTITION
+      // from a broker that has not replayed the new topic yet.
+      waitForLeaders: false,
     }),
   );
   const credentials = running().issueCredentials(writer, 900);
-  const producer = new Kafka(running().clientConfig(credentials)).producer({ allowAutoTopicCreation: false });
-  await producer.connect();
-  try {
-    const sent = await producer.send({
-      topic,
-      acks: -1,
-      messages: [0, 1, 2].map((partition) => ({ partition, value: `Hello MSK ${partition}` })),
-    });
-    expect(sent.map((s) => s.partition).sort()).toEqual([0, 1, 2]);
-  } finally {
-    await producer.disconnect();
-  }
+  // Each broker learns of the new partitions when it replays the metadata log: a broker that has not yet answers
+  // "does not host this topic-partition", so the write is retried with a fresh producer, as a caller would.
+  const sent = await eventually('an acks=all write to the three partitions', 30_000, async () => {
+    const producer = new Kafka(running().clientConfig(credentials)).producer({ allowAutoTopicCreation: false });
+    try {
+      await producer.connect();
+      return await producer.send({
+        topic,
+        acks: -1,
+        messages: [0, 1, 2].map((partition) => ({ partition, value: `Hello MSK ${partition}` })),
+      });
+    } finally {
+      await producer.disconnect();
+    }
+  });
+  expect(sent.map((s) => s.partition).sort()).toEqual([0, 1, 2]);
   for (const broker of running().cluster.brokers) {
     const lines = fs
       .readFileSync(broker.logFile, 'utf8')

@@ -4,7 +4,8 @@
  */
 import { generateAuthToken, generateAuthTokenFromCredentialsProvider } from 'aws-msk-iam-sasl-signer-js';
 import type { IssuedCredentials } from '../../../scripts/kafka/credentials';
-import { TWIN_ADMIN_ROLE_ARN, TWIN_REGION } from '../../../scripts/kafka/twin-identity';
+import { TWIN_ADMIN_ROLE_ARN, TWIN_REGION, kafkaPrincipal } from '../../../scripts/kafka/twin-identity';
+import { uniqueName } from '../../integration/kafka-helpers';
 import {
   brokerLogLines,
   kafkaWithToken,
@@ -81,15 +82,31 @@ async function signIn(token: string): Promise<string | undefined> {
 
 let allowed: string;
 let credentials: IssuedCredentials;
+const granted = uniqueName('signin-granted');
+const notGranted = uniqueName('signin-not-granted');
 
 beforeAll(async () => {
   allowed = uniqueRole('signin');
-  await twin().applyAuthorization({ connectRoleArns: [allowed], acls: [] });
+  await twin().withAdmin((admin) =>
+    admin.createTopics({ topics: [granted, notGranted].map((topic) => ({ topic })), waitForLeaders: true }),
+  );
+  await twin().applyAuthorization({
+    connectRoleArns: [allowed],
+    acls: [
+      {
+        principal: kafkaPrincipal(allowed),
+        resourceType: 'TOPIC',
+        resourceName: granted,
+        patternType: 'LITERAL',
+        operation: 'DESCRIBE',
+      },
+    ],
+  });
   credentials = twin().issueCredentials(allowed, 900);
 });
 
 describe('a token MSK accepts', () => {
-  test('from generateAuthToken with issued credentials in the environment: signed in as the role', async () => {
+  test('from generateAuthToken with issued credentials in the environment: signed in as the role, authorized by its ACLs', async () => {
     const saved = { ...process.env };
     Object.assign(process.env, {
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
@@ -103,7 +120,17 @@ describe('a token MSK accepts', () => {
       process.env = saved;
     }
     expect(token).toMatch(/^[A-Za-z0-9_-]+$/);
-    expect(await signIn(token)).toBeUndefined();
+    const admin = kafkaWithToken(twin(), token).admin();
+    await admin.connect();
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [granted] });
+      expect(topics.map((t) => t.name)).toEqual([granted]);
+      await expect(admin.fetchTopicMetadata({ topics: [notGranted] })).rejects.toThrow(
+        'Not authorized to access topics: [Topic authorization failed]',
+      );
+    } finally {
+      await admin.disconnect();
+    }
     const signedIn = brokerLogLines(twin(), `with access key ${credentials.accessKeyId}`);
     expect(signedIn.length).toBeGreaterThan(0);
     expect(signedIn[0]).toMatch(new RegExp(`MSK IAM sign-in \\[[0-9a-f-]{36}\\]: ${allowed} with access key`));
