@@ -129,10 +129,13 @@ export class LocalTwin implements KafkaEndpoint {
 
   /** Starts a twin and grants `options.authorization`; resolves once the admin role has signed in over TLS. */
   static async start(options: StartTwinOptions = {}): Promise<LocalTwin> {
+    const maxSessionMs = options.maxSessionMs ?? DEFAULT_MAX_SESSION_MS;
+    if (!Number.isInteger(maxSessionMs) || maxSessionMs < 1000) {
+      throw new Error(`maxSessionMs must be a whole number of milliseconds, at least 1000, got ${maxSessionMs}`);
+    }
     const started = Date.now();
-    const building = Date.now();
     const validatorJar = await ensureValidatorJar(options.log);
-    const buildMs = Date.now() - building;
+    const buildMs = Date.now() - started;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), TWIN_DIR_PREFIX));
     let cluster: LocalKafkaCluster | undefined;
     try {
@@ -145,7 +148,7 @@ export class LocalTwin implements KafkaEndpoint {
         adminRoleArn: TWIN_ADMIN_ROLE_ARN,
         caFile: tls.caFile,
         registryDir,
-        maxSessionMs: options.maxSessionMs ?? DEFAULT_MAX_SESSION_MS,
+        maxSessionMs,
       };
       fs.writeFileSync(path.join(dir, TWIN_FILE), `${JSON.stringify(file, null, 2)}\n`);
       const secureListener: SecureListener = {

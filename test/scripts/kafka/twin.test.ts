@@ -1,4 +1,4 @@
-import { CLOCK_SKEW_SECONDS, DEFAULT_MAX_SESSION_MS, twinBrokerConfig } from '../../../scripts/kafka/twin';
+import { CLOCK_SKEW_SECONDS, DEFAULT_MAX_SESSION_MS, startTwin, twinBrokerConfig } from '../../../scripts/kafka/twin';
 import { VALIDATOR_CLASS } from '../../../scripts/kafka/iam/validator';
 import { TWIN_ADMIN_ROLE_ARN, TWIN_REGION } from '../../../scripts/kafka/twin-identity';
 
@@ -38,5 +38,13 @@ describe('the twin broker configuration', () => {
   test('sessions last at most 15 minutes (the tokens both MSK signers make); the skew allowed is 5 minutes', () => {
     expect(DEFAULT_MAX_SESSION_MS).toBe(15 * 60_000);
     expect(CLOCK_SKEW_SECONDS).toBe(300);
+  });
+});
+
+describe('startTwin', () => {
+  test.each([0, 999, 1500.5])('refuses maxSessionMs %j in one line, before starting anything', async (maxSessionMs) => {
+    await expect(startTwin({ maxSessionMs })).rejects.toThrow(
+      `maxSessionMs must be a whole number of milliseconds, at least 1000, got ${maxSessionMs}`,
+    );
   });
 });
