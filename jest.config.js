@@ -1,5 +1,6 @@
 /**
- * Unit tests run everywhere with no broker; integration tests (`*.int.test.ts`) share one local Kafka broker.
+ * Unit tests run everywhere with no broker; integration tests (`*.int.test.ts`) share one local Kafka broker, a
+ * local MSK twin (its plaintext listener is KAFKA_BROKERS; tests of IAM sign-in and ACLs use its IAM listener).
  * Fault tests (`*.faults.test.ts`) start their own three-broker clusters: `npm run test:faults`.
  */
 const transform = { '^.+\\.tsx?$': 'ts-jest' };

@@ -2,21 +2,25 @@
  * Local Apache Kafka for the demo and the tests.
  *
  *   tsx scripts/kafka/cli.ts start [--brokers 1|3] [--port 9092 | --port 0] [--version 3.9.2] [--log-dir DIR]
+ *                                  [--security plaintext|iam]
  *   tsx scripts/kafka/cli.ts stop [--port 9092 | --all]
  *   tsx scripts/kafka/cli.ts status
  *   tsx scripts/kafka/cli.ts broker <stop|kill|pause|resume|start> <id> [--port 9092]
  *   tsx scripts/kafka/cli.ts fetch [--version 3.9.2,4.0.2,4.1.2]   (download the jars only, e.g. in CI)
  *
- * `start` uses 9092 like Kafka's own quickstart; `--port 0` takes any free ports instead.
+ * `start` uses 9092 like Kafka's own quickstart; `--port 0` takes any free ports instead. `--security iam` starts
+ * the local MSK twin (TLS + IAM sign-in + ACLs, see twin.ts) and prints its IAM listeners.
  * `start` leaves the brokers running in the background and prints the bootstrap string on stdout
  * (`export KAFKA_BROKERS=$(npx tsx scripts/kafka/cli.ts start)`); everything else goes to stderr.
  */
 import * as path from 'path';
+import { LocalTwin, startTwin } from './twin';
 import { parseArgs } from 'util';
 import {
   DEFAULT_PORT,
   LocalKafkaCluster,
   PortInUseError,
+  type StartKafkaOptions,
   defaultKafkaVersion,
   ensureKafkaJars,
   isOurProcess,
@@ -27,7 +31,7 @@ import {
 } from './local-kafka';
 
 const USAGE = `usage:
-  cli.ts start [--brokers 1|3] [--port N (0: any free ports)] [--version V] [--log-dir DIR]
+  cli.ts start [--brokers 1|3] [--port N (0: any free ports)] [--version V] [--log-dir DIR] [--security plaintext|iam]
   cli.ts stop [--port N | --all]
   cli.ts status
   cli.ts broker <stop|kill|pause|resume|start> <id> [--port N]
@@ -62,6 +66,10 @@ async function start(values: Record<string, string | boolean | undefined>): Prom
   if (brokers !== 1 && brokers !== 3) throw new Error(`--brokers must be 1 or 3, got ${brokers}`);
   const port = intOption(values.port as string | undefined, 'port', DEFAULT_PORT);
   const version = (values.version as string | undefined) ?? defaultKafkaVersion();
+  const security = (values.security as string | undefined) ?? 'plaintext';
+  if (security !== 'plaintext' && security !== 'iam') {
+    throw new Error(`--security must be plaintext or iam, got "${security}"`);
+  }
 
   const existing = LocalKafkaCluster.attach(port);
   if (existing?.isRunning) {
@@ -78,14 +86,24 @@ async function start(values: Record<string, string | boolean | undefined>): Prom
   info(
     `Starting Apache Kafka ${version} (KRaft, ${brokers} broker${brokers === 1 ? '' : 's'}) on ${port === 0 ? 'free ports' : `port ${port}`}...`,
   );
-  const cluster = await startKafka({
+  const options: StartKafkaOptions = {
     brokers,
     port,
     version,
     logDir: values['log-dir'] as string | undefined,
     detached: true,
     log: info,
-  }).catch((error: unknown) => {
+  };
+  const twin = security === 'iam' ? await startTwin(options).catch(portTaken) : undefined;
+  const cluster = twin?.cluster ?? (await startKafka(options).catch(portTaken));
+  info(
+    `Kafka ${cluster.version} ready in ${((twin ?? cluster).startupMs / 1000).toFixed(1)} s (start-to-ready)\n  ${liveBrokers(cluster)}\n` +
+      `  logs: ${cluster.brokers.map((b) => b.logFile).join(', ')}\n  stop with: npx tsx scripts/kafka/cli.ts stop --port ${cluster.port}`,
+  );
+  if (twin) info(twinSummary(twin));
+  process.stdout.write(`${cluster.bootstrapBrokers}\n`);
+
+  function portTaken(error: unknown): never {
     if (!(error instanceof PortInUseError)) throw error;
     throw new Error(
       `Port ${error.port} on 127.0.0.1 is already in use, so Kafka cannot start on port ${port}` +
@@ -93,12 +111,16 @@ async function start(values: Record<string, string | boolean | undefined>): Prom
         'Start it on other ports with: npm run kafka:start -- --port N (or --port 0 for any free ports); ' +
         'local Kafkas started from this repo: npm run kafka:status',
     );
-  });
-  info(
-    `Kafka ${cluster.version} ready in ${(cluster.startupMs / 1000).toFixed(1)} s (start-to-ready)\n  ${liveBrokers(cluster)}\n` +
-      `  logs: ${cluster.brokers.map((b) => b.logFile).join(', ')}\n  stop with: npx tsx scripts/kafka/cli.ts stop --port ${cluster.port}`,
-  );
-  process.stdout.write(`${cluster.bootstrapBrokers}\n`);
+  }
+}
+
+/** How clients reach a twin: its listeners, its CA, and how to sign in. */
+function twinSummary(twin: LocalTwin): string {
+  return [
+    `  local MSK twin: IAM listener (TLS + SASL/OAUTHBEARER) ${twin.bootstrapBrokers}, region ${twin.region}`,
+    `  CA certificate: ${twin.caFile} (NODE_EXTRA_CA_CERTS for Node.js; ssl.truststore.type=PEM for Java clients)`,
+    `  credential registry: ${twin.registryDir}; plaintext listener (no sign-in, super user): ${twin.plaintextBrokers}`,
+  ].join('\n');
 }
 
 async function stop(values: Record<string, string | boolean | undefined>): Promise<void> {
@@ -129,7 +151,7 @@ async function status(): Promise<void> {
     if (!cluster) continue;
     let answer: string;
     try {
-      const description = await waitForKafka(cluster.bootstrapBrokers, {
+      const description = await waitForKafka(cluster.internalBrokers, {
         timeoutMs: 3000,
         clusterId: cluster.clusterId,
       });
@@ -137,8 +159,10 @@ async function status(): Promise<void> {
     } catch {
       answer = 'not answering';
     }
+    const twin = LocalTwin.attach(port);
     process.stdout.write(
-      `Kafka ${cluster.version} on port ${port}: ${cluster.bootstrapBrokers} (${answer})\n  ${liveBrokers(cluster)}\n  dir: ${cluster.dir}\n`,
+      `Kafka ${cluster.version} on port ${port}: ${cluster.bootstrapBrokers} (${answer})\n  ${liveBrokers(cluster)}\n  dir: ${cluster.dir}\n` +
+        (twin ? `${twinSummary(twin)}\n` : ''),
     );
   }
 }
@@ -175,6 +199,7 @@ async function main(argv: string[]): Promise<void> {
       port: { type: 'string' },
       version: { type: 'string' },
       'log-dir': { type: 'string' },
+      security: { type: 'string' },
       all: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },

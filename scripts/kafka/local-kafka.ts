@@ -64,11 +64,32 @@ export class PortInUseError extends Error {
 }
 export type Logger = (message: string) => void;
 
+/** The plaintext listener every broker keeps for broker-to-broker traffic (and for raw access when clients sign in). */
+export const INTERNAL_LISTENER = 'INTERNAL';
+
+/**
+ * A client listener that needs TLS and sign-in (the local MSK twin's IAM listener), defined by the caller. With one,
+ * each broker listens on three ports: this listener (the bootstrap brokers), a plaintext INTERNAL listener
+ * (broker-to-broker traffic and `internalBrokers`), and its KRaft controller.
+ */
+export interface SecureListener {
+  /** Listener name, e.g. IAM (upper case; server properties name it `listener.name.iam.`). */
+  readonly name: string;
+  readonly protocol: 'SASL_SSL' | 'SSL';
+  /** server.properties entries for every broker: the listener's TLS and SASL settings, the authorizer. */
+  readonly brokerConfig: Readonly<Record<string, string>>;
+  /** Jars added to the broker classpath (e.g. a SASL callback handler). */
+  readonly classpath: readonly string[];
+  /** Directories the caller made for this cluster (certificates, credentials): removed when the cluster stops. */
+  readonly ownedDirs: readonly string[];
+}
+
 export interface StartKafkaOptions {
   /** Number of nodes, each a combined broker and KRaft controller. @default 1 */
   readonly brokers?: BrokerCount;
   /**
-   * Client port of broker 1; broker `id` listens on `port + id - 1` and its controller on `port + brokers + id - 1`.
+   * Client port of broker 1; broker `id` listens on `port + id - 1` and its controller on `port + brokers + id - 1`
+   * (with a secureListener: its internal listener there, and its controller on `port + 2 * brokers + id - 1`).
    * 0 lets the OS choose a free port for every listener (read them from `bootstrapBrokers` and `brokers`).
    * @default 0
    */
@@ -81,8 +102,10 @@ export interface StartKafkaOptions {
   readonly jvmOptions?: readonly string[];
   /** Reuse (and on first clean stop create) a class-data-sharing archive of the broker classes: start-to-ready ~30% shorter. @default true */
   readonly cds?: boolean;
-  /** Extra or overriding `server.properties` entries, applied to every broker. @default none */
+  /** Extra or overriding `server.properties` entries, applied to every broker (after secureListener's). @default none */
   readonly brokerConfig?: Readonly<Record<string, string>>;
+  /** A TLS/SASL client listener in place of the plaintext one (see SecureListener). @default plaintext clients */
+  readonly secureListener?: SecureListener;
   /** How long to wait for all brokers to answer a metadata request. @default 60000 */
   readonly readyTimeoutMs?: number;
   /** How long a stopping broker gets after SIGTERM before SIGKILL. @default 15000 */
@@ -95,7 +118,10 @@ export interface StartKafkaOptions {
 
 export interface BrokerInfo {
   readonly id: number;
+  /** The client port: the secure listener's when there is one, else the plaintext one. */
   readonly port: number;
+  /** The plaintext port (the same as `port` without a secure listener). */
+  readonly internalPort: number;
   readonly controllerPort: number;
   /** null while the broker is stopped or killed. */
   readonly pid: number | null;
@@ -116,6 +142,7 @@ export interface KafkaEndpoint {
 interface BrokerState {
   id: number;
   port: number;
+  internalPort: number;
   controllerPort: number;
   pid: number | null;
   paused: boolean;
@@ -135,6 +162,12 @@ interface ClusterState {
   logDir: string | null;
   clusterId: string;
   bootstrapBrokers: string;
+  /** The plaintext listeners' host:port list (the same as bootstrapBrokers without a secure listener). */
+  internalBrokers: string;
+  /** The secure listener's name and protocol, or null for plaintext clients. */
+  secureListener: { name: string; protocol: string } | null;
+  /** Directories removed with the cluster, besides `dir`. */
+  ownedDirs: string[];
   detached: boolean;
   /** The process whose exit ends the cluster; null when detached. */
   ownerPid: number | null;
@@ -164,10 +197,15 @@ function assertVersion(version: string): void {
   }
 }
 
+/** ~/.cache/hello-msk: what Maven runs produce (classpaths, archives, built jars), per user, outside the repo. */
+export function cacheRoot(): string {
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'hello-msk');
+}
+
 /** ~/.cache/hello-msk/kafka-<version>: the classpath and CDS archive (the jars themselves stay in ~/.m2). */
 export function kafkaCacheDir(version: string): string {
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'hello-msk', `kafka-${version}`);
+  return path.join(cacheRoot(), `kafka-${version}`);
 }
 
 interface JavaInfo {
@@ -192,12 +230,20 @@ export function requireJava(): JavaInfo {
   return javaInfo;
 }
 
-function requireMaven(): void {
+export function requireMaven(): void {
   const result = spawnSync('mvn', ['-v'], { encoding: 'utf8' });
   if (result.error || result.status !== 0) throw new Error(MAVEN_MISSING);
 }
 
-function readCachedClasspath(file: string): string | undefined {
+/** The first [ERROR] line of a failed Maven run, without colours, for a one-line message. */
+export function mavenFailure(output: string): string {
+  const clean = output.replace(ANSI_ESCAPES, '');
+  const firstError = clean.split('\n').find((line) => line.includes('[ERROR]')) ?? clean.trim();
+  return firstError.replace('[ERROR] ', '').slice(0, 400);
+}
+
+/** A classpath file written by `mvn dependency:build-classpath`, if every jar it names is still there. */
+export function readCachedClasspath(file: string): string | undefined {
   if (!fs.existsSync(file)) return undefined;
   const classpath = fs.readFileSync(file, 'utf8').trim();
   const jars = classpath.split(path.delimiter);
@@ -215,7 +261,7 @@ function pidAlive(pid: number): boolean {
 }
 
 /** A mkdir lock, so parallel jest workers do not run Maven into the same ~/.m2 at once. */
-async function withLock<T>(lockDir: string, fn: () => Promise<T>): Promise<T> {
+export async function withLock<T>(lockDir: string, fn: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + 15 * 60_000;
   for (;;) {
     try {
@@ -248,12 +294,13 @@ function readFileOr(file: string, fallback: string): string {
   }
 }
 
-interface RunResult {
+export interface RunResult {
   readonly code: number | null;
   readonly output: string;
 }
 
-function run(command: string, args: readonly string[], cwd?: string): Promise<RunResult> {
+/** Runs a command to its end, collecting stdout and stderr together. */
+export function run(command: string, args: readonly string[], cwd?: string): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -296,11 +343,7 @@ export async function ensureKafkaJars(version: string = defaultKafkaVersion(), l
     ]);
     if (result.code !== 0 || !fs.existsSync(tmpFile)) {
       fs.rmSync(tmpFile, { force: true });
-      const output = result.output.replace(ANSI_ESCAPES, '');
-      const firstError = output.split('\n').find((line) => line.includes('[ERROR]')) ?? output.trim();
-      throw new Error(
-        `Maven could not resolve Apache Kafka ${version}: ${firstError.replace('[ERROR] ', '').slice(0, 400)}`,
-      );
+      throw new Error(`Maven could not resolve Apache Kafka ${version}: ${mavenFailure(result.output)}`);
     }
     fs.renameSync(tmpFile, classpathFile);
     return fs.readFileSync(classpathFile, 'utf8').trim();
@@ -475,10 +518,33 @@ export function listStatePorts(): number[] {
     .sort((a, b) => a - b);
 }
 
+function listenerProperties(
+  broker: { port: number; internalPort: number; controllerPort: number },
+  secure: SecureListener | undefined,
+): Record<string, string> {
+  if (!secure) {
+    return {
+      listeners: `PLAINTEXT://127.0.0.1:${broker.port},CONTROLLER://127.0.0.1:${broker.controllerPort}`,
+      'advertised.listeners': `PLAINTEXT://127.0.0.1:${broker.port}`,
+      'inter.broker.listener.name': 'PLAINTEXT',
+      'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    };
+  }
+  const client = `${secure.name}://127.0.0.1:${broker.port}`;
+  const internal = `${INTERNAL_LISTENER}://127.0.0.1:${broker.internalPort}`;
+  return {
+    listeners: `${client},${internal},CONTROLLER://127.0.0.1:${broker.controllerPort}`,
+    'advertised.listeners': `${client},${internal}`,
+    'inter.broker.listener.name': INTERNAL_LISTENER,
+    'listener.security.protocol.map': `${secure.name}:${secure.protocol},${INTERNAL_LISTENER}:PLAINTEXT,CONTROLLER:PLAINTEXT`,
+  };
+}
+
 function serverProperties(
-  broker: { id: number; port: number; controllerPort: number; dataDir: string },
+  broker: { id: number; port: number; internalPort: number; controllerPort: number; dataDir: string },
   all: ReadonlyArray<{ id: number; controllerPort: number }>,
   version: string,
+  secure: SecureListener | undefined,
   extra: Readonly<Record<string, string>>,
 ): string {
   const n = all.length;
@@ -488,11 +554,8 @@ function serverProperties(
     'process.roles': 'broker,controller',
     'node.id': String(broker.id),
     'controller.quorum.voters': all.map((b) => `${b.id}@127.0.0.1:${b.controllerPort}`).join(','),
-    listeners: `PLAINTEXT://127.0.0.1:${broker.port},CONTROLLER://127.0.0.1:${broker.controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${broker.port}`,
+    ...listenerProperties(broker, secure),
     'controller.listener.names': 'CONTROLLER',
-    'inter.broker.listener.name': 'PLAINTEXT',
-    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
     'log.dirs': broker.dataDir,
     // Test-friendly: no 3 s wait before a new group's first rebalance, and no topics created by accident.
     'group.initial.rebalance.delay.ms': '0',
@@ -519,7 +582,7 @@ function serverProperties(
     props['share.coordinator.state.topic.replication.factor'] = rf;
     props['share.coordinator.state.topic.min.isr'] = minIsr;
   }
-  Object.assign(props, extra);
+  Object.assign(props, secure?.brokerConfig ?? {}, extra);
   return `${Object.entries(props)
     .map(([key, value]) => `${key}=${value}`)
     .join('\n')}\n`;
@@ -687,10 +750,11 @@ export class LocalKafkaCluster implements KafkaEndpoint {
     if (n !== 1 && n !== 3) throw new Error(`brokers must be 1 or 3, got ${String(n)}`);
     assertVersion(version);
     const fixed = options.port !== undefined && options.port !== 0;
+    const perBroker = options.secureListener ? 3 : 2;
     if (!fixed) {
       // Free ports can be taken by another process between the choice and the broker's bind: choose again.
       for (let attempt = 1; ; attempt++) {
-        const ports = await freePorts(2 * n);
+        const ports = await freePorts(perBroker * n);
         try {
           await reclaimStale(ports[0], options.log);
           return await LocalKafkaCluster.launchOn(ports, options);
@@ -701,18 +765,20 @@ export class LocalKafkaCluster implements KafkaEndpoint {
       }
     }
     const port = options.port;
-    if (!Number.isInteger(port) || port < 1024 || port + 2 * n > 65535) {
-      throw new Error(`port must be 0 (any free port) or an integer from 1024 to ${65535 - 2 * n}, got ${port}`);
+    if (!Number.isInteger(port) || port < 1024 || port + perBroker * n > 65535) {
+      throw new Error(
+        `port must be 0 (any free port) or an integer from 1024 to ${65535 - perBroker * n}, got ${port}`,
+      );
     }
     await reclaimStale(port, options.log);
-    const ports = Array.from({ length: 2 * n }, (_, i) => port + i);
+    const ports = Array.from({ length: perBroker * n }, (_, i) => port + i);
     for (const p of ports) {
       if (!(await portFree(p))) throw new PortInUseError(p, port, ports);
     }
     return LocalKafkaCluster.launchOn(ports, options);
   }
 
-  /** Starts `brokers` nodes: client ports first (one per broker), then controller ports. */
+  /** Starts `brokers` nodes: client ports first (one per broker), then internal ports (if any), then controllers. */
   private static async launchOn(ports: readonly number[], options: StartKafkaOptions): Promise<LocalKafkaCluster> {
     const started = Date.now();
     const n = options.brokers ?? 1;
@@ -728,13 +794,22 @@ export class LocalKafkaCluster implements KafkaEndpoint {
     const logConf = logConfig(version);
     fs.writeFileSync(path.join(dir, logConf.fileName), logConf.text);
 
-    const nodes = Array.from({ length: n }, (_, i) => ({ id: i + 1, port: ports[i], controllerPort: ports[n + i] }));
+    const secure = options.secureListener;
+    const nodes = Array.from({ length: n }, (_, i) => ({
+      id: i + 1,
+      port: ports[i],
+      internalPort: secure ? ports[n + i] : ports[i],
+      controllerPort: secure ? ports[2 * n + i] : ports[n + i],
+    }));
     const brokers: BrokerState[] = nodes.map((node) => {
       const brokerDir = path.join(dir, `broker-${node.id}`);
       fs.mkdirSync(brokerDir);
       const configFile = path.join(brokerDir, 'server.properties');
       const dataDir = path.join(brokerDir, 'data');
-      fs.writeFileSync(configFile, serverProperties({ ...node, dataDir }, nodes, version, options.brokerConfig ?? {}));
+      fs.writeFileSync(
+        configFile,
+        serverProperties({ ...node, dataDir }, nodes, version, secure, options.brokerConfig ?? {}),
+      );
       return {
         ...node,
         pid: null,
@@ -754,14 +829,20 @@ export class LocalKafkaCluster implements KafkaEndpoint {
       logDir,
       clusterId: newClusterId(),
       bootstrapBrokers: nodes.map((node) => `127.0.0.1:${node.port}`).join(','),
+      internalBrokers: nodes.map((node) => `127.0.0.1:${node.internalPort}`).join(','),
+      secureListener: secure ? { name: secure.name, protocol: secure.protocol } : null,
+      ownedDirs: [...(secure?.ownedDirs ?? [])],
       detached: options.detached ?? false,
       ownerPid: options.detached ? null : process.pid,
       startedAt: new Date().toISOString(),
       java: java.bin,
       jvmOptions: [...(options.jvmOptions ?? FAST_START_JVM_OPTIONS)],
-      classpath,
+      classpath: [classpath, ...(secure?.classpath ?? [])].join(path.delimiter),
       logConfigFile: path.join(dir, logConf.fileName),
-      cdsArchive: options.cds === false ? null : cdsArchivePath(version, classpath, java),
+      cdsArchive:
+        options.cds === false
+          ? null
+          : cdsArchivePath(version, [classpath, ...(secure?.classpath ?? [])].join(path.delimiter), java),
       stopTimeoutMs: options.stopTimeoutMs ?? 15_000,
       brokers,
     };
@@ -794,6 +875,18 @@ export class LocalKafkaCluster implements KafkaEndpoint {
   get bootstrapBrokers(): string {
     return this.state.bootstrapBrokers;
   }
+  /** The plaintext listeners: the same as bootstrapBrokers unless clients use a secure listener. */
+  get internalBrokers(): string {
+    return this.state.internalBrokers ?? this.state.bootstrapBrokers;
+  }
+  /** The secure client listener's name, or null when clients use plaintext. */
+  get secureListenerName(): string | null {
+    return this.state.secureListener?.name ?? null;
+  }
+  /** Directories the secure listener's owner made for this cluster, removed with it. */
+  get ownedDirs(): readonly string[] {
+    return this.state.ownedDirs ?? [];
+  }
   get version(): string {
     return this.state.version;
   }
@@ -811,9 +904,10 @@ export class LocalKafkaCluster implements KafkaEndpoint {
     return this.state.detached;
   }
   get brokers(): BrokerInfo[] {
-    return this.state.brokers.map(({ id, port, controllerPort, pid, paused, logFile }) => ({
+    return this.state.brokers.map(({ id, port, internalPort, controllerPort, pid, paused, logFile }) => ({
       id,
       port,
+      internalPort: internalPort ?? port,
       controllerPort,
       pid,
       paused,
@@ -897,7 +991,7 @@ export class LocalKafkaCluster implements KafkaEndpoint {
   private async waitReady(ids: readonly number[], timeoutMs: number): Promise<void> {
     const targets = this.state.brokers.filter((b) => ids.includes(b.id));
     try {
-      await waitForKafka(targets.map((b) => `127.0.0.1:${b.port}`).join(','), {
+      await waitForKafka(targets.map((b) => `127.0.0.1:${b.internalPort ?? b.port}`).join(','), {
         brokers: ids.length,
         brokerIds: ids,
         clusterId: this.state.clusterId,
@@ -972,6 +1066,10 @@ export class LocalKafkaCluster implements KafkaEndpoint {
   private removeFiles(): void {
     if (path.basename(this.state.dir).startsWith(TEMP_PREFIX)) {
       fs.rmSync(this.state.dir, { recursive: true, force: true, maxRetries: 3 });
+    }
+    for (const dir of this.state.ownedDirs ?? []) {
+      // Only temp directories: a state file edited by hand must not make stop() delete anything else.
+      if (path.dirname(dir) === os.tmpdir()) fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
     }
     const file = statePath(this.state.port);
     const current = readState(this.state.port);

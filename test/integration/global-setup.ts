@@ -1,23 +1,37 @@
 /**
- * Starts the one local Kafka broker that every integration test shares (on free ports, or on KAFKA_TEST_PORT),
- * or uses the broker named by KAFKA_BROKERS when that is already set, and exports KAFKA_BROKERS to the workers.
+ * Starts the one local Kafka that every integration test shares, or uses the broker named by KAFKA_BROKERS when
+ * that is already set, and exports KAFKA_BROKERS to the workers.
+ *
+ * The shared broker is a local MSK twin (on free ports, or on KAFKA_TEST_PORT): tests of IAM sign-in and ACLs use
+ * its IAM listener (found through HELLO_MSK_TWIN_PORT, see twin-helpers.ts); every other test uses its plaintext
+ * listener as KAFKA_BROKERS, with raw access as before.
  */
-import { LocalKafkaCluster, useOrStartKafka } from '../../scripts/kafka/local-kafka';
+import type { KafkaEndpoint } from '../../scripts/kafka/local-kafka';
+import { useOrStartKafka } from '../../scripts/kafka/local-kafka';
+import { startTwin } from '../../scripts/kafka/twin';
 import { setSharedKafka, testKafkaPort } from './kafka-helpers';
+import { TWIN_PORT_VARIABLE } from './twin-helpers';
 
 export default async function globalSetup(): Promise<void> {
-  const kafka = await useOrStartKafka({
-    brokers: 1,
-    port: testKafkaPort(),
-    logDir: process.env.KAFKA_TEST_LOG_DIR || undefined,
-    log: (message) => process.stderr.write(`${message}\n`),
-  });
+  const log = (message: string) => process.stderr.write(`${message}\n`);
+  let kafka: KafkaEndpoint;
+  let how: string;
+  if (process.env.KAFKA_BROKERS?.trim()) {
+    kafka = await useOrStartKafka({ log });
+    how = 'existing broker from KAFKA_BROKERS';
+  } else {
+    const twin = await startTwin({
+      brokers: 1,
+      port: testKafkaPort(),
+      logDir: process.env.KAFKA_TEST_LOG_DIR || undefined,
+      log,
+    });
+    kafka = { bootstrapBrokers: twin.plaintextBrokers, started: true, stop: () => twin.stop() };
+    process.env[TWIN_PORT_VARIABLE] = String(twin.cluster.port);
+    how = `local MSK twin on Kafka ${twin.cluster.version}, ready in ${(twin.startupMs / 1000).toFixed(1)} s; IAM listener ${twin.bootstrapBrokers}`;
+  }
   setSharedKafka(kafka);
   process.env.KAFKA_BROKERS = kafka.bootstrapBrokers;
   process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
-  const how =
-    kafka instanceof LocalKafkaCluster
-      ? `local Kafka ${kafka.version}, ready in ${(kafka.startupMs / 1000).toFixed(1)} s`
-      : 'existing broker from KAFKA_BROKERS';
   process.stderr.write(`\nIntegration tests use Kafka at ${kafka.bootstrapBrokers} (${how})\n`);
 }

@@ -11,14 +11,14 @@ const DEFAULT_VERSIONS = ['3.9.2', '4.0.2', '4.1.2'];
 const versions = (process.env.KAFKA_COMPAT_VERSIONS || DEFAULT_VERSIONS.join(','))
   .split(',')
   .map((version) => version.trim());
-const cases = versions.map((version, i) => ({ version, port: 19192 + 100 * i }));
+const cases = versions.map((version) => ({ version }));
 
-describe.each(cases)('kafkajs 2.2.4 against Apache Kafka $version (KRaft)', ({ version, port }) => {
+describe.each(cases)('kafkajs 2.2.4 against Apache Kafka $version (KRaft)', ({ version }) => {
   let cluster: LocalKafkaCluster | undefined;
   let kafka: Kafka;
 
   beforeAll(async () => {
-    cluster = await startKafka({ version, port });
+    cluster = await startKafka({ version });
     kafka = kafkaClient(cluster.bootstrapBrokers, `compat-${version}`);
   }, 120_000);
 

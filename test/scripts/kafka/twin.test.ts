@@ -1,0 +1,50 @@
+import { CLOCK_SKEW_SECONDS, DEFAULT_MAX_SESSION_MS, startTwin, twinBrokerConfig } from '../../../scripts/kafka/twin';
+import { VALIDATOR_CLASS } from '../../../scripts/kafka/iam/validator';
+import { TWIN_ADMIN_ROLE_ARN, TWIN_REGION } from '../../../scripts/kafka/twin-identity';
+
+const config = twinBrokerConfig({
+  caFile: '/tmp/twin/tls/ca.pem',
+  brokerKeystoreFile: '/tmp/twin/tls/broker-keystore.pem',
+  registryDir: '/tmp/twin/iam',
+  maxSessionMs: DEFAULT_MAX_SESSION_MS,
+});
+
+describe('the twin broker configuration', () => {
+  test('denies whatever no ACL grants, with only the admin role and the plaintext principal as super users', () => {
+    expect(config).toMatchObject({
+      'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+      'allow.everyone.if.no.acl.found': 'false',
+      'super.users': `User:${TWIN_ADMIN_ROLE_ARN};User:ANONYMOUS`,
+    });
+  });
+
+  test('signs clients in on the IAM listener with OAUTHBEARER, validated by the MSK IAM validator', () => {
+    expect(config).toMatchObject({
+      'listener.name.iam.sasl.enabled.mechanisms': 'OAUTHBEARER',
+      'listener.name.iam.oauthbearer.sasl.server.callback.handler.class': VALIDATOR_CLASS,
+      'listener.name.iam.oauthbearer.connections.max.reauth.ms': '900000',
+      'listener.name.iam.ssl.keystore.type': 'PEM',
+      'listener.name.iam.ssl.keystore.location': '/tmp/twin/tls/broker-keystore.pem',
+      'listener.name.iam.ssl.client.auth': 'none',
+    });
+    expect(config['listener.name.iam.oauthbearer.sasl.jaas.config']).toBe(
+      'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required ' +
+        'unsecuredLoginStringClaim_sub="hello-msk-twin-broker" ' +
+        `twinRegion="${TWIN_REGION}" twinRegistry="/tmp/twin/iam" twinAdminRoleArn="${TWIN_ADMIN_ROLE_ARN}" ` +
+        `twinClockSkewSeconds="${CLOCK_SKEW_SECONDS}";`,
+    );
+  });
+
+  test('sessions last at most 15 minutes (the tokens both MSK signers make); the skew allowed is 5 minutes', () => {
+    expect(DEFAULT_MAX_SESSION_MS).toBe(15 * 60_000);
+    expect(CLOCK_SKEW_SECONDS).toBe(300);
+  });
+});
+
+describe('startTwin', () => {
+  test.each([0, 999, 1500.5])('refuses maxSessionMs %j in one line, before starting anything', async (maxSessionMs) => {
+    await expect(startTwin({ maxSessionMs })).rejects.toThrow(
+      `maxSessionMs must be a whole number of milliseconds, at least 1000, got ${maxSessionMs}`,
+    );
+  });
+});
