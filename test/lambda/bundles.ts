@@ -51,7 +51,7 @@ export async function captureLogs<T>(fn: () => Promise<T>): Promise<{ result: T;
   const streams = [process.stdout, process.stderr];
   const originals = streams.map((stream) => stream.write.bind(stream));
   streams.forEach((stream, i) => {
-    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    stream.write = (chunk: string | Uint8Array, ...rest: unknown[]) => {
       const other: string[] = [];
       for (const line of chunk.toString().split('\n')) {
         if (line.startsWith('{"level"')) lines.push(JSON.parse(line) as Record<string, unknown>);
@@ -60,7 +60,7 @@ export async function captureLogs<T>(fn: () => Promise<T>): Promise<{ result: T;
       // Anything that is not a handler's log line (jest's own output) still reaches the console.
       if (other.length > 0) return (originals[i] as (...args: unknown[]) => boolean)(`${other.join('\n')}\n`, ...rest);
       return true;
-    });
+    };
   });
   try {
     return { result: await fn(), lines };

@@ -54,10 +54,11 @@ export const topicsTool: Tool = {
     if (!create && (partitions !== undefined || replicationFactor !== undefined || Object.keys(config).length > 0)) {
       throw new ToolError('topics: --partitions, --replication-factor and --config go with --create');
     }
+    const newTopic = create ? requiredString('topics', values, 'topic', 'with --create') : undefined;
     const backend = chooseBackend('topics', values, backends, io.env);
     try {
-      if (create) {
-        const topic = requiredString('topics', values, 'topic', 'with --create');
+      if (newTopic !== undefined) {
+        const topic = newTopic;
         const created = await backend.createTopic({ topic, partitions, replicationFactor, config });
         if (created) io.out(`Created topic ${topic}.`);
         else if (!values['if-not-exists']) throw new ToolError(`Topic '${topic}' already exists.`);
