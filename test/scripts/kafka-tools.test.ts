@@ -11,7 +11,7 @@ import {
 import { InvokeCommand, LambdaClient, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { BackendFactory } from '../../scripts/kafka/tools/args';
-import { toolKafkaConfig } from '../../scripts/kafka/tools/connection';
+import { defaultBootstrapServer, toolKafkaConfig } from '../../scripts/kafka/tools/connection';
 import { formatMessage } from '../../scripts/kafka/tools/consume';
 import { DeployedBackend } from '../../scripts/kafka/tools/deployed';
 import { formatGroup } from '../../scripts/kafka/tools/groups';
@@ -456,6 +456,12 @@ describe('npm run kafka arguments', () => {
     const result = await run([tool, '--help']);
     expect(result.code).toBe(0);
     expect(result.out[0]).toMatch(new RegExp(`^usage: npm run kafka -- ${tool} `));
+  });
+
+  test('without --bootstrap-server the tools use KAFKA_BROKERS first', () => {
+    expect(defaultBootstrapServer({ KAFKA_BROKERS: ' 10.0.0.1:9092,10.0.0.2:9092 ' })).toBe(
+      '10.0.0.1:9092,10.0.0.2:9092',
+    );
   });
 
   test('--bootstrap-server must be host:port pairs', () => {
