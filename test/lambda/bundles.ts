@@ -46,7 +46,9 @@ export type ConsumerModule = typeof import('../../lambda/consumer');
  * DEBUG on stdout, WARN and ERROR on stderr, as the Lambda runtime would send them all to CloudWatch Logs.
  * Tests that expect a failure assert on the lines instead of printing them.
  */
-export async function captureLogs<T>(fn: () => Promise<T>): Promise<{ result: T; lines: Record<string, unknown>[] }> {
+export async function captureLogs<T>(
+  fn: (lines: readonly Record<string, unknown>[]) => Promise<T>,
+): Promise<{ result: T; lines: Record<string, unknown>[] }> {
   const lines: Record<string, unknown>[] = [];
   const streams = [process.stdout, process.stderr];
   const originals = streams.map((stream) => stream.write.bind(stream));
@@ -63,8 +65,21 @@ export async function captureLogs<T>(fn: () => Promise<T>): Promise<{ result: T;
     };
   });
   try {
-    return { result: await fn(), lines };
+    return { result: await fn(lines), lines };
   } finally {
     streams.forEach((stream, i) => (stream.write = originals[i]));
+  }
+}
+
+/**
+ * Waits until no log line has arrived for `quietMs` (at most `maxMs`): a client that lost its broker logs its
+ * reconnect attempts for a moment after the call that failed.
+ */
+export async function untilQuiet(lines: readonly unknown[], quietMs = 1000, maxMs = 5000): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  let seen = -1;
+  while (seen !== lines.length && Date.now() < deadline) {
+    seen = lines.length;
+    await new Promise((resolve) => setTimeout(resolve, quietMs));
   }
 }
