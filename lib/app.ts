@@ -56,6 +56,7 @@ export function buildApp(app: App): HelloMskStacks {
     vpcSubnets: network.brokerSubnets,
     producerSecurityGroup: network.clientSecurityGroups.producer,
     consumerSecurityGroup: network.clientSecurityGroups.consumer,
+    adminSecurityGroup: network.clientSecurityGroups.kafkaAdmin,
   });
   // The functions start only after their topic exists.
   clients.addStackDependency(cluster);

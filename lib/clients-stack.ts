@@ -18,17 +18,20 @@ export interface ClientsStackProps extends StackProps {
   readonly vpcSubnets: ec2.SubnetSelection;
   readonly producerSecurityGroup: ec2.ISecurityGroup;
   readonly consumerSecurityGroup: ec2.ISecurityGroup;
+  readonly adminSecurityGroup: ec2.ISecurityGroup;
 }
 
 const CONSUMER_TIMEOUT = Duration.seconds(60);
 
 /**
  * The demo clients: a producer function that sends `Hello MSK` and a consumer function that logs what it
- * reads, both in the VPC beside the brokers, each allowed exactly its topic (and group).
+ * reads, both in the VPC beside the brokers, each allowed exactly its topic (and group); and a read-only
+ * kafka-admin function that lets `npm run kafka -- topics|groups --profile P` describe them from a laptop.
  */
 export class ClientsStack extends Stack {
   readonly producer: HandlerFunction;
   readonly consumer: HandlerFunction;
+  readonly admin: HandlerFunction;
 
   constructor(scope: Construct, id: string, props: ClientsStackProps) {
     super(scope, id, props);
@@ -86,11 +89,30 @@ export class ClientsStack extends Stack {
       });
     }
 
+    this.admin = new HandlerFunction(this, 'KafkaAdmin', {
+      ...common,
+      handlerName: 'kafka-admin',
+      description: 'hello-msk: read-only view of the topics and consumer groups (npm run kafka -- topics|groups)',
+      securityGroups: [props.adminSecurityGroup],
+      environment: { KAFKA_BROKERS: props.bootstrapBrokers, KAFKA_AUTH: 'iam' },
+    });
+    cluster.grantDescribe(
+      this.admin,
+      config.topics.map((t) => t.name),
+      [config.consumerGroup],
+    );
+
     const producerName = this.producer.functionName;
     const consumerName = this.consumer.functionName;
     new CfnOutput(this, 'ProducerFunctionName', { value: producerName });
     new CfnOutput(this, 'ConsumerFunctionName', { value: consumerName });
     new CfnOutput(this, 'ConsumerLogGroup', { value: this.consumer.logGroup.logGroupName });
+    new CfnOutput(this, 'AdminFunctionName', { value: this.admin.functionName });
+    new CfnOutput(this, 'DemoTopic', {
+      description: 'The topic the producer and consumer functions use',
+      value: config.demoTopic,
+    });
+    new CfnOutput(this, 'ConsumerGroup', { description: "The consumer function's group", value: config.consumerGroup });
     new CfnOutput(this, 'InvokeProducerCommand', {
       description: 'Send Hello MSK',
       value: `aws lambda invoke --function-name ${producerName} --cli-binary-format raw-in-base64-out --payload '{"message":"Hello MSK"}' /dev/stdout`,

@@ -220,7 +220,10 @@ function coerceTopics(key: string, value: unknown, source: string): TopicSpec[] 
     const topic = t as Record<string, unknown>;
     const unknownField = Object.keys(topic).find((f) => !TOPIC_FIELDS.includes(f));
     if (unknownField) {
-      throw new ConfigError(`${source}: ${at}.${unknownField} is not a topic field; use ${TOPIC_FIELDS.join(', ')}`);
+      const guess = closestKey(unknownField, TOPIC_FIELDS);
+      throw new ConfigError(
+        `${source}: ${at}.${unknownField} is not a topic field; ${guess ? `did you mean ${guess}?` : `use ${TOPIC_FIELDS.join(', ')}`}`,
+      );
     }
     if (typeof topic.name !== 'string') {
       throw new ConfigError(`${source}: ${at}.name ${show(topic.name)} is not valid; expected a string`);
@@ -249,14 +252,79 @@ function coerceTopics(key: string, value: unknown, source: string): TopicSpec[] 
 }
 
 /** Minimal view of a construct tree node, so the loader can be tested without an App. */
-export type ContextReader = Pick<Node, 'tryGetContext'>;
+export type ContextReader = Pick<Node, 'tryGetContext' | 'getAllContext'>;
+
+/**
+ * The closest of `known` to a misspelt `key`, if one is close enough to be what was meant: at most one edit
+ * in three characters, ignoring case and the separators `-`, `_` and `.` (`brokerPerAz`, `kafka-version`).
+ */
+export function closestKey(key: string, known: readonly string[]): string | undefined {
+  const bare = (k: string) => k.toLowerCase().replace(/[-_.]/g, '');
+  const wanted = bare(key);
+  const limit = Math.max(1, Math.floor(wanted.length / 3));
+  let best: { key: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance = editDistance(wanted, bare(candidate));
+    if (distance <= limit && (!best || distance < best.distance)) best = { key: candidate, distance };
+  }
+  return best?.key;
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.length][b.length];
+}
+
+function notAKey(source: string, key: string, shown: string, known: readonly string[]): ConfigError {
+  const guess = closestKey(key, known);
+  return new ConfigError(
+    `${source}: ${shown} is not a configuration key; ${guess ? `did you mean ${guess}?` : `use one of ${known.join(', ')}`}`,
+  );
+}
+
+/** Every key that `-c key=value` may set: the profile's name and each configuration key. */
+const CONTEXT_KEYS: readonly string[] = [PROFILE_KEY, ...KEYS];
+
+/**
+ * Whether a context key is one the app must recognise. The CDK CLI, its feature flags and cached lookups pass
+ * their own keys, always namespaced (`@aws-cdk/core:…`, `aws:cdk:…`, `availability-zones:…`) or in
+ * kebab-case (`acknowledged-issue-numbers`); the app's keys are single camelCase words. So a camelCase word is
+ * always judged, and any other key without a namespace only when it is a near miss of an app key
+ * (`brokers-per-az`).
+ */
+function isAppConfigShaped(key: string): boolean {
+  if (/^[a-z][A-Za-z0-9]*$/.test(key)) return true;
+  return !/[:/@]/.test(key) && closestKey(key, CONTEXT_KEYS) !== undefined;
+}
+
+/** Rejects a context key that looks like app configuration but is not one, naming the closest key. */
+function checkContextKeys(node: ContextReader): void {
+  const context = (node.getAllContext() ?? {}) as Record<string, unknown>;
+  for (const [key, raw] of Object.entries(context)) {
+    if (CONTEXT_KEYS.includes(key) || !isAppConfigShaped(key)) continue;
+    throw notAKey(`Context -c ${key}`, key, `${key} ${show(raw)}`, CONTEXT_KEYS);
+  }
+}
 
 /**
  * Reads the configuration: `BASE_CONFIG`, then the chosen profile from `cdk.json`, then single-key
  * overrides given as context (`-c brokersPerAz=2`). Checks key names and value types only; each construct
- * checks the values it uses.
+ * checks the values it uses. A misspelt key fails with the closest known key rather than being ignored.
  */
 export function loadConfig(node: ContextReader): AppConfig {
+  checkContextKeys(node);
   const profile = String(node.tryGetContext(PROFILE_KEY) ?? DEFAULT_PROFILE);
   const profiles = (node.tryGetContext(PROFILES_KEY) ?? {}) as Record<string, Record<string, unknown>>;
   const names = Object.keys(profiles);
@@ -274,9 +342,7 @@ export function loadConfig(node: ContextReader): AppConfig {
   const merged: Record<string, unknown> = { ...BASE_CONFIG };
   const source = `Config profile ${show(profile)}`;
   for (const [key, raw] of Object.entries(profiles[profile] ?? {})) {
-    if (!(key in KINDS)) {
-      throw new ConfigError(`${source}: ${key} is not a configuration key; use one of ${KEYS.join(', ')}`);
-    }
+    if (!(key in KINDS)) throw notAKey(source, key, key, KEYS);
     merged[key] = coerce(key, raw, KINDS[key as keyof typeof KINDS], source);
   }
   for (const key of KEYS) {

@@ -37,7 +37,7 @@ export interface NetworkStackProps extends StackProps {
 }
 
 /** The names of the Kafka clients that get a security group of their own. */
-export const CLIENT_ROLES = ['producer', 'consumer', 'topicAdmin'] as const;
+export const CLIENT_ROLES = ['producer', 'consumer', 'topicAdmin', 'kafkaAdmin'] as const;
 export type ClientRole = (typeof CLIENT_ROLES)[number];
 
 /**
@@ -110,6 +110,7 @@ export class NetworkStack extends Stack {
       producer: 'Producer function: to the brokers IAM port only',
       consumer: 'Consumer function: to the brokers IAM port only',
       topicAdmin: 'Topic-bootstrap function: to the brokers IAM port only',
+      kafkaAdmin: 'Read-only kafka-admin function: to the brokers IAM port only',
     };
     const groups = {} as Record<ClientRole, ec2.SecurityGroup>;
     for (const role of CLIENT_ROLES) {

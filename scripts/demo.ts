@@ -4,18 +4,32 @@
  * create a topic, list topics, produce, see the brokers store it, consume from the beginning, list groups.
  *
  * Uses the broker named by KAFKA_BROKERS when set; otherwise starts one on DEMO_KAFKA_PORT, or on 9092 (any
- * free port when 9092 is taken), and stops it at the end.
+ * free port when 9092 is taken), and stops it at the end. DEMO_TOPIC changes the topic (default: the stacks'
+ * demoTopic, test-topic); the consumer group is the stacks' consumerGroup, as deployed.
  */
 import { Kafka, logLevel } from 'kafkajs';
+import { BASE_CONFIG } from '../lib/config';
 import { buildLambdas, bundlePath } from './build-lambdas';
-import { DEFAULT_PORT, PortInUseError, useOrStartKafka, type KafkaEndpoint } from './kafka/local-kafka';
+import { PortInUseError, useOrStartKafka, type KafkaEndpoint } from './kafka/local-kafka';
+import { explainStartupWarnings } from './startup-warnings';
 
 type Producer = typeof import('../lambda/producer');
 type Consumer = typeof import('../lambda/consumer');
 
-const TOPIC = process.env.DEMO_TOPIC ?? 'test-topic';
-const GROUP = 'hello-msk-demo';
+const TOPIC = process.env.DEMO_TOPIC?.trim() || BASE_CONFIG.demoTopic;
+const GROUP = BASE_CONFIG.consumerGroup;
 const MESSAGE = process.argv.slice(2).join(' ') || 'Hello MSK';
+
+/** DEMO_KAFKA_PORT, checked before anything starts; a bad value is named in the one-line error. */
+function demoPort(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.DEMO_KAFKA_PORT?.trim();
+  if (!raw) return 9092;
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port < 1024 || port > 65533) {
+    throw new Error(`DEMO_KAFKA_PORT ${JSON.stringify(raw)} is not valid; expected a port number from 1024 to 65533`);
+  }
+  return port;
+}
 
 let stepNumber = 0;
 async function step<T>(title: string, fn: () => Promise<T>): Promise<T> {
@@ -70,13 +84,14 @@ async function main(): Promise<string> {
   let kafka: KafkaEndpoint | undefined;
   let producer: Producer | undefined;
   let consumer: Consumer | undefined;
+  const port = demoPort();
   try {
     kafka = await step('Start Apache Kafka (KRaft) on loopback', async () => {
-      const chosen = process.env.DEMO_KAFKA_PORT;
-      const start = (port: number) => useOrStartKafka({ brokers: 1, port, log: (m) => say(m) });
-      const endpoint = await start(chosen ? Number(chosen) : DEFAULT_PORT).catch((error: unknown) => {
+      const chosen = Boolean(process.env.DEMO_KAFKA_PORT?.trim());
+      const start = (p: number) => useOrStartKafka({ brokers: 1, port: p, log: (m) => say(m) });
+      const endpoint = await start(port).catch((error: unknown) => {
         if (chosen || !(error instanceof PortInUseError)) throw error;
-        say(`port ${DEFAULT_PORT} is taken, so the demo's broker takes a free port (DEMO_KAFKA_PORT=N to choose one)`);
+        say(`port ${port} is taken, so the demo's broker takes a free port (DEMO_KAFKA_PORT=N to choose one)`);
         return start(0);
       });
       say(`${endpoint.started ? 'started' : 'using'} broker ${endpoint.bootstrapBrokers}`);
@@ -114,7 +129,7 @@ async function main(): Promise<string> {
       const sent = await step(`Invoke the producer handler with ${JSON.stringify({ message: MESSAGE })}`, async () => {
         const { result, lines } = await collectLogs(() => producer!.handler({ message: MESSAGE }));
         say('what the producer logged:');
-        for (const line of lines) say(`  ${line}`);
+        for (const line of explainStartupWarnings(lines)) say(`  ${line}`);
         say(`returned ${JSON.stringify(result)}`);
         return result;
       });
@@ -134,7 +149,7 @@ async function main(): Promise<string> {
           const { result, lines } = await collectLogs(() => consumer!.handler({ fromBeginning: true }));
           say(`returned count=${result.count}, caughtUp=${result.caughtUp}`);
           say('what the consumer logged (CloudWatch Logs shows these lines):');
-          for (const line of lines) say(`  ${line}`);
+          for (const line of explainStartupWarnings(lines)) say(`  ${line}`);
           return { result, lines };
         },
       );

@@ -91,6 +91,28 @@ export abstract class KafkaCluster extends Construct {
     });
   }
 
+  /**
+   * Read-only view for the kafka-admin function: describe the cluster, the named topics and their
+   * configuration, and the named groups (members, committed offsets), never change them.
+   */
+  grantDescribe(grantee: iam.IGrantable, topics: string[], groups: string[]): void {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster'],
+      resourceArns: [this.clusterArn],
+    });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:DescribeTopicDynamicConfiguration'],
+      resourceArns: topics.map((t) => this.topicArn(t)),
+    });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['kafka-cluster:DescribeGroup'],
+      resourceArns: groups.map((g) => this.groupArn(g)),
+    });
+  }
+
   private dataPlaneArn(kind: 'topic' | 'group', name: string): string {
     // Provisioned and serverless cluster ARNs alike are arn:PARTITION:kafka:REGION:ACCOUNT:cluster/NAME/UUID
     // (MSK developer guide, "IAM access control: resources"); data-plane ARNs share NAME/UUID.

@@ -3,7 +3,7 @@
  *
  *   tsx scripts/kafka/cli.ts start [--brokers 1|3] [--port 9092 | --port 0] [--version 3.9.2] [--log-dir DIR]
  *                                  [--security plaintext|iam]
- *   tsx scripts/kafka/cli.ts stop [--port 9092 | --all]
+ *   tsx scripts/kafka/cli.ts stop [--port 9092 | --all]   (no option: every Kafka that `start` left running)
  *   tsx scripts/kafka/cli.ts status
  *   tsx scripts/kafka/cli.ts broker <stop|kill|pause|resume|start> <id> [--port 9092]
  *   tsx scripts/kafka/cli.ts fetch [--version 3.9.2,4.0.2,4.1.2]   (download the jars only, e.g. in CI)
@@ -12,10 +12,13 @@
  * the local MSK twin (TLS + IAM sign-in + ACLs, see twin.ts) and prints its IAM listeners.
  * `start` leaves the brokers running in the background and prints the bootstrap string on stdout
  * (`export KAFKA_BROKERS=$(npx tsx scripts/kafka/cli.ts start)`); everything else goes to stderr.
+ * Kafka's command-line tools (topics, produce, consume, groups) are dispatched to scripts/kafka/tools/.
  */
 import * as path from 'path';
 import { LocalTwin, startTwin } from './twin';
 import { parseArgs } from 'util';
+import { clusterStatus, formatStatus, stopTargets } from './status';
+import { main as runTool, TOOL_NAMES } from './tools';
 import {
   DEFAULT_PORT,
   LocalKafkaCluster,
@@ -27,12 +30,12 @@ import {
   kafkaCacheDir,
   listStatePorts,
   startKafka,
-  waitForKafka,
 } from './local-kafka';
 
 const USAGE = `usage:
   cli.ts start [--brokers 1|3] [--port N (0: any free ports)] [--version V] [--log-dir DIR] [--security plaintext|iam]
   cli.ts stop [--port N | --all]
+  cli.ts topics|produce|consume|groups ...   (Kafka's first tools; cli.ts topics --help)
   cli.ts status
   cli.ts broker <stop|kill|pause|resume|start> <id> [--port N]
   cli.ts fetch [--version V[,V...]]`;
@@ -42,6 +45,11 @@ type BrokerAction = (typeof BROKER_ACTIONS)[number];
 
 function info(message: string): void {
   process.stderr.write(`${message}\n`);
+}
+
+/** The README's command to stop the Kafka on `port`. */
+function stopCommand(port: number): string {
+  return port === DEFAULT_PORT ? 'npm run kafka:stop' : `npm run kafka:stop -- --port ${port}`;
 }
 
 function intOption(value: string | undefined, name: string, fallback: number): number {
@@ -75,7 +83,7 @@ async function start(values: Record<string, string | boolean | undefined>): Prom
   if (existing?.isRunning) {
     if (existing.version !== version || existing.brokers.length !== brokers) {
       throw new Error(
-        `A local Kafka ${existing.version} with ${existing.brokers.length} broker(s) is already running on port ${port}; stop it first: npx tsx scripts/kafka/cli.ts stop --port ${port}`,
+        `A local Kafka ${existing.version} with ${existing.brokers.length} broker(s) is already running on port ${port}; stop it first: ${stopCommand(port)}`,
       );
     }
     info(`Kafka ${existing.version} is already running on port ${port}:\n  ${liveBrokers(existing)}`);
@@ -98,7 +106,7 @@ async function start(values: Record<string, string | boolean | undefined>): Prom
   const cluster = twin?.cluster ?? (await startKafka(options).catch(portTaken));
   info(
     `Kafka ${cluster.version} ready in ${((twin ?? cluster).startupMs / 1000).toFixed(1)} s (start-to-ready)\n  ${liveBrokers(cluster)}\n` +
-      `  logs: ${cluster.brokers.map((b) => b.logFile).join(', ')}\n  stop with: npx tsx scripts/kafka/cli.ts stop --port ${cluster.port}`,
+      `  logs: ${cluster.brokers.map((b) => b.logFile).join(', ')}\n  stop with: ${stopCommand(port)}`,
   );
   if (twin) info(twinSummary(twin));
   process.stdout.write(`${cluster.bootstrapBrokers}\n`);
@@ -124,8 +132,21 @@ function twinSummary(twin: LocalTwin): string {
 }
 
 async function stop(values: Record<string, string | boolean | undefined>): Promise<void> {
-  const ports = values.all ? listStatePorts() : [intOption(values.port as string | undefined, 'port', DEFAULT_PORT)];
-  if (ports.length === 0) info('No local Kafka is recorded in .kafka/');
+  const recorded = listStatePorts().map((port) => ({
+    port,
+    detached: LocalKafkaCluster.attach(port)?.detached ?? false,
+  }));
+  const ports = stopTargets(recorded, {
+    port: values.port === undefined ? undefined : intOption(values.port as string, 'port', DEFAULT_PORT),
+    all: values.all === true,
+  });
+  if (ports.length === 0) {
+    info(
+      recorded.length === 0
+        ? 'No local Kafka is recorded in .kafka/'
+        : `No local Kafka started by npm run kafka:start is running; others are recorded on port ${recorded.map((c) => c.port).join(', ')} (stop them with --port N or --all)`,
+    );
+  }
   for (const port of ports) {
     const cluster = LocalKafkaCluster.attach(port);
     if (!cluster) {
@@ -149,20 +170,9 @@ async function status(): Promise<void> {
   for (const port of ports) {
     const cluster = LocalKafkaCluster.attach(port);
     if (!cluster) continue;
-    let answer: string;
-    try {
-      const description = await waitForKafka(cluster.internalBrokers, {
-        timeoutMs: 3000,
-        clusterId: cluster.clusterId,
-      });
-      answer = `answering, brokers [${description.brokerIds.join(', ')}], controller ${description.controllerId}`;
-    } catch {
-      answer = 'not answering';
-    }
     const twin = LocalTwin.attach(port);
     process.stdout.write(
-      `Kafka ${cluster.version} on port ${port}: ${cluster.bootstrapBrokers} (${answer})\n  ${liveBrokers(cluster)}\n  dir: ${cluster.dir}\n` +
-        (twin ? `${twinSummary(twin)}\n` : ''),
+      `${formatStatus(await clusterStatus(cluster)).join('\n')}\n` + (twin ? `${twinSummary(twin)}\n` : ''),
     );
   }
 }
@@ -225,9 +235,11 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-main(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+const run = TOOL_NAMES.includes(argv[0] ?? '') ? runTool(argv) : main(argv).then(() => 0);
+run.then(
   // kafkajs can leave timers behind; the brokers of `start` are detached and do not depend on this process.
-  () => process.exit(0),
+  (code) => process.exit(code),
   (error: unknown) => {
     info(error instanceof Error ? error.message : String(error));
     process.exit(1);

@@ -57,7 +57,7 @@ export class PortInUseError extends Error {
   ) {
     super(
       `Port ${port} on 127.0.0.1 is already in use (Kafka on port ${firstPort} needs ${ports[0]}-${ports[ports.length - 1]}); ` +
-        'local Kafkas started from this repo: npx tsx scripts/kafka/cli.ts status',
+        'local Kafkas started from this repo: npm run kafka:status',
     );
     this.name = 'PortInUseError';
   }
@@ -1099,7 +1099,7 @@ async function reclaimStale(port: number, log?: Logger): Promise<void> {
   const ownerGone = state.ownerPid !== null && !pidAlive(state.ownerPid);
   if (live.length > 0 && !ownerGone) {
     throw new Error(
-      `A local Kafka ${cluster.version} is already running on port ${port} (pids ${live.map((b) => b.pid).join(', ')}); stop it with: npx tsx scripts/kafka/cli.ts stop --port ${port}`,
+      `A local Kafka ${cluster.version} is already running on port ${port} (pids ${live.map((b) => b.pid).join(', ')}); stop it with: npm run kafka:stop -- --port ${port}`,
     );
   }
   if (live.length > 0)

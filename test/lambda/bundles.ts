@@ -41,19 +41,45 @@ export function loadBundle<T>(name: string, env: Record<string, string>): T {
 export type ProducerModule = typeof import('../../lambda/producer');
 export type ConsumerModule = typeof import('../../lambda/consumer');
 
-/** Captures (and keeps off the console) the structured log lines the handlers write to stdout while `fn` runs. */
-export async function captureLogs<T>(fn: () => Promise<T>): Promise<{ result: T; lines: Record<string, unknown>[] }> {
+/**
+ * Captures (and keeps off the console) the structured log lines the handlers write while `fn` runs: INFO and
+ * DEBUG on stdout, WARN and ERROR on stderr, as the Lambda runtime would send them all to CloudWatch Logs.
+ * Tests that expect a failure assert on the lines instead of printing them.
+ */
+export async function captureLogs<T>(
+  fn: (lines: readonly Record<string, unknown>[]) => Promise<T>,
+): Promise<{ result: T; lines: Record<string, unknown>[] }> {
   const lines: Record<string, unknown>[] = [];
-  const original = process.stdout.write.bind(process.stdout);
-  process.stdout.write = (chunk: string | Uint8Array) => {
-    for (const line of chunk.toString().split('\n')) {
-      if (line.startsWith('{"level"')) lines.push(JSON.parse(line) as Record<string, unknown>);
-    }
-    return true;
-  };
+  const streams = [process.stdout, process.stderr];
+  const originals = streams.map((stream) => stream.write.bind(stream));
+  streams.forEach((stream, i) => {
+    stream.write = (chunk: string | Uint8Array, ...rest: unknown[]) => {
+      const other: string[] = [];
+      for (const line of chunk.toString().split('\n')) {
+        if (line.startsWith('{"level"')) lines.push(JSON.parse(line) as Record<string, unknown>);
+        else if (line !== '') other.push(line);
+      }
+      // Anything that is not a handler's log line (jest's own output) still reaches the console.
+      if (other.length > 0) return (originals[i] as (...args: unknown[]) => boolean)(`${other.join('\n')}\n`, ...rest);
+      return true;
+    };
+  });
   try {
-    return { result: await fn(), lines };
+    return { result: await fn(lines), lines };
   } finally {
-    process.stdout.write = original;
+    streams.forEach((stream, i) => (stream.write = originals[i]));
+  }
+}
+
+/**
+ * Waits until no log line has arrived for `quietMs` (at most `maxMs`): a client that lost its broker logs its
+ * reconnect attempts for a moment after the call that failed.
+ */
+export async function untilQuiet(lines: readonly unknown[], quietMs = 1000, maxMs = 5000): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  let seen = -1;
+  while (seen !== lines.length && Date.now() < deadline) {
+    seen = lines.length;
+    await new Promise((resolve) => setTimeout(resolve, quietMs));
   }
 }

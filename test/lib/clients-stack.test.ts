@@ -10,7 +10,7 @@ function functionsByHandler(t: ReturnType<typeof synthTemplates>['clients']) {
     if (!entry) throw new Error(`no function matches ${topicDescription}`);
     return { id: entry[0], fn: entry[1] };
   };
-  return { producer: find(/sends "Hello MSK"/), consumer: find(/logs what is new/) };
+  return { producer: find(/sends "Hello MSK"/), consumer: find(/logs what is new/), admin: find(/read-only view/) };
 }
 
 function statementsOf(t: ReturnType<typeof synthTemplates>['clients'], functionId: string): Statement[] {
@@ -24,14 +24,14 @@ function statementsOf(t: ReturnType<typeof synthTemplates>['clients'], functionI
 
 describe('ClientsStack', () => {
   const { clients } = synthTemplates();
-  const { producer, consumer } = functionsByHandler(clients);
+  const { producer, consumer, admin } = functionsByHandler(clients);
 
   test('matches the snapshot', () => {
     expect(normalise(clients)).toMatchSnapshot();
   });
 
-  test('runs both functions on the newest Node.js runtime, arm64, with source maps', () => {
-    for (const { fn } of [producer, consumer]) {
+  test('runs every function on the newest Node.js runtime, arm64, with source maps', () => {
+    for (const { fn } of [producer, consumer, admin]) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
@@ -52,6 +52,10 @@ describe('ClientsStack', () => {
     expect(consumer.fn.Properties.VpcConfig.SecurityGroupIds).toEqual([
       { 'Fn::ImportValue': expect.stringMatching(/ConsumerSecurityGroup/) },
     ]);
+    expect(admin.fn.Properties.VpcConfig.SecurityGroupIds).toEqual([
+      { 'Fn::ImportValue': expect.stringMatching(/KafkaAdminSecurityGroup/) },
+    ]);
+    expect(admin.fn.Properties.VpcConfig.SubnetIds).toEqual(producer.fn.Properties.VpcConfig.SubnetIds);
   });
 
   test('gives the functions the IAM bootstrap brokers, IAM auth, the topic and the group', () => {
@@ -97,6 +101,40 @@ describe('ClientsStack', () => {
     );
   });
 
+  test('gives the kafka-admin function the IAM bootstrap brokers and IAM auth, and no topic of its own', () => {
+    expect(admin.fn.Properties.Environment.Variables).toEqual({
+      NODE_OPTIONS: '--enable-source-maps',
+      KAFKA_BROKERS: { 'Fn::ImportValue': expect.stringMatching(/Endpoint[0-9A-F]+BootstrapBrokersSaslIam/) },
+      KAFKA_AUTH: 'iam',
+    });
+  });
+
+  test('grants the kafka-admin function only describe actions: the cluster, the declared topics and the consumer group', () => {
+    const statements = statementsOf(clients, admin.id).filter((s) =>
+      JSON.stringify(s.Action).includes('kafka-cluster:'),
+    );
+    expect(statements.map((s) => s.Action)).toEqual([
+      ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster'],
+      ['kafka-cluster:DescribeTopic', 'kafka-cluster:DescribeTopicDynamicConfiguration'],
+      'kafka-cluster:DescribeGroup',
+    ]);
+    expect(statements[0].Resource).toEqual({ 'Fn::ImportValue': expect.stringMatching(/ClusterEB0386A7Arn/) });
+    expect(JSON.stringify(statements[1].Resource)).toMatch(/:topic\/HelloMskdevCluster-[0-9A-F]{8}\/.*\/test-topic"/);
+    expect(JSON.stringify(statements[2].Resource)).toMatch(
+      /:group\/HelloMskdevCluster-[0-9A-F]{8}\/.*\/hello-msk-consumer"/,
+    );
+  });
+
+  test('lets the kafka-admin function describe every declared topic, one exact ARN each', () => {
+    const t = synthTemplates({
+      topics: '[{"name":"test-topic","partitions":3},{"name":"orders","partitions":12}]',
+    }).clients;
+    const fn = functionsByHandler(t).admin;
+    const topicGrant = statementsOf(t, fn.id).find((s) => JSON.stringify(s.Action).includes('DescribeTopic'));
+    const resources = ([] as unknown[]).concat(topicGrant?.Resource).map((r) => JSON.stringify(r));
+    expect(resources.map((r) => /\/([a-z-]+)"\]\]\}$/.exec(r)?.[1]).sort()).toEqual(['orders', 'test-topic']);
+  });
+
   test('has no wildcard actions and no wildcard Kafka resources in any policy of the stack', () => {
     for (const policy of Object.values(clients.findResources('AWS::IAM::Policy'))) {
       for (const s of policy.Properties.PolicyDocument.Statement as Statement[]) {
@@ -108,9 +146,9 @@ describe('ClientsStack', () => {
   });
 
   test('keeps function logs for the configured retention and deletes them with the stack in dev', () => {
-    clients.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 7 }, 2);
+    clients.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 7 }, 3);
     clients.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete' });
-    for (const { fn } of [producer, consumer]) {
+    for (const { fn } of [producer, consumer, admin]) {
       expect(fn.Properties.LoggingConfig.LogGroup).toEqual({ Ref: expect.stringMatching(/Logs/) });
     }
   });
@@ -133,7 +171,7 @@ describe('ClientsStack', () => {
     expect(functionsByHandler(t).consumer.fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
   });
 
-  test('outputs the function names and the exact invoke and log-tail commands', () => {
+  test('outputs the function names, the demo topic and group, and the exact invoke and log-tail commands', () => {
     const outputs = clients.toJSON().Outputs as Record<string, { Value: unknown }>;
     const text = (name: string) => JSON.stringify(outputs[name]?.Value);
     expect(text('InvokeProducerCommand')).toContain('aws lambda invoke --function-name ');
@@ -145,5 +183,8 @@ describe('ClientsStack', () => {
     );
     expect(outputs.ProducerFunctionName.Value).toEqual({ Ref: producer.id });
     expect(outputs.ConsumerFunctionName.Value).toEqual({ Ref: consumer.id });
+    expect(outputs.AdminFunctionName.Value).toEqual({ Ref: admin.id });
+    expect(outputs.DemoTopic.Value).toBe('test-topic');
+    expect(outputs.ConsumerGroup.Value).toBe('hello-msk-consumer');
   });
 });

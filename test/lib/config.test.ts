@@ -1,7 +1,7 @@
-import { BASE_CONFIG, loadConfig, PROFILES_KEY, type ContextReader } from '../../lib/config';
+import { BASE_CONFIG, closestKey, loadConfig, PROFILES_KEY, type ContextReader } from '../../lib/config';
 
 function reader(context: Record<string, unknown>): ContextReader {
-  return { tryGetContext: (key: string) => context[key] };
+  return { tryGetContext: (key: string) => context[key], getAllContext: () => context };
 }
 
 const profiles = { dev: {}, prod: { azCount: 3, instanceType: 'kafka.m7g.large', removalPolicy: 'retain' } };
@@ -61,5 +61,41 @@ describe('loadConfig', () => {
     );
     expect(config.ebsVolumeGiB).toBe(20);
     expect(config.brokerConfig).toEqual({ 'num.partitions': '6' });
+  });
+
+  test('leaves the context keys of the CDK CLI, feature flags and cached lookups alone', () => {
+    const config = loadConfig(
+      reader({
+        [PROFILES_KEY]: profiles,
+        '@aws-cdk/core:enablePartitionLiterals': true,
+        'aws:cdk:bundling-stacks': [],
+        'aws:cdk:version-reporting': false,
+        'acknowledged-issue-numbers': [32775],
+        'availability-zones:account=123456789012:region=eu-west-1': ['eu-west-1a'],
+      }),
+    );
+    expect(config.profile).toBe('dev');
+  });
+});
+
+describe('closestKey', () => {
+  const keys = ['profile', 'brokersPerAz', 'kafkaVersion', 'alarmEmail', 'topics', 'azCount'];
+
+  test.each([
+    ['brokerPerAz', 'brokersPerAz'],
+    ['brokersperaz', 'brokersPerAz'],
+    ['brokers-per-az', 'brokersPerAz'],
+    ['kafkaVersoin', 'kafkaVersion'],
+    ['kafka_version', 'kafkaVersion'],
+    ['alarmMail', 'alarmEmail'],
+    ['topic', 'topics'],
+    ['profil', 'profile'],
+    ['azcount', 'azCount'],
+  ])('suggests the key meant by %s', (typo, meant) => {
+    expect(closestKey(typo, keys)).toBe(meant);
+  });
+
+  test.each(['color', 'acknowledged-issue-numbers', 'brokerCount', 'x'])('suggests nothing for %s', (key) => {
+    expect(closestKey(key, keys)).toBeUndefined();
   });
 });

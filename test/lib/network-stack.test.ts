@@ -1,4 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import { CLIENT_ROLES } from '../../lib/network-stack';
 import { normalise, synthTemplates } from './synth';
 
 describe('NetworkStack', () => {
@@ -48,7 +49,7 @@ describe('NetworkStack', () => {
 
   test('brokers accept only the IAM port (9098), and only from the client security groups', () => {
     const ingress = network.findResources('AWS::EC2::SecurityGroupIngress');
-    expect(Object.keys(ingress)).toHaveLength(3);
+    expect(Object.keys(ingress)).toHaveLength(CLIENT_ROLES.length);
     for (const rule of Object.values(ingress)) {
       expect(rule.Properties).toMatchObject({ IpProtocol: 'tcp', FromPort: 9098, ToPort: 9098 });
       expect(rule.Properties.SourceSecurityGroupId).toEqual({
@@ -66,9 +67,9 @@ describe('NetworkStack', () => {
     network.resourcePropertiesCountIs(
       'AWS::EC2::SecurityGroupEgress',
       { IpProtocol: 'tcp', FromPort: 9098, ToPort: 9098, DestinationSecurityGroupId: Match.anyValue() },
-      3,
+      CLIENT_ROLES.length,
     );
-    network.resourceCountIs('AWS::EC2::SecurityGroupEgress', 3);
+    network.resourceCountIs('AWS::EC2::SecurityGroupEgress', CLIENT_ROLES.length);
     const text = JSON.stringify(network.toJSON());
     expect(text).not.toContain('0.0.0.0/0');
     expect(text).not.toContain('::/0');
@@ -79,7 +80,11 @@ describe('NetworkStack', () => {
         inline ? [expect.objectContaining({ CidrIp: '255.255.255.255/32', IpProtocol: 'icmp' })] : [],
       );
     }
-    network.resourcePropertiesCountIs('AWS::EC2::SecurityGroup', { SecurityGroupEgress: Match.absent() }, 3);
+    network.resourcePropertiesCountIs(
+      'AWS::EC2::SecurityGroup',
+      { SecurityGroupEgress: Match.absent() },
+      CLIENT_ROLES.length,
+    );
   });
 
   test('keeps the flow logs when the removal policy is retain', () => {

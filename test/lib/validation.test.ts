@@ -22,6 +22,36 @@ const cases: [string, Record<string, unknown>, string][] = [
     'Config profile "dev": brokerCount is not a configuration key; use one of clusterKind, kafkaVersion, instanceType, brokersPerAz, azCount, availabilityZones, vpcCidr, natGateways, ebsVolumeGiB, ebsMaxVolumeGiB, storageMode, enhancedMonitoring, removalPolicy, logRetentionDays, brokerConfig, topics, demoTopic, consumerGroup, consumerSchedule, consumerConcurrency, topicRemovalPolicy, adoptExistingTopics, alarmEmail, encryptionKey, saslScram',
   ],
   [
+    'misspelt -c key',
+    { brokerPerAz: '2' },
+    'Context -c brokerPerAz: brokerPerAz "2" is not a configuration key; did you mean brokersPerAz?',
+  ],
+  [
+    'kebab-case -c key',
+    { 'kafka-version': '3.9.x' },
+    'Context -c kafka-version: kafka-version "3.9.x" is not a configuration key; did you mean kafkaVersion?',
+  ],
+  [
+    'misspelt profile selector',
+    { profil: 'prod' },
+    'Context -c profil: profil "prod" is not a configuration key; did you mean profile?',
+  ],
+  [
+    '-c key that is nothing like a configuration key',
+    { color: 'blue' },
+    'Context -c color: color "blue" is not a configuration key; use one of profile, clusterKind, kafkaVersion, instanceType, brokersPerAz, azCount, availabilityZones, vpcCidr, natGateways, ebsVolumeGiB, ebsMaxVolumeGiB, storageMode, enhancedMonitoring, removalPolicy, logRetentionDays, brokerConfig, topics, demoTopic, consumerGroup, consumerSchedule, consumerConcurrency, topicRemovalPolicy, adoptExistingTopics, alarmEmail, encryptionKey, saslScram',
+  ],
+  [
+    'misspelt key in a profile',
+    { 'hello-msk:profiles': { dev: { kafkaVersoin: '3.9.x' } } },
+    'Config profile "dev": kafkaVersoin is not a configuration key; did you mean kafkaVersion?',
+  ],
+  [
+    'misspelt topic field',
+    { topics: '[{"name":"a","partition":1}]' },
+    'Context -c topics: topics[0].partition is not a topic field; did you mean partitions?',
+  ],
+  [
     'number that is not a number',
     { brokersPerAz: 'two' },
     'Context -c brokersPerAz: brokersPerAz "two" is not valid; expected a number',

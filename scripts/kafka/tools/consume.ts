@@ -1,0 +1,65 @@
+/** `consume`: print what a topic holds, as `kafka-console-consumer.sh` does, with partition and offset. */
+import { chooseBackend, intOption, parseToolArgs, properties, requiredString, stringOption } from './args';
+import { ToolError, type ReceivedMessage } from './backend';
+import type { Tool } from './tool';
+
+const USAGE = `usage: npm run kafka -- consume --topic T [--bootstrap-server HOST:PORT | --profile P]
+  [--from-beginning]             a group with no committed offset starts at the earliest message, not only new ones
+  [--group G]                    read (and commit) as group G; default: a new console-consumer-NNNNN group that commits nothing
+  [--max-messages N]             stop after N messages
+  [--timeout-ms MS]              stop when no message arrives for MS milliseconds
+  [--property print.key=true]    print each message's key too
+Without --max-messages or --timeout-ms it waits for more until Ctrl-C. With --profile it invokes the deployed
+consumer function once (its topic and group), which reads what is there and returns.`;
+
+const PROPERTIES = ['print.key'] as const;
+
+/** Kafka's DefaultMessageFormatter with print.partition and print.offset on: tab-separated, value last. */
+export function formatMessage(message: ReceivedMessage, printKey: boolean): string {
+  return [
+    `Partition:${message.partition}`,
+    `Offset:${message.offset}`,
+    ...(printKey ? [message.key ?? 'null'] : []),
+    message.value ?? 'null',
+  ].join('\t');
+}
+
+export const consumeTool: Tool = {
+  name: 'consume',
+  mirrors: 'kafka-console-consumer.sh',
+  usage: USAGE,
+  async run(argv, { io, backends }) {
+    const values = parseToolArgs('consume', argv, {
+      topic: { type: 'string' },
+      group: { type: 'string' },
+      'from-beginning': { type: 'boolean' },
+      'max-messages': { type: 'string' },
+      'timeout-ms': { type: 'string' },
+      property: { type: 'string', multiple: true },
+    });
+    if (values.help) {
+      io.out(USAGE);
+      return;
+    }
+    const topic = requiredString('consume', values, 'topic', '(the topic to read)');
+    const maxMessages = intOption('consume', values, 'max-messages', 1);
+    const timeoutMs = intOption('consume', values, 'timeout-ms', 1);
+    const props = properties('consume', values, PROPERTIES);
+    if (props['print.key'] !== undefined && !['true', 'false'].includes(props['print.key'])) {
+      throw new ToolError(`consume: --property print.key=${props['print.key']} is not valid; expected true or false`);
+    }
+    const printKey = props['print.key'] === 'true';
+    const group = stringOption(values, 'group');
+    if (group !== undefined && group.trim() === '') throw new ToolError('consume: --group is empty');
+    const backend = chooseBackend('consume', values, backends, io.env);
+    try {
+      const report = await backend.consume(
+        { topic, group, fromBeginning: values['from-beginning'] === true, maxMessages, timeoutMs, signal: io.signal },
+        (message) => io.out(formatMessage(message, printKey)),
+      );
+      io.err(`Processed a total of ${report.count} messages${report.note ? ` (${report.note})` : ''}`);
+    } finally {
+      await backend.close();
+    }
+  },
+};

@@ -1,0 +1,88 @@
+/**
+ * `npm run kafka -- <tool> ...`: Kafka's first command-line tools, by name, for a local Kafka or a deployed
+ * stack. Every failure is one line on stderr and exit status 1.
+ */
+import * as readline from 'node:readline';
+import { ToolError } from './backend';
+import type { BackendFactory } from './args';
+import { ConnectionError, toolKafkaConfig } from './connection';
+import { consumeTool } from './consume';
+import { DeployedBackend, defaultDeployedClients } from './deployed';
+import { groupsTool } from './groups';
+import { LocalBackend } from './local';
+import { produceTool } from './produce';
+import type { Tool, ToolContext } from './tool';
+import { topicsTool } from './topics';
+
+export const TOOLS: readonly Tool[] = [topicsTool, produceTool, consumeTool, groupsTool];
+export const TOOL_NAMES = TOOLS.map((t) => t.name);
+
+export const USAGE = `usage: npm run kafka -- <tool> [options]   (npm run kafka -- <tool> --help for its options)
+${TOOLS.map((t) => `  ${t.name.padEnd(8)} like ${t.mirrors}`).join('\n')}
+Where: --bootstrap-server HOST:PORT (default: KAFKA_BROKERS, else the local Kafka of npm run kafka:start),
+or --profile P for the deployed HelloMsk-P stacks (through their functions; AWS credentials as usual).`;
+
+/** The real backends: plaintext to a reachable Kafka, or the deployed stack through the AWS SDK. */
+export const DEFAULT_BACKENDS: BackendFactory = {
+  local: (bootstrapServer) => new LocalBackend(toolKafkaConfig({ bootstrapServer })),
+  deployed: (profile) => new DeployedBackend(profile, defaultDeployedClients()),
+};
+
+/** Runs one tool and returns its exit status; errors are printed as one line. */
+export async function runKafkaTool(argv: string[], context: ToolContext): Promise<number> {
+  const [name, ...rest] = argv;
+  const tool = TOOLS.find((t) => t.name === name);
+  if (!tool) {
+    context.io.err(name === undefined ? USAGE : `unknown tool ${JSON.stringify(name)}; use ${TOOL_NAMES.join(', ')}`);
+    return name === undefined || name === '--help' || name === '-h' ? 0 : 1;
+  }
+  try {
+    await tool.run(rest, context);
+    return 0;
+  } catch (error) {
+    context.io.err(describeFailure(tool.name, error));
+    return 1;
+  }
+}
+
+/** One line for any failure: the tool's own words, or Kafka's with a hint when nothing answered. */
+export function describeFailure(tool: string, error: unknown): string {
+  if (error instanceof ToolError || error instanceof ConnectionError) return error.message;
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
+  const hint = /ECONNREFUSED|ETIMEDOUT|Connection (error|timeout)|connect ENOENT/i.test(message)
+    ? ' (is Kafka running there? npm run kafka:start starts one; --bootstrap-server names another)'
+    : '';
+  return `${tool}: ${message}${hint}`;
+}
+
+/**
+ * stdin line by line, opened only when first read: a readline interface made earlier would emit lines (and its
+ * close) while the command is still connecting, and they would be lost.
+ */
+async function* stdinLines(): AsyncIterable<string> {
+  yield* readline.createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
+}
+
+/** The process's stdin, stdout and stderr; Ctrl-C stops a consumer cleanly. */
+export async function main(argv: string[]): Promise<number> {
+  const abort = new AbortController();
+  const interrupted = () => abort.abort();
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  try {
+    return await runKafkaTool(argv, {
+      io: {
+        out: (line) => process.stdout.write(`${line}\n`),
+        err: (line) => process.stderr.write(`${line}\n`),
+        lines: stdinLines,
+        interactive: process.stdin.isTTY === true,
+        signal: abort.signal,
+        env: process.env,
+      },
+      backends: DEFAULT_BACKENDS,
+    });
+  } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * How each command the README and its docs show is exercised. test/docs/readme-commands.test.ts fails on a
+ * documented command that no entry matches, and runs every entry's checks on every command it matches.
+ *
+ * Add an entry when you document a new kind of command; prefer a test or CI that runs it, and say why when a
+ * command can only be checked (it needs an AWS account, or it is a synopsis with placeholders).
+ */
+
+export type Check =
+  /** .ci/run runs it: a line of .ci/run holds the command's first two words and every other word but options. */
+  | { readonly kind: 'ci' }
+  /** A jest test runs it for real: `file` has a test titled `title`. */
+  | { readonly kind: 'test'; readonly file: string; readonly title: string }
+  /** `npm run <script>`: package.json has the script (a `*` in the name: at least one script matches). */
+  | { readonly kind: 'npm-script' }
+  /** `npm run kafka -- <tool> …`: the tool accepts the arguments and acts where they say (local or --profile). */
+  | { readonly kind: 'kafka-tool' }
+  /** `npm run hello -- …`: its argument parser accepts them. */
+  | { readonly kind: 'hello-args' }
+  /** `npx cdk <command> …`: the CDK CLI has each option, and the app synthesizes with the command's `-c` values. */
+  | { readonly kind: 'cdk'; readonly synth: boolean }
+  /** The command is, placeholders aside, the value of this Clients stack output. */
+  | { readonly kind: 'stack-output'; readonly output: string }
+  /** `aws <service> <operation> --option …`: the AWS SDK has the operation, and each option is one of its fields. */
+  | { readonly kind: 'aws-api' }
+  /** The binary in node_modules/.bin lists each option in its `--help`. */
+  | { readonly kind: 'cli-options'; readonly binary: string }
+  /** A file the command needs exists. */
+  | { readonly kind: 'file'; readonly path: string };
+
+export interface Coverage {
+  readonly match: RegExp;
+  /** How the command is exercised, in a few words; shown when a check fails. */
+  readonly how: string;
+  readonly checks: readonly Check[];
+}
+
+const KAFKA_CLI_TEST = 'test/integration/kafka-cli.int.test.ts';
+const KAFKA_TOOLS_TEST = 'test/scripts/kafka-tools.int.test.ts';
+
+export const COVERAGE: readonly Coverage[] = [
+  { match: /^npm (ci|test)$/, how: 'CI runs it (.ci/run)', checks: [{ kind: 'ci' }] },
+  {
+    match: /^npm run test:faults$/,
+    how: 'CI runs it after npm test',
+    checks: [{ kind: 'ci' }, { kind: 'npm-script' }],
+  },
+  {
+    match: /^npm run test:(unit|integration)$/,
+    how: 'one of the two jest projects that npm test runs in CI',
+    checks: [{ kind: 'npm-script' }],
+  },
+  {
+    match: /^apt-get install openjdk-17-jdk-headless maven$/,
+    how: 'CI installs the same packages on a machine without Java',
+    checks: [{ kind: 'ci' }],
+  },
+  {
+    match: /^npm run demo( -- .+)?$/,
+    how: 'the demo integration test runs it against the shared broker, with and without a message',
+    checks: [
+      { kind: 'npm-script' },
+      {
+        kind: 'test',
+        file: 'test/scripts/demo.int.test.ts',
+        title: 'ends with the consumer log line the README shows',
+      },
+      {
+        kind: 'test',
+        file: 'test/scripts/demo.int.test.ts',
+        title: 'npm run demo -- Hello from my laptop sends and reads that message instead',
+      },
+    ],
+  },
+  {
+    match: /^npm run kafka:start$/,
+    how: 'the kafka CLI test runs it on a free port',
+    checks: [
+      { kind: 'npm-script' },
+      { kind: 'test', file: KAFKA_CLI_TEST, title: 'kafka:start runs a broker in the background' },
+    ],
+  },
+  {
+    match: /^npx tsx scripts\/kafka\/cli\.ts start$/,
+    how: 'what npm run kafka:start runs; the kafka CLI test runs it on a free port',
+    checks: [
+      { kind: 'file', path: 'scripts/kafka/cli.ts' },
+      { kind: 'test', file: KAFKA_CLI_TEST, title: 'kafka:start runs a broker in the background' },
+    ],
+  },
+  {
+    match: /^npm run kafka:status$/,
+    how: 'the kafka CLI test runs it, and the status test kills and pauses brokers of a three-broker cluster',
+    checks: [
+      { kind: 'npm-script' },
+      { kind: 'test', file: KAFKA_CLI_TEST, title: 'kafka:status shows it answering' },
+      { kind: 'test', file: 'test/integration/kafka-status.int.test.ts', title: 'counts only the brokers that answer' },
+    ],
+  },
+  {
+    match: /^npm run kafka:broker -- (kill|stop|pause|resume|start) \d+$/,
+    how: 'the kafka CLI test kills and starts a broker; the status test pauses one',
+    checks: [{ kind: 'npm-script' }, { kind: 'test', file: KAFKA_CLI_TEST, title: 'kafka:broker -- kill 1' }],
+  },
+  {
+    match: /^npm run kafka:stop$/,
+    how: 'the kafka CLI test stops its broker (with --port, so that it never stops yours); the stop test checks which clusters no option stops',
+    checks: [
+      { kind: 'npm-script' },
+      { kind: 'test', file: KAFKA_CLI_TEST, title: 'kafka:stop -- --port N stops it' },
+      {
+        kind: 'test',
+        file: 'test/scripts/status.test.ts',
+        title: 'with no option, every Kafka that kafka:start left running',
+      },
+    ],
+  },
+  {
+    match: /^npm run kafka:fetch$/,
+    how: 'the kafka CLI test fetches a version; the compatibility test fetches 3.9.2, 4.0.2 and 4.1.2',
+    checks: [
+      { kind: 'npm-script' },
+      { kind: 'test', file: KAFKA_CLI_TEST, title: 'kafka:fetch has the jars of a version ready' },
+    ],
+  },
+  {
+    match: /^npx tsx scripts\/kafka\/cli\.ts fetch --version V\[,V\.\.\.\]$/,
+    how: 'a synopsis of what npm run kafka:fetch runs; the kafka CLI test fetches a version',
+    checks: [
+      { kind: 'file', path: 'scripts/kafka/cli.ts' },
+      { kind: 'test', file: KAFKA_CLI_TEST, title: 'kafka:fetch has the jars of a version ready' },
+    ],
+  },
+  {
+    match: /^npm run (bench|kafka:bench-start)( -- --quick)?$/,
+    how: 'CI runs them short (bench --quick, bench-start --runs 1); their figures are reported, not gated',
+    checks: [{ kind: 'npm-script' }, { kind: 'ci' }],
+  },
+  {
+    match: /^npm run kafka -- (topics|produce|consume|groups) .*--profile \S+$/,
+    how: 'the deployed path is tested with the AWS SDK mocked; the arguments are checked here',
+    checks: [
+      { kind: 'kafka-tool' },
+      { kind: 'test', file: 'test/scripts/kafka-tools.test.ts', title: 'topics --list asks the admin function' },
+    ],
+  },
+  {
+    match: /^npm run kafka -- (topics|produce|consume|groups) /,
+    how: "the classic sequence runs against the shared broker in the tools' integration test",
+    checks: [
+      { kind: 'kafka-tool' },
+      {
+        kind: 'test',
+        file: KAFKA_TOOLS_TEST,
+        title:
+          'create a topic, list it, produce three lines, consume them from the beginning, list groups, see the lag',
+      },
+    ],
+  },
+  {
+    match:
+      /^npm run kafka( -- <tool>| -- 'topics\|groups' --profile)?$|^npm run 'kafka:\*'$|^npm run kafka:broker -- <action> <id>$/,
+    how: 'a synopsis with placeholders; the commands it stands for are covered above',
+    checks: [{ kind: 'npm-script' }],
+  },
+  {
+    match: /^npm run hello( -- .+)?$/,
+    how: 'needs a deployed stack; tested with the AWS SDK mocked, and its arguments are checked here',
+    checks: [
+      { kind: 'npm-script' },
+      { kind: 'hello-args' },
+      { kind: 'test', file: 'test/scripts/hello.test.ts', title: 'passes when the consumer logs the sent message' },
+    ],
+  },
+  {
+    match: /^npx cdk (synth|deploy|destroy)( .*)?$/,
+    how: 'deploy and destroy need an account: dry run by synthesizing the app with the same -c values, offline',
+    checks: [{ kind: 'cdk', synth: true }],
+  },
+  {
+    match: /^npx cdk bootstrap$/,
+    how: 'needs an account (once per account and region); the CDK CLI that runs it is the pinned one',
+    checks: [{ kind: 'cdk', synth: false }],
+  },
+  {
+    match: /^aws lambda invoke --function-name <ProducerFunctionName> /,
+    how: 'needs an account; it is what the InvokeProducerCommand output prints',
+    checks: [{ kind: 'stack-output', output: 'InvokeProducerCommand' }],
+  },
+  {
+    match: /^aws logs tail <ConsumerLogGroup> /,
+    how: 'needs an account; it is what the TailConsumerLogsCommand output prints',
+    checks: [{ kind: 'stack-output', output: 'TailConsumerLogsCommand' }],
+  },
+  {
+    match:
+      /^aws (lambda get-function-configuration|kafka describe-cluster-v2|cloudformation continue-update-rollback) /,
+    how: 'troubleshooting in your account; the operation and its options are checked against the AWS SDK',
+    checks: [{ kind: 'aws-api' }],
+  },
+  {
+    match: /^npx --yes @aws-cdk\/integ-runner@\S+ --directory test\/integ /,
+    how: 'deploys to your account; its app is synthesized offline and compared with a snapshot by npm test',
+    checks: [
+      { kind: 'file', path: 'test/integ/integ.hello-msk.ts' },
+      { kind: 'test', file: 'test/integ/integ-snapshot.test.ts', title: 'matches the snapshot' },
+    ],
+  },
+  {
+    match: /^npx jest --selectProjects unit -u$/,
+    how: 'updates snapshots after a reviewed change; jest has these options',
+    checks: [{ kind: 'cli-options', binary: 'jest' }],
+  },
+];

@@ -1,0 +1,64 @@
+/**
+ * `npm run demo` end to end against the shared test broker, and its output against what the README shows.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BASE_CONFIG } from '../../lib/config';
+import { testBrokers, uniqueName } from '../integration/kafka-helpers';
+
+jest.setTimeout(120000);
+
+const ROOT = join(__dirname, '..', '..');
+
+function demo(args: string[], topic: string) {
+  return spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), ['scripts/demo.ts', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, KAFKA_BROKERS: testBrokers(), DEMO_TOPIC: topic },
+  });
+}
+
+/** The JSON line the README shows under "The consumer logged:". */
+function readmeSample(): Record<string, unknown> {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const match = /The consumer logged:\n(\{.*\})\n/.exec(readme);
+  if (!match) throw new Error('README.md shows no "The consumer logged:" sample');
+  return JSON.parse(match[1]) as Record<string, unknown>;
+}
+
+/** Values that differ from run to run; everything else must be as the README shows it. */
+const VARYING = ['timestamp', 'messageTimestamp', 'partition'];
+
+describe('npm run demo', () => {
+  test('ends with the consumer log line the README shows: the same fields in the same order, as the deployed group', () => {
+    const topic = uniqueName('demo');
+    const result = demo([], topic);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines.at(-2)).toBe('The consumer logged:');
+    const logged = JSON.parse(lines.at(-1) as string) as Record<string, unknown>;
+    const shown = readmeSample();
+    expect(Object.keys(logged)).toEqual(Object.keys(shown));
+    for (const key of VARYING) expect(typeof logged[key]).toBe(typeof shown[key]);
+    const fixed = (entry: Record<string, unknown>, topicName: unknown) =>
+      Object.fromEntries(Object.entries({ ...entry, topic: topicName }).filter(([key]) => !VARYING.includes(key)));
+    expect(fixed(logged, 'the demo topic')).toEqual(fixed(shown, 'the demo topic'));
+    expect(logged.topic).toBe(topic);
+    expect(shown.topic).toBe(BASE_CONFIG.demoTopic);
+
+    // The same group as the deployed consumer, and no raw kafkajs warning JSON among the lines shown.
+    expect(result.stdout).toContain(`   ${BASE_CONFIG.consumerGroup} (consumer)\n`);
+    expect(result.stdout).not.toMatch(
+      /\{"level":"WARN"[^\n]*"logger":"kafkajs"[^\n]*"error":"The (group )?coordinator/,
+    );
+  });
+
+  test('npm run demo -- Hello from my laptop sends and reads that message instead', () => {
+    const result = demo(['Hello', 'from', 'my', 'laptop'], uniqueName('demo-args'));
+    expect(result.status).toBe(0);
+    const last = JSON.parse(result.stdout.trimEnd().split('\n').at(-1) as string) as { message: string };
+    expect(last.message).toBe('Hello from my laptop');
+  });
+});

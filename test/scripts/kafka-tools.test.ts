@@ -1,0 +1,532 @@
+/**
+ * `npm run kafka -- <tool> --profile P`: the deployed path, with the AWS SDK mocked. produce and consume go
+ * through the producer and consumer functions, topics and groups through the read-only kafka-admin function;
+ * every failure is one line. Also the tools' argument handling and output formats, which need no Kafka.
+ */
+import {
+  CloudFormationClient,
+  CloudFormationServiceException,
+  DescribeStacksCommand,
+} from '@aws-sdk/client-cloudformation';
+import { InvokeCommand, LambdaClient, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { BackendFactory } from '../../scripts/kafka/tools/args';
+import { defaultBootstrapServer, toolKafkaConfig } from '../../scripts/kafka/tools/connection';
+import { formatMessage } from '../../scripts/kafka/tools/consume';
+import { DeployedBackend } from '../../scripts/kafka/tools/deployed';
+import { formatGroup } from '../../scripts/kafka/tools/groups';
+import { runKafkaTool } from '../../scripts/kafka/tools';
+import { formatTopic } from '../../scripts/kafka/tools/topics';
+
+const cfnMock = mockClient(CloudFormationClient);
+const lambdaMock = mockClient(LambdaClient);
+
+const PRODUCER = 'HelloMsk-dev-Clients-Producer-AbC123';
+const CONSUMER = 'HelloMsk-dev-Clients-Consumer-DeF456';
+const ADMIN = 'HelloMsk-dev-Clients-KafkaAdmin-GhI789';
+const OUTPUTS = [
+  { OutputKey: 'ProducerFunctionName', OutputValue: PRODUCER },
+  { OutputKey: 'ConsumerFunctionName', OutputValue: CONSUMER },
+  { OutputKey: 'AdminFunctionName', OutputValue: ADMIN },
+  { OutputKey: 'DemoTopic', OutputValue: 'test-topic' },
+  { OutputKey: 'ConsumerGroup', OutputValue: 'hello-msk-consumer' },
+];
+
+const TOPIC = {
+  name: 'test-topic',
+  partitionCount: 3,
+  replicationFactor: 2,
+  partitions: [0, 1, 2].map((partition) => ({
+    partition,
+    leader: partition === 1 ? -1 : (partition % 2) + 1,
+    replicas: [1, 2],
+    isr: partition === 1 ? [] : [1, 2],
+  })),
+  configs: { 'min.insync.replicas': '1', 'retention.ms': '604800000' },
+};
+
+const GROUP = {
+  groupId: 'hello-msk-consumer',
+  state: 'Empty',
+  protocolType: 'consumer',
+  protocol: '',
+  members: [],
+  offsets: [
+    {
+      topic: 'test-topic',
+      partition: 0,
+      currentOffset: '17',
+      logEndOffset: '20',
+      lag: '3',
+      memberId: null,
+      clientHost: null,
+      clientId: null,
+    },
+    {
+      topic: 'test-topic',
+      partition: 1,
+      currentOffset: null,
+      logEndOffset: '0',
+      lag: null,
+      memberId: null,
+      clientHost: null,
+      clientId: null,
+    },
+  ],
+};
+
+function payload(value: unknown): InvokeCommandOutput['Payload'] {
+  return new TextEncoder().encode(JSON.stringify(value)) as InvokeCommandOutput['Payload'];
+}
+
+function invocations(functionName?: string): { FunctionName?: string; event: unknown }[] {
+  return lambdaMock
+    .commandCalls(InvokeCommand)
+    .map((c) => c.args[0].input)
+    .filter((input) => functionName === undefined || input.FunctionName === functionName)
+    .map((input) => ({
+      FunctionName: input.FunctionName,
+      event: JSON.parse(new TextDecoder().decode(input.Payload as Uint8Array)) as unknown,
+    }));
+}
+
+const deployedOnly: BackendFactory = {
+  local: () => {
+    throw new Error('the local backend must not be used with --profile');
+  },
+  deployed: (profile) =>
+    new DeployedBackend(profile, {
+      cfn: new CloudFormationClient({ region: 'eu-west-1' }),
+      lambda: new LambdaClient({ region: 'eu-west-1' }),
+      region: async () => 'eu-west-1',
+    }),
+};
+
+async function run(argv: string[], input: string[] = []) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runKafkaTool(argv, {
+    io: {
+      out: (line) => out.push(line),
+      err: (line) => err.push(line),
+      lines: async function* () {
+        yield* input;
+      },
+      interactive: false,
+      env: {},
+    },
+    backends: deployedOnly,
+  });
+  return { code, out, err };
+}
+
+beforeEach(() => {
+  cfnMock.reset();
+  lambdaMock.reset();
+  cfnMock.on(DescribeStacksCommand).resolves({
+    Stacks: [
+      {
+        StackName: 'HelloMsk-dev-Clients',
+        StackStatus: 'CREATE_COMPLETE',
+        CreationTime: new Date(0),
+        Outputs: OUTPUTS,
+      },
+    ],
+  });
+});
+
+describe('npm run kafka --profile: topics and groups through the kafka-admin function', () => {
+  test('topics --list asks the admin function of HelloMsk-<profile>-Clients', async () => {
+    lambdaMock
+      .on(InvokeCommand, { FunctionName: ADMIN })
+      .resolves({ StatusCode: 200, Payload: payload({ action: 'list-topics', topics: ['orders', 'test-topic'] }) });
+    expect(await run(['topics', '--list', '--profile', 'dev'])).toEqual({
+      code: 0,
+      out: ['orders', 'test-topic'],
+      err: [],
+    });
+    expect(cfnMock.commandCalls(DescribeStacksCommand)[0].args[0].input).toEqual({ StackName: 'HelloMsk-dev-Clients' });
+    expect(invocations()).toEqual([{ FunctionName: ADMIN, event: { action: 'list-topics' } }]);
+    expect(lambdaMock.commandCalls(InvokeCommand)[0].args[0].input.InvocationType).toBe('RequestResponse');
+  });
+
+  test('topics --describe --topic prints partitions, leaders, replicas, ISR and configs as kafka-topics does', async () => {
+    lambdaMock
+      .on(InvokeCommand, { FunctionName: ADMIN })
+      .resolves({ StatusCode: 200, Payload: payload({ action: 'describe-topics', topics: [TOPIC] }) });
+    const result = await run(['topics', '--describe', '--topic', 'test-topic', '--profile', 'dev']);
+    expect(result.out).toEqual([
+      'Topic: test-topic\tPartitionCount: 3\tReplicationFactor: 2\tConfigs: min.insync.replicas=1,retention.ms=604800000',
+      '\tTopic: test-topic\tPartition: 0\tLeader: 1\tReplicas: 1,2\tIsr: 1,2',
+      '\tTopic: test-topic\tPartition: 1\tLeader: none\tReplicas: 1,2\tIsr: ',
+      '\tTopic: test-topic\tPartition: 2\tLeader: 1\tReplicas: 1,2\tIsr: 1,2',
+    ]);
+    expect(invocations()).toEqual([
+      { FunctionName: ADMIN, event: { action: 'describe-topics', topics: ['test-topic'] } },
+    ]);
+  });
+
+  test('topics --create on MSK says in one line that topics are code, and invokes nothing', async () => {
+    expect(await run(['topics', '--create', '--topic', 'orders', '--partitions', '6', '--profile', 'prod'])).toEqual({
+      code: 1,
+      out: [],
+      err: [
+        'topics --create: on MSK, topics are code: add {"name":"orders","partitions":6} to topics in cdk.json and run npx cdk deploy (the topic-bootstrap resource creates it)',
+      ],
+    });
+    expect(invocations()).toEqual([]);
+  });
+
+  test('groups --list and groups --describe show the group and its lag as kafka-consumer-groups does', async () => {
+    lambdaMock
+      .on(InvokeCommand, { FunctionName: ADMIN, Payload: payload({ action: 'list-groups' }) })
+      .resolves({
+        StatusCode: 200,
+        Payload: payload({
+          action: 'list-groups',
+          groups: [{ groupId: 'hello-msk-consumer', protocolType: 'consumer' }],
+        }),
+      })
+      .on(InvokeCommand, {
+        FunctionName: ADMIN,
+        Payload: payload({ action: 'describe-group', groupId: GROUP.groupId }),
+      })
+      .resolves({ StatusCode: 200, Payload: payload({ action: 'describe-group', group: GROUP }) });
+    expect((await run(['groups', '--list', '--profile', 'dev'])).out).toEqual(['hello-msk-consumer']);
+    expect((await run(['groups', '--describe', '--group', 'hello-msk-consumer', '--profile', 'dev'])).out).toEqual([
+      "Consumer group 'hello-msk-consumer' has no active members.",
+      '',
+      'GROUP              TOPIC      PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID HOST CLIENT-ID',
+      'hello-msk-consumer test-topic 0         17             20             3   -           -    -',
+      'hello-msk-consumer test-topic 1         -              0              -   -           -    -',
+    ]);
+  });
+
+  test('a topic or group the function cannot find is one line, as the function says it', async () => {
+    lambdaMock.on(InvokeCommand, { FunctionName: ADMIN }).resolves({
+      StatusCode: 200,
+      FunctionError: 'Unhandled',
+      Payload: payload({ errorType: 'NotFoundError', errorMessage: "Topic 'orders' does not exist", trace: ['at x'] }),
+    });
+    expect(await run(['topics', '--describe', '--topic', 'orders', '--profile', 'dev'])).toEqual({
+      code: 1,
+      out: [],
+      err: ["Topic 'orders' does not exist"],
+    });
+  });
+
+  test('any other function error names the function, in one line', async () => {
+    lambdaMock.on(InvokeCommand, { FunctionName: ADMIN }).resolves({
+      StatusCode: 200,
+      FunctionError: 'Unhandled',
+      Payload: payload({
+        errorType: 'Error',
+        errorMessage:
+          'Could not list-topics: Kafka at b-1.x:9098 (auth iam) failed: Connection timeout\n  more detail on a second line',
+      }),
+    });
+    expect((await run(['topics', '--list', '--profile', 'dev'])).err).toEqual([
+      `the kafka-admin function ${ADMIN} failed: Error: Could not list-topics: Kafka at b-1.x:9098 (auth iam) failed: Connection timeout more detail on a second line`,
+    ]);
+  });
+});
+
+describe('npm run kafka --profile: produce and consume through the producer and consumer functions', () => {
+  test('produce sends each stdin line through the producer function, in order, with its key', async () => {
+    let offset = 0;
+    lambdaMock.on(InvokeCommand, { FunctionName: PRODUCER }).callsFake(async () => ({
+      StatusCode: 200,
+      Payload: payload({ topic: 'test-topic', count: 1, messages: [{ partition: 2, offset: String(offset++) }] }),
+    }));
+    const result = await run(
+      [
+        'produce',
+        '--topic',
+        'test-topic',
+        '--profile',
+        'dev',
+        '--property',
+        'parse.key=true',
+        '--property',
+        'key.separator=:',
+      ],
+      ['k1:first', 'k2:second', 'k1:third'],
+    );
+    expect(result).toEqual({
+      code: 0,
+      out: [],
+      err: ['Sent 3 message(s) to test-topic (partition:offset 2:0, 2:1, 2:2)'],
+    });
+    expect(invocations(PRODUCER).map((i) => i.event)).toEqual([
+      { message: 'first', key: 'k1' },
+      { message: 'second', key: 'k2' },
+      { message: 'third', key: 'k1' },
+    ]);
+  });
+
+  test('produce to another topic than the function writes to is refused before anything is sent', async () => {
+    expect(await run(['produce', '--topic', 'orders', '--profile', 'dev'], ['x'])).toEqual({
+      code: 1,
+      out: [],
+      err: [
+        'produce --profile dev sends through the deployed producer function, which writes only to test-topic (demoTopic); --topic orders is not possible there',
+      ],
+    });
+    expect(invocations()).toEqual([]);
+  });
+
+  test('consume --from-beginning --max-messages invokes the consumer function once and prints what it read', async () => {
+    lambdaMock.on(InvokeCommand, { FunctionName: CONSUMER }).resolves({
+      StatusCode: 200,
+      Payload: payload({
+        topic: 'test-topic',
+        groupId: 'hello-msk-consumer',
+        count: 2,
+        caughtUp: true,
+        stoppedBecause: 'caught-up',
+        messages: [
+          { partition: 0, offset: '0', key: null, value: 'first' },
+          { partition: 2, offset: '5', key: 'k', value: 'second' },
+        ],
+      }),
+    });
+    expect(
+      await run(['consume', '--topic', 'test-topic', '--from-beginning', '--max-messages', '10', '--profile', 'dev']),
+    ).toEqual({
+      code: 0,
+      out: ['Partition:0\tOffset:0\tfirst', 'Partition:2\tOffset:5\tsecond'],
+      err: ['Processed a total of 2 messages'],
+    });
+    expect(invocations()).toEqual([{ FunctionName: CONSUMER, event: { fromBeginning: true, maxMessages: 10 } }]);
+  });
+
+  test('consume says so when the function read more messages than it returns', async () => {
+    const messages = Array.from({ length: 50 }, (_, i) => ({
+      partition: 0,
+      offset: String(i),
+      key: null,
+      value: `m${i}`,
+    }));
+    lambdaMock.on(InvokeCommand, { FunctionName: CONSUMER }).resolves({
+      StatusCode: 200,
+      Payload: payload({
+        topic: 'test-topic',
+        groupId: 'g',
+        count: 80,
+        caughtUp: true,
+        stoppedBecause: 'caught-up',
+        messages,
+      }),
+    });
+    const result = await run(['consume', '--topic', 'test-topic', '--profile', 'dev']);
+    expect(result.out).toHaveLength(50);
+    expect(result.err).toEqual([
+      'Processed a total of 80 messages (the function returns the first 50 messages it read; the other 30 are in its log (aws logs tail))',
+    ]);
+    expect(invocations()[0].event).toEqual({ fromBeginning: false });
+  });
+
+  test('consume as another group than the function reads as is refused before anything is read', async () => {
+    expect((await run(['consume', '--topic', 'test-topic', '--group', 'mine', '--profile', 'dev'])).err).toEqual([
+      'consume --profile dev reads through the deployed consumer function, which reads as group hello-msk-consumer (consumerGroup); --group mine is not possible there',
+    ]);
+    expect(invocations()).toEqual([]);
+  });
+});
+
+describe('npm run kafka --profile: AWS problems are one line', () => {
+  test('no credentials', async () => {
+    cfnMock
+      .on(DescribeStacksCommand)
+      .rejects(
+        Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }),
+      );
+    expect(await run(['topics', '--list', '--profile', 'dev'])).toEqual({
+      code: 1,
+      out: [],
+      err: [
+        'no AWS credentials found (Could not load credentials from any providers); set AWS_PROFILE, run aws configure or aws sso login, then retry',
+      ],
+    });
+  });
+
+  test('no stack deployed', async () => {
+    cfnMock.on(DescribeStacksCommand).rejects(
+      new CloudFormationServiceException({
+        name: 'ValidationError',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+        message: 'Stack with id HelloMsk-staging-Clients does not exist',
+      }),
+    );
+    expect((await run(['groups', '--list', '--profile', 'staging'])).err).toEqual([
+      'stack HelloMsk-staging-Clients is not deployed in eu-west-1; run npx cdk deploy --all -c profile=staging first',
+    ]);
+    expect(invocations()).toEqual([]);
+  });
+
+  test('a stack deployed before the kafka-admin function existed', async () => {
+    cfnMock.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        {
+          StackName: 'HelloMsk-dev-Clients',
+          StackStatus: 'UPDATE_COMPLETE',
+          CreationTime: new Date(0),
+          Outputs: OUTPUTS.filter((o) => o.OutputKey !== 'AdminFunctionName'),
+        },
+      ],
+    });
+    expect((await run(['topics', '--list', '--profile', 'dev'])).err).toEqual([
+      'stack HelloMsk-dev-Clients has no output AdminFunctionName; deploy the current version with npx cdk deploy --all -c profile=dev',
+    ]);
+  });
+
+  test('credentials that may not invoke the functions', async () => {
+    lambdaMock.on(InvokeCommand).rejects(
+      Object.assign(new Error('User: arn:aws:iam::1:user/x is not authorized to perform: lambda:InvokeFunction'), {
+        name: 'AccessDeniedException',
+      }),
+    );
+    expect((await run(['topics', '--list', '--profile', 'dev'])).err).toEqual([
+      "AWS denied the call (User: arn:aws:iam::1:user/x is not authorized to perform: lambda:InvokeFunction); your credentials need cloudformation:DescribeStacks and lambda:InvokeFunction on the stack's functions",
+    ]);
+  });
+});
+
+describe('npm run kafka arguments', () => {
+  test.each([
+    [['topics'], 'topics: give exactly one of --create, --list or --describe; see npm run kafka -- topics --help'],
+    [['topics', '--lsit'], 'topics: unknown option --lsit; did you mean --list?'],
+    [['topics', '--create'], 'topics: --topic is required with --create'],
+    [
+      ['topics', '--list', '--partitions', '3'],
+      'topics: --partitions, --replication-factor and --config go with --create',
+    ],
+    [
+      ['topics', '--create', '--topic', 't', '--partitions', 'many'],
+      'topics: --partitions "many" is not valid; expected a whole number >= 1',
+    ],
+    [
+      ['topics', '--create', '--topic', 't', '--config', 'retention.ms'],
+      'topics: --config "retention.ms" is not valid; expected name=value',
+    ],
+    [['topics', '--list', '--topic'], 'topics: --topic needs a value; see npm run kafka -- topics --help'],
+    [['topics', '--list', 'extra'], 'topics: unexpected argument "extra"; see npm run kafka -- topics --help'],
+    [
+      ['topics', '--list', '--profile', 'dev', '--bootstrap-server', '127.0.0.1:9092'],
+      'topics: use --bootstrap-server (a Kafka you can reach) or --profile (the deployed stack), not both',
+    ],
+    [
+      ['topics', '--list', '--profile', 'not a profile'],
+      'topics: --profile "not a profile" is not a hello-msk profile name',
+    ],
+    [['produce'], 'produce: --topic is required (the topic to write to)'],
+    [
+      ['produce', '--topic', 't', '--property', 'parse.kye=true'],
+      'produce: --property parse.kye is not supported; did you mean parse.key?',
+    ],
+    [
+      ['produce', '--topic', 't', '--property', 'parse.key=yes'],
+      'produce: --property parse.key=yes is not valid; expected true or false',
+    ],
+    [
+      ['produce', '--topic', 't', '--key', 'k', '--property', 'parse.key=true'],
+      'produce: use --key or --property parse.key=true, not both',
+    ],
+    [
+      ['consume', '--topic', 't', '--max-messages', '0'],
+      'consume: --max-messages "0" is not valid; expected a whole number >= 1',
+    ],
+    [
+      ['consume', '--topic', 't', '--from-begining'],
+      'consume: unknown option --from-begining; did you mean --from-beginning?',
+    ],
+    [['groups', '--describe'], 'groups: --group is required with --describe'],
+    [
+      ['groups', '--list', '--describe', '--group', 'g'],
+      'groups: give exactly one of --list or --describe; see npm run kafka -- groups --help',
+    ],
+    [['topic', '--list'], 'unknown tool "topic"; use topics, produce, consume, groups'],
+  ])('%j fails in one line before reaching Kafka or AWS', async (argv, message) => {
+    expect(await run(argv)).toEqual({ code: 1, out: [], err: [message] });
+    expect(cfnMock.commandCalls(DescribeStacksCommand)).toHaveLength(0);
+  });
+
+  test.each(['topics', 'produce', 'consume', 'groups'])('%s --help prints its usage and exits 0', async (tool) => {
+    const result = await run([tool, '--help']);
+    expect(result.code).toBe(0);
+    expect(result.out[0]).toMatch(new RegExp(`^usage: npm run kafka -- ${tool} `));
+  });
+
+  test('without --bootstrap-server the tools use KAFKA_BROKERS first', () => {
+    expect(defaultBootstrapServer({ KAFKA_BROKERS: ' 10.0.0.1:9092,10.0.0.2:9092 ' })).toBe(
+      '10.0.0.1:9092,10.0.0.2:9092',
+    );
+  });
+
+  test('--bootstrap-server must be host:port pairs', () => {
+    expect(() => toolKafkaConfig({ bootstrapServer: 'localhost' })).toThrow(
+      '--bootstrap-server "localhost" is not valid; expected host:port[,host:port...]',
+    );
+    expect(toolKafkaConfig({ bootstrapServer: '127.0.0.1:9092, 127.0.0.1:9093' }).brokers).toEqual([
+      '127.0.0.1:9092',
+      '127.0.0.1:9093',
+    ]);
+  });
+
+  test('the IAM sign-in is TLS with SASL/OAUTHBEARER, trusting the given CA, for the local twin’s admin identity', () => {
+    const config = toolKafkaConfig({
+      bootstrapServer: '127.0.0.1:9098',
+      security: {
+        protocol: 'iam',
+        region: 'us-east-1',
+        ca: '-----BEGIN CERTIFICATE-----\n...',
+        credentials: async () => ({ accessKeyId: 'AKIDTWIN', secretAccessKey: 'secret' }),
+      },
+    });
+    expect(config.ssl).toEqual({ ca: ['-----BEGIN CERTIFICATE-----\n...'] });
+    expect(config.sasl).toMatchObject({ mechanism: 'oauthbearer' });
+    expect(toolKafkaConfig({ bootstrapServer: '127.0.0.1:9092' }).ssl).toBeUndefined();
+  });
+
+  test('the IAM token is signed with the given credentials for the given region', async () => {
+    const config = toolKafkaConfig({
+      bootstrapServer: '127.0.0.1:9098',
+      security: {
+        protocol: 'iam',
+        region: 'us-east-1',
+        credentials: async () => ({ accessKeyId: 'AKIDTWINADMIN', secretAccessKey: 'secret', sessionToken: 'token' }),
+      },
+    });
+    const provider = (config.sasl as { oauthBearerProvider: () => Promise<{ value: string }> }).oauthBearerProvider;
+    const { value } = await provider();
+    const url = new URL(Buffer.from(value, 'base64url').toString('utf8'));
+    expect(url.host).toBe('kafka.us-east-1.amazonaws.com');
+    expect(url.searchParams.get('Action')).toBe('kafka-cluster:Connect');
+    expect(url.searchParams.get('X-Amz-Credential')).toMatch(
+      /^AKIDTWINADMIN\/\d{8}\/us-east-1\/kafka-cluster\/aws4_request$/,
+    );
+    expect(url.searchParams.get('X-Amz-Security-Token')).toBe('token');
+  });
+});
+
+describe('output formats', () => {
+  test('formatMessage prints partition, offset and value like the console consumer, the key when asked', () => {
+    const m = { partition: 1, offset: '42', key: null, value: 'hello' };
+    expect(formatMessage(m, false)).toBe('Partition:1\tOffset:42\thello');
+    expect(formatMessage(m, true)).toBe('Partition:1\tOffset:42\tnull\thello');
+  });
+
+  test('formatTopic lists no configs when the topic has no overrides', () => {
+    expect(formatTopic({ ...TOPIC, configs: {}, partitions: [] })[0]).toBe(
+      'Topic: test-topic\tPartitionCount: 3\tReplicationFactor: 2\tConfigs: ',
+    );
+  });
+
+  test('formatGroup shows the members of an active group and says when nothing is committed', () => {
+    const member = { memberId: 'm-1', clientId: 'c', clientHost: '/10.0.0.1', assignment: [] };
+    expect(formatGroup({ ...GROUP, state: 'Stable', members: [member], offsets: [] })).toEqual([
+      "Consumer group 'hello-msk-consumer' has no committed offsets (state Stable).",
+    ]);
+  });
+});
