@@ -212,6 +212,11 @@ const cases: [string, Record<string, unknown>, string][] = [
     'HelloMsk-dev-Cluster/Topics: topic name "__consumer_offsets" starts with "__", which Kafka reserves for internal topics',
   ],
   [
+    'the topic setting that records ownership',
+    { topics: '[{"name":"t","partitions":1,"config":{"message.timestamp.before.max.ms":"86400000"}}]' },
+    'HelloMsk-dev-Cluster/Topics: topic "t": config message.timestamp.before.max.ms is reserved: the topic bootstrap records in it which topics this stack created',
+  ],
+  [
     'partitions below 1',
     { topics: '[{"name":"t","partitions":0}]' },
     'HelloMsk-dev-Cluster/Topics: topic "t": partitions 0 is not valid; allowed: a whole number >= 1',
