@@ -51,7 +51,7 @@ export function buildApp(app: App): HelloMskStacks {
     description: 'hello-msk: producer and consumer functions (kafkajs) beside the brokers',
     config,
     cluster: cluster.msk,
-    bootstrapBrokers: cluster.endpoint.bootstrapBrokers,
+    bootstrapBrokersParameterName: cluster.endpoint.parameterName,
     vpc: network.vpc,
     vpcSubnets: network.brokerSubnets,
     producerSecurityGroup: network.clientSecurityGroups.producer,

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CfnParameter, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -12,8 +12,11 @@ import { invalid, removalPolicyOf } from './validation';
 export interface ClientsStackProps extends StackProps {
   readonly config: AppConfig;
   readonly cluster: MskCluster;
-  /** The IAM bootstrap brokers, resolved at deploy time. */
-  readonly bootstrapBrokers: string;
+  /**
+   * Name of the SSM parameter in which the cluster stack publishes the IAM bootstrap brokers (a plain string:
+   * the value is resolved at deploy time, never imported).
+   */
+  readonly bootstrapBrokersParameterName: string;
   readonly vpc: ec2.IVpc;
   readonly vpcSubnets: ec2.SubnetSelection;
   readonly producerSecurityGroup: ec2.ISecurityGroup;
@@ -47,7 +50,15 @@ export class ClientsStack extends Stack {
       logRetentionDays: config.logRetentionDays,
       removalPolicy,
     };
-    const kafkaEnv = { KAFKA_BROKERS: props.bootstrapBrokers, KAFKA_AUTH: 'iam', TOPIC: config.demoTopic };
+    // Resolved by CloudFormation on every deploy of this stack (and the CDK CLI never skips a stack with such a
+    // parameter), so the functions follow the cluster's brokers without a cross-stack export that the cluster
+    // stack could then not change, and without any call from the VPC to SSM.
+    const brokers = new CfnParameter(this, 'BootstrapBrokers', {
+      type: 'AWS::SSM::Parameter::Value<String>',
+      default: props.bootstrapBrokersParameterName,
+      description: 'SSM parameter with the MSK IAM bootstrap brokers, written by the cluster stack',
+    });
+    const kafkaEnv = { KAFKA_BROKERS: brokers.valueAsString, KAFKA_AUTH: 'iam', TOPIC: config.demoTopic };
 
     this.producer = new HandlerFunction(this, 'Producer', {
       ...common,

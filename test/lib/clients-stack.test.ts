@@ -55,7 +55,7 @@ describe('ClientsStack', () => {
   });
 
   test('gives the functions the IAM bootstrap brokers, IAM auth, the topic and the group', () => {
-    const brokers = { 'Fn::ImportValue': expect.stringMatching(/Endpoint[0-9A-F]+BootstrapBrokersSaslIam/) };
+    const brokers = { Ref: 'BootstrapBrokers' };
     expect(producer.fn.Properties.Environment.Variables).toMatchObject({
       KAFKA_BROKERS: brokers,
       KAFKA_AUTH: 'iam',
@@ -131,6 +131,30 @@ describe('ClientsStack', () => {
     const t = synthTemplates({ consumerSchedule: 'off', consumerConcurrency: 0 }).clients;
     t.resourceCountIs('AWS::Events::Rule', 0);
     expect(functionsByHandler(t).consumer.fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  test('reads the bootstrap brokers at deploy time from the cluster stack’s SSM parameter, never from an export', () => {
+    // An imported export would make CloudFormation refuse any cluster stack update that changes the brokers.
+    expect(JSON.stringify(clients.toJSON())).not.toMatch(/"Fn::ImportValue":"[^"]*(Endpoint|BootstrapBrokers)/);
+    expect(clients.toJSON().Parameters.BootstrapBrokers).toEqual({
+      Type: 'AWS::SSM::Parameter::Value<String>',
+      Default: '/HelloMsk-dev-Cluster/bootstrap-brokers-sasl-iam',
+      Description: 'SSM parameter with the MSK IAM bootstrap brokers, written by the cluster stack',
+    });
+    const { cluster } = synthTemplates();
+    cluster.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/HelloMsk-dev-Cluster/bootstrap-brokers-sasl-iam',
+      Type: 'String',
+      Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Endpoint'), 'BootstrapBrokersSaslIam'] },
+    });
+    // Nothing the cluster stack exports comes from the endpoint resource, so no import can pin its value.
+    const exported = Object.values(
+      (cluster.toJSON().Outputs ?? {}) as Record<string, { Value: unknown; Export?: unknown }>,
+    )
+      .filter((o) => o.Export)
+      .map((o) => JSON.stringify(o.Value));
+    expect(exported.length).toBeGreaterThan(0);
+    for (const value of exported) expect(value).not.toMatch(/Endpoint|BootstrapBrokers/);
   });
 
   test('outputs the function names and the exact invoke and log-tail commands', () => {

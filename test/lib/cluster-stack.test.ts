@@ -140,3 +140,52 @@ describe('ClusterStack (dev profile)', () => {
     expect(serverProperties(t)).toEqual({ 'auto.create.topics.enable': 'false', 'num.partitions': '3' });
   });
 });
+
+describe('ClusterEndpoint (the bootstrap brokers at deploy time)', () => {
+  const { cluster } = synthTemplates();
+  const json = cluster.toJSON() as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+  const endpointId = Object.keys(cluster.findResources('Custom::MskClusterEndpoint'))[0];
+  const serviceToken = json.Resources[endpointId].Properties.ServiceToken as { 'Fn::GetAtt': [string, string] };
+  const frameworkId = serviceToken['Fn::GetAtt'][0];
+
+  test('answers from one onEvent call, with no waiter: the cluster is done before the resource starts', () => {
+    const variables = (json.Resources[frameworkId].Properties.Environment as { Variables: Record<string, unknown> })
+      .Variables;
+    expect(Object.keys(variables)).toContain('USER_ON_EVENT_FUNCTION_ARN');
+    expect(Object.keys(variables)).not.toContain('USER_IS_COMPLETE_FUNCTION_ARN');
+    expect(Object.keys(variables)).not.toContain('WAITER_STATE_MACHINE_ARN');
+    // The only waiter in the stack is the topic bootstrap's.
+    const machines = Object.values(cluster.findResources('AWS::StepFunctions::StateMachine'));
+    expect(machines).toHaveLength(1);
+    expect(JSON.stringify(machines[0].Properties.DefinitionString)).toContain('TopicsProviderframeworkisComplete');
+  });
+
+  test('sets every time limit explicitly and within CloudFormation’s hour for a custom resource', () => {
+    cluster.hasResourceProperties('Custom::MskClusterEndpoint', {
+      ServiceTimeout: '300',
+      ClusterArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Cluster'), 'Arn'] },
+      ClusterVersion: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Cluster'), 'CurrentVersion'] },
+    });
+    const handlerArn = JSON.stringify(
+      (json.Resources[frameworkId].Properties.Environment as { Variables: Record<string, unknown> }).Variables
+        .USER_ON_EVENT_FUNCTION_ARN,
+    );
+    const handlerId = /"Fn::GetAtt":\["([^"]+)","Arn"\]/.exec(handlerArn)?.[1] as string;
+    expect(json.Resources[handlerId].Properties.Timeout).toBe(60);
+    expect(json.Resources[frameworkId].Properties.Timeout).toBeLessThanOrEqual(900);
+  });
+
+  test('may only describe the cluster, read its bootstrap brokers and list its nodes', () => {
+    cluster.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: ['kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers', 'kafka:ListNodes'],
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Cluster'), 'Arn'] },
+          },
+        ],
+      },
+    });
+  });
+});
