@@ -69,6 +69,9 @@ export class ClientsStack extends Stack {
       // A hung partition leader can hold a send for three 10 s request timeouts; the handler gives up 2 s
       // before this timeout with a clear error rather than let Lambda cut it off.
       timeout: Duration.seconds(60),
+      // Invoked asynchronously, a retry would send the whole batch again under a new producer id: duplicates.
+      // The caller decides whether to send again.
+      retryAttempts: 0,
     });
     cluster.grantProduce(this.producer, [config.demoTopic]);
 
@@ -86,6 +89,11 @@ export class ClientsStack extends Stack {
       },
       timeout: CONSUMER_TIMEOUT,
       reservedConcurrentExecutions: config.consumerConcurrency > 0 ? config.consumerConcurrency : undefined,
+      // A scheduled run that failed, or waited, is superseded by the next one, which reads from the committed
+      // offsets: no retry, and no event older than one schedule period (the EventBridge target's retryAttempts
+      // covers only delivery to Lambda, not Lambda's own asynchronous retries and six-hour event age).
+      retryAttempts: 0,
+      maxEventAge: consumerEventAge(scheduleMinutes),
     });
     cluster.grantConsume(this.consumer, [config.demoTopic], config.consumerGroup);
 
@@ -118,6 +126,14 @@ export class ClientsStack extends Stack {
 }
 
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours)\)$/;
+
+/**
+ * The consumer's asynchronous event age: one schedule period, within what Lambda allows (60 s to 6 h); the
+ * shortest for cron schedules and manual runs, whose period is not known.
+ */
+function consumerEventAge(scheduleMinutes: number | undefined): Duration {
+  return Duration.seconds(Math.min(6 * 3600, Math.max(60, (scheduleMinutes ?? 1) * 60)));
+}
 
 /** Returns the schedule's period in minutes (undefined when off or a cron expression). */
 function validateClientConfig(path: string, config: AppConfig): number | undefined {

@@ -116,7 +116,8 @@ export async function runHello(options: HelloOptions, deps: HelloDeps): Promise<
         deps.out(`${at()} consumer ${describeRead(read.payload, value)} (${seconds(deps.now() - readStart)})`);
       } catch (error) {
         if (errorName(error) !== 'TooManyRequestsException') throw error;
-        // The consumer's single reserved instance is busy with its scheduled run, which reads the message too.
+        // With consumerConcurrency 1, the consumer's one instance is busy with its scheduled run, which reads the
+        // message too.
         deps.out(`${at()} consumer busy with its scheduled run; waiting for that run's log line`);
       }
     } else {

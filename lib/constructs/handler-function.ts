@@ -54,6 +54,16 @@ export interface HandlerFunctionProps {
    * @default - unreserved
    */
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * How often Lambda retries a failed asynchronous invocation (0 to 2).
+   * @default 2 (Lambda's default)
+   */
+  readonly retryAttempts?: number;
+  /**
+   * How long Lambda keeps an asynchronous event it could not run yet (60 s to 6 h).
+   * @default Duration.hours(6) (Lambda's default)
+   */
+  readonly maxEventAge?: Duration;
 }
 
 /** Node.js runtime of every project function: the newest Lambda offers through CDK. */
@@ -85,6 +95,8 @@ export class HandlerFunction extends nodejs.NodejsFunction {
       securityGroups: props.securityGroups,
       allowAllOutbound: props.vpc && !props.securityGroups ? false : undefined,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      retryAttempts: props.retryAttempts,
+      maxEventAge: props.maxEventAge,
       bundling: {
         target: ESBUILD_OPTIONS.target,
         minify: ESBUILD_OPTIONS.minify,

@@ -115,7 +115,7 @@ describe('ClientsStack', () => {
     }
   });
 
-  test('runs the consumer every minute with one reserved instance, so output appears without a second step', () => {
+  test('runs the consumer every minute, with no reserved concurrency by default, so output appears without a second step', () => {
     clients.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
       State: 'ENABLED',
@@ -123,14 +123,41 @@ describe('ClientsStack', () => {
         Match.objectLike({ Arn: { 'Fn::GetAtt': [consumer.id, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } }),
       ],
     });
-    expect(consumer.fn.Properties.ReservedConcurrentExecutions).toBe(1);
+    // Reserving any concurrency fails on new accounts whose quota is 10 or 50 (Lambda keeps 100 unreserved).
+    expect(consumer.fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
     expect(producer.fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
   });
 
-  test('has no schedule when consumerSchedule is off, and no reservation with consumerConcurrency 0', () => {
-    const t = synthTemplates({ consumerSchedule: 'off', consumerConcurrency: 0 }).clients;
+  test('reserves the consumer’s concurrency only when consumerConcurrency asks for it', () => {
+    const t = synthTemplates({ consumerConcurrency: 1 }).clients;
+    expect(functionsByHandler(t).consumer.fn.Properties.ReservedConcurrentExecutions).toBe(1);
+  });
+
+  test('has no schedule when consumerSchedule is off', () => {
+    const t = synthTemplates({ consumerSchedule: 'off' }).clients;
     t.resourceCountIs('AWS::Events::Rule', 0);
-    expect(functionsByHandler(t).consumer.fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  test('never retries a failed asynchronous consumer run, and drops an event older than one schedule period', () => {
+    const eventConfig = (t: typeof clients, functionId: string): Record<string, unknown> | undefined =>
+      (
+        Object.values(t.findResources('AWS::Lambda::EventInvokeConfig')).find(
+          (c) => JSON.stringify(c.Properties.FunctionName) === JSON.stringify({ Ref: functionId }),
+        ) as { Properties: Record<string, unknown> } | undefined
+      )?.Properties;
+    expect(eventConfig(clients, consumer.id)).toEqual({
+      FunctionName: { Ref: consumer.id },
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 60,
+    });
+    const hourly = synthTemplates({ consumerSchedule: 'rate(2 hours)' }).clients;
+    expect(eventConfig(hourly, functionsByHandler(hourly).consumer.id)).toMatchObject({
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 7200,
+    });
+    // Invoked asynchronously, a producer retry would send the whole batch again.
+    expect(eventConfig(clients, producer.id)).toMatchObject({ MaximumRetryAttempts: 0 });
   });
 
   test('reads the bootstrap brokers at deploy time from the cluster stack’s SSM parameter, never from an export', () => {
