@@ -68,13 +68,30 @@ describe('ClusterStack (dev profile)', () => {
         Revision: { 'Fn::GetAtt': [Match.stringLikeRegexp('Configuration'), 'LatestRevision.Revision'] },
       },
     });
-    cluster.hasResourceProperties('AWS::MSK::Configuration', { KafkaVersionsList: ['3.9.x.kraft'] });
     expect(serverProperties(cluster)).toMatchObject({
       'auto.create.topics.enable': 'false',
       'unclean.leader.election.enable': 'false',
       'default.replication.factor': '2',
       'min.insync.replicas': '1',
     });
+  });
+
+  test('keeps one broker configuration across Kafka version upgrades, so an upgrade replaces nothing', () => {
+    const configurationOf = (t: typeof cluster) => {
+      const entries = Object.entries(t.findResources('AWS::MSK::Configuration'));
+      expect(entries).toHaveLength(1);
+      return { id: entries[0][0], properties: entries[0][1].Properties as Record<string, unknown> };
+    };
+    const before = configurationOf(synthTemplates({ instanceType: 'kafka.m7g.large' }).cluster);
+    const after = configurationOf(
+      synthTemplates({ instanceType: 'kafka.m7g.large', kafkaVersion: '4.1.x.kraft' }).cluster,
+    );
+    // Bound to no Kafka version (KafkaVersionsList would force a replacement on every upgrade), and the same
+    // name: CloudFormation updates it in place, and a changed server property becomes its next revision.
+    expect(before.properties.KafkaVersionsList).toBeUndefined();
+    expect(after.id).toBe(before.id);
+    expect(after.properties).toEqual(before.properties);
+    expect(before.properties.Name).toMatch(/^HelloMskdevCluster-[0-9A-F]{8}-config$/);
   });
 
   test('uses replication factor 3 and min.insync.replicas 2 on three AZs', () => {
