@@ -1,4 +1,4 @@
-import { Fn, Validations, RemovalPolicy, Stack, StackProps, Token } from 'aws-cdk-lib';
+import { CfnResource, Fn, Validations, RemovalPolicy, Stack, StackProps, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -89,6 +89,8 @@ export class NetworkStack extends Stack {
       }
     }
 
+    this.keepDefaultSecurityGroupLogs(props);
+
     const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
       retention: props.logRetentionDays as logs.RetentionDays,
       removalPolicy: props.removalPolicy,
@@ -138,6 +140,23 @@ export class NetworkStack extends Stack {
     if (props.customerManagedKey) {
       this.encryptionKey = new ProjectKey(this, 'EncryptionKey', { removalPolicy: props.removalPolicy }).key;
     }
+  }
+
+  /**
+   * restrictDefaultSecurityGroup runs a CDK-written function that has no log group of its own: Lambda would create
+   * /aws/lambda/<function> on its first run, with no retention, and `cdk destroy` would leave it behind. It logs
+   * to a group of this stack instead, with the stack's retention and removal policy; the function is deleted
+   * before the group, after its last run (the custom resource's Delete).
+   */
+  private keepDefaultSecurityGroupLogs(props: NetworkStackProps): void {
+    const provider = this.node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
+    const handler = provider?.node.tryFindChild('Handler');
+    if (!(handler instanceof CfnResource)) return;
+    const logGroup = new logs.LogGroup(this, 'DefaultSecurityGroupRestrictionLogs', {
+      retention: props.logRetentionDays as logs.RetentionDays,
+      removalPolicy: props.removalPolicy,
+    });
+    handler.addPropertyOverride('LoggingConfig', { LogGroup: logGroup.logGroupName });
   }
 
   get availabilityZones(): string[] {

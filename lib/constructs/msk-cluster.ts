@@ -25,6 +25,7 @@ import {
 } from '../msk-catalog';
 import { acknowledgeNag } from '../nag-acknowledgements';
 import { checkRetention, invalid } from '../validation';
+import { vendedLogGroupName } from './vended-logs';
 
 /** Port of the brokers' TLS + IAM listener inside the VPC. */
 export const MSK_IAM_PORT = MSK_PORTS.iam;
@@ -130,6 +131,7 @@ export class MskCluster extends Construct {
     this.clusterName = Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
 
     this.logGroup = new logs.LogGroup(this, 'BrokerLogs', {
+      logGroupName: vendedLogGroupName(this, 'msk'),
       retention: props.logRetentionDays as logs.RetentionDays,
       removalPolicy,
     });
