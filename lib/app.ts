@@ -1,4 +1,5 @@
 import { App, Aspects, Tags } from 'aws-cdk-lib';
+import { SkipCheckovForAwsManagedEncryption } from './checkov-suppressions';
 import { CfnLintSuppressions } from './cfn-lint-suppressions';
 import { ClientsStack } from './clients-stack';
 import { ClusterStack } from './cluster-stack';
@@ -66,6 +67,7 @@ export function buildApp(app: App): HelloMskStacks {
     cluster: cluster.msk,
     producer: clients.producer,
     consumer: clients.consumer,
+    encryptionKey: network.encryptionKey,
   });
   monitoring.addStackDependency(clients);
 
@@ -73,5 +75,6 @@ export function buildApp(app: App): HelloMskStacks {
   Tags.of(app).add('hello-msk:profile', config.profile);
   Aspects.of(app).add(new CfnLintSuppressions());
   if (network.encryptionKey) Aspects.of(app).add(new EncryptLogGroups(network.encryptionKey));
+  else Aspects.of(app).add(new SkipCheckovForAwsManagedEncryption());
   return { config, network, cluster, clients, monitoring };
 }

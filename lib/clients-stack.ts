@@ -94,6 +94,8 @@ export class ClientsStack extends Stack {
       // covers only delivery to Lambda, not Lambda's own asynchronous retries and six-hour event age).
       retryAttempts: 0,
       maxEventAge: consumerEventAge(scheduleMinutes),
+      noDeadLetterQueueReason:
+        'Scheduled reader: a failed run is not retried and its event expires after one schedule period, because the next run reads from the committed offsets; the messages stay in Kafka, so a dead-letter queue would hold only an empty schedule event',
     });
     cluster.grantConsume(this.consumer, [config.demoTopic], config.consumerGroup);
 

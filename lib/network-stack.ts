@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { skipCheckovForFrameworkFunction } from './checkov-suppressions';
 import { AvailabilityZones } from './constructs/availability-zones';
 import { ProjectKey } from './constructs/encryption';
 import { MSK_IAM_PORT } from './constructs/msk-cluster';
@@ -164,6 +165,7 @@ export class NetworkStack extends Stack {
       removalPolicy: props.removalPolicy,
     });
     handler.addPropertyOverride('LoggingConfig', { LogGroup: logGroup.logGroupName });
+    skipCheckovForFrameworkFunction(handler);
   }
 
   get availabilityZones(): string[] {

@@ -5,6 +5,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ESBUILD_OPTIONS, handlerEntry, type LambdaHandlerName } from '../bundling';
+import { CHECKOV_REASONS, skipCheckov } from '../checkov-suppressions';
 import { acknowledgeLambdaExecutionRole } from '../nag-acknowledgements';
 
 export interface HandlerFunctionProps {
@@ -64,6 +65,11 @@ export interface HandlerFunctionProps {
    * @default Duration.hours(6) (Lambda's default)
    */
   readonly maxEventAge?: Duration;
+  /**
+   * Why the function has no dead-letter queue (the reason on its checkov skip).
+   * @default - it is only invoked synchronously
+   */
+  readonly noDeadLetterQueueReason?: string;
 }
 
 /** Node.js runtime of every project function: the newest Lambda offers through CDK. */
@@ -109,5 +115,11 @@ export class HandlerFunction extends nodejs.NodejsFunction {
       },
     });
     if (this.role) acknowledgeLambdaExecutionRole(this.role, props.vpc !== undefined);
+    skipCheckov(this, 'CKV_AWS_116', props.noDeadLetterQueueReason ?? CHECKOV_REASONS.synchronousOnly);
+    skipCheckov(this, 'CKV_AWS_173', CHECKOV_REASONS.noSecretsInEnvironment);
+    if (props.reservedConcurrentExecutions === undefined) {
+      skipCheckov(this, 'CKV_AWS_115', CHECKOV_REASONS.noReservedConcurrency);
+    }
+    if (!props.vpc) skipCheckov(this, 'CKV_AWS_117', CHECKOV_REASONS.controlPlaneOnly);
   }
 }

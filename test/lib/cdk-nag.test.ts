@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildTestApp } from './synth';
+import { APP_VARIANTS } from './variants';
 
 interface Violation {
   ruleName: string;
@@ -42,15 +43,7 @@ describe('cdk-nag AwsSolutions pack', () => {
   const silence = jest.spyOn(console, 'error').mockImplementation(() => undefined);
   afterAll(() => silence.mockRestore());
 
-  test.each([
-    ['dev', {}],
-    ['prod', { profile: 'prod' }],
-    ['destroy topics', { topicRemovalPolicy: 'destroy' }],
-    [
-      'customer-managed key and SCRAM',
-      { encryptionKey: 'customer-managed', saslScram: 'true', alarmEmail: 'ops@example.com' },
-    ],
-  ])('finds nothing unfixed or unacknowledged in the %s app', (_name, context) => {
+  test.each(APP_VARIANTS)('finds nothing unfixed or unacknowledged in the %s app', (_name, context) => {
     expect(nagFindings((outdir) => buildTestApp(context, outdir).app)).toEqual([]);
   });
 
