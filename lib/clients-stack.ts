@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { Construct } from 'constructs';
+import { lambdaInvokeCommand } from './cli-commands';
 import type { AppConfig } from './config';
 import { HandlerFunction } from './constructs/handler-function';
 import type { MskCluster } from './constructs/msk-cluster';
@@ -23,6 +24,7 @@ export interface ClientsStackProps extends StackProps {
   readonly consumerSecurityGroup: ec2.ISecurityGroup;
 }
 
+const PRODUCER_TIMEOUT = Duration.seconds(60);
 const CONSUMER_TIMEOUT = Duration.seconds(60);
 
 /**
@@ -68,7 +70,7 @@ export class ClientsStack extends Stack {
       environment: { ...kafkaEnv, MAX_MESSAGE_BYTES: maxMessageBytes },
       // A hung partition leader can hold a send for three 10 s request timeouts; the handler gives up 2 s
       // before this timeout with a clear error rather than let Lambda cut it off.
-      timeout: Duration.seconds(60),
+      timeout: PRODUCER_TIMEOUT,
       // Invoked asynchronously, a retry would send the whole batch again under a new producer id: duplicates.
       // The caller decides whether to send again.
       retryAttempts: 0,
@@ -114,11 +116,11 @@ export class ClientsStack extends Stack {
     new CfnOutput(this, 'ConsumerLogGroup', { value: this.consumer.logGroup.logGroupName });
     new CfnOutput(this, 'InvokeProducerCommand', {
       description: 'Send Hello MSK',
-      value: `aws lambda invoke --function-name ${producerName} --cli-binary-format raw-in-base64-out --payload '{"message":"Hello MSK"}' /dev/stdout`,
+      value: lambdaInvokeCommand(producerName, '{"message":"Hello MSK"}', PRODUCER_TIMEOUT),
     });
     new CfnOutput(this, 'InvokeConsumerCommand', {
       description: 'Read what is new now, without waiting for the schedule',
-      value: `aws lambda invoke --function-name ${consumerName} --cli-binary-format raw-in-base64-out --payload '{}' /dev/stdout`,
+      value: lambdaInvokeCommand(consumerName, '{}', CONSUMER_TIMEOUT),
     });
     new CfnOutput(this, 'TailConsumerLogsCommand', {
       description: "Follow the consumer's log, where each message's value is the log line's message",

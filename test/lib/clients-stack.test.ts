@@ -1,4 +1,8 @@
+import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { lambdaInvokeCommand } from '../../lib/cli-commands';
 import { normalise, synthTemplates } from './synth';
 
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
@@ -186,15 +190,46 @@ describe('ClientsStack', () => {
 
   test('outputs the function names and the exact invoke and log-tail commands', () => {
     const outputs = clients.toJSON().Outputs as Record<string, { Value: unknown }>;
-    const text = (name: string) => JSON.stringify(outputs[name]?.Value);
-    expect(text('InvokeProducerCommand')).toContain('aws lambda invoke --function-name ');
-    expect(text('InvokeProducerCommand')).toContain(`"Ref":"${producer.id}"`);
-    expect(text('InvokeProducerCommand')).toContain(`--payload '{\\"message\\":\\"Hello MSK\\"}' /dev/stdout`);
-    expect(text('InvokeConsumerCommand')).toContain(`"Ref":"${consumer.id}"`);
-    expect(text('TailConsumerLogsCommand')).toMatch(
-      /"aws logs tail ",{"Ref":"ConsumerLogs[0-9A-F]+"}," --follow --format short"/,
+    // Each command as the CLI user sees it, with the function or log group name in place of its reference.
+    const rendered = (name: string, ref: string, placeholder: string) =>
+      (outputs[name].Value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1]
+        .map((part) => (JSON.stringify(part) === JSON.stringify({ Ref: ref }) ? placeholder : part))
+        .join('');
+    const logGroupId = Object.keys(clients.findResources('AWS::Logs::LogGroup')).find((id) =>
+      id.startsWith('ConsumerLogs'),
+    ) as string;
+    expect(rendered('InvokeProducerCommand', producer.id, '<ProducerFunctionName>')).toBe(
+      `AWS_MAX_ATTEMPTS=1 aws lambda invoke --function-name <ProducerFunctionName> --cli-binary-format raw-in-base64-out --cli-read-timeout 90 --cli-connect-timeout 10 --payload '{"message":"Hello MSK"}' /dev/stdout`,
+    );
+    expect(rendered('InvokeConsumerCommand', consumer.id, '<ConsumerFunctionName>')).toBe(
+      `AWS_MAX_ATTEMPTS=1 aws lambda invoke --function-name <ConsumerFunctionName> --cli-binary-format raw-in-base64-out --cli-read-timeout 90 --cli-connect-timeout 10 --payload '{}' /dev/stdout`,
+    );
+    expect(rendered('TailConsumerLogsCommand', logGroupId, '<ConsumerLogGroup>')).toBe(
+      'aws logs tail <ConsumerLogGroup> --follow --format short',
     );
     expect(outputs.ProducerFunctionName.Value).toEqual({ Ref: producer.id });
     expect(outputs.ConsumerFunctionName.Value).toEqual({ Ref: consumer.id });
+  });
+
+  test('reads outlast each function’s timeout and the CLI does not retry an invocation (a duplicate send)', () => {
+    for (const { fn } of [producer, consumer]) {
+      const command = lambdaInvokeCommand('f', '{}', Duration.seconds(fn.Properties.Timeout as number));
+      expect(Number(/--cli-read-timeout (\d+)/.exec(command)?.[1])).toBeGreaterThan(fn.Properties.Timeout as number);
+    }
+    expect(lambdaInvokeCommand('f', '{}', Duration.seconds(60))).toMatch(/^AWS_MAX_ATTEMPTS=1 aws lambda invoke /);
+  });
+
+  test('README shows exactly the commands the stack prints', () => {
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8').replace(/ \\\n\s*/g, ' ');
+    const outputs = clients.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const producerCommand = (outputs.InvokeProducerCommand.Value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1]
+      .map((part) => (typeof part === 'string' ? part : '<ProducerFunctionName>'))
+      .join('');
+    expect(readme).toContain(producerCommand);
+    expect(readme).toContain('aws logs tail <ConsumerLogGroup> --follow --format short');
+    // What the CLI prints: the function's result, then the CLI's own JSON.
+    expect(readme).toContain(
+      '{"topic":"test-topic","count":1,"messages":[{"partition":2,"offset":"0"}]}{\n    "StatusCode": 200,\n    "ExecutedVersion": "$LATEST"\n}',
+    );
   });
 });
