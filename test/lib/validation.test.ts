@@ -9,7 +9,7 @@ const cases: [string, Record<string, unknown>, string][] = [
   [
     'unknown profile',
     { profile: 'staging' },
-    'Config: profile "staging" is not defined in hello-msk:profiles; use one of dev, prod',
+    'Config: profile "staging" is not defined in hello-msk:profiles; use one of dev, e2e, prod',
   ],
   [
     'bad profile name',
