@@ -754,9 +754,16 @@ describe('Update rollback', () => {
     };
     await deploy(updateEvent(forward, before));
     await expectGone(removed);
+    // A broker applies a configuration change moments after the controller accepts it: wait for it to show,
+    // before the rollback (which comes later in real life) and before checking the rollback's own change.
+    const showsOverrides = (overrides: Record<string, string>) =>
+      eventually(`overrides ${JSON.stringify(overrides)} on the broker`, 10000, async () =>
+        JSON.stringify((await live(name))?.overrides) === JSON.stringify(overrides) ? true : undefined,
+      );
+    await showsOverrides({ 'segment.ms': '60000' });
     // Another resource of the stack fails; CloudFormation rolls this resource back.
     await deploy(updateEvent(before, forward));
-    expect((await live(name))?.overrides).toEqual({ 'retention.ms': '3600000' });
+    await showsOverrides({ 'retention.ms': '3600000' });
     expect(await live(removed)).toEqual({
       partitions: 2,
       replicationFactor: 1,
