@@ -1,4 +1,5 @@
 import { App, Aspects, Tags } from 'aws-cdk-lib';
+import { SkipCheckovForAwsManagedEncryption } from './checkov-suppressions';
 import { CfnLintSuppressions } from './cfn-lint-suppressions';
 import { ClientsStack } from './clients-stack';
 import { ClusterStack } from './cluster-stack';
@@ -51,7 +52,7 @@ export function buildApp(app: App): HelloMskStacks {
     description: 'hello-msk: producer and consumer functions (kafkajs) beside the brokers',
     config,
     cluster: cluster.msk,
-    bootstrapBrokers: cluster.endpoint.bootstrapBrokers,
+    bootstrapBrokersParameterName: cluster.endpoint.parameterName,
     vpc: network.vpc,
     vpcSubnets: network.brokerSubnets,
     producerSecurityGroup: network.clientSecurityGroups.producer,
@@ -67,6 +68,7 @@ export function buildApp(app: App): HelloMskStacks {
     cluster: cluster.msk,
     producer: clients.producer,
     consumer: clients.consumer,
+    encryptionKey: network.encryptionKey,
   });
   monitoring.addStackDependency(clients);
 
@@ -74,5 +76,6 @@ export function buildApp(app: App): HelloMskStacks {
   Tags.of(app).add('hello-msk:profile', config.profile);
   Aspects.of(app).add(new CfnLintSuppressions());
   if (network.encryptionKey) Aspects.of(app).add(new EncryptLogGroups(network.encryptionKey));
+  else Aspects.of(app).add(new SkipCheckovForAwsManagedEncryption());
   return { config, network, cluster, clients, monitoring };
 }

@@ -1,7 +1,14 @@
 import * as path from 'node:path';
 
 /** The Lambda handlers, by function name; each is bundled alone from `lambda/<name>/index.ts`. */
-export const LAMBDA_HANDLERS = ['producer', 'consumer', 'topic-bootstrap', 'cluster-endpoint', 'kafka-admin'] as const;
+export const LAMBDA_HANDLERS = [
+  'producer',
+  'consumer',
+  'topic-bootstrap',
+  'cluster-endpoint',
+  'availability-zones',
+  'kafka-admin',
+] as const;
 export type LambdaHandlerName = (typeof LAMBDA_HANDLERS)[number];
 
 export const LAMBDA_ROOT = path.join(__dirname, '..', 'lambda');

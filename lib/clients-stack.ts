@@ -1,8 +1,9 @@
-import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CfnParameter, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { Construct } from 'constructs';
+import { lambdaInvokeCommand } from './cli-commands';
 import type { AppConfig } from './config';
 import { HandlerFunction } from './constructs/handler-function';
 import type { KafkaCluster } from './constructs/kafka-cluster';
@@ -12,8 +13,11 @@ import { invalid, removalPolicyOf } from './validation';
 export interface ClientsStackProps extends StackProps {
   readonly config: AppConfig;
   readonly cluster: KafkaCluster;
-  /** The IAM bootstrap brokers, resolved at deploy time. */
-  readonly bootstrapBrokers: string;
+  /**
+   * Name of the SSM parameter in which the cluster stack publishes the IAM bootstrap brokers (a plain string:
+   * the value is resolved at deploy time, never imported).
+   */
+  readonly bootstrapBrokersParameterName: string;
   readonly vpc: ec2.IVpc;
   readonly vpcSubnets: ec2.SubnetSelection;
   readonly producerSecurityGroup: ec2.ISecurityGroup;
@@ -21,6 +25,7 @@ export interface ClientsStackProps extends StackProps {
   readonly adminSecurityGroup: ec2.ISecurityGroup;
 }
 
+const PRODUCER_TIMEOUT = Duration.seconds(60);
 const CONSUMER_TIMEOUT = Duration.seconds(60);
 
 /**
@@ -50,7 +55,15 @@ export class ClientsStack extends Stack {
       logRetentionDays: config.logRetentionDays,
       removalPolicy,
     };
-    const kafkaEnv = { KAFKA_BROKERS: props.bootstrapBrokers, KAFKA_AUTH: 'iam', TOPIC: config.demoTopic };
+    // Resolved by CloudFormation on every deploy of this stack (and the CDK CLI never skips a stack with such a
+    // parameter), so the functions follow the cluster's brokers without a cross-stack export that the cluster
+    // stack could then not change, and without any call from the VPC to SSM.
+    const brokers = new CfnParameter(this, 'BootstrapBrokers', {
+      type: 'AWS::SSM::Parameter::Value<String>',
+      default: props.bootstrapBrokersParameterName,
+      description: 'SSM parameter with the MSK IAM bootstrap brokers, written by the cluster stack',
+    });
+    const kafkaEnv = { KAFKA_BROKERS: brokers.valueAsString, KAFKA_AUTH: 'iam', TOPIC: config.demoTopic };
 
     this.producer = new HandlerFunction(this, 'Producer', {
       ...common,
@@ -60,7 +73,10 @@ export class ClientsStack extends Stack {
       environment: { ...kafkaEnv, MAX_MESSAGE_BYTES: maxMessageBytes },
       // A hung partition leader can hold a send for three 10 s request timeouts; the handler gives up 2 s
       // before this timeout with a clear error rather than let Lambda cut it off.
-      timeout: Duration.seconds(60),
+      timeout: PRODUCER_TIMEOUT,
+      // Invoked asynchronously, a retry would send the whole batch again under a new producer id: duplicates.
+      // The caller decides whether to send again.
+      retryAttempts: 0,
     });
     cluster.grantProduce(this.producer, [config.demoTopic]);
 
@@ -78,6 +94,13 @@ export class ClientsStack extends Stack {
       },
       timeout: CONSUMER_TIMEOUT,
       reservedConcurrentExecutions: config.consumerConcurrency > 0 ? config.consumerConcurrency : undefined,
+      // A scheduled run that failed, or waited, is superseded by the next one, which reads from the committed
+      // offsets: no retry, and no event older than one schedule period (the EventBridge target's retryAttempts
+      // covers only delivery to Lambda, not Lambda's own asynchronous retries and six-hour event age).
+      retryAttempts: 0,
+      maxEventAge: consumerEventAge(scheduleMinutes),
+      noDeadLetterQueueReason:
+        'Scheduled reader: a failed run is not retried and its event expires after one schedule period, because the next run reads from the committed offsets; the messages stay in Kafka, so a dead-letter queue would hold only an empty schedule event',
     });
     cluster.grantConsume(this.consumer, [config.demoTopic], config.consumerGroup);
 
@@ -94,7 +117,7 @@ export class ClientsStack extends Stack {
       handlerName: 'kafka-admin',
       description: 'hello-msk: read-only view of the topics and consumer groups (npm run kafka -- topics|groups)',
       securityGroups: [props.adminSecurityGroup],
-      environment: { KAFKA_BROKERS: props.bootstrapBrokers, KAFKA_AUTH: 'iam' },
+      environment: { KAFKA_BROKERS: brokers.valueAsString, KAFKA_AUTH: 'iam' },
     });
     cluster.grantDescribe(
       this.admin,
@@ -115,11 +138,11 @@ export class ClientsStack extends Stack {
     new CfnOutput(this, 'ConsumerGroup', { description: "The consumer function's group", value: config.consumerGroup });
     new CfnOutput(this, 'InvokeProducerCommand', {
       description: 'Send Hello MSK',
-      value: `aws lambda invoke --function-name ${producerName} --cli-binary-format raw-in-base64-out --payload '{"message":"Hello MSK"}' /dev/stdout`,
+      value: lambdaInvokeCommand(producerName, '{"message":"Hello MSK"}', PRODUCER_TIMEOUT),
     });
     new CfnOutput(this, 'InvokeConsumerCommand', {
       description: 'Read what is new now, without waiting for the schedule',
-      value: `aws lambda invoke --function-name ${consumerName} --cli-binary-format raw-in-base64-out --payload '{}' /dev/stdout`,
+      value: lambdaInvokeCommand(consumerName, '{}', CONSUMER_TIMEOUT),
     });
     new CfnOutput(this, 'TailConsumerLogsCommand', {
       description: "Follow the consumer's log, where each message's value is the log line's message",
@@ -129,6 +152,14 @@ export class ClientsStack extends Stack {
 }
 
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours)\)$/;
+
+/**
+ * The consumer's asynchronous event age: one schedule period, within what Lambda allows (60 s to 6 h); the
+ * shortest for cron schedules and manual runs, whose period is not known.
+ */
+function consumerEventAge(scheduleMinutes: number | undefined): Duration {
+  return Duration.seconds(Math.min(6 * 3600, Math.max(60, (scheduleMinutes ?? 1) * 60)));
+}
 
 /** Returns the schedule's period in minutes (undefined when off or a cron expression). */
 function validateClientConfig(path: string, config: AppConfig): number | undefined {

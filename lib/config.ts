@@ -62,7 +62,10 @@ export interface AppConfig {
   readonly consumerGroup: string;
   /** EventBridge schedule that runs the consumer (`rate(1 minute)`), or `off`. */
   readonly consumerSchedule: string;
-  /** Reserved concurrency of the consumer (1 keeps one group member); 0 leaves it unreserved. */
+  /**
+   * Reserved concurrency of the consumer; 0 leaves it unreserved. 1 guarantees one group member, but reserving
+   * any concurrency fails on accounts whose Lambda concurrency quota is below about 100 (new accounts get 10 or 50).
+   */
   readonly consumerConcurrency: number;
   /** What happens to a topic removed from `topics` (or on stack deletion): `retain` keeps it, `destroy` deletes it. */
   readonly topicRemovalPolicy: RemovalPolicyName;
@@ -105,7 +108,7 @@ export const BASE_CONFIG: Omit<AppConfig, 'profile'> = {
   demoTopic: 'test-topic',
   consumerGroup: 'hello-msk-consumer',
   consumerSchedule: 'rate(1 minute)',
-  consumerConcurrency: 1,
+  consumerConcurrency: 0,
   topicRemovalPolicy: 'retain',
   adoptExistingTopics: true,
   alarmEmail: '',

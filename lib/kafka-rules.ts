@@ -81,8 +81,17 @@ export const TOPIC_CONFIG: Readonly<Record<string, Check>> = {
   'unclean.leader.election.enable': bool,
 };
 
+/**
+ * The topic-level setting in which the topic-bootstrap custom resource records that it created a topic, at a
+ * value with no effect (lambda/topic-bootstrap explains why); declared topics may not set it themselves.
+ */
+export const OWNERSHIP_MARK_CONFIG = 'message.timestamp.before.max.ms';
+
 /** Why this topic-level setting is not valid, or undefined when it is. */
 export function topicConfigProblem(key: string, value: string): string | undefined {
+  if (key === OWNERSHIP_MARK_CONFIG) {
+    return 'is reserved: the topic bootstrap records in it which topics this stack created';
+  }
   const check = TOPIC_CONFIG[key];
   if (!check)
     return `is not a topic-level configuration key (see the Kafka topic configs; e.g. retention.ms, cleanup.policy)`;

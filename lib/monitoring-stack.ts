@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
@@ -21,6 +22,11 @@ export interface MonitoringStackProps extends StackProps {
   readonly producer: lambda.IFunction;
   /** The consumer function (graphs and an errors alarm). */
   readonly consumer: lambda.IFunction;
+  /**
+   * The project's customer-managed key, which encrypts the alarm topic; its policy lets CloudWatch alarms use it.
+   * @default - the topic is not encrypted at rest (the AWS managed key would refuse CloudWatch)
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /** One dashboard and the alarms for the cluster and the demo functions, e-mailed when `alarmEmail` is set. */
@@ -68,7 +74,7 @@ export class MonitoringStack extends Stack {
     this.alarms = [...clusterAlarms.alarms, ...functionAlarms];
 
     if (config.alarmEmail !== '') {
-      this.alarmTopic = this.notificationTopic(config.alarmEmail, config.profile);
+      this.alarmTopic = this.notificationTopic(config.alarmEmail, config.profile, props.encryptionKey);
       const action = new actions.SnsAction(this.alarmTopic);
       for (const alarm of this.alarms) {
         alarm.addAlarmAction(action);
@@ -251,8 +257,12 @@ export class MonitoringStack extends Stack {
    * the AWS managed key alias/aws/sns: CloudWatch alarms cannot publish to a topic under that key (its policy
    * cannot grant cloudwatch.amazonaws.com), and notifications would silently fail.
    */
-  private notificationTopic(email: string, profile: string): sns.Topic {
-    const topic = new sns.Topic(this, 'AlarmTopic', { displayName: `hello-msk ${profile} alarms`, enforceSSL: true });
+  private notificationTopic(email: string, profile: string, key: kms.IKey | undefined): sns.Topic {
+    const topic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: `hello-msk ${profile} alarms`,
+      enforceSSL: true,
+      masterKey: key,
+    });
     // The topic policy replaces SNS's default one, so CloudWatch needs its own statement, limited to this
     // account's alarms.
     topic.addToResourcePolicy(

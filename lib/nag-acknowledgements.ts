@@ -1,5 +1,6 @@
 import { CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { CHECKOV_REASONS, skipCheckov, skipCheckovForFrameworkFunction } from './checkov-suppressions';
 
 /**
  * cdk-nag (AwsSolutions pack) acknowledgements, each on the narrowest construct and with its reason. The
@@ -45,7 +46,9 @@ function acknowledgeInvoke(role: IConstruct, functions: IConstruct[], reason: st
 export function acknowledgeProviderFramework(provider: IConstruct, handlers: IConstruct[]): void {
   const frameworkFunction = (id: string) => provider.node.tryFindChild(id);
   for (const id of ['framework-onEvent', 'framework-isComplete', 'framework-onTimeout']) {
-    const role = frameworkFunction(id)?.node.tryFindChild('ServiceRole');
+    const fn = frameworkFunction(id);
+    if (fn) skipCheckovForFrameworkFunction(fn);
+    const role = fn?.node.tryFindChild('ServiceRole');
     if (!role) continue;
     acknowledgeNag(role, BASIC_EXECUTION, 'CDK Provider framework function: AWS managed policy to write its own logs');
     acknowledgeInvoke(
@@ -68,6 +71,8 @@ export function acknowledgeProviderFramework(provider: IConstruct, handlers: ICo
     'IAM5[Resource::*]',
     'Step Functions log delivery (logs:CreateLogDelivery, ListLogDeliveries, ...) does not support resource-level permissions',
   );
+  const policy = role.node.tryFindChild('DefaultPolicy');
+  if (policy) skipCheckov(policy, 'CKV_AWS_111', CHECKOV_REASONS.logDeliveryWildcard);
   acknowledgeInvoke(
     role,
     ['framework-isComplete', 'framework-onTimeout'].map(frameworkFunction).filter((fn) => fn !== undefined),

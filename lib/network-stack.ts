@@ -1,8 +1,10 @@
-import { Fn, Validations, RemovalPolicy, Stack, StackProps, Token } from 'aws-cdk-lib';
+import { CfnResource, Validations, RemovalPolicy, Stack, StackProps, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { skipCheckovForFrameworkFunction } from './checkov-suppressions';
+import { AvailabilityZones } from './constructs/availability-zones';
 import { ProjectKey } from './constructs/encryption';
 import { MSK_IAM_PORT } from './constructs/msk-cluster';
 import { MSK_PORTS } from './msk-catalog';
@@ -11,7 +13,7 @@ import { checkRetention, invalid } from './validation';
 export interface NetworkStackProps extends StackProps {
   /** Availability zones, and so private subnets, for the brokers: 2 or 3. */
   readonly azCount: number;
-  /** Explicit AZ names; empty takes the region's first `azCount` AZs at deploy time. */
+  /** Explicit AZ names; empty lets a custom resource choose `azCount` AZs that MSK accepts, at deploy time. */
   readonly availabilityZones: string[];
   /** IPv4 CIDR of the VPC. */
   readonly vpcCidr: string;
@@ -58,11 +60,17 @@ export class NetworkStack extends Stack {
     super(scope, id, props);
     validateNetworkProps(this.node.path, props);
 
-    // Env-agnostic stacks only see two AZs; listing them by index keeps synth credential-free for three.
+    // Synth is credential-free, so it knows neither the region nor the account's AZ names; Fn::GetAZs could
+    // pick a zone MSK refuses (use1-az3), failing minutes into the cluster's creation. The zones are chosen at
+    // deploy time instead, before anything else in the VPC.
     this.azs =
       props.availabilityZones.length > 0
         ? props.availabilityZones
-        : Array.from({ length: props.azCount }, (_, i) => Fn.select(i, Fn.getAzs()));
+        : new AvailabilityZones(this, 'AvailabilityZones', {
+            azCount: props.azCount,
+            logRetentionDays: props.logRetentionDays,
+            removalPolicy: props.removalPolicy,
+          }).names;
 
     const natGateways = props.natGateways ?? 0;
     this.vpc = new ec2.Vpc(this, 'Vpc', {
@@ -88,6 +96,8 @@ export class NetworkStack extends Stack {
         });
       }
     }
+
+    this.keepDefaultSecurityGroupLogs(props);
 
     const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
       retention: props.logRetentionDays as logs.RetentionDays,
@@ -139,6 +149,24 @@ export class NetworkStack extends Stack {
     if (props.customerManagedKey) {
       this.encryptionKey = new ProjectKey(this, 'EncryptionKey', { removalPolicy: props.removalPolicy }).key;
     }
+  }
+
+  /**
+   * restrictDefaultSecurityGroup runs a CDK-written function that has no log group of its own: Lambda would create
+   * /aws/lambda/<function> on its first run, with no retention, and `cdk destroy` would leave it behind. It logs
+   * to a group of this stack instead, with the stack's retention and removal policy; the function is deleted
+   * before the group, after its last run (the custom resource's Delete).
+   */
+  private keepDefaultSecurityGroupLogs(props: NetworkStackProps): void {
+    const provider = this.node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
+    const handler = provider?.node.tryFindChild('Handler');
+    if (!(handler instanceof CfnResource)) return;
+    const logGroup = new logs.LogGroup(this, 'DefaultSecurityGroupRestrictionLogs', {
+      retention: props.logRetentionDays as logs.RetentionDays,
+      removalPolicy: props.removalPolicy,
+    });
+    handler.addPropertyOverride('LoggingConfig', { LogGroup: logGroup.logGroupName });
+    skipCheckovForFrameworkFunction(handler);
   }
 
   get availabilityZones(): string[] {

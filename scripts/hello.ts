@@ -6,8 +6,9 @@
  *   npm run hello -- [--message M] [--profile P] [--timeout S] [--wait-for-schedule]
  *
  * `--profile` is the hello-msk configuration profile (the `HelloMsk-<profile>-*` stacks), not an AWS
- * credentials profile: choose those with AWS_PROFILE as usual. Exit codes: 0 PASS, 1 FAIL, 2 nothing to test
- * (no credentials, no region, no deployed stack, bad arguments).
+ * credentials profile: choose those with AWS_PROFILE as usual. The region comes from AWS_REGION, then
+ * AWS_DEFAULT_REGION, then the AWS profile, as for the AWS CLI and the CDK CLI. Exit codes: 0 PASS, 1 FAIL,
+ * 2 nothing to test (no credentials, no region, no deployed stack, bad arguments).
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -116,7 +117,8 @@ export async function runHello(options: HelloOptions, deps: HelloDeps): Promise<
         deps.out(`${at()} consumer ${describeRead(read.payload, value)} (${seconds(deps.now() - readStart)})`);
       } catch (error) {
         if (errorName(error) !== 'TooManyRequestsException') throw error;
-        // The consumer's single reserved instance is busy with its scheduled run, which reads the message too.
+        // With consumerConcurrency 1, the consumer's one instance is busy with its scheduled run, which reads the
+        // message too.
         deps.out(`${at()} consumer busy with its scheduled run; waiting for that run's log line`);
       }
     } else {
@@ -245,6 +247,32 @@ export function hint(error: string | undefined): string {
   return '';
 }
 
+/**
+ * The region the AWS CLI and the CDK CLI would take from the environment: AWS_REGION, then AWS_DEFAULT_REGION.
+ * The SDK for JavaScript reads only AWS_REGION (and then the profile), so a shell set up for the AWS CLI with
+ * AWS_DEFAULT_REGION would otherwise find no region, or another one.
+ */
+export function regionFromEnvironment(env: Record<string, string | undefined> = process.env): string | undefined {
+  return env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || undefined;
+}
+
+/** Options of every SDK client of the smoke test. */
+export function clientConfig(env: Record<string, string | undefined> = process.env): { region?: string } {
+  const region = regionFromEnvironment(env);
+  return region ? { region } : {};
+}
+
+/**
+ * The Lambda client's options: no retries, because a retried invocation of the producer would send the message
+ * twice (the run id would then match two log lines, and the topic would hold a duplicate).
+ */
+export function lambdaClientConfig(env: Record<string, string | undefined> = process.env): {
+  region?: string;
+  maxAttempts: number;
+} {
+  return { ...clientConfig(env), maxAttempts: 1 };
+}
+
 /** Turns an AWS SDK error into the one line that says what is missing. */
 async function classify(error: unknown, deps: HelloDeps, stackName: string): Promise<Stop> {
   const name = errorName(error);
@@ -256,7 +284,10 @@ async function classify(error: unknown, deps: HelloDeps, stackName: string): Pro
     );
   }
   if (/region is missing/i.test(message)) {
-    return new Stop('hello: no AWS region set; set AWS_REGION or a region in your AWS profile', EXIT_NOTHING_TO_TEST);
+    return new Stop(
+      'hello: no AWS region set; set AWS_REGION, AWS_DEFAULT_REGION or a region in your AWS profile',
+      EXIT_NOTHING_TO_TEST,
+    );
   }
   if (/^Expired|ExpiredToken|security token included in the request is (expired|invalid)/i.test(`${name} ${message}`)) {
     return new Stop(
@@ -344,11 +375,11 @@ async function main(): Promise<void> {
   }
   // The SDK's notice about future Node.js support would turn a one-line answer into ten lines.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const cfn = new CloudFormationClient({});
+  const cfn = new CloudFormationClient(clientConfig());
   process.exitCode = await runHello(options, {
     cfn,
-    lambda: new LambdaClient({}),
-    logs: new CloudWatchLogsClient({}),
+    lambda: new LambdaClient(lambdaClientConfig()),
+    logs: new CloudWatchLogsClient(clientConfig()),
     now: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     out: (line) => console.log(line),

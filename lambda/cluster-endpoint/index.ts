@@ -1,64 +1,195 @@
-import { DescribeClusterV2Command, GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
+import {
+  DescribeClusterV2Command,
+  GetBootstrapBrokersCommand,
+  KafkaClient,
+  ListNodesCommand,
+  type NodeInfo,
+} from '@aws-sdk/client-kafka';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { createLogger } from '../shared/logger';
 
 /**
- * Custom resource that waits until the MSK cluster is ACTIVE and returns its IAM bootstrap brokers. It runs
- * outside the VPC at deploy time, so nothing inside the VPC ever needs the MSK control-plane API (no NAT
- * gateway, no interface endpoint). Properties: `ClusterArn`, and `ClusterVersion` so that it runs again
- * whenever the cluster changes.
+ * Custom resource that reads the MSK cluster's IAM bootstrap brokers at deploy time. It runs outside the VPC,
+ * so nothing inside the VPC ever needs the MSK control-plane API (no NAT gateway, no interface endpoint).
+ * Properties: `ClusterArn`, and `ClusterVersion` so that it runs again whenever the cluster changes.
+ *
+ * It needs no waiter: CloudFormation reports the AWS::MSK::Cluster created or updated only once the cluster (or
+ * its update operation) is done, and this resource references the cluster. So one `onEvent` call answers, and
+ * anything wrong (cluster FAILED, IAM authentication off, access denied) fails the resource at once with
+ * that one line as CloudFormation's status reason.
+ *
+ * The answer is deterministic, because other stacks and functions take it as configuration: GetBootstrapBrokers
+ * lists brokers in no fixed order, and on clusters of more than three brokers a random three of them. The
+ * answer is a stable subset from ListNodes instead: the lowest-numbered broker of each availability zone, then
+ * the next lowest-numbered ones up to three (MSK's own advice for a bootstrap string: three brokers across
+ * the AZs, https://docs.aws.amazon.com/msk/latest/developerguide/msk-get-bootstrap-brokers.html), sorted by
+ * broker id. Adding brokers leaves it unchanged once it has three.
  */
 export interface ClusterEndpointData {
+  /** `host:port` of up to three brokers' TLS + IAM listeners, sorted by broker id, comma-separated. */
   readonly BootstrapBrokersSaslIam: string;
 }
 
 interface OnEventResponse {
   readonly PhysicalResourceId: string;
-}
-
-interface IsCompleteResponse {
-  readonly IsComplete: boolean;
   readonly Data?: ClusterEndpointData;
 }
+
+/** How many brokers the bootstrap string names: MSK's advice, and enough to survive a broker and an AZ down. */
+export const BOOTSTRAP_BROKER_COUNT = 3;
 
 const logger = createLogger('hello-msk-cluster-endpoint');
 const kafka = new KafkaClient({});
 
-const WAITING_STATES = ['CREATING', 'UPDATING', 'REBOOTING_BROKER', 'HEALING', 'MAINTENANCE'];
+/** States in which MSK cannot name the brokers, or the cluster will never serve clients again. */
+const UNUSABLE_STATES = ['CREATING', 'DELETING', 'FAILED'];
+
+/** The failure CloudFormation shows: one line (the Provider framework adds the log group and a stack trace). */
+export class ClusterEndpointError extends Error {
+  constructor(message: string) {
+    super(message.replace(/\s*[\r\n]+\s*/g, ' ').slice(0, 1000));
+    this.name = 'ClusterEndpointError';
+  }
+}
 
 function clusterArnOf(event: CloudFormationCustomResourceEvent): string {
   const arn = (event.ResourceProperties as Record<string, unknown>).ClusterArn;
   if (typeof arn !== 'string' || !arn.startsWith('arn:')) {
-    throw new Error(`ClusterArn ${JSON.stringify(arn)} is not an MSK cluster ARN`);
+    throw new ClusterEndpointError(`ClusterArn ${JSON.stringify(arn)} is not an MSK cluster ARN`);
   }
   return arn;
 }
 
-/** Nothing to create: the physical id is the cluster ARN, stable across updates. */
+/** Create and Update answer with the brokers; the physical id is the cluster ARN. Delete has nothing to undo. */
 export async function onEvent(event: CloudFormationCustomResourceEvent): Promise<OnEventResponse> {
   if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
-  return { PhysicalResourceId: clusterArnOf(event) };
+  const clusterArn = clusterArnOf(event);
+  const brokers = await bootstrapBrokers(clusterArn);
+  logger.info(`Bootstrap brokers: ${brokers}`, { clusterArn });
+  return { PhysicalResourceId: clusterArn, Data: { BootstrapBrokersSaslIam: brokers } };
 }
 
-/** Done when the cluster is ACTIVE; then answers with its IAM bootstrap brokers. */
-export async function isComplete(event: CloudFormationCustomResourceEvent): Promise<IsCompleteResponse> {
-  if (event.RequestType === 'Delete') return { IsComplete: true };
-  const clusterArn = clusterArnOf(event);
-  const { ClusterInfo } = await kafka.send(new DescribeClusterV2Command({ ClusterArn: clusterArn }));
+/** An MSK API call whose failure (access denied, throttling, a bad ARN) becomes one line naming the call. */
+async function call<T>(clusterArn: string, what: string, request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    throw new ClusterEndpointError(`MSK cluster ${clusterArn}: ${what} failed: ${reason}`);
+  }
+}
+
+async function bootstrapBrokers(clusterArn: string): Promise<string> {
+  const { ClusterInfo } = await call(clusterArn, 'DescribeClusterV2', () =>
+    kafka.send(new DescribeClusterV2Command({ ClusterArn: clusterArn })),
+  );
   const state = ClusterInfo?.State ?? 'UNKNOWN';
-  if (WAITING_STATES.includes(state)) {
-    logger.info(`Cluster is ${state}; waiting for ACTIVE`, { clusterArn });
-    return { IsComplete: false };
-  }
-  if (state !== 'ACTIVE') {
+  if (UNUSABLE_STATES.includes(state)) {
     const why = ClusterInfo?.StateInfo?.Message ?? ClusterInfo?.StateInfo?.Code ?? 'no reason given';
-    throw new Error(`MSK cluster ${clusterArn} is ${state}, not ACTIVE: ${why}`);
+    throw new ClusterEndpointError(`MSK cluster ${clusterArn} is ${state}, not ACTIVE: ${why}`);
   }
-  const brokers = await kafka.send(new GetBootstrapBrokersCommand({ ClusterArn: clusterArn }));
-  const iam = brokers.BootstrapBrokerStringSaslIam;
+  const { BootstrapBrokerStringSaslIam: iam } = await call(clusterArn, 'GetBootstrapBrokers', () =>
+    kafka.send(new GetBootstrapBrokersCommand({ ClusterArn: clusterArn })),
+  );
   if (!iam) {
-    throw new Error(`MSK cluster ${clusterArn} has no IAM bootstrap brokers; is IAM client authentication enabled?`);
+    throw new ClusterEndpointError(
+      `MSK cluster ${clusterArn} has no IAM bootstrap brokers; is IAM client authentication enabled?`,
+    );
   }
-  logger.info('Cluster is ACTIVE', { clusterArn, bootstrapBrokers: iam });
-  return { IsComplete: true, Data: { BootstrapBrokersSaslIam: iam } };
+  const nodes: NodeInfo[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await call(clusterArn, 'ListNodes', () =>
+      kafka.send(new ListNodesCommand({ ClusterArn: clusterArn, NextToken: nextToken })),
+    );
+    nodes.push(...(page.NodeInfoList ?? []));
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return chooseBootstrapBrokers(iam, nodes);
+}
+
+interface Broker {
+  readonly id: number;
+  readonly host: string;
+  readonly subnet: string;
+}
+
+/** `b-12.cluster.abc.c2.kafka.eu-west-1.amazonaws.com` -> 12, for hosts whose broker id is only in the name. */
+function brokerNumber(host: string): number {
+  const m = /^b-(\d+)\./.exec(host);
+  return m ? Number(m[1]) : Number.MAX_SAFE_INTEGER;
+}
+
+function byIdThenHost(a: { id: number; host: string }, b: { id: number; host: string }): number {
+  return a.id - b.id || (a.host < b.host ? -1 : a.host > b.host ? 1 : 0);
+}
+
+/** Everything after the first DNS label: the cluster's domain, shared by all its brokers. */
+function domainOf(host: string): string {
+  return host.slice(host.indexOf('.') + 1);
+}
+
+/**
+ * The bootstrap string: from the brokers ListNodes describes, the lowest-numbered broker of each client
+ * subnet (AZ), then the next lowest-numbered ones up to BOOTSTRAP_BROKER_COUNT, sorted by broker id, with the
+ * port of the IAM listener from GetBootstrapBrokers. When ListNodes names no usable broker (or names hosts
+ * outside the bootstrap string's domain), the GetBootstrapBrokers entries themselves, de-duplicated and sorted.
+ */
+export function chooseBootstrapBrokers(iamBootstrapBrokers: string, nodes: readonly NodeInfo[]): string {
+  const listed = [
+    ...new Set(
+      iamBootstrapBrokers
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
+    ),
+  ];
+  const parsed = listed.map((entry) => {
+    const i = entry.lastIndexOf(':');
+    return { host: entry.slice(0, i), port: entry.slice(i + 1) };
+  });
+  const port = parsed[0]?.port;
+  const domains = new Set(parsed.map((p) => domainOf(p.host)));
+
+  const seen = new Set<string>();
+  const brokers: Broker[] = [];
+  for (const node of nodes) {
+    const info = node.BrokerNodeInfo;
+    const host = info?.Endpoints?.[0];
+    if (!info || !host || info.BrokerId === undefined || seen.has(host)) continue;
+    seen.add(host);
+    brokers.push({ id: info.BrokerId, host, subnet: info.ClientSubnet ?? '' });
+  }
+  const usable = port !== undefined && brokers.length > 0 && brokers.every((b) => domains.has(domainOf(b.host)));
+  if (!usable) {
+    if (brokers.length > 0) {
+      logger.warn('ListNodes names brokers outside the bootstrap string; using GetBootstrapBrokers as it is', {
+        listNodes: brokers.map((b) => b.host),
+        bootstrapBrokers: listed,
+      });
+    }
+    return parsed
+      .map((p) => ({ id: brokerNumber(p.host), host: p.host, entry: `${p.host}:${p.port}` }))
+      .sort(byIdThenHost)
+      .map((p) => p.entry)
+      .join(',');
+  }
+
+  brokers.sort(byIdThenHost);
+  const chosen = new Set<Broker>();
+  const subnets = new Set<string>();
+  for (const broker of brokers) {
+    if (!subnets.has(broker.subnet)) {
+      subnets.add(broker.subnet);
+      chosen.add(broker);
+    }
+  }
+  for (const broker of brokers) {
+    if (chosen.size >= BOOTSTRAP_BROKER_COUNT) break;
+    chosen.add(broker);
+  }
+  return [...chosen]
+    .sort(byIdThenHost)
+    .map((b) => `${b.host}:${port}`)
+    .join(',');
 }

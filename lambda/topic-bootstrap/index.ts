@@ -17,10 +17,19 @@
  * event of this resource never leaves an increase behind and its own rollback never needs a shrink;
  * only a failure of another resource after this one succeeded can. Everything else a rollback brings
  * (configuration back, a removed topic again, a refused change) succeeds.
+ *
+ * Ownership: Kafka records nothing about who created a topic, and an identical topic someone else made looks
+ * exactly like one this resource made in an earlier delivery of the same event. So every topic this resource
+ * creates carries its mark, `message.timestamp.before.max.ms` set to a value derived from the stack id and the
+ * logical id, about 292 million years, where the setting (reject records older than that) has no effect. The
+ * mark tells a re-delivered event's own topics from anyone else's, survives every later change of the declared
+ * overrides, and decides deletion: the destroy policy deletes only topics that carry this resource's mark, so
+ * an adopted topic, or one another stack made, is never deleted.
  */
+import { createHash } from 'node:crypto';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { ConfigResourceTypes, ConfigSource, type Admin, type ITopicConfig } from 'kafkajs';
-import { topicNameProblem, topicsProblem, type TopicProperties } from '../../lib/kafka-rules';
+import { OWNERSHIP_MARK_CONFIG, topicNameProblem, topicsProblem, type TopicProperties } from '../../lib/kafka-rules';
 import { readKafkaSettings } from '../shared/env';
 import { createKafka, describeKafkaFailure, isDisconnectedError } from '../shared/kafka';
 import { createLogger } from '../shared/logger';
@@ -91,6 +100,18 @@ export async function isComplete(event: IsCompleteEvent): Promise<IsCompleteResp
   return isCompleteWith(connectedAdmin, event);
 }
 
+/** Kafka's largest long: `message.timestamp.before.max.ms` at its default, no limit at all. */
+const MAX_LONG = 2n ** 63n - 1n;
+
+/**
+ * The value of OWNERSHIP_MARK_CONFIG on the topics this resource (stack id and logical id) creates: the largest
+ * long less up to 2^48 ms (8,900 years), so still about 292 million years, which no record timestamp reaches.
+ */
+export function ownershipMark(stackId: string, logicalResourceId: string): string {
+  const digest = createHash('sha256').update(`${stackId}\n${logicalResourceId}`).digest();
+  return (MAX_LONG - 1n - BigInt(`0x${digest.subarray(0, 6).toString('hex')}`)).toString();
+}
+
 /** Disconnects the shared admin client (offline runs and tests; Lambda just freezes the container). */
 export async function close(): Promise<void> {
   await sharedAdmin.disconnect().catch(() => undefined);
@@ -151,8 +172,9 @@ async function handleEvent(
     properties: event.ResourceProperties,
     oldProperties: event.RequestType === 'Update' ? event.OldResourceProperties : undefined,
   });
+  const mark = ownershipMark(event.StackId, event.LogicalResourceId);
   if (event.RequestType === 'Delete') {
-    await deleteAll(getAdmin, event.ResourceProperties);
+    await deleteAll(getAdmin, event.ResourceProperties, mark);
     return { PhysicalResourceId: physicalId };
   }
 
@@ -170,18 +192,28 @@ async function handleEvent(
     admin,
     desired.Topics.map((t) => t.Name).filter((name) => existing.has(name)),
   );
+  // Only the destroy policy deletes a removed topic, and only one this resource created: its mark decides.
+  const removedLive =
+    desired.RemovalPolicy === 'destroy'
+      ? await describeLiveTopics(
+          admin,
+          removed.filter((name) => existing.has(name)),
+        )
+      : new Map<string, LiveTopic>();
 
   const plan = planChanges({
     desired,
     previous,
     removed,
     live,
+    removedLive,
     existing,
+    mark,
     brokerCount: desired.ClusterKind === 'serverless' ? undefined : brokers.length,
     rollbackHint: rollbackHint(event),
   });
-  await validateWithKafka(admin, plan);
-  await apply(admin, plan);
+  await validateWithKafka(admin, plan, mark);
+  await apply(admin, plan, mark);
   logger.info(`Topics are as declared: ${desired.Topics.map((t) => t.Name).join(', ') || '(none)'}`, {
     requestType: event.RequestType,
     created: plan.create.map((t) => t.Name),
@@ -329,8 +361,10 @@ function rollbackHint(event: CloudFormationCustomResourceEvent): string {
 interface LiveTopic {
   readonly partitions: number;
   readonly replicationFactor: number;
-  /** The topic's own configuration overrides (not broker defaults). */
+  /** The topic's own configuration overrides (not broker defaults), its ownership mark left out. */
   readonly overrides: Record<string, string>;
+  /** The value of OWNERSHIP_MARK_CONFIG, when the topic has one: whose mark it carries. */
+  readonly ownership?: string;
 }
 
 async function connectedAdmin(): Promise<Admin> {
@@ -365,15 +399,18 @@ async function describeLiveTopics(admin: Admin, present: string[]): Promise<Map<
   for (const topic of topics) {
     const config = resources.find((r) => r.resourceName === topic.name);
     const overrides: Record<string, string> = {};
+    let ownership: string | undefined;
     for (const entry of config?.configEntries ?? []) {
       if (entry.configSource === ConfigSource.TOPIC_CONFIG && entry.configValue !== null) {
-        overrides[entry.configName] = entry.configValue;
+        if (entry.configName === OWNERSHIP_MARK_CONFIG) ownership = entry.configValue;
+        else overrides[entry.configName] = entry.configValue;
       }
     }
     live.set(topic.name, {
       partitions: topic.partitions.length,
       replicationFactor: Math.max(0, ...topic.partitions.map((p) => p.replicas.length)),
       overrides,
+      ownership,
     });
   }
   return live;
@@ -399,6 +436,11 @@ function sameConfig(a: Record<string, string>, b: Record<string, string>): boole
   return keys.length === Object.keys(b).length && keys.every((k) => b[k] === a[k]);
 }
 
+/** An override set plus the topic's mark, whoever's it is: replacing the overrides never removes a mark. */
+function withOwnership(overrides: Record<string, string>, ownership: string | undefined): Record<string, string> {
+  return ownership === undefined ? overrides : { ...overrides, [OWNERSHIP_MARK_CONFIG]: ownership };
+}
+
 // ---------------------------------------------------------------------------------------------- planning
 
 interface Plan {
@@ -420,8 +462,12 @@ interface PlanInput {
   /** Topics declared before and not any more. */
   readonly removed: string[];
   readonly live: Map<string, LiveTopic>;
+  /** The removed topics that still exist, under the destroy policy only. */
+  readonly removedLive: Map<string, LiveTopic>;
   /** Every topic the function can see. */
   readonly existing: Set<string>;
+  /** This resource's ownership mark. */
+  readonly mark: string;
   /** Live brokers, which bound a new topic's replication factor; undefined when the cluster judges that itself. */
   readonly brokerCount: number | undefined;
   readonly rollbackHint: string;
@@ -447,22 +493,17 @@ function planChanges(input: PlanInput): Plan {
       continue;
     }
     const configMatches = sameConfig(current.overrides, topic.Config);
-    const alter = { name, desired: topic.Config, previous: current.overrides };
+    const alter = {
+      name,
+      desired: withOwnership(topic.Config, current.ownership),
+      previous: withOwnership(current.overrides, current.ownership),
+    };
 
-    if (!before) {
-      // Not declared by this resource before: a Create, or a topic added to the list in an Update.
-      const exact =
-        current.partitions === topic.Partitions &&
-        current.replicationFactor === topic.ReplicationFactor &&
-        configMatches;
-      if (exact) {
-        // What a re-delivered Create or the rollback of a removal finds; taking it over changes nothing.
-        logger.info(`Topic ${name} already exists as declared`);
-        continue;
-      }
+    if (!before && current.ownership !== input.mark) {
+      // Not declared by this resource before, nor created by it: someone else's topic.
       if (!desired.AdoptExisting) {
         fail(
-          `${at} already exists (${current.partitions} partitions, replication factor ${current.replicationFactor}) and AdoptExisting is false; delete it or allow adopting existing topics`,
+          `${at} already exists (${current.partitions} partitions, replication factor ${current.replicationFactor}) and this stack did not create it, and AdoptExisting is false; delete it, declare another name, or allow adopting existing topics`,
         );
       }
       if (current.partitions !== topic.Partitions || current.replicationFactor !== topic.ReplicationFactor) {
@@ -470,15 +511,29 @@ function planChanges(input: PlanInput): Plan {
           `${at} already exists with ${current.partitions} partitions and replication factor ${current.replicationFactor}; it is adopted only with those values, not the declared ${topic.Partitions} and ${topic.ReplicationFactor}`,
         );
       }
-      logger.info(`Adopting existing topic ${name}`, { overrides: current.overrides });
+      // Adopted topics keep their mark (or none), so the destroy policy never deletes them.
+      logger.info(`Adopting existing topic ${name}; this stack will never delete it`, { overrides: current.overrides });
       if (!configMatches) plan.alter.push(alter);
       continue;
     }
+    if (!before) {
+      // Created by this resource, yet not in the previous properties: a re-delivered Create or Update, or a
+      // topic that left the list under retain and is declared again (also by a rollback).
+      const exact =
+        current.partitions === topic.Partitions &&
+        current.replicationFactor === topic.ReplicationFactor &&
+        configMatches;
+      logger.info(
+        exact ? `Topic ${name} already exists as declared` : `Topic ${name} exists; this stack created it earlier`,
+      );
+    }
 
     if (current.replicationFactor !== topic.ReplicationFactor) {
-      if (before.replicationFactor !== undefined && before.replicationFactor !== topic.ReplicationFactor) {
+      // Asked for by this event when the previous declaration differs (or there was none to compare with).
+      const from = before ? before.replicationFactor : current.replicationFactor;
+      if (from !== undefined && from !== topic.ReplicationFactor) {
         fail(
-          `${at}: replicationFactor ${before.replicationFactor} -> ${topic.ReplicationFactor} is not supported (reassigning replicas is out of scope); the topic has ${current.replicationFactor}, declare that`,
+          `${at}: replicationFactor ${from} -> ${topic.ReplicationFactor} is not supported (reassigning replicas is out of scope); the topic has ${current.replicationFactor}, declare that`,
         );
       }
       // Not asked for by this event (changed outside CloudFormation): a rollback must not trip over it.
@@ -490,7 +545,8 @@ function planChanges(input: PlanInput): Plan {
     if (topic.Partitions > current.partitions) {
       plan.grow.push({ name, from: current.partitions, to: topic.Partitions });
     } else if (topic.Partitions < current.partitions) {
-      if (before.partitions !== undefined && topic.Partitions < before.partitions) {
+      const from = before ? before.partitions : current.partitions;
+      if (from !== undefined && topic.Partitions < from) {
         fail(
           `${at}: partitions ${topic.Partitions} is below the ${current.partitions} it has, and Kafka cannot remove partitions; declare ${current.partitions} or more (${input.rollbackHint})`,
         );
@@ -505,10 +561,12 @@ function planChanges(input: PlanInput): Plan {
   for (const name of input.removed) {
     if (desired.RemovalPolicy === 'retain') {
       logger.info(`Kept topic ${name}: it left the list and the removal policy is retain`);
-    } else if (input.existing.has(name)) {
-      plan.remove.push(name);
-    } else {
+    } else if (!input.existing.has(name)) {
       logger.info(`Topic ${name} left the list and is already gone`);
+    } else if (input.removedLive.get(name)?.ownership !== input.mark) {
+      logger.info(`Kept topic ${name}: it left the list, but this stack did not create it`);
+    } else {
+      plan.remove.push(name);
     }
   }
 
@@ -521,12 +579,13 @@ function planChanges(input: PlanInput): Plan {
 
 // ---------------------------------------------------------------------------------------------- changes
 
-function kafkaTopic(topic: TopicProperties): ITopicConfig {
+/** A topic as this resource creates it: the declared settings and this resource's mark. */
+function kafkaTopic(topic: TopicProperties, mark: string): ITopicConfig {
   return {
     topic: topic.Name,
     numPartitions: topic.Partitions,
     replicationFactor: topic.ReplicationFactor,
-    configEntries: Object.entries(topic.Config).map(([name, value]) => ({ name, value })),
+    configEntries: Object.entries(withOwnership(topic.Config, mark)).map(([name, value]) => ({ name, value })),
   };
 }
 
@@ -556,7 +615,7 @@ function kafkaReason(error: unknown): string {
 }
 
 /** Asks Kafka to check each change without making it (validateOnly), one topic at a time so errors name it. */
-async function validateWithKafka(admin: Admin, plan: Plan): Promise<void> {
+async function validateWithKafka(admin: Admin, plan: Plan, mark: string): Promise<void> {
   const check = async (name: string, what: string, call: () => Promise<unknown>): Promise<void> => {
     try {
       await call();
@@ -566,7 +625,7 @@ async function validateWithKafka(admin: Admin, plan: Plan): Promise<void> {
   };
   for (const topic of plan.create) {
     await check(topic.Name, 'create it', () =>
-      admin.createTopics({ validateOnly: true, waitForLeaders: false, topics: [kafkaTopic(topic)] }),
+      admin.createTopics({ validateOnly: true, waitForLeaders: false, topics: [kafkaTopic(topic, mark)] }),
     );
   }
   for (const change of plan.alter) {
@@ -585,15 +644,22 @@ async function validateWithKafka(admin: Admin, plan: Plan): Promise<void> {
  * Creates, reconfigures, deletes, then grows: increases come last because they cannot be undone. On a
  * failure, the topics this event created are deleted and the overrides it replaced are restored.
  */
-async function apply(admin: Admin, plan: Plan): Promise<void> {
+async function apply(admin: Admin, plan: Plan, mark: string): Promise<void> {
   const created: string[] = [];
   const altered: Plan['alter'] = [];
   let step = { name: '', what: '' };
   try {
     for (const topic of plan.create) {
       step = { name: topic.Name, what: 'creating it' };
-      const made = await admin.createTopics({ waitForLeaders: false, topics: [kafkaTopic(topic)] });
-      if (!made) throw new Error('someone else created it meanwhile');
+      const made = await admin.createTopics({ waitForLeaders: false, topics: [kafkaTopic(topic, mark)] });
+      if (!made) {
+        // A broker's topic list can lag a creation by moments: an earlier delivery of this event may have made it.
+        if ((await describeLiveTopics(admin, [topic.Name])).get(topic.Name)?.ownership !== mark) {
+          throw new Error('someone else created it meanwhile');
+        }
+        logger.info(`Topic ${topic.Name} already exists as declared`);
+        continue;
+      }
       created.push(topic.Name);
       logger.info(
         `Created topic ${topic.Name} (${topic.Partitions} partitions, replication factor ${topic.ReplicationFactor})`,
@@ -651,8 +717,11 @@ async function undo(admin: Admin, created: string[], altered: Plan['alter']): Pr
   return problems.length > 0 ? problems.join('; ') : undefined;
 }
 
-/** Delete: retain keeps every topic (and needs no broker); destroy deletes the declared topics that exist. */
-async function deleteAll(getAdmin: () => Promise<Admin>, raw: unknown): Promise<void> {
+/**
+ * Delete: retain keeps every topic (and needs no broker); destroy deletes the declared topics that exist and
+ * carry this resource's mark, and keeps the others (adopted, or made by someone else).
+ */
+async function deleteAll(getAdmin: () => Promise<Admin>, raw: unknown, mark: string): Promise<void> {
   const properties = isRecord(raw) ? raw : {};
   // Read leniently: an unreadable old property must not block the stack's deletion; retain is the default.
   const names = [...previousTopics(properties).keys()];
@@ -663,9 +732,15 @@ async function deleteAll(getAdmin: () => Promise<Admin>, raw: unknown): Promise<
   if (names.length === 0) return;
   const admin = await getAdmin();
   const existing = new Set(await admin.listTopics());
-  const present = names.filter((n) => existing.has(n));
   const gone = names.filter((n) => !existing.has(n));
   if (gone.length > 0) logger.info(`Topics already gone: ${gone.join(', ')}`);
+  const live = await describeLiveTopics(
+    admin,
+    names.filter((n) => existing.has(n)),
+  );
+  const present = [...live].filter(([, topic]) => topic.ownership === mark).map(([name]) => name);
+  const foreign = [...live.keys()].filter((name) => !present.includes(name));
+  if (foreign.length > 0) logger.info(`Kept topics ${foreign.join(', ')}: this stack did not create them`);
   if (present.length === 0) return;
   try {
     await admin.deleteTopics({ topics: present });

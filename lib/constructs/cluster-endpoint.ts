@@ -1,12 +1,15 @@
-import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { acknowledgeProviderFramework } from '../nag-acknowledgements';
 import { HandlerFunction } from './handler-function';
 import type { KafkaCluster } from './kafka-cluster';
-import { WaitingProvider } from './waiting-provider';
 
 export interface ClusterEndpointProps {
-  /** The cluster to wait for. */
+  /** The cluster whose brokers to read. */
   readonly cluster: KafkaCluster;
   /** Days to keep the handler's logs. */
   readonly logRetentionDays: number;
@@ -14,52 +17,67 @@ export interface ClusterEndpointProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
+/** One call of the handler: three MSK API reads, each with the SDK's retries. */
+const ON_EVENT_TIMEOUT = Duration.seconds(60);
 /**
- * Waits until the cluster is ACTIVE and reads its IAM bootstrap brokers at deploy time, from outside the
- * VPC, so that the functions get their brokers as plain configuration. Runs again whenever the cluster changes.
+ * How long CloudFormation waits for the resource's answer (at most one hour for any custom resource); the
+ * Provider framework answers as soon as the one onEvent call returns or fails.
+ */
+export const ENDPOINT_SERVICE_TIMEOUT = Duration.minutes(5);
+
+/**
+ * Reads the cluster's IAM bootstrap brokers at deploy time, from outside the VPC, as a deterministic string
+ * (lambda/cluster-endpoint says how), and publishes it in an SSM parameter for the other stacks. Runs again
+ * whenever the cluster changes.
+ *
+ * Other stacks read the parameter at deploy time (a CloudFormation parameter of an SSM type, which CloudFormation
+ * resolves again on every stack update and the CDK CLI never skips) instead of importing a cross-stack export:
+ * CloudFormation refuses to change an export another stack imports, so an export of a value that a cluster
+ * change may alter would block the cluster's own stack updates.
  */
 export class ClusterEndpoint extends Construct {
-  /** `b-1.…:9098,b-2.…:9098`, the IAM bootstrap brokers. */
+  /** `b-1.…:9098,b-2.…:9098`, the IAM bootstrap brokers, for resources in this stack. */
   readonly bootstrapBrokers: string;
+  /** Name of the SSM parameter that holds the bootstrap brokers: a plain string, known at synth. */
+  readonly parameterName: string;
+  readonly parameter: ssm.StringParameter;
   readonly resource: CustomResource;
 
   constructor(scope: Construct, id: string, props: ClusterEndpointProps) {
     super(scope, id);
     const { cluster } = props;
-    const common = {
-      handlerName: 'cluster-endpoint' as const,
+    const onEvent = new HandlerFunction(this, 'OnEvent', {
+      handlerName: 'cluster-endpoint',
+      exportName: 'onEvent',
+      description: 'hello-msk: cluster endpoint custom resource (reads the IAM bootstrap brokers)',
       logRetentionDays: props.logRetentionDays,
       removalPolicy: props.removalPolicy,
-      timeout: Duration.seconds(30),
-    };
-    const onEvent = new HandlerFunction(this, 'OnEvent', {
-      ...common,
-      exportName: 'onEvent',
-      description: 'hello-msk: cluster endpoint custom resource (start)',
+      timeout: ON_EVENT_TIMEOUT,
     });
-    const isComplete = new HandlerFunction(this, 'IsComplete', {
-      ...common,
-      exportName: 'isComplete',
-      description: 'hello-msk: waits for the MSK cluster to be ACTIVE and reads its bootstrap brokers',
-    });
-    isComplete.addToRolePolicy(
+    onEvent.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers'],
+        // ListNodes takes the cluster ARN as its resource, like the other two: "Accessing one Amazon MSK
+        // cluster", https://docs.aws.amazon.com/msk/latest/developerguide/security_iam_id-based-policy-examples-access-one-cluster.html
+        actions: ['kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers', 'kafka:ListNodes'],
         resources: [cluster.clusterArn],
       }),
     );
 
-    const provider = new WaitingProvider(this, 'Provider', {
-      onEvent,
-      isComplete,
-      queryInterval: Duration.seconds(30),
-      totalTimeout: Duration.hours(2),
-      logRetentionDays: props.logRetentionDays,
-      removalPolicy: props.removalPolicy,
+    // No isComplete waiter: CloudFormation starts this resource only after the cluster's create or update has
+    // finished, so there is nothing to wait for, and an error fails the resource at once with its reason.
+    const provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: onEvent,
+      logGroup: new logs.LogGroup(this, 'FrameworkLogs', {
+        retention: props.logRetentionDays as logs.RetentionDays,
+        removalPolicy: props.removalPolicy,
+      }),
     });
+    acknowledgeProviderFramework(provider, [onEvent]);
+
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::MskClusterEndpoint',
+      serviceTimeout: ENDPOINT_SERVICE_TIMEOUT,
       properties: {
         ClusterArn: cluster.clusterArn,
         // A serverless cluster never changes in place, so it has no version to follow.
@@ -67,5 +85,13 @@ export class ClusterEndpoint extends Construct {
       },
     });
     this.bootstrapBrokers = this.resource.getAttString('BootstrapBrokersSaslIam');
+
+    this.parameterName = `/${Stack.of(this).stackName}/bootstrap-brokers-sasl-iam`;
+    this.parameter = new ssm.StringParameter(this, 'BrokersParameter', {
+      parameterName: this.parameterName,
+      description: 'hello-msk: the MSK cluster IAM bootstrap brokers (host:port,...), read by the client stacks',
+      stringValue: this.bootstrapBrokers,
+      tier: ssm.ParameterTier.STANDARD,
+    });
   }
 }

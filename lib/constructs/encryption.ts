@@ -10,8 +10,8 @@ export interface ProjectKeyProps {
 }
 
 /**
- * The optional customer-managed KMS key for the cluster's data at rest, the SCRAM secret and every log group,
- * rotated yearly. CloudWatch Logs may use it only for this account's log groups in this region.
+ * The optional customer-managed KMS key for the cluster's data at rest, the SCRAM secret, every log group and the
+ * alarm topic, rotated yearly. CloudWatch Logs may use it only for this account's log groups in this region.
  */
 export class ProjectKey extends Construct {
   readonly key: kms.Key;
@@ -43,6 +43,18 @@ export class ProjectKey extends Construct {
             'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:*`,
           },
         },
+      }),
+    );
+    // CloudWatch alarms publish to the alarm topic, which this key encrypts; SNS then needs the publisher to be
+    // allowed the key ("Enable compatibility between event sources from AWS services and encrypted topics",
+    // https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html). The topic's own policy admits only
+    // this account's alarms.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsToTheAlarmTopic',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
       }),
     );
   }

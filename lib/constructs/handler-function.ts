@@ -5,6 +5,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { BUNDLE_METADATA_TYPE, ESBUILD_OPTIONS, handlerEntry, type LambdaHandlerName } from '../bundling';
+import { CHECKOV_REASONS, skipCheckov } from '../checkov-suppressions';
 import { acknowledgeLambdaExecutionRole } from '../nag-acknowledgements';
 
 export interface HandlerFunctionProps {
@@ -54,6 +55,21 @@ export interface HandlerFunctionProps {
    * @default - unreserved
    */
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * How often Lambda retries a failed asynchronous invocation (0 to 2).
+   * @default 2 (Lambda's default)
+   */
+  readonly retryAttempts?: number;
+  /**
+   * How long Lambda keeps an asynchronous event it could not run yet (60 s to 6 h).
+   * @default Duration.hours(6) (Lambda's default)
+   */
+  readonly maxEventAge?: Duration;
+  /**
+   * Why the function has no dead-letter queue (the reason on its checkov skip).
+   * @default - it is only invoked synchronously
+   */
+  readonly noDeadLetterQueueReason?: string;
 }
 
 /** Node.js runtime of every project function: the newest Lambda offers through CDK. */
@@ -85,6 +101,8 @@ export class HandlerFunction extends nodejs.NodejsFunction {
       securityGroups: props.securityGroups,
       allowAllOutbound: props.vpc && !props.securityGroups ? false : undefined,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      retryAttempts: props.retryAttempts,
+      maxEventAge: props.maxEventAge,
       bundling: {
         target: ESBUILD_OPTIONS.target,
         minify: ESBUILD_OPTIONS.minify,
@@ -98,5 +116,11 @@ export class HandlerFunction extends nodejs.NodejsFunction {
     });
     if (this.role) acknowledgeLambdaExecutionRole(this.role, props.vpc !== undefined);
     (this.node.defaultChild as lambda.CfnFunction).node.addMetadata(BUNDLE_METADATA_TYPE, props.handlerName);
+    skipCheckov(this, 'CKV_AWS_116', props.noDeadLetterQueueReason ?? CHECKOV_REASONS.synchronousOnly);
+    skipCheckov(this, 'CKV_AWS_173', CHECKOV_REASONS.noSecretsInEnvironment);
+    if (props.reservedConcurrentExecutions === undefined) {
+      skipCheckov(this, 'CKV_AWS_115', CHECKOV_REASONS.noReservedConcurrency);
+    }
+    if (!props.vpc) skipCheckov(this, 'CKV_AWS_117', CHECKOV_REASONS.controlPlaneOnly);
   }
 }

@@ -25,6 +25,7 @@ import {
 } from '../msk-catalog';
 import { acknowledgeNag } from '../nag-acknowledgements';
 import { checkRetention, invalid } from '../validation';
+import { vendedLogGroupName } from './vended-logs';
 
 /** Port of the brokers' TLS + IAM listener inside the VPC. */
 export const MSK_IAM_PORT = MSK_PORTS.iam;
@@ -134,19 +135,18 @@ export class MskCluster extends KafkaCluster {
     this.clusterName = Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
 
     this.logGroup = new logs.LogGroup(this, 'BrokerLogs', {
+      logGroupName: vendedLogGroupName(this, 'msk'),
       retention: props.logRetentionDays as logs.RetentionDays,
       removalPolicy,
     });
 
     this.configuration = new msk.CfnConfiguration(this, 'Configuration', {
-      // Changing the Kafka versions list replaces a configuration, and a named resource can only be replaced
-      // under a new name: the version is part of the name, so upgrades create the next configuration.
-      name: `${Names.uniqueResourceName(this, { maxLength: 48, separator: '-' })}-${props.kafkaVersion.replace(/\./g, '-')}`.replace(
-        /_/g,
-        '-',
-      ),
+      // One configuration for the cluster's whole life: a version upgrade keeps it, and a change of the server
+      // properties becomes its next revision. Binding it to versions (KafkaVersionsList, optional in
+      // CreateConfiguration) would make every upgrade replace it under a new name, and a retained one per
+      // upgrade would pile up against the account's quota of configurations.
+      name: `${Names.uniqueResourceName(this, { maxLength: 57, separator: '-' })}-config`.replace(/_/g, '-'),
       description: 'hello-msk durable broker defaults',
-      kafkaVersionsList: [props.kafkaVersion],
       serverProperties: Object.entries(this.serverProperties)
         .map(([k, v]) => `${k}=${v}`)
         .join('\n'),

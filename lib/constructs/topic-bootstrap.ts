@@ -25,12 +25,14 @@ export interface TopicBootstrapProps {
   /** The handler's own security group (allowed to the brokers' IAM port). */
   readonly securityGroup: ec2.ISecurityGroup;
   /**
-   * What happens to a topic removed from the list, or on stack deletion.
+   * What happens to a topic removed from the list, or on stack deletion: destroy deletes it only when this
+   * resource created it (the handler marks the topics it creates), never an adopted one.
    * @default RemovalPolicy.RETAIN
    */
   readonly topicRemovalPolicy?: RemovalPolicy;
   /**
-   * Adopt a topic that already exists with the declared partitions and replication factor.
+   * Adopt a topic that already exists, was not created by this resource, and has the declared partitions and
+   * replication factor; otherwise such a topic fails the deploy.
    * @default true
    */
   readonly adoptExisting?: boolean;
@@ -121,10 +123,15 @@ export class TopicBootstrap extends Construct {
     if (destroy) {
       // A topic that leaves the list is deleted by the Update that no longer declares it, so its ARN is no
       // longer in this template. Under destroy only, the handler may see and delete any topic of this
-      // cluster (topic/NAME/UUID/*); it deletes only names its previous properties declared.
+      // cluster (topic/NAME/UUID/*); it deletes only names its previous properties declared, and of those
+      // only the ones whose configuration carries this resource's mark.
       iam.Grant.addToPrincipal({
         grantee: this.onEventFunction,
-        actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:DeleteTopic'],
+        actions: [
+          'kafka-cluster:DescribeTopic',
+          'kafka-cluster:DescribeTopicDynamicConfiguration',
+          'kafka-cluster:DeleteTopic',
+        ],
         resourceArns: [cluster.topicArn('*')],
       });
       const policy = this.onEventFunction.role?.node.tryFindChild('DefaultPolicy');

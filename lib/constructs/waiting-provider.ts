@@ -5,6 +5,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { acknowledgeProviderFramework } from '../nag-acknowledgements';
+import { vendedLogGroupName } from './vended-logs';
 
 export interface WaitingProviderProps {
   /** Starts the change; returns the physical id. */
@@ -32,8 +33,9 @@ export class WaitingProvider extends Construct {
 
   constructor(scope: Construct, id: string, props: WaitingProviderProps) {
     super(scope, id);
-    const logGroup = (name: string) =>
+    const logGroup = (name: string, logGroupName?: string) =>
       new logs.LogGroup(this, name, {
+        logGroupName,
         retention: props.logRetentionDays as logs.RetentionDays,
         removalPolicy: props.removalPolicy,
       });
@@ -45,7 +47,8 @@ export class WaitingProvider extends Construct {
       logGroup: logGroup('FrameworkLogs'),
       disableWaiterStateMachineLogging: false,
       waiterStateMachineLogOptions: {
-        destination: logGroup('WaiterLogs'),
+        // Step Functions writes through log delivery, like the services vendedLogGroupName names.
+        destination: logGroup('WaiterLogs', vendedLogGroupName(this, 'states')),
         level: sfn.LogLevel.ALL,
         includeExecutionData: false,
       },

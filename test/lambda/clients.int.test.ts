@@ -97,14 +97,24 @@ describe('producer and consumer round trip', () => {
     });
   });
 
-  test('a batch larger than max.message.bytes goes out in chunks that each fit', async () => {
+  test('a batch larger than max.message.bytes goes out in chunks that each fit, and every position is reported', async () => {
     const topic = await createTopic();
     await withClients(topic, async (producer) => {
       // 10000 x 1 KB is about 10 MB, ten times the default max.message.bytes of one record batch.
       const { result } = await captureLogs(() => producer.handler({ message: 'x'.repeat(1000), count: 10000 }));
       expect(result.count).toBe(10000);
-      expect(result.messages).toHaveLength(100);
+      expect(result.messages).toHaveLength(10000);
+      // Every acknowledged record appears exactly once: per partition, the offsets 0 .. high watermark - 1.
+      const reported = new Map<number, number[]>();
+      for (const m of result.messages)
+        reported.set(m.partition, [...(reported.get(m.partition) ?? []), Number(m.offset)]);
+      for (const { partition, high } of await admin.fetchTopicOffsets(topic)) {
+        const offsets = (reported.get(partition) ?? []).sort((a, b) => a - b);
+        expect(offsets).toEqual(Array.from({ length: Number(high) }, (_, i) => i));
+      }
       expect(await highWatermarks(topic)).toBe(10000);
+      // What Lambda would return: well inside its 6 MB limit for a synchronous response.
+      expect(Buffer.byteLength(JSON.stringify(result))).toBeLessThan(1024 * 1024);
     });
   });
 

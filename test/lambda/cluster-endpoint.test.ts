@@ -1,18 +1,46 @@
-import { DescribeClusterV2Command, GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
+import {
+  DescribeClusterV2Command,
+  GetBootstrapBrokersCommand,
+  KafkaClient,
+  ListNodesCommand,
+  type NodeInfo,
+} from '@aws-sdk/client-kafka';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { isComplete, onEvent } from '../../lambda/cluster-endpoint';
+import { chooseBootstrapBrokers, onEvent } from '../../lambda/cluster-endpoint';
 
 const kafka = mockClient(KafkaClient);
 const CLUSTER_ARN =
   'arn:aws:kafka:eu-west-1:123456789012:cluster/HelloMskdevCluster-EDB6C16D/0b4d1c2e-1111-2222-3333-444455556666-2';
-const BROKERS =
-  'b-1.hello.abc.c2.kafka.eu-west-1.amazonaws.com:9098,b-2.hello.abc.c2.kafka.eu-west-1.amazonaws.com:9098';
+const DOMAIN = 'hellomskdevcluster.abc123.c2.kafka.eu-west-1.amazonaws.com';
+const SUBNETS = ['subnet-a', 'subnet-b', 'subnet-c'];
+
+const host = (id: number) => `b-${id}.${DOMAIN}`;
+const iamString = (...ids: number[]) => ids.map((id) => `${host(id)}:9098`).join(',');
+
+/** Brokers as ListNodes describes them: MSK places broker ids round robin over the client subnets. */
+function nodes(count: number, azs = 2): NodeInfo[] {
+  return Array.from({ length: count }, (_, i) => ({
+    NodeType: 'BROKER',
+    BrokerNodeInfo: { BrokerId: i + 1, ClientSubnet: SUBNETS[i % azs], Endpoints: [host(i + 1)] },
+  }));
+}
+
+function shuffled<T>(items: T[], seed: number): T[] {
+  const out = [...items];
+  let s = seed;
+  for (let i = out.length - 1; i > 0; i--) {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    const j = s % (i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
 
 function event(
   requestType: 'Create' | 'Update' | 'Delete',
   props: Record<string, unknown> = { ClusterArn: CLUSTER_ARN },
-) {
+): CloudFormationCustomResourceEvent {
   const base = {
     ServiceToken: 'token',
     ResponseURL: 'https://example.invalid',
@@ -22,21 +50,40 @@ function event(
     ResourceType: 'Custom::MskClusterEndpoint',
     ResourceProperties: { ServiceToken: 'token', ...props },
   };
-  if (requestType === 'Create') return { ...base, RequestType: 'Create' } as CloudFormationCustomResourceEvent;
+  if (requestType === 'Create') return { ...base, RequestType: 'Create' };
   return {
     ...base,
     RequestType: requestType,
     PhysicalResourceId: CLUSTER_ARN,
     OldResourceProperties: base.ResourceProperties,
-  } as CloudFormationCustomResourceEvent;
+  };
+}
+
+/** An ACTIVE cluster whose GetBootstrapBrokers answers `iam` and whose ListNodes answers `listed`, in pages. */
+function cluster(iam: string | undefined, listed: NodeInfo[], pageSize = 100): void {
+  kafka.on(DescribeClusterV2Command, { ClusterArn: CLUSTER_ARN }).resolves({ ClusterInfo: { State: 'ACTIVE' } });
+  kafka.on(GetBootstrapBrokersCommand, { ClusterArn: CLUSTER_ARN }).resolves({ BootstrapBrokerStringSaslIam: iam });
+  const pages = Array.from({ length: Math.max(1, Math.ceil(listed.length / pageSize)) }, (_, i) =>
+    listed.slice(i * pageSize, (i + 1) * pageSize),
+  );
+  pages.forEach((page, i) => {
+    kafka
+      .on(ListNodesCommand, { ClusterArn: CLUSTER_ARN, NextToken: i === 0 ? undefined : `page-${i}` })
+      .resolves({ NodeInfoList: page, NextToken: i + 1 < pages.length ? `page-${i + 1}` : undefined });
+  });
 }
 
 beforeEach(() => kafka.reset());
 
 describe('cluster-endpoint custom resource', () => {
-  test('uses the cluster ARN as a stable physical id on create and update', async () => {
-    await expect(onEvent(event('Create'))).resolves.toEqual({ PhysicalResourceId: CLUSTER_ARN });
-    await expect(onEvent(event('Update'))).resolves.toEqual({ PhysicalResourceId: CLUSTER_ARN });
+  test('answers Create and Update at once with the brokers, the cluster ARN as a stable physical id', async () => {
+    cluster(iamString(2, 1), nodes(2));
+    for (const type of ['Create', 'Update'] as const) {
+      await expect(onEvent(event(type))).resolves.toEqual({
+        PhysicalResourceId: CLUSTER_ARN,
+        Data: { BootstrapBrokersSaslIam: iamString(1, 2) },
+      });
+    }
   });
 
   test('rejects a property that is not a cluster ARN, in one line', async () => {
@@ -45,73 +92,105 @@ describe('cluster-endpoint custom resource', () => {
     );
   });
 
-  test('keeps waiting while the cluster is CREATING or UPDATING', async () => {
-    kafka
-      .on(DescribeClusterV2Command)
-      .resolvesOnce({ ClusterInfo: { State: 'CREATING' } })
-      .resolvesOnce({ ClusterInfo: { State: 'UPDATING' } });
-    await expect(isComplete(event('Create'))).resolves.toEqual({ IsComplete: false });
-    await expect(isComplete(event('Update'))).resolves.toEqual({ IsComplete: false });
-    expect(kafka.commandCalls(GetBootstrapBrokersCommand)).toHaveLength(0);
-  });
-
-  test('answers with the IAM bootstrap brokers once the cluster is ACTIVE', async () => {
-    kafka.on(DescribeClusterV2Command, { ClusterArn: CLUSTER_ARN }).resolves({ ClusterInfo: { State: 'ACTIVE' } });
-    kafka
-      .on(GetBootstrapBrokersCommand, { ClusterArn: CLUSTER_ARN })
-      .resolves({ BootstrapBrokerStringSaslIam: BROKERS });
-    await expect(isComplete(event('Create'))).resolves.toEqual({
-      IsComplete: true,
-      Data: { BootstrapBrokersSaslIam: BROKERS },
-    });
-  });
-
-  test('fails with the state and reason when the cluster failed', async () => {
+  test('fails at once, with the state and MSK’s reason, when the cluster failed', async () => {
     kafka.on(DescribeClusterV2Command).resolves({
       ClusterInfo: {
         State: 'FAILED',
         StateInfo: { Code: 'InsufficientCapacity', Message: 'No capacity for kafka.t3.small in use1-az3' },
       },
     });
-    await expect(isComplete(event('Create'))).rejects.toThrow(
+    await expect(onEvent(event('Create'))).rejects.toThrow(
       `MSK cluster ${CLUSTER_ARN} is FAILED, not ACTIVE: No capacity for kafka.t3.small in use1-az3`,
     );
+    expect(kafka.commandCalls(GetBootstrapBrokersCommand)).toHaveLength(0);
   });
 
-  test('fails clearly when IAM authentication is off', async () => {
+  test('fails at once when IAM authentication is off', async () => {
     kafka.on(DescribeClusterV2Command).resolves({ ClusterInfo: { State: 'ACTIVE' } });
     kafka.on(GetBootstrapBrokersCommand).resolves({ BootstrapBrokerStringTls: 'b-1:9094' });
-    await expect(isComplete(event('Create'))).rejects.toThrow(
+    await expect(onEvent(event('Create'))).rejects.toThrow(
       `MSK cluster ${CLUSTER_ARN} has no IAM bootstrap brokers; is IAM client authentication enabled?`,
     );
   });
 
-  test('passes an AWS API error through', async () => {
-    kafka.on(DescribeClusterV2Command).rejects(new Error('User is not authorized to perform: kafka:DescribeClusterV2'));
-    await expect(isComplete(event('Update'))).rejects.toThrow('not authorized');
+  test('fails at once, in one line naming the call, when an AWS API refuses', async () => {
+    const denied = Object.assign(
+      new Error('User: arn:aws:sts::123456789012:assumed-role/x is not authorized to perform: kafka:ListNodes'),
+      { name: 'AccessDeniedException' },
+    );
+    kafka.on(DescribeClusterV2Command).resolves({ ClusterInfo: { State: 'ACTIVE' } });
+    kafka.on(GetBootstrapBrokersCommand).resolves({ BootstrapBrokerStringSaslIam: iamString(1, 2) });
+    kafka.on(ListNodesCommand).rejects(denied);
+    const error = await onEvent(event('Update')).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toBe(
+      `MSK cluster ${CLUSTER_ARN}: ListNodes failed: AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/x is not authorized to perform: kafka:ListNodes`,
+    );
+    expect(error?.message).not.toMatch(/\n/);
+  });
+
+  test('still answers while MSK patches the brokers (MAINTENANCE), as clients keep working then', async () => {
+    cluster(iamString(1, 2), nodes(2));
+    kafka.on(DescribeClusterV2Command).resolves({ ClusterInfo: { State: 'MAINTENANCE' } });
+    await expect(onEvent(event('Update'))).resolves.toMatchObject({
+      Data: { BootstrapBrokersSaslIam: iamString(1, 2) },
+    });
   });
 
   test('does nothing on delete', async () => {
     await expect(onEvent(event('Delete'))).resolves.toEqual({ PhysicalResourceId: CLUSTER_ARN });
-    await expect(isComplete(event('Delete'))).resolves.toEqual({ IsComplete: true });
     expect(kafka.calls()).toHaveLength(0);
   });
 
-  test('reads the same IAM bootstrap field of an MSK Serverless cluster, whose ARN has the same cluster/NAME/UUID form', async () => {
-    const serverlessArn =
-      'arn:aws:kafka:eu-west-1:123456789012:cluster/HelloMskdevCluster-EDB6C16D/7f3e2a10-5555-6666-7777-88889999aaaa-s2';
-    const bootstrap = 'boot-abcd1234.c2.kafka-serverless.eu-west-1.amazonaws.com:9098';
-    kafka
-      .on(DescribeClusterV2Command, { ClusterArn: serverlessArn })
-      .resolves({ ClusterInfo: { ClusterType: 'SERVERLESS', State: 'ACTIVE' } });
-    kafka
-      .on(GetBootstrapBrokersCommand, { ClusterArn: serverlessArn })
-      .resolves({ BootstrapBrokerStringSaslIam: bootstrap });
-    const created = event('Create', { ClusterArn: serverlessArn });
-    await expect(onEvent(created)).resolves.toEqual({ PhysicalResourceId: serverlessArn });
-    await expect(isComplete(created)).resolves.toEqual({
-      IsComplete: true,
-      Data: { BootstrapBrokersSaslIam: bootstrap },
+  test('reads every page of ListNodes', async () => {
+    // Six brokers in three AZs, two per page: the lowest-numbered broker of each AZ is on a different page.
+    cluster(iamString(5, 3, 6), shuffled(nodes(6, 3), 7), 2);
+    await expect(onEvent(event('Update'))).resolves.toMatchObject({
+      Data: { BootstrapBrokersSaslIam: iamString(1, 2, 3) },
     });
+    expect(kafka.commandCalls(ListNodesCommand)).toHaveLength(3);
+  });
+});
+
+describe('the bootstrap string is deterministic', () => {
+  test.each([1, 2, 3, 4, 5])('the same for any order, duplicates and random subset MSK answers (seed %i)', (seed) => {
+    // GetBootstrapBrokers: three of nine brokers, in any order, with a duplicate; ListNodes: any order.
+    const iam = shuffled([1, 2, 3, 4, 5, 6, 7, 8, 9], seed).slice(0, 3);
+    const answer = chooseBootstrapBrokers(iamString(...iam, iam[0]), shuffled(nodes(9, 3), seed * 31));
+    expect(answer).toBe(iamString(1, 2, 3));
+  });
+
+  test.each([
+    ['2 AZs, 1 broker each', nodes(2, 2), [1, 2]],
+    ['2 AZs, 2 brokers each', nodes(4, 2), [1, 2, 3]],
+    ['2 AZs, 5 brokers each', nodes(10, 2), [1, 2, 3]],
+    ['3 AZs, 1 broker each', nodes(3, 3), [1, 2, 3]],
+    ['3 AZs, 20 brokers each', nodes(60, 3), [1, 2, 3]],
+  ])('%s: one broker per AZ, then the lowest-numbered up to three', (_, listed, ids) => {
+    expect(chooseBootstrapBrokers(iamString(2, 1), shuffled(listed, 3))).toBe(iamString(...ids));
+  });
+
+  test('growing the cluster (brokersPerAz 1 -> 4 on three AZs) leaves it unchanged', () => {
+    const before = chooseBootstrapBrokers(iamString(3, 1, 2), nodes(3, 3));
+    const after = chooseBootstrapBrokers(iamString(11, 4, 7), shuffled(nodes(12, 3), 5));
+    expect(after).toBe(before);
+  });
+
+  test('covers every AZ even when the lowest-numbered brokers share one', () => {
+    const listed: NodeInfo[] = [1, 2, 3, 4].map((id) => ({
+      BrokerNodeInfo: { BrokerId: id, ClientSubnet: id <= 3 ? 'subnet-a' : 'subnet-b', Endpoints: [host(id)] },
+    }));
+    expect(chooseBootstrapBrokers(iamString(1), listed)).toBe(iamString(1, 2, 4));
+  });
+
+  test('without usable ListNodes entries, sorts and de-duplicates what GetBootstrapBrokers answered', () => {
+    expect(chooseBootstrapBrokers(` ${iamString(12, 3)},${host(3)}:9098,${host(1)}:9098 `, [])).toBe(
+      iamString(1, 3, 12),
+    );
+    // Hosts outside the bootstrap string's domain are not trusted as broker addresses.
+    const elsewhere = [{ BrokerNodeInfo: { BrokerId: 1, ClientSubnet: 'subnet-a', Endpoints: ['b-1.other.example'] } }];
+    expect(chooseBootstrapBrokers(iamString(2, 1), elsewhere)).toBe(iamString(1, 2));
   });
 });

@@ -4,7 +4,8 @@
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { ConfigResourceTypes, ConfigSource, type Admin } from 'kafkajs';
-import { kafkaClient, testBrokers, uniqueName } from '../integration/kafka-helpers';
+import { OWNERSHIP_MARK_CONFIG } from '../../lib/kafka-rules';
+import { eventually, kafkaClient, testBrokers, uniqueName } from '../integration/kafka-helpers';
 import { ensureBundles, loadBundle } from './bundles';
 
 type TopicBootstrapModule = typeof import('../../lambda/topic-bootstrap');
@@ -186,7 +187,7 @@ interface LiveTopic {
   readonly overrides: Record<string, string>;
 }
 
-/** The topic as the broker has it, or undefined when it does not exist. */
+/** The topic as the broker has it (its ownership mark left out, see markOf), or undefined when it does not exist. */
 async function live(name: string): Promise<LiveTopic | undefined> {
   if (!(await admin.listTopics()).includes(name)) return undefined;
   const {
@@ -200,7 +201,7 @@ async function live(name: string): Promise<LiveTopic | undefined> {
   });
   const overrides = Object.fromEntries(
     config.configEntries
-      .filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG)
+      .filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG && e.configName !== OWNERSHIP_MARK_CONFIG)
       .map((e) => [e.configName, e.configValue]),
   );
   return {
@@ -221,6 +222,20 @@ async function effective(name: string, key: string): Promise<{ value: string; is
   });
   const [entry] = config.configEntries;
   return { value: entry.configValue, isDefault: entry.configSource !== ConfigSource.TOPIC_CONFIG };
+}
+
+/** The topic's ownership mark, or undefined when it has none. */
+async function markOf(name: string): Promise<string | undefined> {
+  const { value, isDefault } = await effective(name, OWNERSHIP_MARK_CONFIG);
+  return isDefault ? undefined : value;
+}
+
+/**
+ * Waits until the broker no longer lists the topic: a deletion is accepted before every broker's metadata
+ * shows it, so a check right after it can still see the topic for a moment.
+ */
+async function expectGone(name: string): Promise<void> {
+  await eventually(`deletion of topic ${name}`, 10000, async () => ((await live(name)) ? undefined : true));
 }
 
 async function makeTopic(name: string, partitions: number, config: Record<string, string> = {}): Promise<void> {
@@ -282,7 +297,7 @@ describe('topic exists at create', () => {
       leaders: true,
       overrides: { 'segment.ms': '600000' },
     });
-    expect(messages(logs)).toContain(`Adopting existing topic ${name}`);
+    expect(messages(logs)).toContain(`Adopting existing topic ${name}; this stack will never delete it`);
   });
 
   test.each([
@@ -296,7 +311,7 @@ describe('topic exists at create', () => {
       'AdoptExisting false',
       { partitions: 2, adoptExisting: false },
       (n: string) =>
-        `topic "${n}" already exists (2 partitions, replication factor 1) and AdoptExisting is false; delete it or allow adopting existing topics`,
+        `topic "${n}" already exists (2 partitions, replication factor 1) and this stack did not create it, and AdoptExisting is false; delete it, declare another name, or allow adopting existing topics`,
     ],
   ])('fails before changing anything with %s', async (_, declared, reason) => {
     const [name, other] = [uniqueName('tb-exists'), uniqueName('tb-other')];
@@ -427,7 +442,7 @@ describe('topic removed from the list', () => {
     };
     await deploy(createEvent(before));
     await deploy(updateEvent({ removalPolicy: 'destroy', topics: [{ name: stays, partitions: 1 }] }, before));
-    expect(await live(name)).toBeUndefined();
+    await expectGone(name);
     expect(await live(stays)).toMatchObject({ partitions: 1 });
   });
 });
@@ -465,7 +480,146 @@ describe('stack deleted', () => {
     await admin.deleteTopics({ topics: [gone] });
     const { physicalId } = await deploy(deleteEvent(declared));
     expect(physicalId).toBe(PHYSICAL_ID);
-    expect(await live(name)).toBeUndefined();
+    await expectGone(name);
+  });
+});
+
+describe('ownership: the stack deletes only topics it created', () => {
+  const ourMark = () => handler.ownershipMark(STACK_ID, LOGICAL_ID);
+
+  test('a created topic carries this resource’s mark, at a value with no effect, through every later change of its overrides', async () => {
+    const name = uniqueName('tb-mark');
+    const before: Declared = { topics: [{ name, partitions: 1, config: { 'retention.ms': '60000' } }] };
+    await deploy(createEvent(before));
+    expect(await markOf(name)).toBe(ourMark());
+    // Reject records older than this: about 292 million years.
+    expect(BigInt(ourMark()) / 1000n / 3600n / 24n / 365n).toBeGreaterThan(290_000_000n);
+    await deploy(updateEvent({ topics: [{ name, partitions: 1, config: { 'cleanup.policy': 'compact' } }] }, before));
+    expect((await live(name))?.overrides).toEqual({ 'cleanup.policy': 'compact' });
+    expect(await markOf(name)).toBe(ourMark());
+    // Another resource (another stack, or another logical id) has another mark.
+    expect(handler.ownershipMark(STACK_ID, 'OtherTopics')).not.toBe(ourMark());
+  });
+
+  test.each([
+    ['retain', 'retain' as const],
+    ['destroy', 'destroy' as const],
+  ])(
+    'AdoptExisting false (%s): a topic someone else made, identical to the declaration, is refused in one line and left as it was',
+    async (_, removalPolicy) => {
+      const [name, other] = [uniqueName('tb-foreign'), uniqueName('tb-other')];
+      await makeTopic(name, 2, { 'retention.ms': '60000' });
+      const event = createEvent({
+        adoptExisting: false,
+        removalPolicy,
+        topics: [
+          { name: other, partitions: 1 },
+          { name, partitions: 2, config: { 'retention.ms': '60000' } },
+        ],
+      });
+      expect((await failure(event)).reason).toBe(
+        `topic "${name}" already exists (2 partitions, replication factor 1) and this stack did not create it, and AdoptExisting is false; delete it, declare another name, or allow adopting existing topics`,
+      );
+      expect(await live(name)).toEqual({
+        partitions: 2,
+        replicationFactor: 1,
+        leaders: true,
+        overrides: { 'retention.ms': '60000' },
+      });
+      expect(await markOf(name)).toBeUndefined();
+      expect(await live(other)).toBeUndefined();
+    },
+  );
+
+  test('a topic another stack created (its mark, not ours) is refused too', async () => {
+    const name = uniqueName('tb-theirs');
+    await makeTopic(name, 1, { [OWNERSHIP_MARK_CONFIG]: handler.ownershipMark(STACK_ID, 'OtherTopics') });
+    const event = createEvent({ adoptExisting: false, removalPolicy: 'destroy', topics: [{ name, partitions: 1 }] });
+    expect((await failure(event)).reason).toMatch(/this stack did not create it/);
+  });
+
+  test('a re-delivered Create (the first delivery made its topics, then the framework failed) finds them by their mark and succeeds, also with AdoptExisting false and destroy', async () => {
+    const [first, second] = [uniqueName('tb-redeliver'), uniqueName('tb-redeliver')];
+    const declared: Declared = {
+      adoptExisting: false,
+      removalPolicy: 'destroy',
+      topics: [
+        { name: first, partitions: 2, config: { 'retention.ms': '60000' } },
+        { name: second, partitions: 1 },
+      ],
+    };
+    const event = createEvent(declared);
+    // The first delivery's onEvent made the topics; its answer never reached CloudFormation.
+    await captureLogs(() => handler.onEvent(event));
+    const { physicalId, logs } = await deploy(event);
+    expect(physicalId).toBe(PHYSICAL_ID);
+    expect(messages(logs)).toEqual(
+      expect.arrayContaining([
+        `Topic ${first} already exists as declared`,
+        `Topic ${second} already exists as declared`,
+      ]),
+    );
+    expect(await live(first)).toEqual({
+      partitions: 2,
+      replicationFactor: 1,
+      leaders: true,
+      overrides: { 'retention.ms': '60000' },
+    });
+    // Still this stack's own: its Delete removes both.
+    await deploy(deleteEvent(declared));
+    await expectGone(first);
+    await expectGone(second);
+  });
+
+  test('destroy: the stack’s Delete deletes the topics it created and keeps the one it adopted', async () => {
+    const [created, adopted] = [uniqueName('tb-own'), uniqueName('tb-adopted')];
+    await makeTopic(adopted, 1);
+    const declared: Declared = {
+      adoptExisting: true,
+      removalPolicy: 'destroy',
+      topics: [
+        { name: created, partitions: 1 },
+        { name: adopted, partitions: 1 },
+      ],
+    };
+    const { logs: createLogs } = await deploy(createEvent(declared));
+    expect(messages(createLogs)).toContain(`Adopting existing topic ${adopted}; this stack will never delete it`);
+    expect(await markOf(adopted)).toBeUndefined();
+    const { logs } = await deploy(deleteEvent(declared));
+    await expectGone(created);
+    expect(await live(adopted)).toMatchObject({ partitions: 1 });
+    expect(messages(logs)).toContain(`Kept topics ${adopted}: this stack did not create them`);
+  });
+
+  test('destroy: a topic that leaves the list is deleted only when this stack created it', async () => {
+    const [created, adopted] = [uniqueName('tb-own'), uniqueName('tb-adopted')];
+    await makeTopic(adopted, 1);
+    const before: Declared = {
+      removalPolicy: 'destroy',
+      topics: [
+        { name: created, partitions: 1 },
+        { name: adopted, partitions: 1 },
+      ],
+    };
+    await deploy(createEvent(before));
+    const { logs } = await deploy(updateEvent({ removalPolicy: 'destroy', topics: [] }, before));
+    await expectGone(created);
+    expect(await live(adopted)).toMatchObject({ partitions: 1 });
+    expect(messages(logs)).toContain(`Kept topic ${adopted}: it left the list, but this stack did not create it`);
+  });
+
+  test('destroy: the rollback of an Update refused for meeting someone else’s topic leaves that topic alone', async () => {
+    const [name, foreign] = [uniqueName('tb-rb-own'), uniqueName('tb-rb-foreign')];
+    const before: Declared = { adoptExisting: false, removalPolicy: 'destroy', topics: [{ name, partitions: 1 }] };
+    await deploy(createEvent(before));
+    await makeTopic(foreign, 1);
+    const forward: Declared = { ...before, topics: [...before.topics, { name: foreign, partitions: 1 }] };
+    await failure(updateEvent(forward, before));
+    // CloudFormation rolls the resource back with an Update from the refused properties to the previous ones:
+    // the foreign topic seems to leave the list.
+    await deploy(updateEvent(before, forward));
+    expect(await live(foreign)).toMatchObject({ partitions: 1 });
+    expect((await live(name))?.partitions).toBe(1);
   });
 });
 
@@ -513,7 +667,7 @@ describe('same event delivered twice', () => {
     await deploy(event);
     const second = await deploy(event);
     expect(messages(second.logs)).toContain(`Topics already gone: ${name}`);
-    expect(await live(name)).toBeUndefined();
+    await expectGone(name);
   });
 
   test('a refused Update delivered twice fails twice with the same reason', async () => {
@@ -543,7 +697,7 @@ describe('rename', () => {
     await deploy(createEvent(before));
     await deploy(updateEvent({ removalPolicy: 'destroy', topics: [{ name: newName, partitions: 2 }] }, before));
     expect(await live(newName)).toMatchObject({ partitions: 2, leaders: true });
-    expect(await live(oldName)).toBeUndefined();
+    await expectGone(oldName);
   });
 });
 
@@ -599,10 +753,17 @@ describe('Update rollback', () => {
       topics: [{ name, partitions: 1, config: { 'segment.ms': '60000' } }],
     };
     await deploy(updateEvent(forward, before));
-    expect(await live(removed)).toBeUndefined();
+    await expectGone(removed);
+    // A broker applies a configuration change moments after the controller accepts it: wait for it to show,
+    // before the rollback (which comes later in real life) and before checking the rollback's own change.
+    const showsOverrides = (overrides: Record<string, string>) =>
+      eventually(`overrides ${JSON.stringify(overrides)} on the broker`, 10000, async () =>
+        JSON.stringify((await live(name))?.overrides) === JSON.stringify(overrides) ? true : undefined,
+      );
+    await showsOverrides({ 'segment.ms': '60000' });
     // Another resource of the stack fails; CloudFormation rolls this resource back.
     await deploy(updateEvent(before, forward));
-    expect((await live(name))?.overrides).toEqual({ 'retention.ms': '3600000' });
+    await showsOverrides({ 'retention.ms': '3600000' });
     expect(await live(removed)).toEqual({
       partitions: 2,
       replicationFactor: 1,
@@ -701,7 +862,7 @@ describe('a failing event undoes its own partial work', () => {
         ),
     );
     expect(error?.message).toBe(`topic "${second}": creating it failed: The broker failed this request`);
-    expect(await live(first)).toBeUndefined();
+    await expectGone(first);
     expect(await live(second)).toBeUndefined();
     expect((await live(adopted))?.overrides).toEqual({ 'retention.ms': '1000' });
     expect(messages(lines)).toContain(`Deleted the topics this event created: ${first}`);
@@ -742,7 +903,7 @@ describe('a failing event undoes its own partial work', () => {
     expect(error?.message).toBe(`topic "${grows}": growing it to 2 partitions failed: The broker failed this request`);
     expect((await live(grows))?.partitions).toBe(1);
     expect((await live(reconfigured))?.overrides).toEqual({ 'retention.ms': '3600000' });
-    expect(await live(added)).toBeUndefined();
+    await expectGone(added);
   });
 });
 

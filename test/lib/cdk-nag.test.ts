@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildTestApp } from './synth';
-import { KIND_VARIANTS, PROFILE_VARIANTS } from './variants';
+import { APP_VARIANTS, KIND_VARIANTS, type Variant } from './variants';
 
 interface Violation {
   ruleName: string;
@@ -43,15 +43,10 @@ describe('cdk-nag AwsSolutions pack', () => {
   const silence = jest.spyOn(console, 'error').mockImplementation(() => undefined);
   afterAll(() => silence.mockRestore());
 
-  test.each([
-    ...PROFILE_VARIANTS,
+  test.each<Variant>([
+    ...APP_VARIANTS,
     ...KIND_VARIANTS,
     ['serverless, destroy topics', { clusterKind: 'serverless', topicRemovalPolicy: 'destroy' }],
-    ['destroy topics', { topicRemovalPolicy: 'destroy' }],
-    [
-      'customer-managed key and SCRAM',
-      { encryptionKey: 'customer-managed', saslScram: 'true', alarmEmail: 'ops@example.com' },
-    ],
   ])('finds nothing unfixed or unacknowledged in the %s app', (_name, context) => {
     expect(nagFindings((outdir) => buildTestApp(context, outdir).app)).toEqual([]);
   });

@@ -11,7 +11,7 @@ const CFN_LINT = process.env.CFN_LINT ?? (existsSync(PINNED) ? PINNED : 'cfn-lin
 
 function lint(
   name: string,
-  context: Record<string, string>,
+  context: Record<string, unknown>,
 ): { templates: string[]; output: string; status: number | null } {
   const outdir = mkdtempSync(join(tmpdir(), `hello-msk-cfnlint-${name}-`));
   try {

@@ -1,4 +1,8 @@
+import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { lambdaInvokeCommand } from '../../lib/cli-commands';
 import { normalise, synthTemplates } from './synth';
 
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
@@ -59,7 +63,7 @@ describe('ClientsStack', () => {
   });
 
   test('gives the functions the IAM bootstrap brokers, IAM auth, the topic and the group', () => {
-    const brokers = { 'Fn::ImportValue': expect.stringMatching(/Endpoint[0-9A-F]+BootstrapBrokersSaslIam/) };
+    const brokers = { Ref: 'BootstrapBrokers' };
     expect(producer.fn.Properties.Environment.Variables).toMatchObject({
       KAFKA_BROKERS: brokers,
       KAFKA_AUTH: 'iam',
@@ -153,7 +157,7 @@ describe('ClientsStack', () => {
     }
   });
 
-  test('runs the consumer every minute with one reserved instance, so output appears without a second step', () => {
+  test('runs the consumer every minute, with no reserved concurrency by default, so output appears without a second step', () => {
     clients.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
       State: 'ENABLED',
@@ -161,30 +165,112 @@ describe('ClientsStack', () => {
         Match.objectLike({ Arn: { 'Fn::GetAtt': [consumer.id, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } }),
       ],
     });
-    expect(consumer.fn.Properties.ReservedConcurrentExecutions).toBe(1);
+    // Reserving any concurrency fails on new accounts whose quota is 10 or 50 (Lambda keeps 100 unreserved).
+    expect(consumer.fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
     expect(producer.fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
   });
 
-  test('has no schedule when consumerSchedule is off, and no reservation with consumerConcurrency 0', () => {
-    const t = synthTemplates({ consumerSchedule: 'off', consumerConcurrency: 0 }).clients;
+  test('reserves the consumer’s concurrency only when consumerConcurrency asks for it', () => {
+    const t = synthTemplates({ consumerConcurrency: 1 }).clients;
+    expect(functionsByHandler(t).consumer.fn.Properties.ReservedConcurrentExecutions).toBe(1);
+  });
+
+  test('has no schedule when consumerSchedule is off', () => {
+    const t = synthTemplates({ consumerSchedule: 'off' }).clients;
     t.resourceCountIs('AWS::Events::Rule', 0);
-    expect(functionsByHandler(t).consumer.fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  test('never retries a failed asynchronous consumer run, and drops an event older than one schedule period', () => {
+    const eventConfig = (t: typeof clients, functionId: string): Record<string, unknown> | undefined =>
+      (
+        Object.values(t.findResources('AWS::Lambda::EventInvokeConfig')).find(
+          (c) => JSON.stringify(c.Properties.FunctionName) === JSON.stringify({ Ref: functionId }),
+        ) as { Properties: Record<string, unknown> } | undefined
+      )?.Properties;
+    expect(eventConfig(clients, consumer.id)).toEqual({
+      FunctionName: { Ref: consumer.id },
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 60,
+    });
+    const hourly = synthTemplates({ consumerSchedule: 'rate(2 hours)' }).clients;
+    expect(eventConfig(hourly, functionsByHandler(hourly).consumer.id)).toMatchObject({
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 7200,
+    });
+    // Invoked asynchronously, a producer retry would send the whole batch again.
+    expect(eventConfig(clients, producer.id)).toMatchObject({ MaximumRetryAttempts: 0 });
+  });
+
+  test('reads the bootstrap brokers at deploy time from the cluster stack’s SSM parameter, never from an export', () => {
+    // An imported export would make CloudFormation refuse any cluster stack update that changes the brokers.
+    expect(JSON.stringify(clients.toJSON())).not.toMatch(/"Fn::ImportValue":"[^"]*(Endpoint|BootstrapBrokers)/);
+    expect(clients.toJSON().Parameters.BootstrapBrokers).toEqual({
+      Type: 'AWS::SSM::Parameter::Value<String>',
+      Default: '/HelloMsk-dev-Cluster/bootstrap-brokers-sasl-iam',
+      Description: 'SSM parameter with the MSK IAM bootstrap brokers, written by the cluster stack',
+    });
+    const { cluster } = synthTemplates();
+    cluster.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/HelloMsk-dev-Cluster/bootstrap-brokers-sasl-iam',
+      Type: 'String',
+      Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Endpoint'), 'BootstrapBrokersSaslIam'] },
+    });
+    // Nothing the cluster stack exports comes from the endpoint resource, so no import can pin its value.
+    const exported = Object.values(
+      (cluster.toJSON().Outputs ?? {}) as Record<string, { Value: unknown; Export?: unknown }>,
+    )
+      .filter((o) => o.Export)
+      .map((o) => JSON.stringify(o.Value));
+    expect(exported.length).toBeGreaterThan(0);
+    for (const value of exported) expect(value).not.toMatch(/Endpoint|BootstrapBrokers/);
   });
 
   test('outputs the function names, the demo topic and group, and the exact invoke and log-tail commands', () => {
     const outputs = clients.toJSON().Outputs as Record<string, { Value: unknown }>;
-    const text = (name: string) => JSON.stringify(outputs[name]?.Value);
-    expect(text('InvokeProducerCommand')).toContain('aws lambda invoke --function-name ');
-    expect(text('InvokeProducerCommand')).toContain(`"Ref":"${producer.id}"`);
-    expect(text('InvokeProducerCommand')).toContain(`--payload '{\\"message\\":\\"Hello MSK\\"}' /dev/stdout`);
-    expect(text('InvokeConsumerCommand')).toContain(`"Ref":"${consumer.id}"`);
-    expect(text('TailConsumerLogsCommand')).toMatch(
-      /"aws logs tail ",{"Ref":"ConsumerLogs[0-9A-F]+"}," --follow --format short"/,
+    // Each command as the CLI user sees it, with the function or log group name in place of its reference.
+    const rendered = (name: string, ref: string, placeholder: string) =>
+      (outputs[name].Value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1]
+        .map((part) => (JSON.stringify(part) === JSON.stringify({ Ref: ref }) ? placeholder : part))
+        .join('');
+    const logGroupId = Object.keys(clients.findResources('AWS::Logs::LogGroup')).find((id) =>
+      id.startsWith('ConsumerLogs'),
+    ) as string;
+    expect(rendered('InvokeProducerCommand', producer.id, '<ProducerFunctionName>')).toBe(
+      `AWS_MAX_ATTEMPTS=1 aws lambda invoke --function-name <ProducerFunctionName> --cli-binary-format raw-in-base64-out --cli-read-timeout 90 --cli-connect-timeout 10 --payload '{"message":"Hello MSK"}' /dev/stdout`,
+    );
+    expect(rendered('InvokeConsumerCommand', consumer.id, '<ConsumerFunctionName>')).toBe(
+      `AWS_MAX_ATTEMPTS=1 aws lambda invoke --function-name <ConsumerFunctionName> --cli-binary-format raw-in-base64-out --cli-read-timeout 90 --cli-connect-timeout 10 --payload '{}' /dev/stdout`,
+    );
+    expect(rendered('TailConsumerLogsCommand', logGroupId, '<ConsumerLogGroup>')).toBe(
+      'aws logs tail <ConsumerLogGroup> --follow --format short',
     );
     expect(outputs.ProducerFunctionName.Value).toEqual({ Ref: producer.id });
     expect(outputs.ConsumerFunctionName.Value).toEqual({ Ref: consumer.id });
     expect(outputs.AdminFunctionName.Value).toEqual({ Ref: admin.id });
     expect(outputs.DemoTopic.Value).toBe('test-topic');
     expect(outputs.ConsumerGroup.Value).toBe('hello-msk-consumer');
+  });
+
+  test('reads outlast each function’s timeout and the CLI does not retry an invocation (a duplicate send)', () => {
+    for (const { fn } of [producer, consumer]) {
+      const command = lambdaInvokeCommand('f', '{}', Duration.seconds(fn.Properties.Timeout as number));
+      expect(Number(/--cli-read-timeout (\d+)/.exec(command)?.[1])).toBeGreaterThan(fn.Properties.Timeout as number);
+    }
+    expect(lambdaInvokeCommand('f', '{}', Duration.seconds(60))).toMatch(/^AWS_MAX_ATTEMPTS=1 aws lambda invoke /);
+  });
+
+  test('README shows exactly the commands the stack prints', () => {
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8').replace(/ \\\n\s*/g, ' ');
+    const outputs = clients.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const producerCommand = (outputs.InvokeProducerCommand.Value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1]
+      .map((part) => (typeof part === 'string' ? part : '<ProducerFunctionName>'))
+      .join('');
+    expect(readme).toContain(producerCommand);
+    expect(readme).toContain('aws logs tail <ConsumerLogGroup> --follow --format short');
+    // What the CLI prints: the function's result, then the CLI's own JSON.
+    expect(readme).toContain(
+      '{"topic":"test-topic","count":1,"messages":[{"partition":2,"offset":"0"}]}{\n    "StatusCode": 200,\n    "ExecutedVersion": "$LATEST"\n}',
+    );
   });
 });

@@ -68,13 +68,30 @@ describe('ClusterStack (dev profile)', () => {
         Revision: { 'Fn::GetAtt': [Match.stringLikeRegexp('Configuration'), 'LatestRevision.Revision'] },
       },
     });
-    cluster.hasResourceProperties('AWS::MSK::Configuration', { KafkaVersionsList: ['3.9.x.kraft'] });
     expect(serverProperties(cluster)).toMatchObject({
       'auto.create.topics.enable': 'false',
       'unclean.leader.election.enable': 'false',
       'default.replication.factor': '2',
       'min.insync.replicas': '1',
     });
+  });
+
+  test('keeps one broker configuration across Kafka version upgrades, so an upgrade replaces nothing', () => {
+    const configurationOf = (t: typeof cluster) => {
+      const entries = Object.entries(t.findResources('AWS::MSK::Configuration'));
+      expect(entries).toHaveLength(1);
+      return { id: entries[0][0], properties: entries[0][1].Properties as Record<string, unknown> };
+    };
+    const before = configurationOf(synthTemplates({ instanceType: 'kafka.m7g.large' }).cluster);
+    const after = configurationOf(
+      synthTemplates({ instanceType: 'kafka.m7g.large', kafkaVersion: '4.1.x.kraft' }).cluster,
+    );
+    // Bound to no Kafka version (KafkaVersionsList would force a replacement on every upgrade), and the same
+    // name: CloudFormation updates it in place, and a changed server property becomes its next revision.
+    expect(before.properties.KafkaVersionsList).toBeUndefined();
+    expect(after.id).toBe(before.id);
+    expect(after.properties).toEqual(before.properties);
+    expect(before.properties.Name).toMatch(/^HelloMskdevCluster-[0-9A-F]{8}-config$/);
   });
 
   test('uses replication factor 3 and min.insync.replicas 2 on three AZs', () => {
@@ -138,5 +155,54 @@ describe('ClusterStack (dev profile)', () => {
     expect(resource.Properties.BrokerNodeGroupInfo.StorageInfo).toBeUndefined();
     expect(resource.Properties.StorageMode).toBeUndefined();
     expect(serverProperties(t)).toEqual({ 'auto.create.topics.enable': 'false', 'num.partitions': '3' });
+  });
+});
+
+describe('ClusterEndpoint (the bootstrap brokers at deploy time)', () => {
+  const { cluster } = synthTemplates();
+  const json = cluster.toJSON() as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+  const endpointId = Object.keys(cluster.findResources('Custom::MskClusterEndpoint'))[0];
+  const serviceToken = json.Resources[endpointId].Properties.ServiceToken as { 'Fn::GetAtt': [string, string] };
+  const frameworkId = serviceToken['Fn::GetAtt'][0];
+
+  test('answers from one onEvent call, with no waiter: the cluster is done before the resource starts', () => {
+    const variables = (json.Resources[frameworkId].Properties.Environment as { Variables: Record<string, unknown> })
+      .Variables;
+    expect(Object.keys(variables)).toContain('USER_ON_EVENT_FUNCTION_ARN');
+    expect(Object.keys(variables)).not.toContain('USER_IS_COMPLETE_FUNCTION_ARN');
+    expect(Object.keys(variables)).not.toContain('WAITER_STATE_MACHINE_ARN');
+    // The only waiter in the stack is the topic bootstrap's.
+    const machines = Object.values(cluster.findResources('AWS::StepFunctions::StateMachine'));
+    expect(machines).toHaveLength(1);
+    expect(JSON.stringify(machines[0].Properties.DefinitionString)).toContain('TopicsProviderframeworkisComplete');
+  });
+
+  test('sets every time limit explicitly and within CloudFormation’s hour for a custom resource', () => {
+    cluster.hasResourceProperties('Custom::MskClusterEndpoint', {
+      ServiceTimeout: '300',
+      ClusterArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Cluster'), 'Arn'] },
+      ClusterVersion: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Cluster'), 'CurrentVersion'] },
+    });
+    const handlerArn = JSON.stringify(
+      (json.Resources[frameworkId].Properties.Environment as { Variables: Record<string, unknown> }).Variables
+        .USER_ON_EVENT_FUNCTION_ARN,
+    );
+    const handlerId = /"Fn::GetAtt":\["([^"]+)","Arn"\]/.exec(handlerArn)?.[1] as string;
+    expect(json.Resources[handlerId].Properties.Timeout).toBe(60);
+    expect(json.Resources[frameworkId].Properties.Timeout).toBeLessThanOrEqual(900);
+  });
+
+  test('may only describe the cluster, read its bootstrap brokers and list its nodes', () => {
+    cluster.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: ['kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers', 'kafka:ListNodes'],
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Cluster'), 'Arn'] },
+          },
+        ],
+      },
+    });
   });
 });

@@ -1,4 +1,4 @@
-import type { Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { buildTestApp, normalise, synthTemplates } from './synth';
 
 type Dimension = { Name: string; Value: unknown };
@@ -339,7 +339,30 @@ describe('MonitoringStack variants', () => {
       }),
     ]);
     // CloudWatch alarms cannot publish to a topic under the AWS managed key alias/aws/sns.
-    expect(JSON.stringify(t.findResources('AWS::SNS::Topic'))).not.toContain('alias/aws/sns');
+    expect(t.findResources('AWS::SNS::Topic')[topicId].Properties.KmsMasterKeyId).toBeUndefined();
+  });
+
+  test('encrypts the alarm topic with the customer-managed key, whose policy lets CloudWatch alarms use it', () => {
+    const { monitoring, network } = synthTemplates({
+      alarmEmail: 'ops@example.com',
+      encryptionKey: 'customer-managed',
+    });
+    monitoring.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::ImportValue': Match.stringLikeRegexp('EncryptionKey') },
+    });
+    network.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'CloudWatchAlarmsToTheAlarmTopic',
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Resource: '*',
+          },
+        ]),
+      },
+    });
   });
 
   test('has per-broker alarms for brokers 1..3 in prod', () => {

@@ -242,7 +242,7 @@ describe('TopicBootstrap (dev profile)', () => {
 });
 
 describe('TopicBootstrap options', () => {
-  test('with the destroy removal policy, lets onEvent see and delete topics that left the list', () => {
+  test('with the destroy removal policy, lets onEvent see, check the mark of and delete topics that left the list', () => {
     const { cluster } = synthTemplates({ topicRemovalPolicy: 'destroy', adoptExistingTopics: 'false' });
     cluster.hasResourceProperties('Custom::KafkaTopics', { RemovalPolicy: 'destroy', AdoptExisting: false });
     const clusterId = onlyKey(cluster.findResources('AWS::MSK::Cluster'));
@@ -251,7 +251,11 @@ describe('TopicBootstrap options', () => {
     expect(statements[1].Resource).toEqual(topicArn(clusterId, 'test-topic'));
     expect(statements[2]).toEqual({
       Effect: 'Allow',
-      Action: ['kafka-cluster:DeleteTopic', 'kafka-cluster:DescribeTopic'],
+      Action: [
+        'kafka-cluster:DeleteTopic',
+        'kafka-cluster:DescribeTopic',
+        'kafka-cluster:DescribeTopicDynamicConfiguration',
+      ],
       Resource: topicArn(clusterId, '*'),
     });
     expect(statements.flatMap(actionsOf).filter((a) => a.includes('*'))).toEqual([]);

@@ -9,7 +9,7 @@ const cases: [string, Record<string, unknown>, string][] = [
   [
     'unknown profile',
     { profile: 'staging' },
-    'Config: profile "staging" is not defined in hello-msk:profiles; use one of dev, prod, express',
+    'Config: profile "staging" is not defined in hello-msk:profiles; use one of dev, e2e, prod, express',
   ],
   [
     'bad profile name',
@@ -365,6 +365,11 @@ const cases: [string, Record<string, unknown>, string][] = [
     'topic name reserved for internal topics',
     { topics: '[{"name":"__consumer_offsets","partitions":1}]' },
     'HelloMsk-dev-Cluster/Topics: topic name "__consumer_offsets" starts with "__", which Kafka reserves for internal topics',
+  ],
+  [
+    'the topic setting that records ownership',
+    { topics: '[{"name":"t","partitions":1,"config":{"message.timestamp.before.max.ms":"86400000"}}]' },
+    'HelloMsk-dev-Cluster/Topics: topic "t": config message.timestamp.before.max.ms is reserved: the topic bootstrap records in it which topics this stack created',
   ],
   [
     'partitions below 1',

@@ -1,17 +1,33 @@
 /**
- * The app variants that every template scanner runs over (cdk-nag, cfn-lint), as `[name, context]` pairs: the
- * shipped profiles, the options that add resources, and one variant per kind of cluster. A scanner that wants
- * every kind adds `...KIND_VARIANTS` to its table, or one `KIND_VARIANTS[i]` line per kind.
+ * The app variants that the whole-app scanners (cdk-nag, checkov, cfn-lint) synthesize and scan, as
+ * `[name, context]` pairs with context overrides as `-c key=value` would give them. One more variant is one more
+ * line here.
  */
-export type Variant = [name: string, context: Record<string, string>];
+export type Variant = readonly [name: string, context: Record<string, unknown>];
 
-export const PROFILE_VARIANTS: Variant[] = [
+/** The shipped profiles. */
+export const PROFILE_VARIANTS: readonly Variant[] = [
   ['dev', {}],
   ['prod', { profile: 'prod' }],
 ];
 
+/** The shipped profiles and the options that add or change resources. */
+export const APP_VARIANTS: readonly Variant[] = [
+  ...PROFILE_VARIANTS,
+  ['destroy topics', { topicRemovalPolicy: 'destroy' }],
+  [
+    'customer-managed key and SCRAM',
+    { encryptionKey: 'customer-managed', saslScram: 'true', alarmEmail: 'ops@example.com' },
+  ],
+  ['alarm e-mail with AWS managed keys', { alarmEmail: 'ops@example.com' }],
+  [
+    'reserved consumer, three named AZs',
+    { consumerConcurrency: 1, azCount: 3, availabilityZones: '["eu-west-1a","eu-west-1b","eu-west-1c"]' },
+  ],
+];
+
 /** MSK Serverless and Express brokers: `npx cdk synth -c clusterKind=serverless` and `-c profile=express`. */
-export const KIND_VARIANTS: Variant[] = [
+export const KIND_VARIANTS: readonly Variant[] = [
   ['serverless', { clusterKind: 'serverless' }],
   ['express', { profile: 'express' }],
 ];

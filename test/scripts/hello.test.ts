@@ -16,8 +16,11 @@ import {
   EXIT_FAIL,
   EXIT_NOTHING_TO_TEST,
   EXIT_PASS,
+  clientConfig,
   hint,
+  lambdaClientConfig,
   parseCli,
+  regionFromEnvironment,
   runHello,
   type HelloOptions,
 } from '../../scripts/hello';
@@ -314,5 +317,31 @@ describe('npm run hello', () => {
     ['Task timed out after 30.03 seconds', 'timeouts'],
   ])('points %j at the README troubleshooting entry "%s"', (error, entry) => {
     expect(hint(error)).toBe(` (see README Troubleshooting: ${entry})`);
+  });
+});
+
+describe('the region and the SDK clients of npm run hello', () => {
+  test.each([
+    ['AWS_REGION', { AWS_REGION: 'eu-west-1' }, 'eu-west-1'],
+    ['AWS_DEFAULT_REGION, as the AWS CLI and the CDK CLI honour it', { AWS_DEFAULT_REGION: 'us-east-2' }, 'us-east-2'],
+    ['AWS_REGION over AWS_DEFAULT_REGION', { AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'us-east-2' }, 'eu-west-1'],
+    ['neither: the SDK then reads the AWS profile', {}, undefined],
+    ['blank values count as unset', { AWS_REGION: ' ', AWS_DEFAULT_REGION: '' }, undefined],
+  ])('takes %s', (_name, env, region) => {
+    expect(regionFromEnvironment(env)).toBe(region);
+    expect(clientConfig(env)).toEqual(region ? { region } : {});
+  });
+
+  test('invokes the functions with the SDK’s retries off, so a slow producer run is never sent twice', () => {
+    expect(lambdaClientConfig({ AWS_DEFAULT_REGION: 'us-east-2' })).toEqual({ region: 'us-east-2', maxAttempts: 1 });
+  });
+
+  test('names AWS_DEFAULT_REGION too when no region is set', async () => {
+    const { run, lines } = harness();
+    cfnMock.on(DescribeStacksCommand).rejects(new Error('Region is missing'));
+    await expect(run()).resolves.toBe(EXIT_NOTHING_TO_TEST);
+    expect(lines).toEqual([
+      'hello: no AWS region set; set AWS_REGION, AWS_DEFAULT_REGION or a region in your AWS profile',
+    ]);
   });
 });
