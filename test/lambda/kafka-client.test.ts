@@ -2,12 +2,7 @@ import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { lambdaNodeBinary } from '../../scripts/kafka/lambda-runner';
-import {
-  ignoreNegativeTimeoutWarnings,
-  iamTokenProvider,
-  kafkaConfig,
-  KAFKA_TIMEOUTS,
-} from '../../lambda/shared/kafka';
+import { iamTokenProvider, kafkaConfig, KAFKA_TIMEOUTS } from '../../lambda/shared/kafka';
 
 const ROOT = join(__dirname, '..', '..');
 
