@@ -787,14 +787,15 @@ async function deleteAll(
   if (foreign.length > 0) logger.info(`Kept topics ${foreign.join(', ')}: this stack did not create them`);
   if (present.length === 0) return;
   // One at a time, so that a topic another delivery is deleting fails neither this call nor the others.
+  const deleted: string[] = [];
   for (const name of present) {
     try {
-      await deleteTopic(admin, name);
+      if (await deleteTopic(admin, name)) deleted.push(name);
     } catch (error) {
       throw new TopicBootstrapError(`topic ${JSON.stringify(name)}: deleting it failed: ${kafkaReason(error)}`);
     }
   }
-  logger.info(`Deleted topics ${present.join(', ')}: the removal policy is destroy`);
+  if (deleted.length > 0) logger.info(`Deleted topics ${deleted.join(', ')}: the removal policy is destroy`);
   await waitUntilGone(admin, present, visibilityTimeoutMs);
 }
 
