@@ -11,6 +11,14 @@ export const LAMBDA_HANDLERS = [
 ] as const;
 export type LambdaHandlerName = (typeof LAMBDA_HANDLERS)[number];
 
+/** The handlers that talk to Kafka (kafkajs and the MSK IAM token); each bundle must stay within 300 KB. */
+export const KAFKA_HANDLERS = [
+  'producer',
+  'consumer',
+  'topic-bootstrap',
+  'kafka-admin',
+] as const satisfies readonly LambdaHandlerName[];
+
 export const LAMBDA_ROOT = path.join(__dirname, '..', 'lambda');
 
 export function handlerEntry(name: LambdaHandlerName): string {
