@@ -5,7 +5,7 @@
  * `npm run build:lambdas -- --analyze` also prints what each package contributes to the Kafka functions'
  * bundles (from esbuild's metafile), the table docs/benchmarks.md shows.
  */
-import { build, type Metafile } from 'esbuild';
+import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import {
@@ -16,16 +16,21 @@ import {
   type LambdaHandlerName,
 } from '../lib/bundling';
 
-export const DIST = path.join(__dirname, '..', 'dist', 'lambda');
+const ROOT = path.join(__dirname, '..');
+export const DIST = path.join(ROOT, 'dist', 'lambda');
 
 export function bundlePath(name: string): string {
   return path.join(DIST, name, 'index.js');
 }
 
-/** Builds one handler's bundle to `outfile` exactly as `npm run build:lambdas` does, and returns its metafile. */
-export async function buildLambda(name: LambdaHandlerName, outfile = bundlePath(name)): Promise<Metafile> {
-  const result = await build({
-    entryPoints: [handlerEntry(name)],
+/**
+ * esbuild's options for bundling `entry` as CDK's NodejsFunction does with ESBUILD_OPTIONS: same settings, and
+ * run from the project root as CDK runs it, since esbuild names bundled modules by their path from there.
+ */
+export function esbuildOptions(entry: string, outfile: string): BuildOptions {
+  return {
+    absWorkingDir: ROOT,
+    entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',
@@ -36,9 +41,14 @@ export async function buildLambda(name: LambdaHandlerName, outfile = bundlePath(
     external: [...ESBUILD_OPTIONS.externalModules],
     alias: { ...ESBUILD_OPTIONS.alias },
     metafile: true,
-    logLevel: 'warning',
-  });
-  return result.metafile;
+    logLevel: ESBUILD_OPTIONS.logLevel,
+  };
+}
+
+/** Builds one handler's bundle to `outfile` exactly as `npm run build:lambdas` does, and returns its metafile. */
+export async function buildLambda(name: LambdaHandlerName, outfile = bundlePath(name)): Promise<Metafile> {
+  const result = await build(esbuildOptions(handlerEntry(name), outfile));
+  return result.metafile as Metafile;
 }
 
 export async function buildLambdas(quiet = false): Promise<Record<string, number>> {
