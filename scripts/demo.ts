@@ -9,6 +9,7 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { BASE_CONFIG } from '../lib/config';
+import { ignoreNegativeTimeoutWarnings } from '../lambda/shared/kafka';
 import { buildLambdas, bundlePath } from './build-lambdas';
 import { PortInUseError, useOrStartKafka, type KafkaEndpoint } from './kafka/local-kafka';
 import { explainStartupWarnings } from './startup-warnings';
@@ -81,6 +82,8 @@ async function collectLogs<T>(fn: () => Promise<T>): Promise<{ result: T; lines:
 }
 
 async function main(): Promise<string> {
+  // Its own admin client as well as the handlers' (npm runs the demo on Node.js 24, which warns on kafkajs' timer).
+  ignoreNegativeTimeoutWarnings();
   let kafka: KafkaEndpoint | undefined;
   let producer: Producer | undefined;
   let consumer: Consumer | undefined;
