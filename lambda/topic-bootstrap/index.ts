@@ -3,6 +3,11 @@
  * the quick changes, `isComplete` waits until every partition of the declared topics has a leader. Both
  * return to succeed and throw to fail; the framework answers CloudFormation.
  *
+ * Done means visible: a broker accepts a configuration change or a deletion before its metadata shows it (the
+ * controller commits the change, and each broker applies it moments later), so `onEvent` returns only once
+ * the topics it reconfigured read back as declared and the topics it deleted are no longer listed, and
+ * counts a topic that another delivery of the event is deleting at the same time as already gone.
+ *
  * Every decision compares the declared topics with the LIVE cluster, never with the old properties alone,
  * so a re-delivered event and a rollback (an Update carrying the previous properties) find little or
  * nothing to do. All checks run before the first change; a failed event deletes the topics it created and
@@ -118,13 +123,22 @@ export async function close(): Promise<void> {
   connected = undefined;
 }
 
+/** How long `onEvent` waits for its changes to show in the broker's metadata before it fails. */
+export const VISIBILITY_TIMEOUT_MS = 30_000;
+
+export interface OnEventOptions {
+  /** @default VISIBILITY_TIMEOUT_MS */
+  readonly visibilityTimeoutMs?: number;
+}
+
 /** `onEvent` with the admin client supplied by the caller (tests inject faults with it). */
 export async function onEventWith(
   getAdmin: () => Promise<Admin>,
   event: CloudFormationCustomResourceEvent,
+  options: OnEventOptions = {},
 ): Promise<OnEventResponse> {
   try {
-    return await handleEvent(getAdmin, event);
+    return await handleEvent(getAdmin, event, options.visibilityTimeoutMs ?? VISIBILITY_TIMEOUT_MS);
   } catch (error) {
     const failure =
       error instanceof TopicBootstrapError
@@ -165,6 +179,7 @@ export async function isCompleteWith(
 async function handleEvent(
   getAdmin: () => Promise<Admin>,
   event: CloudFormationCustomResourceEvent,
+  visibilityTimeoutMs: number,
 ): Promise<OnEventResponse> {
   const physicalId = physicalIdOf(event);
   logger.info(`${event.RequestType} ${event.LogicalResourceId}`, {
@@ -174,7 +189,7 @@ async function handleEvent(
   });
   const mark = ownershipMark(event.StackId, event.LogicalResourceId);
   if (event.RequestType === 'Delete') {
-    await deleteAll(getAdmin, event.ResourceProperties, mark);
+    await deleteAll(getAdmin, event.ResourceProperties, mark, visibilityTimeoutMs);
     return { PhysicalResourceId: physicalId };
   }
 
@@ -214,6 +229,7 @@ async function handleEvent(
   });
   await validateWithKafka(admin, plan, mark);
   await apply(admin, plan, mark);
+  await untilVisible(admin, plan, visibilityTimeoutMs);
   logger.info(`Topics are as declared: ${desired.Topics.map((t) => t.Name).join(', ') || '(none)'}`, {
     requestType: event.RequestType,
     created: plan.create.map((t) => t.Name),
@@ -679,8 +695,9 @@ async function apply(admin: Admin, plan: Plan, mark: string): Promise<void> {
     }
     for (const name of plan.remove) {
       step = { name, what: 'deleting it' };
-      await admin.deleteTopics({ topics: [name] });
-      logger.info(`Deleted topic ${name}: it left the list and the removal policy is destroy`);
+      if (await deleteTopic(admin, name)) {
+        logger.info(`Deleted topic ${name}: it left the list and the removal policy is destroy`);
+      }
     }
     for (const change of plan.grow) {
       step = { name: change.name, what: `growing it to ${change.to} partitions` };
@@ -721,7 +738,12 @@ async function undo(admin: Admin, created: string[], altered: Plan['alter']): Pr
  * Delete: retain keeps every topic (and needs no broker); destroy deletes the declared topics that exist and
  * carry this resource's mark, and keeps the others (adopted, or made by someone else).
  */
-async function deleteAll(getAdmin: () => Promise<Admin>, raw: unknown, mark: string): Promise<void> {
+async function deleteAll(
+  getAdmin: () => Promise<Admin>,
+  raw: unknown,
+  mark: string,
+  visibilityTimeoutMs: number,
+): Promise<void> {
   const properties = isRecord(raw) ? raw : {};
   // Read leniently: an unreadable old property must not block the stack's deletion; retain is the default.
   const names = [...previousTopics(properties).keys()];
@@ -742,12 +764,93 @@ async function deleteAll(getAdmin: () => Promise<Admin>, raw: unknown, mark: str
   const foreign = [...live.keys()].filter((name) => !present.includes(name));
   if (foreign.length > 0) logger.info(`Kept topics ${foreign.join(', ')}: this stack did not create them`);
   if (present.length === 0) return;
-  try {
-    await admin.deleteTopics({ topics: present });
-  } catch (error) {
-    throw new TopicBootstrapError(`topics ${present.join(', ')}: deleting them failed: ${kafkaReason(error)}`);
+  // One at a time, so that a topic another delivery is deleting fails neither this call nor the others.
+  for (const name of present) {
+    try {
+      await deleteTopic(admin, name);
+    } catch (error) {
+      throw new TopicBootstrapError(`topic ${JSON.stringify(name)}: deleting it failed: ${kafkaReason(error)}`);
+    }
   }
   logger.info(`Deleted topics ${present.join(', ')}: the removal policy is destroy`);
+  await waitUntilGone(admin, present, visibilityTimeoutMs);
+}
+
+/** Kafka's answer for a topic it does not host: one that does not exist, or no longer. */
+function isUnknownTopic(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  while (current instanceof Error && !seen.has(current)) {
+    seen.add(current);
+    if ((current as { type?: unknown }).type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/**
+ * Deletes one topic; false when Kafka no longer hosts it. Between this handler's read and its delete, another
+ * delivery of the same event (CloudFormation may send one while the first still runs) can have deleted it:
+ * Kafka then answers "This server does not host this topic-partition", which here means "already gone".
+ */
+async function deleteTopic(admin: Admin, name: string): Promise<boolean> {
+  try {
+    await admin.deleteTopics({ topics: [name] });
+    return true;
+  } catch (error) {
+    if (!isUnknownTopic(error)) throw error;
+    logger.info(`Topic ${name} is already gone (deleted meanwhile)`);
+    return false;
+  }
+}
+
+/** Polls `pending` (what is not visible yet) until it is empty, or fails after `timeoutMs` naming what is not. */
+async function waitFor(what: string, timeoutMs: number, pending: () => Promise<string[]>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 100;
+  for (;;) {
+    const waiting = await pending();
+    if (waiting.length === 0) return;
+    if (Date.now() + delay > deadline) {
+      throw new TopicBootstrapError(
+        `${what} of ${waiting.join(', ')} did not show in the broker's metadata within ${Math.round(timeoutMs / 1000)} s; run the deploy again`,
+      );
+    }
+    logger.info(`Waiting until the broker's metadata shows the ${what} of ${waiting.join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(1000, delay * 2);
+  }
+}
+
+async function waitUntilGone(admin: Admin, names: string[], timeoutMs: number): Promise<void> {
+  if (names.length === 0) return;
+  await waitFor('deletion', timeoutMs, async () => {
+    const listed = new Set(await admin.listTopics());
+    return names.filter((name) => listed.has(name));
+  });
+}
+
+/**
+ * Waits until what `apply` changed shows: the reconfigured topics' overrides read back as set (a later
+ * AlterConfigs replaces the whole set, so an old key still listed means the change has not arrived), and
+ * the deleted topics are no longer listed. New topics and added partitions are isComplete's to wait for.
+ */
+async function untilVisible(admin: Admin, plan: Plan, timeoutMs: number): Promise<void> {
+  if (plan.alter.length > 0) {
+    await waitFor('configuration', timeoutMs, async () => {
+      const live = await describeLiveTopics(
+        admin,
+        plan.alter.map((change) => change.name),
+      );
+      return plan.alter
+        .filter((change) => {
+          const topic = live.get(change.name);
+          return !topic || !sameConfig(withOwnership(topic.overrides, topic.ownership), change.desired);
+        })
+        .map((change) => change.name);
+    });
+  }
+  await waitUntilGone(admin, plan.remove, timeoutMs);
 }
 
 function oneLine(message: string): string {
