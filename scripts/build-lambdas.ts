@@ -69,19 +69,18 @@ export async function buildLambdas(quiet = false): Promise<Record<string, number
 export interface BundleComposition {
   /** Size of the bundle file in bytes. */
   readonly bytes: number;
-  /** Bytes of minified output per package (`our code` for lambda/ and lib/). */
+  /** Bytes of minified output per package, and per file of our own (lambda/, lib/). */
   readonly packages: Record<string, number>;
 }
 
-const OUR_CODE = 'our code (lambda/, lib/)';
 /** esbuild's module wrappers and helpers (`__commonJS`, `__toESM`, …), which belong to no input file. */
 const RUNTIME = 'esbuild wrappers and helpers';
 
-/** The package an input file belongs to: the innermost node_modules package, or our code. */
+/** The package an input file belongs to (the innermost node_modules package), or the file itself if it is ours. */
 export function packageOf(inputPath: string): string {
   const parts = inputPath.split('/');
   const at = parts.lastIndexOf('node_modules');
-  if (at < 0) return OUR_CODE;
+  if (at < 0) return inputPath;
   const name = parts[at + 1];
   return name.startsWith('@') ? `${name}/${parts[at + 2]}` : name;
 }
@@ -121,10 +120,12 @@ export function compositionTable(reports: Record<string, BundleComposition>): st
   ].join('\n');
 }
 
-/** Builds the Kafka functions' bundles and reports what each package contributes. */
-export async function analyzeKafkaBundles(): Promise<Record<string, BundleComposition>> {
+/** Builds the Kafka functions' bundles (into `dir`, by default dist/lambda) and reports what each package contributes. */
+export async function analyzeKafkaBundles(dir = DIST): Promise<Record<string, BundleComposition>> {
   const reports: Record<string, BundleComposition> = {};
-  for (const name of KAFKA_HANDLERS) reports[name] = composition(await buildLambda(name));
+  for (const name of KAFKA_HANDLERS) {
+    reports[name] = composition(await buildLambda(name, path.join(dir, name, 'index.js')));
+  }
   return reports;
 }
 

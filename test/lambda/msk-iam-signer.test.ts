@@ -64,7 +64,7 @@ function cases(count: number): Case[] {
     accessKeyId: `${i % 3 === 0 ? 'AKIA' : 'ASIA'}${text(UPPER, 16)}`,
     secretAccessKey: text(BASE64, 40),
     sessionToken: i % 3 === 0 ? undefined : `${text(BASE64, 200 + next(600))}${'='.repeat(next(3))}`,
-    // Any millisecond from 2024 to 2033, the signer's clock truncated to the second included.
+    // Any millisecond from 2024 to 2034, the signer's clock truncated to the second included.
     now: Date.UTC(2024, 0, 1) + next(2 ** 31 - 1) * 150 + next(1000),
   }));
 }
