@@ -26,7 +26,8 @@
  * Ownership: Kafka records nothing about who created a topic, and an identical topic someone else made looks
  * exactly like one this resource made in an earlier delivery of the same event. So every topic this resource
  * creates carries its mark, `message.timestamp.before.max.ms` set to a value derived from the stack id and the
- * logical id, about 292 million years, where the setting (reject records older than that) has no effect. The
+ * logical id, about 292 million years, where the setting (reject records older than that) has no effect (on MSK
+ * Serverless, which lets clients set no other timestamp bound, `message.timestamp.difference.max.ms`). The
  * mark tells a re-delivered event's own topics from anyone else's, survives every later change of the declared
  * overrides, and decides deletion: the destroy policy deletes only topics that carry this resource's mark, so
  * an adopted topic, or one another stack made, is never deleted.
@@ -34,7 +35,7 @@
 import { createHash } from 'node:crypto';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { ConfigResourceTypes, ConfigSource, type Admin, type ITopicConfig } from 'kafkajs';
-import { OWNERSHIP_MARK_CONFIG, topicNameProblem, topicsProblem, type TopicProperties } from '../../lib/kafka-rules';
+import { ownershipMarkConfig, topicNameProblem, topicsProblem, type TopicProperties } from '../../lib/kafka-rules';
 import { readKafkaSettings } from '../shared/env';
 import { createKafka, describeKafkaFailure, isDisconnectedError } from '../shared/kafka';
 import { createLogger } from '../shared/logger';
@@ -108,8 +109,14 @@ export async function isComplete(event: IsCompleteEvent): Promise<IsCompleteResp
 /** Kafka's largest long: `message.timestamp.before.max.ms` at its default, no limit at all. */
 const MAX_LONG = 2n ** 63n - 1n;
 
+/** This resource's mark: the topic setting that holds it on this kind of cluster, and its value. */
+interface Mark {
+  readonly key: string;
+  readonly value: string;
+}
+
 /**
- * The value of OWNERSHIP_MARK_CONFIG on the topics this resource (stack id and logical id) creates: the largest
+ * The value of the ownership mark on the topics this resource (stack id and logical id) creates: the largest
  * long less up to 2^48 ms (8,900 years), so still about 292 million years, which no record timestamp reaches.
  */
 export function ownershipMark(stackId: string, logicalResourceId: string): string {
@@ -187,7 +194,12 @@ async function handleEvent(
     properties: event.ResourceProperties,
     oldProperties: event.RequestType === 'Update' ? event.OldResourceProperties : undefined,
   });
-  const mark = ownershipMark(event.StackId, event.LogicalResourceId);
+  // Read leniently here: a Delete must not fail on an unreadable property, and Create and Update check them next.
+  const kind: unknown = (event.ResourceProperties as Record<string, unknown> | undefined)?.ClusterKind;
+  const mark: Mark = {
+    key: ownershipMarkConfig(kind === 'serverless' ? 'serverless' : 'provisioned'),
+    value: ownershipMark(event.StackId, event.LogicalResourceId),
+  };
   if (event.RequestType === 'Delete') {
     await deleteAll(getAdmin, event.ResourceProperties, mark, visibilityTimeoutMs);
     return { PhysicalResourceId: physicalId };
@@ -206,6 +218,7 @@ async function handleEvent(
   const live = await describeLiveTopics(
     admin,
     desired.Topics.map((t) => t.Name).filter((name) => existing.has(name)),
+    mark,
   );
   // Only the destroy policy deletes a removed topic, and only one this resource created: its mark decides.
   const removedLive =
@@ -213,6 +226,7 @@ async function handleEvent(
       ? await describeLiveTopics(
           admin,
           removed.filter((name) => existing.has(name)),
+          mark,
         )
       : new Map<string, LiveTopic>();
 
@@ -229,7 +243,7 @@ async function handleEvent(
   });
   await validateWithKafka(admin, plan, mark);
   await apply(admin, plan, mark);
-  await untilVisible(admin, plan, visibilityTimeoutMs);
+  await untilVisible(admin, plan, mark, visibilityTimeoutMs);
   logger.info(`Topics are as declared: ${desired.Topics.map((t) => t.Name).join(', ') || '(none)'}`, {
     requestType: event.RequestType,
     created: plan.create.map((t) => t.Name),
@@ -379,7 +393,7 @@ interface LiveTopic {
   readonly replicationFactor: number;
   /** The topic's own configuration overrides (not broker defaults), its ownership mark left out. */
   readonly overrides: Record<string, string>;
-  /** The value of OWNERSHIP_MARK_CONFIG, when the topic has one: whose mark it carries. */
+  /** The value of the mark's setting, when the topic has one: whose mark it carries. */
   readonly ownership?: string;
 }
 
@@ -404,7 +418,7 @@ async function connectedAdmin(): Promise<Admin> {
 }
 
 /** Partition count, replication factor and overrides of existing topics. */
-async function describeLiveTopics(admin: Admin, present: string[]): Promise<Map<string, LiveTopic>> {
+async function describeLiveTopics(admin: Admin, present: string[], mark: Mark): Promise<Map<string, LiveTopic>> {
   const live = new Map<string, LiveTopic>();
   if (present.length === 0) return live;
   const { topics } = await admin.fetchTopicMetadata({ topics: present });
@@ -418,7 +432,7 @@ async function describeLiveTopics(admin: Admin, present: string[]): Promise<Map<
     let ownership: string | undefined;
     for (const entry of config?.configEntries ?? []) {
       if (entry.configSource === ConfigSource.TOPIC_CONFIG && entry.configValue !== null) {
-        if (entry.configName === OWNERSHIP_MARK_CONFIG) ownership = entry.configValue;
+        if (entry.configName === mark.key) ownership = entry.configValue;
         else overrides[entry.configName] = entry.configValue;
       }
     }
@@ -453,8 +467,12 @@ function sameConfig(a: Record<string, string>, b: Record<string, string>): boole
 }
 
 /** An override set plus the topic's mark, whoever's it is: replacing the overrides never removes a mark. */
-function withOwnership(overrides: Record<string, string>, ownership: string | undefined): Record<string, string> {
-  return ownership === undefined ? overrides : { ...overrides, [OWNERSHIP_MARK_CONFIG]: ownership };
+function withOwnership(
+  overrides: Record<string, string>,
+  ownership: string | undefined,
+  mark: Mark,
+): Record<string, string> {
+  return ownership === undefined ? overrides : { ...overrides, [mark.key]: ownership };
 }
 
 // ---------------------------------------------------------------------------------------------- planning
@@ -483,7 +501,7 @@ interface PlanInput {
   /** Every topic the function can see. */
   readonly existing: Set<string>;
   /** This resource's ownership mark. */
-  readonly mark: string;
+  readonly mark: Mark;
   /** Live brokers, which bound a new topic's replication factor; undefined when the cluster judges that itself. */
   readonly brokerCount: number | undefined;
   readonly rollbackHint: string;
@@ -511,11 +529,11 @@ function planChanges(input: PlanInput): Plan {
     const configMatches = sameConfig(current.overrides, topic.Config);
     const alter = {
       name,
-      desired: withOwnership(topic.Config, current.ownership),
-      previous: withOwnership(current.overrides, current.ownership),
+      desired: withOwnership(topic.Config, current.ownership, input.mark),
+      previous: withOwnership(current.overrides, current.ownership, input.mark),
     };
 
-    if (!before && current.ownership !== input.mark) {
+    if (!before && current.ownership !== input.mark.value) {
       // Not declared by this resource before, nor created by it: someone else's topic.
       if (!desired.AdoptExisting) {
         fail(
@@ -579,7 +597,7 @@ function planChanges(input: PlanInput): Plan {
       logger.info(`Kept topic ${name}: it left the list and the removal policy is retain`);
     } else if (!input.existing.has(name)) {
       logger.info(`Topic ${name} left the list and is already gone`);
-    } else if (input.removedLive.get(name)?.ownership !== input.mark) {
+    } else if (input.removedLive.get(name)?.ownership !== input.mark.value) {
       logger.info(`Kept topic ${name}: it left the list, but this stack did not create it`);
     } else {
       plan.remove.push(name);
@@ -596,12 +614,15 @@ function planChanges(input: PlanInput): Plan {
 // ---------------------------------------------------------------------------------------------- changes
 
 /** A topic as this resource creates it: the declared settings and this resource's mark. */
-function kafkaTopic(topic: TopicProperties, mark: string): ITopicConfig {
+function kafkaTopic(topic: TopicProperties, mark: Mark): ITopicConfig {
   return {
     topic: topic.Name,
     numPartitions: topic.Partitions,
     replicationFactor: topic.ReplicationFactor,
-    configEntries: Object.entries(withOwnership(topic.Config, mark)).map(([name, value]) => ({ name, value })),
+    configEntries: Object.entries(withOwnership(topic.Config, mark.value, mark)).map(([name, value]) => ({
+      name,
+      value,
+    })),
   };
 }
 
@@ -631,7 +652,7 @@ function kafkaReason(error: unknown): string {
 }
 
 /** Asks Kafka to check each change without making it (validateOnly), one topic at a time so errors name it. */
-async function validateWithKafka(admin: Admin, plan: Plan, mark: string): Promise<void> {
+async function validateWithKafka(admin: Admin, plan: Plan, mark: Mark): Promise<void> {
   const check = async (name: string, what: string, call: () => Promise<unknown>): Promise<void> => {
     try {
       await call();
@@ -660,7 +681,7 @@ async function validateWithKafka(admin: Admin, plan: Plan, mark: string): Promis
  * Creates, reconfigures, deletes, then grows: increases come last because they cannot be undone. On a
  * failure, the topics this event created are deleted and the overrides it replaced are restored.
  */
-async function apply(admin: Admin, plan: Plan, mark: string): Promise<void> {
+async function apply(admin: Admin, plan: Plan, mark: Mark): Promise<void> {
   const created: string[] = [];
   const altered: Plan['alter'] = [];
   let step = { name: '', what: '' };
@@ -670,7 +691,7 @@ async function apply(admin: Admin, plan: Plan, mark: string): Promise<void> {
       const made = await admin.createTopics({ waitForLeaders: false, topics: [kafkaTopic(topic, mark)] });
       if (!made) {
         // A broker's topic list can lag a creation by moments: an earlier delivery of this event may have made it.
-        if ((await describeLiveTopics(admin, [topic.Name])).get(topic.Name)?.ownership !== mark) {
+        if ((await describeLiveTopics(admin, [topic.Name], mark)).get(topic.Name)?.ownership !== mark.value) {
           throw new Error('someone else created it meanwhile');
         }
         logger.info(`Topic ${topic.Name} already exists as declared`);
@@ -741,7 +762,7 @@ async function undo(admin: Admin, created: string[], altered: Plan['alter']): Pr
 async function deleteAll(
   getAdmin: () => Promise<Admin>,
   raw: unknown,
-  mark: string,
+  mark: Mark,
   visibilityTimeoutMs: number,
 ): Promise<void> {
   const properties = isRecord(raw) ? raw : {};
@@ -759,8 +780,9 @@ async function deleteAll(
   const live = await describeLiveTopics(
     admin,
     names.filter((n) => existing.has(n)),
+    mark,
   );
-  const present = [...live].filter(([, topic]) => topic.ownership === mark).map(([name]) => name);
+  const present = [...live].filter(([, topic]) => topic.ownership === mark.value).map(([name]) => name);
   const foreign = [...live.keys()].filter((name) => !present.includes(name));
   if (foreign.length > 0) logger.info(`Kept topics ${foreign.join(', ')}: this stack did not create them`);
   if (present.length === 0) return;
@@ -835,17 +857,18 @@ async function waitUntilGone(admin: Admin, names: string[], timeoutMs: number): 
  * AlterConfigs replaces the whole set, so an old key still listed means the change has not arrived), and
  * the deleted topics are no longer listed. New topics and added partitions are isComplete's to wait for.
  */
-async function untilVisible(admin: Admin, plan: Plan, timeoutMs: number): Promise<void> {
+async function untilVisible(admin: Admin, plan: Plan, mark: Mark, timeoutMs: number): Promise<void> {
   if (plan.alter.length > 0) {
     await waitFor('configuration', timeoutMs, async () => {
       const live = await describeLiveTopics(
         admin,
         plan.alter.map((change) => change.name),
+        mark,
       );
       return plan.alter
         .filter((change) => {
           const topic = live.get(change.name);
-          return !topic || !sameConfig(withOwnership(topic.overrides, topic.ownership), change.desired);
+          return !topic || !sameConfig(withOwnership(topic.overrides, topic.ownership, mark), change.desired);
         })
         .map((change) => change.name);
     });

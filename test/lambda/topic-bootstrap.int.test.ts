@@ -46,6 +46,7 @@ interface Declared {
   readonly topics: Topic[];
   readonly removalPolicy?: 'retain' | 'destroy';
   readonly adoptExisting?: boolean;
+  readonly clusterKind?: 'serverless';
 }
 
 /** CloudFormation delivers every number and boolean of a custom resource's properties as a string. */
@@ -72,6 +73,7 @@ function properties(declared: Declared): Record<string, unknown> & { ServiceToke
     })),
     RemovalPolicy: declared.removalPolicy ?? 'retain',
     AdoptExisting: declared.adoptExisting ?? true,
+    ...(declared.clusterKind ? { ClusterKind: declared.clusterKind } : {}),
   }) as Record<string, unknown> & { ServiceToken: string };
 }
 
@@ -538,6 +540,30 @@ describe('ownership: the stack deletes only topics it created', () => {
       expect(await live(other)).toBeUndefined();
     },
   );
+
+  test('on MSK Serverless the mark is in message.timestamp.difference.max.ms, the one timestamp bound it lets clients set, and works the same', async () => {
+    const name = uniqueName('tb-mark-sls');
+    const declared: Declared = {
+      clusterKind: 'serverless',
+      adoptExisting: false,
+      removalPolicy: 'destroy',
+      topics: [{ name, partitions: 1, config: { 'retention.ms': '60000' } }],
+    };
+    await deploy(createEvent(declared));
+    expect(await effective(name, 'message.timestamp.difference.max.ms')).toEqual({
+      value: ourMark(),
+      isDefault: false,
+    });
+    expect(await markOf(name)).toBeUndefined();
+    expect(await live(name)).toMatchObject({
+      overrides: { 'retention.ms': '60000', 'message.timestamp.difference.max.ms': ourMark() },
+    });
+    // A repeated delivery recognises it as its own, and a Delete under destroy deletes it.
+    const again = await deploy(createEvent(declared));
+    expect(messages(again.logs)).toContain(`Topic ${name} already exists as declared`);
+    await deploy(deleteEvent(declared));
+    await expectGone(name);
+  });
 
   test('a topic another stack created (its mark, not ours) is refused too', async () => {
     const name = uniqueName('tb-theirs');
