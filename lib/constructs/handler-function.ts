@@ -107,6 +107,7 @@ export class HandlerFunction extends nodejs.NodejsFunction {
         target: ESBUILD_OPTIONS.target,
         minify: ESBUILD_OPTIONS.minify,
         sourceMap: ESBUILD_OPTIONS.sourceMap,
+        logLevel: ESBUILD_OPTIONS.logLevel as nodejs.LogLevel,
         externalModules: [...ESBUILD_OPTIONS.externalModules],
         format: nodejs.OutputFormat.CJS,
         esbuildArgs: Object.fromEntries(

@@ -166,7 +166,7 @@ export function containerEnvironment(
     AWS_LAMBDA_LOG_GROUP_NAME: spec.logGroupName,
     AWS_LAMBDA_LOG_STREAM_NAME: input.logStreamName,
     AWS_LAMBDA_RUNTIME_API: input.runtimeApi,
-    // Set by Lambda's advanced logging controls (Powertools reads AWS_LAMBDA_LOG_LEVEL).
+    // Set by Lambda's advanced logging controls (the handlers' logger reads AWS_LAMBDA_LOG_LEVEL).
     ...(spec.logFormat ? { AWS_LAMBDA_LOG_FORMAT: spec.logFormat.toUpperCase() } : {}),
     ...(spec.applicationLogLevel ? { AWS_LAMBDA_LOG_LEVEL: spec.applicationLogLevel.toUpperCase() } : {}),
     LAMBDA_TASK_ROOT: input.taskRoot,

@@ -270,6 +270,25 @@ export const COVERAGE: readonly Coverage[] = [
     ],
   },
   {
+    match: /^npm run build:lambdas -- --analyze$/,
+    how: 'its analysis (the table in docs/benchmarks.md) is built and checked by the build-lambdas unit test',
+    checks: [
+      { kind: 'npm-script' },
+      { kind: 'file', path: 'scripts/build-lambdas.ts' },
+      {
+        kind: 'test',
+        file: 'test/scripts/build-lambdas.test.ts',
+        title:
+          'reports each Kafka bundle: its size, kafkajs, our logger and token signer, and no Powertools or signer package',
+      },
+    ],
+  },
+  {
+    match: /^npm run bench -- --cold-start$/,
+    how: 'CI runs npm run bench -- --quick, whose cold-start section is what --cold-start runs alone',
+    checks: [{ kind: 'npm-script' }, { kind: 'ci' }],
+  },
+  {
     match: /^npm run build:lambdas$/,
     how: 'the integration tests build the bundles with the function it runs (scripts/build-lambdas.ts) and run them',
     checks: [

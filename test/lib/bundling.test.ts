@@ -1,0 +1,68 @@
+/**
+ * The bundles CDK ships are the bundles `npm run build:lambdas` builds and the tests load: NodejsFunction (through
+ * HandlerFunction) and scripts/build-lambdas.ts both take their esbuild settings from lib/bundling.ts. This
+ * synthesizes the app with bundling on, as `cdk synth` does, and compares every function's asset with the bundle
+ * build:lambdas makes, byte for byte; and holds the Kafka functions to their 300 KB budget.
+ */
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { BUNDLE_METADATA_TYPE, KAFKA_HANDLERS, LAMBDA_HANDLERS, type LambdaHandlerName } from '../../lib/bundling';
+import { HandlerFunction } from '../../lib/constructs/handler-function';
+import { buildLambda } from '../../scripts/build-lambdas';
+import { buildTestApp } from './synth';
+
+/** Each Kafka function's bundle stays within 300 KB (KB = 1000 bytes), docs/benchmarks.md's target. */
+const KAFKA_BUNDLE_BUDGET_BYTES = 300 * 1000;
+
+jest.setTimeout(180_000);
+
+let dir: string;
+/** The index.js CDK staged for each function, by handler name (a handler may back several functions). */
+const assets = new Map<LambdaHandlerName, string[]>();
+
+/** Synthesizes the app with every function bundled, as `cdk synth` does, and finds each function's index.js. */
+function synthesizeWithBundling(outdir: string): void {
+  const { app } = buildTestApp({ 'aws:cdk:bundling-stacks': ['**'], 'aws:cdk:enable-asset-metadata': true }, outdir);
+  app.synth();
+  for (const fn of app.node.findAll().filter((c): c is HandlerFunction => c instanceof HandlerFunction)) {
+    const cfn = fn.node.defaultChild as lambda.CfnFunction;
+    const name = cfn.node.metadata.find((m) => m.type === BUNDLE_METADATA_TYPE)?.data as LambdaHandlerName;
+    const assetPath = cfn.getMetadata('aws:asset:path') as string;
+    assets.set(name, [...(assets.get(name) ?? []), path.join(outdir, assetPath, 'index.js')]);
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'hello-msk-bundling-'));
+  // CDK announces each function it bundles on stderr; the assertions below say what matters.
+  const write = process.stderr.write.bind(process.stderr);
+  const quiet = jest
+    .spyOn(process.stderr, 'write')
+    .mockImplementation((chunk: string | Uint8Array) => chunk.toString().startsWith('Bundling asset ') || write(chunk));
+  try {
+    synthesizeWithBundling(path.join(dir, 'cdk.out'));
+  } finally {
+    quiet.mockRestore();
+  }
+  for (const name of LAMBDA_HANDLERS) await buildLambda(name, path.join(dir, 'dist', name, 'index.js'));
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+test('the app bundles every handler for at least one function', () => {
+  expect([...assets.keys()].sort()).toEqual([...LAMBDA_HANDLERS].sort());
+});
+
+test.each(LAMBDA_HANDLERS)('%s: the asset CDK ships is the bundle build:lambdas makes, byte for byte', (name) => {
+  const built = readFileSync(path.join(dir, 'dist', name, 'index.js'));
+  for (const asset of assets.get(name) ?? []) expect(readFileSync(asset).equals(built)).toBe(true);
+});
+
+test.each(KAFKA_HANDLERS)('%s: the asset CDK ships is at most 300 KB (its source map is a separate file)', (name) => {
+  for (const asset of assets.get(name) ?? []) {
+    expect(statSync(asset).size).toBeLessThanOrEqual(KAFKA_BUNDLE_BUDGET_BYTES);
+    expect(statSync(`${asset}.map`).isFile()).toBe(true);
+  }
+});
