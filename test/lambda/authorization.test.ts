@@ -12,6 +12,11 @@ function protocolError(type: string, code: number, message: string): KafkaJSProt
   return new KafkaJSProtocolError({ type, code, retriable: false, message } as unknown as Error);
 }
 
+function nonRetriable(message: string, cause: Error): Error {
+  const Wrapper = KafkaJSNonRetriableError as unknown as new (m: string, o: { cause: Error }) => Error;
+  return new Wrapper(message, { cause });
+}
+
 const topicDenied = () =>
   protocolError('TOPIC_AUTHORIZATION_FAILED', 29, 'Not authorized to access topics: [Topic authorization failed]');
 const groupDenied = () =>
@@ -61,7 +66,7 @@ describe('Kafka authorization errors as the IAM action MSK would have needed', (
     ],
     [
       'a refusal as the cause of a non-retriable error',
-      new KafkaJSNonRetriableError('failed', { cause: groupDenied() }),
+      nonRetriable('failed', groupDenied()),
       consumerNeeds,
       'Not authorized: kafka-cluster:AlterGroup on group hello-msk-consumer',
     ],
@@ -79,7 +84,9 @@ describe('Kafka authorization errors as the IAM action MSK would have needed', (
   });
 
   test('a refused sign-in names kafka-cluster:Connect and keeps MSK-style answer with its request id', () => {
-    const error = new KafkaJSSASLAuthenticationError(
+    // kafkajs' type declarations leave out the constructors' arguments that its code takes.
+    const SaslError = KafkaJSSASLAuthenticationError as unknown as new (message: string) => Error;
+    const error = new SaslError(
       'SASL OAUTHBEARER authentication failed: [5f0c2a4e-1b2c-4d5e-8f90-0123456789ab]: Access denied',
     );
     expect(authorizationFailure(error, producerNeeds)?.message).toBe(
