@@ -57,13 +57,15 @@ export interface TwinAppTimings {
   readonly totalMs: number;
 }
 
-export interface RunnerOptions extends Omit<LambdaRunnerOptions, 'credentials' | 'caFile' | 'region'> {
+export interface RunnerOptions extends Omit<LambdaRunnerOptions, 'credentials' | 'caFile'> {
   /** The export to run, for functions of one bundle with several handlers. @default the first Kafka function */
   readonly handler?: string;
   /** Sign in as another role than the function's own (tests of refusals). @default the function's role */
   readonly roleArn?: string;
   /** @default FUNCTION_CREDENTIAL_TTL_SECONDS */
   readonly credentialTtlSeconds?: number;
+  /** Credentials to give every container instead of issuing them (expired or unknown ones, in tests). */
+  readonly credentials?: () => IssuedCredentials;
 }
 
 /** A running twin of a synthesized app (see startTwinApp). */
@@ -78,7 +80,17 @@ export class TwinAppInstance {
     readonly translation: PolicyTranslation,
     readonly brokerConfig: BrokerConfigPlan,
     readonly timings: TwinAppTimings,
+    /** Whether stop() ends the brokers (false for a variant sharing another instance's twin). */
+    private readonly ownsTwin = true,
   ) {}
+
+  /**
+   * The same twin, with the ACLs of a variant of the app added (policy-variants.ts): grants add up, so a variant
+   * should use topic and group names of its own. stop() of the variant stops only its runners.
+   */
+  async variant(edit: (app: TwinApp) => TwinApp): Promise<TwinAppInstance> {
+    return twinAppOn(this.twin, edit(this.app));
+  }
 
   /** The Kafka function that runs `bundle` (and `handler`, e.g. `index.isComplete`). */
   kafkaFunction(bundle: string, handler?: string): TwinFunction {
@@ -98,15 +110,17 @@ export class TwinAppInstance {
    * Stopped by stop().
    */
   runner(bundle: string, options: RunnerOptions = {}): LambdaRunner {
-    const { handler, roleArn, credentialTtlSeconds, ...rest } = options;
+    const { handler, roleArn, credentialTtlSeconds, credentials: given, ...rest } = options;
     const fn = this.kafkaFunction(bundle, handler);
     const role = roleArn ?? fn.roleArn;
     const runner = new LambdaRunner(functionSpec(this.app, fn, { bootstrapBrokers: this.twin.bootstrapBrokers }), {
       ...rest,
-      region: this.twin.region,
+      region: rest.region ?? this.twin.region,
       caFile: this.twin.caFile,
       credentials: () => {
-        const credentials = this.twin.issueCredentials(role, credentialTtlSeconds ?? FUNCTION_CREDENTIAL_TTL_SECONDS);
+        const credentials =
+          given?.() ??
+          this.twin.issueCredentials(role, credentialTtlSeconds ?? FUNCTION_CREDENTIAL_TTL_SECONDS);
         this.issued.get(runner)?.push(credentials);
         return credentials;
       },
@@ -137,7 +151,7 @@ export class TwinAppInstance {
   /** Stops every runner, then the brokers (certificates and credentials go with them). */
   async stop(): Promise<void> {
     await Promise.all(this.runners.map((r) => r.stop().catch(() => undefined)));
-    await this.twin.stop();
+    if (this.ownsTwin) await this.twin.stop();
   }
 }
 
@@ -181,6 +195,26 @@ export async function startTwinApp(options: StartTwinAppOptions = {}): Promise<T
     await twin.stop();
     throw error;
   }
+}
+
+/**
+ * An app on a twin that is already running (e.g. the integration tests' shared one): grants its roles' policies as
+ * ACLs and returns the instance; its stop() leaves the brokers running.
+ */
+export async function twinAppOn(twin: LocalTwin, app: TwinApp): Promise<TwinAppInstance> {
+  const translation = translatePolicies(app);
+  const brokerConfig = brokerConfigFor(app.cluster, { brokers: twin.cluster.brokers.length });
+  const started = performance.now();
+  await twin.applyAuthorization(translation.authorization);
+  const aclsMs = performance.now() - started;
+  return new TwinAppInstance(
+    twin,
+    app,
+    translation,
+    brokerConfig,
+    { synthMs: 0, brokersMs: 0, aclsMs, totalMs: aclsMs },
+    false,
+  );
 }
 
 function readLines(file: string): string[] {
