@@ -49,7 +49,28 @@ export function kafkaConfig(settings: KafkaSettings, clientId: string, logger?: 
 }
 
 export function createKafka(settings: KafkaSettings, clientId: string, logger?: Logger): Kafka {
+  ignoreNegativeTimeoutWarnings();
   return new Kafka(kafkaConfig(settings, clientId, logger));
+}
+
+let negativeTimeoutsIgnored = false;
+
+/**
+ * kafkajs 2.2.4 schedules its request queue's check with `setTimeout(throttledUntil - Date.now())`, and
+ * `throttledUntil` is -1 until a broker throttles, so the delay is minus the current time. Node.js has always
+ * run such a timer after 1 ms; Node.js 24 (the Lambda runtime) also writes a TimeoutNegativeWarning to stderr,
+ * once per process, which would reach every cold start's log (kafkajs issue #1751, unfixed in 2.2.4).
+ */
+function ignoreNegativeTimeoutWarnings(): void {
+  if (negativeTimeoutsIgnored) return;
+  negativeTimeoutsIgnored = true;
+  const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  process.emitWarning = ((warning: unknown, ...rest: unknown[]) => {
+    const options = rest[0];
+    const type = typeof options === 'string' ? options : (options as { type?: unknown } | undefined)?.type;
+    if (type === 'TimeoutNegativeWarning') return;
+    emit(warning, ...rest);
+  });
 }
 
 /**
