@@ -65,12 +65,12 @@ function ignoreNegativeTimeoutWarnings(): void {
   if (negativeTimeoutsIgnored) return;
   negativeTimeoutsIgnored = true;
   const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void;
-  process.emitWarning = ((warning: unknown, ...rest: unknown[]) => {
+  process.emitWarning = (warning: unknown, ...rest: unknown[]) => {
     const options = rest[0];
     const type = typeof options === 'string' ? options : (options as { type?: unknown } | undefined)?.type;
     if (type === 'TimeoutNegativeWarning') return;
     emit(warning, ...rest);
-  });
+  };
 }
 
 /**

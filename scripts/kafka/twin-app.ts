@@ -119,8 +119,7 @@ export class TwinAppInstance {
       caFile: this.twin.caFile,
       credentials: () => {
         const credentials =
-          given?.() ??
-          this.twin.issueCredentials(role, credentialTtlSeconds ?? FUNCTION_CREDENTIAL_TTL_SECONDS);
+          given?.() ?? this.twin.issueCredentials(role, credentialTtlSeconds ?? FUNCTION_CREDENTIAL_TTL_SECONDS);
         this.issued.get(runner)?.push(credentials);
         return credentials;
       },

@@ -21,6 +21,7 @@ import { Kafka, type Admin, type KafkaConfig } from 'kafkajs';
 import { applyAuthorization } from './authorization';
 import { CredentialIssuer, credentialsEnvironment, type IssuedCredentials } from './credentials';
 import { iamKafkaConfig } from './iam-client';
+import { ignoreNegativeTimeoutWarnings } from './node-warnings';
 import { VALIDATOR_CLASS, ensureValidatorJar } from './iam/validator';
 import {
   LocalKafkaCluster,
@@ -133,6 +134,8 @@ export class LocalTwin implements KafkaEndpoint {
     if (!Number.isInteger(maxSessionMs) || maxSessionMs < 1000) {
       throw new Error(`maxSessionMs must be a whole number of milliseconds, at least 1000, got ${maxSessionMs}`);
     }
+    // Its own readiness checks and admin clients are kafkajs too.
+    ignoreNegativeTimeoutWarnings();
     const started = Date.now();
     const validatorJar = await ensureValidatorJar(options.log);
     const buildMs = Date.now() - started;
