@@ -38,6 +38,11 @@ export interface StartTwinAppOptions extends Pick<
    * @default localBrokerCount(cluster)
    */
   readonly brokers?: BrokerCount;
+  /**
+   * server.properties entries over the template's, for every broker (e.g. a listener's
+   * `listener.name.iam.max.connection.creation.rate`). @default none
+   */
+  readonly brokerConfig?: Readonly<Record<string, string>>;
   /** Kafka's `group.initial.rebalance.delay.ms` when the configuration leaves it out. @default 3000, as MSK */
   readonly groupInitialRebalanceDelayMs?: number;
   /**
@@ -181,7 +186,7 @@ export async function startTwinApp(options: StartTwinAppOptions = {}): Promise<T
     readyTimeoutMs: options.readyTimeoutMs,
     maxSessionMs: options.maxSessionMs,
     version: brokerConfig.kafkaVersion.local,
-    brokerConfig: brokerConfig.properties,
+    brokerConfig: { ...brokerConfig.properties, ...options.brokerConfig },
     log: options.log,
   });
   try {

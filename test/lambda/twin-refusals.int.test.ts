@@ -124,6 +124,37 @@ describe('the consumer', () => {
     }
   });
 
+  test('whose role lacks kafka-cluster:AlterGroup fails at its group join, in one line, and commits nothing', async () => {
+    const topic = await createTopic(shared(), 'no-alter-group');
+    const group = uniqueName('group');
+    const role = roleOf(shared(), 'consumer');
+    const variant = await shared().variant((app) =>
+      renamed(withoutActions(app, role, ['kafka-cluster:AlterGroup']), {
+        topics: { [DEMO_TOPIC]: topic },
+        groups: { [GROUP]: group },
+      }),
+    );
+    try {
+      const producer = variant.runner('producer', { environmentOverrides: { TOPIC: topic } });
+      expect((await producer.invoke({ message: 'waiting' })).ok).toBe(true);
+      const consumer = variant.runner('consumer', { environmentOverrides: { TOPIC: topic, GROUP_ID: group } });
+      const started = Date.now();
+      const error = failureOf(await consumer.invoke({}));
+      expect(error).toMatchObject({
+        errorType: 'NotAuthorizedError',
+        errorMessage: `Not authorized: kafka-cluster:AlterGroup on group ${group}`,
+      });
+      // Refused at once, not left waiting for a join until the function's timeout.
+      expect(Date.now() - started).toBeLessThan(20_000);
+      const committed = await variant.twin.withAdmin((admin) =>
+        admin.fetchOffsets({ groupId: group, topics: [topic] }),
+      );
+      expect(committed[0].partitions.every((p) => p.offset === '-1')).toBe(true);
+    } finally {
+      await variant.stop();
+    }
+  });
+
   test('is refused a topic outside its policy, in one line', async () => {
     const outside = await createTopic(shared(), 'outside-read');
     const consumer = shared().runner('consumer', { environmentOverrides: { TOPIC: outside } });
