@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
-import { buildApp } from '../lib/app';
+import { buildApp, checkConfiguration } from '../lib/app';
 import { ConfigError } from '../lib/config';
 
 try {
   // Synthesized here, not again at exit: a half-built app after a config error must not be synthesized.
   const app = new App({ autoSynth: false });
+  // A configuration mistake fails here, before any function is bundled, so its line is all that stderr shows.
+  checkConfiguration(app);
   buildApp(app);
   app.synth();
 } catch (error) {

@@ -1,4 +1,5 @@
 import { App, Aspects, Tags } from 'aws-cdk-lib';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { SkipCheckovForAwsManagedEncryption } from './checkov-suppressions';
 import { CfnLintSuppressions } from './cfn-lint-suppressions';
 import { ClientsStack } from './clients-stack';
@@ -15,6 +16,24 @@ export interface HelloMskStacks {
   readonly cluster: ClusterStack;
   readonly clients: ClientsStack;
   readonly monitoring: MonitoringStack;
+}
+
+/**
+ * Runs every configuration check before anything is bundled. The constructs check the values they use as they
+ * are built, and building a function bundles its code (esbuild prints as it goes), so a mistake in the Clients
+ * stack's settings would otherwise surface only after the Network and Cluster stacks' functions were bundled.
+ * This builds the stacks once in a throwaway App that bundles nothing (CDK's `bundling-stacks` context), with
+ * the same context as `app`; it throws the first ConfigError, and `app` stays untouched.
+ */
+export function checkConfiguration(app: App): void {
+  buildApp(
+    new App({
+      autoSynth: false,
+      context: app.node.getAllContext() as Record<string, unknown>,
+      postCliContext: { [cxapi.BUNDLING_STACKS]: [] },
+      analyticsReporting: false,
+    }),
+  );
 }
 
 /**

@@ -24,6 +24,10 @@ import { createLogger } from '../shared/logger';
  * the next lowest-numbered ones up to three (MSK's own advice for a bootstrap string: three brokers across
  * the AZs, https://docs.aws.amazon.com/msk/latest/developerguide/msk-get-bootstrap-brokers.html), sorted by
  * broker id. Adding brokers leaves it unchanged once it has three.
+ *
+ * MSK Serverless has no brokers to list: ListNodes answers "This operation cannot be performed on serverless
+ * clusters" (BadRequestException; hashicorp/terraform-provider-aws#32472), and its GetBootstrapBrokers names one
+ * stable endpoint. So for a cluster whose DescribeClusterV2 ClusterType is SERVERLESS that endpoint is the answer.
  */
 export interface ClusterEndpointData {
   /** `host:port` of up to three brokers' TLS + IAM listeners, sorted by broker id, comma-separated. */
@@ -96,6 +100,7 @@ async function bootstrapBrokers(clusterArn: string): Promise<string> {
       `MSK cluster ${clusterArn} has no IAM bootstrap brokers; is IAM client authentication enabled?`,
     );
   }
+  if (ClusterInfo?.ClusterType === 'SERVERLESS') return chooseBootstrapBrokers(iam, []);
   const nodes: NodeInfo[] = [];
   let nextToken: string | undefined;
   do {

@@ -60,8 +60,9 @@ let negativeTimeoutsIgnored = false;
  * `throttledUntil` is -1 until a broker throttles, so the delay is minus the current time. Node.js has always
  * run such a timer after 1 ms; Node.js 24 (the Lambda runtime) also writes a TimeoutNegativeWarning to stderr,
  * once per process, which would reach every cold start's log (kafkajs issue #1751, unfixed in 2.2.4).
+ * Exported for the scripts that make their own kafkajs clients (npm run scripts run on Node.js 24 too).
  */
-function ignoreNegativeTimeoutWarnings(): void {
+export function ignoreNegativeTimeoutWarnings(): void {
   if (negativeTimeoutsIgnored) return;
   negativeTimeoutsIgnored = true;
   const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void;

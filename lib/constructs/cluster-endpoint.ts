@@ -17,7 +17,7 @@ export interface ClusterEndpointProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
-/** One call of the handler: three MSK API reads, each with the SDK's retries. */
+/** One call of the handler: three MSK API reads (two on MSK Serverless), each with the SDK's retries. */
 const ON_EVENT_TIMEOUT = Duration.seconds(60);
 /**
  * How long CloudFormation waits for the resource's answer (at most one hour for any custom resource); the
@@ -58,7 +58,12 @@ export class ClusterEndpoint extends Construct {
       new iam.PolicyStatement({
         // ListNodes takes the cluster ARN as its resource, like the other two: "Accessing one Amazon MSK
         // cluster", https://docs.aws.amazon.com/msk/latest/developerguide/security_iam_id-based-policy-examples-access-one-cluster.html
-        actions: ['kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers', 'kafka:ListNodes'],
+        // The handler never calls it on MSK Serverless, which has no brokers to list.
+        actions: [
+          'kafka:DescribeClusterV2',
+          'kafka:GetBootstrapBrokers',
+          ...(cluster.kind === 'provisioned' ? ['kafka:ListNodes'] : []),
+        ],
         resources: [cluster.clusterArn],
       }),
     );

@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import kafkajsPackage from 'kafkajs/package.json';
-import { createKafka } from '../../lambda/shared/kafka';
+import { createKafka, ignoreNegativeTimeoutWarnings } from '../../lambda/shared/kafka';
 import { BASE_CONFIG } from '../../lib/config';
 import { buildLambdas, bundlePath } from '../build-lambdas';
 import { ensureKafkaJars, startKafka, THROUGHPUT_JVM_OPTIONS, type LocalKafkaCluster } from '../kafka/local-kafka';
@@ -401,6 +401,7 @@ function benchSynth(): void {
 }
 
 async function main(): Promise<void> {
+  ignoreNegativeTimeoutWarnings();
   const started = new Date();
   process.stderr.write(`hello-msk benchmarks${QUICK ? ' (quick)' : ''}\n`);
   await buildLambdas(true);

@@ -15,6 +15,7 @@
  * Kafka's command-line tools (topics, produce, consume, groups) are dispatched to scripts/kafka/tools/.
  */
 import * as path from 'path';
+import { ignoreNegativeTimeoutWarnings } from '../../lambda/shared/kafka';
 import { LocalTwin, startTwin } from './twin';
 import { parseArgs } from 'util';
 import { clusterStatus, formatStatus, stopTargets } from './status';
@@ -235,6 +236,8 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+// The tools and the readiness checks use kafkajs, and npm runs this on Node.js 24, which warns on kafkajs' timer.
+ignoreNegativeTimeoutWarnings();
 const argv = process.argv.slice(2);
 const run = TOOL_NAMES.includes(argv[0] ?? '') ? runTool(argv) : main(argv).then(() => 0);
 run.then(

@@ -6,8 +6,8 @@
 import * as fs from 'fs';
 import { generateAuthTokenFromCredentialsProvider } from 'aws-msk-iam-sasl-signer-js';
 import { logLevel, type KafkaConfig, type OauthbearerProviderResponse } from 'kafkajs';
+import { ignoreNegativeTimeoutWarnings } from '../../lambda/shared/kafka';
 import type { IssuedCredentials } from './credentials';
-import { ignoreNegativeTimeoutWarnings } from './node-warnings';
 
 export interface IamClientOptions {
   /** The IAM listener's host:port list. */

@@ -731,7 +731,7 @@ async function main(): Promise<void> {
   const [bundle] = positionals;
   if (!bundle || !values.brokers || !values.plaintext) {
     throw new Error(
-      'usage: lambda-runner.ts <producer|consumer|topic-bootstrap> --plaintext --brokers HOST:PORT [--handler index.handler] [--profile dev] [--event JSON] [--times N]',
+      'usage: lambda-runner.ts <producer|consumer|kafka-admin|topic-bootstrap> --plaintext --brokers HOST:PORT [--handler index.handler] [--profile dev] [--event JSON] [--times N]',
     );
   }
   const synthesized = await synthesizeApp({ profile: values.profile });

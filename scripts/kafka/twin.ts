@@ -18,10 +18,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Kafka, type Admin, type KafkaConfig } from 'kafkajs';
+import { ignoreNegativeTimeoutWarnings } from '../../lambda/shared/kafka';
 import { applyAuthorization } from './authorization';
 import { CredentialIssuer, credentialsEnvironment, type IssuedCredentials } from './credentials';
 import { iamKafkaConfig } from './iam-client';
-import { ignoreNegativeTimeoutWarnings } from './node-warnings';
 import { VALIDATOR_CLASS, ensureValidatorJar } from './iam/validator';
 import {
   LocalKafkaCluster,

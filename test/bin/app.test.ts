@@ -1,6 +1,7 @@
 /**
  * The app as `cdk synth` runs it (cdk.json's "app" command), end to end: a configuration mistake prints its one
- * line on stderr and exits 1, with no stack trace and no Node.js banner.
+ * line on stderr and exits 1, with no stack trace, no Node.js banner and no bundling output (the functions are
+ * bundled, and esbuild prints, only once the whole configuration has passed).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -52,6 +53,11 @@ describe('bin/app.ts', () => {
     [
       { kafkaVersion: '4.0.x' },
       'HelloMsk-dev-Cluster/Cluster: kafkaVersion "4.0.x" is not valid; allowed: a KRaft version for Kafka 4 (e.g. 4.0.x.kraft)',
+    ],
+    // Checked by the last stack with functions: every other stack's functions come first.
+    [
+      { consumerSchedule: 'every minute' },
+      'HelloMsk-dev-Clients: consumerSchedule "every minute" is not valid; allowed: rate(1 minute), rate(N minutes), rate(1 hour), rate(N hours), cron(...) or off',
     ],
   ])('prints exactly one line for a configuration mistake (%j) and exits 1', (context, message) => {
     const result = runApp(context);

@@ -17,6 +17,15 @@ export type Check =
   | { readonly kind: 'kafka-tool' }
   /** `npm run hello -- …`: its argument parser accepts them. */
   | { readonly kind: 'hello-args' }
+  /** `npx tsx <path> …`: CI runs `npm run <script>`, and that package.json script runs the same file. */
+  | { readonly kind: 'ci-script'; readonly script: string }
+  /** `npm run e2e -- …`: its argument parser accepts them. */
+  | { readonly kind: 'e2e-args' }
+  /**
+   * `npx tsx <path> …` (a synopsis's `[…]` brackets aside): the script exists and reads each option the command
+   * gives, as `'--name'` or as a `name: { type: … }` entry of its parseArgs options.
+   */
+  | { readonly kind: 'script-options'; readonly path: string }
   /** `npx cdk <command> …`: the CDK CLI has each option, and the app synthesizes with the command's `-c` values. */
   | { readonly kind: 'cdk'; readonly synth: boolean }
   /** The command is, placeholders aside, the value of this Clients stack output. */
@@ -183,7 +192,7 @@ export const COVERAGE: readonly Coverage[] = [
     checks: [{ kind: 'cdk', synth: false }],
   },
   {
-    match: /^aws lambda invoke --function-name <ProducerFunctionName> /,
+    match: /^AWS_MAX_ATTEMPTS=1 aws lambda invoke --function-name <ProducerFunctionName> /,
     how: 'needs an account; it is what the InvokeProducerCommand output prints',
     checks: [{ kind: 'stack-output', output: 'InvokeProducerCommand' }],
   },
@@ -193,17 +202,131 @@ export const COVERAGE: readonly Coverage[] = [
     checks: [{ kind: 'stack-output', output: 'TailConsumerLogsCommand' }],
   },
   {
+    match: /^aws logs tail$/,
+    how: 'named as a command of AWS CLI v2 only; in full it is the TailConsumerLogsCommand output, checked word for word',
+    checks: [
+      {
+        kind: 'test',
+        file: 'test/lib/clients-stack.test.ts',
+        title: 'outputs the function names, the demo topic and group, and the exact invoke and log-tail commands',
+      },
+    ],
+  },
+  {
     match:
-      /^aws (lambda get-function-configuration|kafka describe-cluster-v2|cloudformation continue-update-rollback) /,
-    how: 'troubleshooting in your account; the operation and its options are checked against the AWS SDK',
+      /^aws (lambda get-function-configuration|kafka describe-cluster-v2|cloudformation continue-update-rollback|ec2 describe-subnets|ec2 describe-network-interfaces|kafka delete-configuration|cloudformation delete-stack|logs describe-resource-policies|logs delete-resource-policy)( |$)/,
+    how: 'troubleshooting and clean-up in your account; the operation and its options are checked against the AWS SDK',
     checks: [{ kind: 'aws-api' }],
   },
   {
-    match: /^npx --yes @aws-cdk\/integ-runner@\S+ --directory test\/integ /,
-    how: 'deploys to your account; its app is synthesized offline and compared with a snapshot by npm test',
+    match: /^npm run e2e -- --dry-run$/,
+    how: 'npm test runs the dry run with the pinned CDK CLI, offline',
     checks: [
-      { kind: 'file', path: 'test/integ/integ.hello-msk.ts' },
-      { kind: 'test', file: 'test/integ/integ-snapshot.test.ts', title: 'matches the snapshot' },
+      { kind: 'npm-script' },
+      { kind: 'e2e-args' },
+      {
+        kind: 'test',
+        file: 'test/scripts/e2e.test.ts',
+        title: 'dry run: the pinned CDK CLI synthesizes the app and reads its cloud assembly, with no AWS account',
+      },
+    ],
+  },
+  {
+    match: /^npm run e2e( -- --keep)?$/,
+    how: 'deploys to your account; the run (deploy, smoke test, destroy, --keep) is tested with the commands faked, and its arguments are checked here',
+    checks: [
+      { kind: 'npm-script' },
+      { kind: 'e2e-args' },
+      {
+        kind: 'test',
+        file: 'test/scripts/e2e.test.ts',
+        title: 'deploys every stack of the profile, runs the smoke test, then destroys them',
+      },
+      {
+        kind: 'test',
+        file: 'test/scripts/e2e.test.ts',
+        title: 'keeps the stacks with --keep and says how to remove them',
+      },
+    ],
+  },
+  {
+    match: /^npm run kafka:start -- --security iam$/,
+    how: 'the kafka CLI test starts the twin on free ports, reads its status and stops it',
+    checks: [
+      { kind: 'npm-script' },
+      {
+        kind: 'test',
+        file: KAFKA_CLI_TEST,
+        title: 'starts the twin in the background and prints its IAM listener, CA file and credential registry',
+      },
+    ],
+  },
+  {
+    match: /^npx tsx scripts\/kafka\/bench-start\.ts /,
+    how: 'CI runs the same script short (npm run kafka:bench-start -- --runs 1); the options are ones it reads',
+    checks: [
+      { kind: 'script-options', path: 'scripts/kafka/bench-start.ts' },
+      { kind: 'ci-script', script: 'kafka:bench-start' },
+    ],
+  },
+  {
+    match: /^npm run build:lambdas$/,
+    how: 'the integration tests build the bundles with the function it runs (scripts/build-lambdas.ts) and run them',
+    checks: [
+      { kind: 'npm-script' },
+      { kind: 'file', path: 'scripts/build-lambdas.ts' },
+      {
+        kind: 'test',
+        file: 'test/lambda/clients.int.test.ts',
+        title: 'one Hello MSK goes through: the producer reports where it landed, the consumer logs the value itself',
+      },
+    ],
+  },
+  {
+    match: /^npx tsx scripts\/kafka\/policy-acls\.ts( \[?--profile \w+\]?)?$/,
+    how: 'prints what the policy translation test checks: the dev stack’s table, row by row',
+    checks: [
+      { kind: 'script-options', path: 'scripts/kafka/policy-acls.ts' },
+      {
+        kind: 'test',
+        file: 'test/scripts/kafka/policy-acls.test.ts',
+        title: 'prints the table the docs show, one row per action and resource',
+      },
+    ],
+  },
+  {
+    match: /^npx tsx scripts\/kafka\/broker-config\.ts /,
+    how: 'prints what the broker configuration test checks: the plan for a profile and broker count',
+    checks: [
+      { kind: 'script-options', path: 'scripts/kafka/broker-config.ts' },
+      {
+        kind: 'test',
+        file: 'test/scripts/kafka/broker-config.test.ts',
+        title: 'formats the plan as a table with the reason for every difference',
+      },
+    ],
+  },
+  {
+    match: /^npx tsx scripts\/kafka\/lambda-runner\.ts (producer|consumer|kafka-admin|topic-bootstrap) /,
+    how: 'runs a bundled function in the Lambda-like runner, as its integration test does against the shared broker',
+    checks: [
+      { kind: 'script-options', path: 'scripts/kafka/lambda-runner.ts' },
+      {
+        kind: 'test',
+        file: 'test/scripts/kafka/lambda-runner.int.test.ts',
+        title: 'a warm container reuses its connection: same process, no init, faster',
+      },
+    ],
+  },
+  {
+    match: /^(npm run|npx) '…'$/,
+    how: 'any npm script or npx command, named to say which Node.js runs them: the runner test finds the pinned Node.js 24 that npm links',
+    checks: [
+      {
+        kind: 'test',
+        file: 'test/scripts/kafka/lambda-runner.test.ts',
+        title: 'finds Node.js 24 from the pinned npm package',
+      },
     ],
   },
   {

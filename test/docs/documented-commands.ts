@@ -22,6 +22,15 @@ export interface DocumentedCommand {
 const SHELL_FENCES = ['sh', 'bash', 'shell', 'console', 'zsh'];
 /** Inline code that starts with one of these is a command a reader may copy. */
 const COMMAND_WORDS = ['npm', 'npx', 'aws', 'apt-get', 'export'];
+/**
+ * Whether inline code in prose is a command a reader may copy: it starts with a command word and has arguments.
+ * A lone word (`aws`, the partition in a table of values; `npx`) names a tool, it is not a command.
+ */
+export function isInlineCommand(code: string): boolean {
+  const words = code.split(' ');
+  return COMMAND_WORDS.includes(words[0]) && words.length > 1;
+}
+
 /** Shell glue that feeds a command and needs no coverage of its own. */
 const GLUE = ['printf', 'echo', 'cat', 'cd', 'export'];
 
@@ -118,7 +127,7 @@ export function documentedCommands(files: string[] = documentFiles()): Documente
       const { text, line } = prose;
       for (const span of text.matchAll(/`([^`]+)`/g)) {
         const code = span[1].replace(/\s+/g, ' ').trim();
-        if (!COMMAND_WORDS.includes(code.split(' ')[0])) continue;
+        if (!isInlineCommand(code)) continue;
         add(file, line + (text.slice(0, span.index).match(/\n/g)?.length ?? 0), code);
       }
       prose = undefined;

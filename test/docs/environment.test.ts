@@ -8,7 +8,9 @@ import { documentFiles, ROOT } from './documented-commands';
 
 /** Variables that belong to other tools or to one test's own child process, not settings for a reader. */
 const NOT_SETTINGS = [
+  // The shell's own, passed through unchanged to the child processes the scripts start.
   'PATH',
+  'HOME',
   'AWS_PROFILE',
   // The AWS SDK's and kafkajs' own switches, which the scripts set to keep their output to one line.
   'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED',

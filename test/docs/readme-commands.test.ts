@@ -10,9 +10,17 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { ToolError, type KafkaBackend } from '../../scripts/kafka/tools/backend';
 import { runKafkaTool } from '../../scripts/kafka/tools';
 import { parseCli } from '../../scripts/hello';
+import { parseE2eCli } from '../../scripts/e2e';
 import { buildTestApp } from '../lib/synth';
 import { COVERAGE, type Check } from './command-coverage';
-import { documentedCommands, documentFiles, ROOT, shellWords, type DocumentedCommand } from './documented-commands';
+import {
+  documentedCommands,
+  documentFiles,
+  isInlineCommand,
+  ROOT,
+  shellWords,
+  type DocumentedCommand,
+} from './documented-commands';
 
 jest.setTimeout(120000);
 
@@ -182,6 +190,35 @@ async function runCheck(check: Check, command: DocumentedCommand): Promise<void>
     case 'hello-args':
       expect(() => parseCli(scriptArgs(words))).not.toThrow();
       return;
+    case 'ci-script': {
+      expect(words.slice(0, 2)).toEqual(['npx', 'tsx']);
+      expect({ script: check.script, runs: packageScripts[check.script] }).toEqual({
+        script: check.script,
+        runs: `tsx ${words[2]}`,
+      });
+      const line = ciLines.find((l) => !l.trim().startsWith('#') && l.includes(`npm run ${check.script}`));
+      expect({ command: where(command), ciLine: line ?? 'none' }).toEqual({
+        command: where(command),
+        ciLine: expect.stringContaining(`npm run ${check.script}`),
+      });
+      return;
+    }
+    case 'e2e-args':
+      expect(parseE2eCli(scriptArgs(words))).toMatchObject({ profile: expect.any(String) });
+      return;
+    case 'script-options': {
+      const file = join(ROOT, check.path);
+      expect(existsSync(file)).toBe(true);
+      expect(words.slice(0, 3)).toEqual(['npx', 'tsx', check.path]);
+      const source = readFileSync(file, 'utf8');
+      // A synopsis marks optional parts with brackets: `[--profile dev]`.
+      for (const option of optionsOf(words.slice(3).map((w) => w.replace(/^\[|\]$/g, '')))) {
+        const name = option.replace(/^--?/, '');
+        const reads = source.includes(`'${option}'`) || new RegExp(`^\\s*'?${name}'?: \\{ type: `, 'm').test(source);
+        expect({ command: where(command), option, reads }).toEqual({ command: where(command), option, reads: true });
+      }
+      return;
+    }
     case 'cdk': {
       expect(words.slice(0, 2)).toEqual(['npx', 'cdk']);
       const help = helpOf('cdk', words[2]);
@@ -301,6 +338,15 @@ describe('the command extraction', () => {
       '--',
       'produce',
     ]);
+  });
+
+  test('takes inline code for a command only when a command word has arguments', () => {
+    expect(isInlineCommand('npm ci')).toBe(true);
+    expect(isInlineCommand('aws logs tail')).toBe(true);
+    // `aws` in a table of values is the partition's name, `npx` alone names the tool.
+    expect(isInlineCommand('aws')).toBe(false);
+    expect(isInlineCommand('npx')).toBe(false);
+    expect(isInlineCommand('cdk.json')).toBe(false);
   });
 
   test('the coverage check catches a command that nothing covers', () => {

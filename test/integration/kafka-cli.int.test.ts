@@ -1,6 +1,7 @@
 /**
  * The `npm run kafka:*` commands as a user runs them (scripts/kafka/cli.ts), on a free port rather than 9092 so
- * that they never meet a broker someone else runs: start, status, broker kill and start, fetch, stop.
+ * that they never meet a broker someone else runs: start, status, broker kill and start, fetch, stop; and start,
+ * status and stop of the local MSK twin (`--security iam`).
  */
 import { spawnSync } from 'node:child_process';
 import * as net from 'node:net';
@@ -28,19 +29,22 @@ function bindable(port: number): Promise<boolean> {
   });
 }
 
-async function freePortPair(): Promise<number> {
+/** The first of `count` consecutive free ports: a broker needs 2 (plaintext, controller), a twin broker 3. */
+async function freePorts(count: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = 30000 + Math.floor(Math.random() * 25000);
-    if ((await bindable(port)) && (await bindable(port + 1))) return port;
+    let free = true;
+    for (let i = 0; i < count && free; i++) free = await bindable(port + i);
+    if (free) return port;
   }
-  throw new Error('no two consecutive free ports found');
+  throw new Error(`no ${count} consecutive free ports found`);
 }
 
 describe('npm run kafka:* commands', () => {
   let port: number;
 
   beforeAll(async () => {
-    port = await freePortPair();
+    port = await freePorts(2);
   });
   afterAll(async () => {
     // A failed test must not leave a detached broker running.
@@ -80,6 +84,40 @@ describe('npm run kafka:* commands', () => {
   });
 
   test('kafka:stop -- --port N stops it and removes its state', () => {
+    const stopped = cli('stop', '--port', String(port));
+    expect(stopped.status).toBe(0);
+    expect(stopped.stderr).toMatch(new RegExp(`^Stopped Kafka ${V} on port ${port} in [\\d.]+ s`));
+    expect(LocalKafkaCluster.attach(port)).toBeUndefined();
+  });
+});
+
+describe('npm run kafka:start -- --security iam (the local MSK twin)', () => {
+  let port: number;
+
+  beforeAll(async () => {
+    port = await freePorts(3);
+  });
+  afterAll(async () => {
+    await LocalKafkaCluster.attach(port)?.stop();
+  });
+
+  test('starts the twin in the background and prints its IAM listener, CA file and credential registry', () => {
+    const started = cli('start', '--security', 'iam', '--port', String(port));
+    expect(started.status).toBe(0);
+    const bootstrap = started.stdout.trim();
+    expect(bootstrap).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(started.stderr).toContain(`local MSK twin: IAM listener (TLS + SASL/OAUTHBEARER) ${bootstrap}, region `);
+    expect(started.stderr).toMatch(/CA certificate: \S+\.pem /);
+    expect(started.stderr).toContain(`stop with: npm run kafka:stop -- --port ${port}`);
+
+    const status = cli('status');
+    expect(status.status).toBe(0);
+    expect(status.stdout).toContain(`Kafka ${VERSION} on port ${port}:`);
+    expect(status.stdout).toContain(`local MSK twin: IAM listener (TLS + SASL/OAUTHBEARER) ${bootstrap}`);
+    expect(status.stdout).toContain('credential registry: ');
+  });
+
+  test('kafka:stop -- --port N stops it', () => {
     const stopped = cli('stop', '--port', String(port));
     expect(stopped.status).toBe(0);
     expect(stopped.stderr).toMatch(new RegExp(`^Stopped Kafka ${V} on port ${port} in [\\d.]+ s`));

@@ -144,6 +144,31 @@ describe('cluster-endpoint custom resource', () => {
     expect(kafka.calls()).toHaveLength(0);
   });
 
+  test('reads the same IAM bootstrap field of an MSK Serverless cluster, whose ARN has the same cluster/NAME/UUID form, and never calls ListNodes, which serverless clusters refuse', async () => {
+    const serverlessArn =
+      'arn:aws:kafka:eu-west-1:123456789012:cluster/HelloMskdevCluster-EDB6C16D/7f3e2a10-5555-6666-7777-88889999aaaa-s2';
+    const bootstrap = 'boot-abcd1234.c2.kafka-serverless.eu-west-1.amazonaws.com:9098';
+    kafka
+      .on(DescribeClusterV2Command, { ClusterArn: serverlessArn })
+      .resolves({ ClusterInfo: { ClusterType: 'SERVERLESS', State: 'ACTIVE' } });
+    kafka
+      .on(GetBootstrapBrokersCommand, { ClusterArn: serverlessArn })
+      .resolves({ BootstrapBrokerStringSaslIam: bootstrap });
+    // What MSK answers ListNodes for a serverless cluster.
+    kafka.on(ListNodesCommand).rejects(
+      Object.assign(new Error('This operation cannot be performed on serverless clusters.'), {
+        name: 'BadRequestException',
+      }),
+    );
+    for (const type of ['Create', 'Update'] as const) {
+      await expect(onEvent(event(type, { ClusterArn: serverlessArn }))).resolves.toEqual({
+        PhysicalResourceId: serverlessArn,
+        Data: { BootstrapBrokersSaslIam: bootstrap },
+      });
+    }
+    expect(kafka.commandCalls(ListNodesCommand)).toHaveLength(0);
+  });
+
   test('reads every page of ListNodes', async () => {
     // Six brokers in three AZs, two per page: the lowest-numbered broker of each AZ is on a different page.
     cluster(iamString(5, 3, 6), shuffled(nodes(6, 3), 7), 2);

@@ -1,5 +1,10 @@
 import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { lambdaNodeBinary } from '../../scripts/kafka/lambda-runner';
 import { iamTokenProvider, kafkaConfig, KAFKA_TIMEOUTS } from '../../lambda/shared/kafka';
+
+const ROOT = join(__dirname, '..', '..');
 
 const FAKE_CREDENTIALS = {
   AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
@@ -61,5 +66,27 @@ describe('kafkaConfig', () => {
     expect(config).toMatchObject(KAFKA_TIMEOUTS);
     expect(KAFKA_TIMEOUTS.connectionTimeout).toBeLessThanOrEqual(5000);
     expect(KAFKA_TIMEOUTS.retry.retries).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('ignoreNegativeTimeoutWarnings', () => {
+  // In its own Node.js 24 process (Lambda's runtime): jest's sandbox has its own `process` object, and Node.js
+  // emits warnings through the real one.
+  const warningsOf = (ignore: boolean): string[] => {
+    const code = [
+      "const { ignoreNegativeTimeoutWarnings } = require('./lambda/shared/kafka');",
+      ignore ? 'ignoreNegativeTimeoutWarnings();' : '',
+      // kafkajs' setTimeout(throttledUntil - Date.now()) before any broker throttled.
+      'setTimeout(() => undefined, -1 - Date.now());',
+      "process.emitWarning('something else', 'OtherWarning');",
+    ].join(' ');
+    const result = spawnSync(lambdaNodeBinary(), ['--import', 'tsx', '-e', code], { cwd: ROOT, encoding: 'utf8' });
+    expect(result.status).toBe(0);
+    return result.stderr.split('\n').flatMap((line) => /^\(node:\d+\) (\w+):/.exec(line)?.slice(1) ?? []);
+  };
+
+  test("Node.js 24 warns about kafkajs' negative timer; after the call only other warnings show", () => {
+    expect(warningsOf(false)).toEqual(['TimeoutNegativeWarning', 'OtherWarning']);
+    expect(warningsOf(true)).toEqual(['OtherWarning']);
   });
 });

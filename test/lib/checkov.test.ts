@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { skipCheckov } from '../../lib/checkov-suppressions';
 import { buildTestApp } from './synth';
-import { APP_VARIANTS } from './variants';
+import { APP_VARIANTS, KIND_VARIANTS } from './variants';
 
 // The pinned checkov that `scripts/setup-python-tools.sh` installs; CHECKOV points elsewhere if wanted.
 const PINNED = join(__dirname, '..', '..', '.venv', 'bin', 'checkov');
@@ -56,15 +56,18 @@ function scan(build: (outdir: string) => App): CheckovReport {
 const described = (checks: Check[]) => checks.map((c) => `${c.check_id} ${c.resource} (${c.file_path})`);
 
 describe('checkov (CloudFormation checks, pinned, offline)', () => {
-  test.each(APP_VARIANTS)('finds no failed check in any template of the %s app', (_name, context) => {
-    const report = scan((outdir) => buildTestApp(context, outdir).app);
-    expect(described(report.results.failed_checks)).toEqual([]);
-    expect(report.summary.parsing_errors).toBe(0);
-    expect(report.summary.passed).toBeGreaterThan(100);
-    // Every skip is a template metadata entry that carries its reason, as the cdk-nag acknowledgements do.
-    const unexplained = report.results.skipped_checks.filter((c) => !c.check_result.suppress_comment?.trim());
-    expect(described(unexplained)).toEqual([]);
-  });
+  test.each([...APP_VARIANTS, ...KIND_VARIANTS])(
+    'finds no failed check in any template of the %s app',
+    (_name, context) => {
+      const report = scan((outdir) => buildTestApp(context, outdir).app);
+      expect(described(report.results.failed_checks)).toEqual([]);
+      expect(report.summary.parsing_errors).toBe(0);
+      expect(report.summary.passed).toBeGreaterThan(100);
+      // Every skip is a template metadata entry that carries its reason, as the cdk-nag acknowledgements do.
+      const unexplained = report.results.skipped_checks.filter((c) => !c.check_result.suppress_comment?.trim());
+      expect(described(unexplained)).toEqual([]);
+    },
+  );
 
   test('reports a finding that is not skipped, and honours a skip with its reason', () => {
     const report = scan((outdir) => {

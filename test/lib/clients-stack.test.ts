@@ -108,7 +108,8 @@ describe('ClientsStack', () => {
   test('gives the kafka-admin function the IAM bootstrap brokers and IAM auth, and no topic of its own', () => {
     expect(admin.fn.Properties.Environment.Variables).toEqual({
       NODE_OPTIONS: '--enable-source-maps',
-      KAFKA_BROKERS: { 'Fn::ImportValue': expect.stringMatching(/Endpoint[0-9A-F]+BootstrapBrokersSaslIam/) },
+      // The same SSM-backed template parameter as the producer and consumer, resolved on every deploy.
+      KAFKA_BROKERS: { Ref: 'BootstrapBrokers' },
       KAFKA_AUTH: 'iam',
     });
   });

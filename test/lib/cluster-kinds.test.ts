@@ -131,6 +131,13 @@ describe('MSK Serverless (clusterKind serverless)', () => {
         Action: ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup'],
         Resource: dataPlane('group', 'hello-msk-consumer'),
       },
+      // The read-only kafka-admin function.
+      { Action: ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster'], Resource: clusterArn },
+      {
+        Action: ['kafka-cluster:DescribeTopic', 'kafka-cluster:DescribeTopicDynamicConfiguration'],
+        Resource: dataPlane('topic', 'test-topic'),
+      },
+      { Action: 'kafka-cluster:DescribeGroup', Resource: dataPlane('group', 'hello-msk-consumer') },
     ]);
   });
   test('alarms only on what a serverless cluster publishes: topic ingress near its quota and consumer lag', () => {

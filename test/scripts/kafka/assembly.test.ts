@@ -480,11 +480,12 @@ describe('the synthesized app', () => {
     expect(app.cluster.serverProperties).toContain('auto.create.topics.enable=false');
   });
 
-  test('the Kafka functions are the producer, the consumer and the topic bootstrap handlers, each with its bundle', () => {
+  test('the Kafka functions are the producer, the consumer, the kafka-admin and the topic bootstrap handlers, each with its bundle', () => {
     expect(
       app.kafkaFunctions.map((f) => [f.bundle, f.handler, f.timeoutSeconds, f.memoryMb, f.runtime]).sort(),
     ).toEqual([
       ['consumer', 'index.handler', 60, 256, 'nodejs24.x'],
+      ['kafka-admin', 'index.handler', 30, 256, 'nodejs24.x'],
       ['producer', 'index.handler', 60, 256, 'nodejs24.x'],
       ['topic-bootstrap', 'index.isComplete', 60, 256, 'nodejs24.x'],
       ['topic-bootstrap', 'index.onEvent', 180, 256, 'nodejs24.x'],
@@ -495,7 +496,7 @@ describe('the synthesized app', () => {
     );
   });
 
-  test("resolves the producer's environment with the bootstrap-broker import pointing at the twin", () => {
+  test("resolves the producer's environment with the bootstrap brokers (the cluster stack's SSM parameter) pointing at the twin", () => {
     const producer = app.kafkaFunctions.find((f) => f.bundle === 'producer');
     if (!producer) throw new Error('no producer');
     expect(functionEnvironment(app, producer, ENDPOINT)).toEqual({
@@ -507,6 +508,17 @@ describe('the synthesized app', () => {
     });
     expect(producer.roleArn).toMatch(/^arn:aws:iam::111122223333:role\/HelloMsk-dev-Clients-ProducerServiceRole/);
     expect(producer.logGroupName).toMatch(/^HelloMsk-dev-Clients-ProducerLogs/);
+  });
+
+  test("resolves the kafka-admin function's environment: the same bootstrap brokers and IAM, no topic", () => {
+    const admin = app.kafkaFunctions.find((f) => f.bundle === 'kafka-admin');
+    if (!admin) throw new Error('no kafka-admin function');
+    expect(functionEnvironment(app, admin, ENDPOINT)).toEqual({
+      NODE_OPTIONS: '--enable-source-maps',
+      KAFKA_BROKERS: ENDPOINT.bootstrapBrokers,
+      KAFKA_AUTH: 'iam',
+    });
+    expect(admin.roleArn).toMatch(/^arn:aws:iam::111122223333:role\/HelloMsk-dev-Clients-KafkaAdminServiceRole/);
   });
 
   test('synthesizes another profile on request (prod: three brokers, Kafka 4.1)', async () => {

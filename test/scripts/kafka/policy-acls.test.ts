@@ -396,16 +396,17 @@ describe('the dev stack', () => {
   }, 180_000);
   afterAll(() => dev?.dispose());
 
-  test("translates every function role's policy: producer, consumer, topic bootstrap", () => {
+  test("translates every function role's policy: producer, consumer, kafka-admin, topic bootstrap", () => {
     const app = describeTwinApp(dev.assembly);
     const { authorization } = translatePolicies(app);
     const roleOf = (bundle: string, handler = 'index.handler') =>
       app.functions.find((f) => f.bundle === bundle && f.handler === handler)?.roleArn ?? '';
     const producer = roleOf('producer');
     const consumer = roleOf('consumer');
+    const admin = roleOf('kafka-admin');
     const onEvent = roleOf('topic-bootstrap', 'index.onEvent');
     const isComplete = roleOf('topic-bootstrap', 'index.isComplete');
-    expect(authorization.connectRoleArns.sort()).toEqual([consumer, isComplete, onEvent, producer].sort());
+    expect(authorization.connectRoleArns.sort()).toEqual([admin, consumer, isComplete, onEvent, producer].sort());
     const byRole = (roleArn: string) =>
       authorization.acls
         .filter((a) => a.principal === `User:${roleArn}`)
@@ -422,6 +423,14 @@ describe('the dev stack', () => {
       'READ GROUP hello-msk-consumer LITERAL',
       'READ TOPIC test-topic LITERAL',
     ]);
+    // Describe only, the Kafka side of the function's read-only grants: Metadata, DescribeConfigs, ListGroups
+    // and DescribeGroups, OffsetFetch and ListOffsets need nothing more.
+    expect(byRole(admin)).toEqual([
+      'DESCRIBE CLUSTER kafka-cluster LITERAL',
+      'DESCRIBE GROUP hello-msk-consumer LITERAL',
+      'DESCRIBE TOPIC test-topic LITERAL',
+      'DESCRIBE_CONFIGS TOPIC test-topic LITERAL',
+    ]);
     expect(byRole(onEvent)).toEqual([
       'ALTER TOPIC test-topic LITERAL',
       'ALTER_CONFIGS TOPIC test-topic LITERAL',
@@ -431,7 +440,7 @@ describe('the dev stack', () => {
       'DESCRIBE_CONFIGS TOPIC test-topic LITERAL',
     ]);
     expect(byRole(isComplete)).toEqual(['DESCRIBE TOPIC test-topic LITERAL']);
-    expect(authorization.acls).toHaveLength(14);
+    expect(authorization.acls).toHaveLength(18);
   });
 
   test('prints the table the docs show, one row per action and resource', () => {
@@ -441,6 +450,9 @@ describe('the dev stack', () => {
     expect(table).toMatch(
       /\| producer \(index\.handler\) \| HelloMsk-dev-Clients-ProducerServiceRole\w+ \| kafka-cluster:WriteData \| topic\/…\/test-topic \| ALLOW WRITE TOPIC test-topic \(LITERAL\) \|/,
     );
-    expect(table.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| Function'))).toHaveLength(18);
+    expect(table).toMatch(
+      /\| kafka-admin \(index\.handler\) \| HelloMsk-dev-Clients-KafkaAdminServiceRole\w+ \| kafka-cluster:DescribeCluster \| cluster\/… \| ALLOW DESCRIBE CLUSTER kafka-cluster \(LITERAL\) \|/,
+    );
+    expect(table.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| Function'))).toHaveLength(23);
   });
 });

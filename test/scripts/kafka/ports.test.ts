@@ -55,7 +55,7 @@ describe('free ports for local Kafka listeners', () => {
       await expect(start).rejects.toBeInstanceOf(PortInUseError);
       await expect(start).rejects.toThrow(
         `Port ${held.port} on 127.0.0.1 is already in use (Kafka on port ${held.port} needs ${held.port}-${held.port + 1}); ` +
-          'local Kafkas started from this repo: npx tsx scripts/kafka/cli.ts status',
+          'local Kafkas started from this repo: npm run kafka:status',
       );
     } finally {
       await held.close();
