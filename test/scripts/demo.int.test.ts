@@ -33,12 +33,14 @@ function readmeSample(): Record<string, unknown> {
 }
 
 /** Values that differ from run to run; everything else must be as the README shows it. */
-const VARYING = ['timestamp', 'messageTimestamp', 'partition'];
+const VARYING = ['timestamp', 'messageTimestamp', 'partition', 'message'];
 
 describe('npm run demo', () => {
-  test('ends with the consumer log line the README shows: the same fields in the same order, as the deployed group', () => {
+  // One run (a twin of three brokers takes a while to start): with a message of its own, which must come back
+  // in place of the README's Hello MSK, in a line otherwise as the README shows it.
+  test('npm run demo -- Hello from my laptop ends with the consumer log line the README shows, with that message, as the deployed group', () => {
     const topic = uniqueName('demo');
-    const result = demo([], topic);
+    const result = demo(['Hello', 'from', 'my', 'laptop'], topic);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
@@ -51,6 +53,8 @@ describe('npm run demo', () => {
       Object.fromEntries(Object.entries({ ...entry, topic: topicName }).filter(([key]) => !VARYING.includes(key)));
     expect(fixed(logged, 'the demo topic')).toEqual(fixed(shown, 'the demo topic'));
     expect(logged.topic).toBe(topic);
+    expect(logged.message).toBe('Hello from my laptop');
+    expect(shown.message).toBe('Hello MSK');
     expect(shown.topic).toBe(BASE_CONFIG.demoTopic);
 
     // Each function signed in over TLS + IAM as its own role, and the demo says what that role may do.
@@ -71,12 +75,5 @@ describe('npm run demo', () => {
     expect(result.stdout).not.toMatch(
       /\{"level":"WARN"[^\n]*"logger":"kafkajs"[^\n]*"error":"The (group )?coordinator/,
     );
-  });
-
-  test('npm run demo -- Hello from my laptop sends and reads that message instead', () => {
-    const result = demo(['Hello', 'from', 'my', 'laptop'], uniqueName('demo-args'));
-    expect(result.status).toBe(0);
-    const last = JSON.parse(result.stdout.trimEnd().split('\n').at(-1) as string) as { message: string };
-    expect(last.message).toBe('Hello from my laptop');
   });
 });
