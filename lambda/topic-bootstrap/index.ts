@@ -3,6 +3,11 @@
  * the quick changes, `isComplete` waits until every partition of the declared topics has a leader. Both
  * return to succeed and throw to fail; the framework answers CloudFormation.
  *
+ * Done means visible: a broker accepts a configuration change or a deletion before its metadata shows it (the
+ * controller commits the change, and each broker applies it moments later), so `onEvent` returns only once
+ * the topics it reconfigured read back as declared and the topics it deleted are no longer listed, and
+ * counts a topic that another delivery of the event is deleting at the same time as already gone.
+ *
  * Every decision compares the declared topics with the LIVE cluster, never with the old properties alone,
  * so a re-delivered event and a rollback (an Update carrying the previous properties) find little or
  * nothing to do. All checks run before the first change; a failed event deletes the topics it created and
@@ -21,7 +26,8 @@
  * Ownership: Kafka records nothing about who created a topic, and an identical topic someone else made looks
  * exactly like one this resource made in an earlier delivery of the same event. So every topic this resource
  * creates carries its mark, `message.timestamp.before.max.ms` set to a value derived from the stack id and the
- * logical id, about 292 million years, where the setting (reject records older than that) has no effect. The
+ * logical id, about 292 million years, where the setting (reject records older than that) has no effect (on MSK
+ * Serverless, which lets clients set no other timestamp bound, `message.timestamp.difference.max.ms`). The
  * mark tells a re-delivered event's own topics from anyone else's, survives every later change of the declared
  * overrides, and decides deletion: the destroy policy deletes only topics that carry this resource's mark, so
  * an adopted topic, or one another stack made, is never deleted.
@@ -29,7 +35,7 @@
 import { createHash } from 'node:crypto';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { ConfigResourceTypes, ConfigSource, type Admin, type ITopicConfig } from 'kafkajs';
-import { OWNERSHIP_MARK_CONFIG, topicNameProblem, topicsProblem, type TopicProperties } from '../../lib/kafka-rules';
+import { ownershipMarkConfig, topicNameProblem, topicsProblem, type TopicProperties } from '../../lib/kafka-rules';
 import { authorizationFailure } from '../shared/authorization';
 import { readKafkaSettings } from '../shared/env';
 import { createKafka, describeKafkaFailure, isDisconnectedError } from '../shared/kafka';
@@ -104,8 +110,14 @@ export async function isComplete(event: IsCompleteEvent): Promise<IsCompleteResp
 /** Kafka's largest long: `message.timestamp.before.max.ms` at its default, no limit at all. */
 const MAX_LONG = 2n ** 63n - 1n;
 
+/** This resource's mark: the topic setting that holds it on this kind of cluster, and its value. */
+interface Mark {
+  readonly key: string;
+  readonly value: string;
+}
+
 /**
- * The value of OWNERSHIP_MARK_CONFIG on the topics this resource (stack id and logical id) creates: the largest
+ * The value of the ownership mark on the topics this resource (stack id and logical id) creates: the largest
  * long less up to 2^48 ms (8,900 years), so still about 292 million years, which no record timestamp reaches.
  */
 export function ownershipMark(stackId: string, logicalResourceId: string): string {
@@ -119,13 +131,22 @@ export async function close(): Promise<void> {
   connected = undefined;
 }
 
+/** How long `onEvent` waits for its changes to show in the broker's metadata before it fails. */
+export const VISIBILITY_TIMEOUT_MS = 30_000;
+
+export interface OnEventOptions {
+  /** @default VISIBILITY_TIMEOUT_MS */
+  readonly visibilityTimeoutMs?: number;
+}
+
 /** `onEvent` with the admin client supplied by the caller (tests inject faults with it). */
 export async function onEventWith(
   getAdmin: () => Promise<Admin>,
   event: CloudFormationCustomResourceEvent,
+  options: OnEventOptions = {},
 ): Promise<OnEventResponse> {
   try {
-    return await handleEvent(getAdmin, event);
+    return await handleEvent(getAdmin, event, options.visibilityTimeoutMs ?? VISIBILITY_TIMEOUT_MS);
   } catch (error) {
     // Reading the live topics (Metadata, DescribeConfigs) is all that happens outside the steps named above.
     const denied = authorizationFailure(error, {
@@ -182,6 +203,7 @@ export async function isCompleteWith(
 async function handleEvent(
   getAdmin: () => Promise<Admin>,
   event: CloudFormationCustomResourceEvent,
+  visibilityTimeoutMs: number,
 ): Promise<OnEventResponse> {
   const physicalId = physicalIdOf(event);
   logger.info(`${event.RequestType} ${event.LogicalResourceId}`, {
@@ -189,9 +211,14 @@ async function handleEvent(
     properties: event.ResourceProperties,
     oldProperties: event.RequestType === 'Update' ? event.OldResourceProperties : undefined,
   });
-  const mark = ownershipMark(event.StackId, event.LogicalResourceId);
+  // Read leniently here: a Delete must not fail on an unreadable property, and Create and Update check them next.
+  const kind: unknown = (event.ResourceProperties as Record<string, unknown> | undefined)?.ClusterKind;
+  const mark: Mark = {
+    key: ownershipMarkConfig(kind === 'serverless' ? 'serverless' : 'provisioned'),
+    value: ownershipMark(event.StackId, event.LogicalResourceId),
+  };
   if (event.RequestType === 'Delete') {
-    await deleteAll(getAdmin, event.ResourceProperties, mark);
+    await deleteAll(getAdmin, event.ResourceProperties, mark, visibilityTimeoutMs);
     return { PhysicalResourceId: physicalId };
   }
 
@@ -208,6 +235,7 @@ async function handleEvent(
   const live = await describeLiveTopics(
     admin,
     desired.Topics.map((t) => t.Name).filter((name) => existing.has(name)),
+    mark,
   );
   // Only the destroy policy deletes a removed topic, and only one this resource created: its mark decides.
   const removedLive =
@@ -215,6 +243,7 @@ async function handleEvent(
       ? await describeLiveTopics(
           admin,
           removed.filter((name) => existing.has(name)),
+          mark,
         )
       : new Map<string, LiveTopic>();
 
@@ -231,6 +260,7 @@ async function handleEvent(
   });
   await validateWithKafka(admin, plan, mark);
   await apply(admin, plan, mark);
+  await untilVisible(admin, plan, mark, visibilityTimeoutMs);
   logger.info(`Topics are as declared: ${desired.Topics.map((t) => t.Name).join(', ') || '(none)'}`, {
     requestType: event.RequestType,
     created: plan.create.map((t) => t.Name),
@@ -380,7 +410,7 @@ interface LiveTopic {
   readonly replicationFactor: number;
   /** The topic's own configuration overrides (not broker defaults), its ownership mark left out. */
   readonly overrides: Record<string, string>;
-  /** The value of OWNERSHIP_MARK_CONFIG, when the topic has one: whose mark it carries. */
+  /** The value of the mark's setting, when the topic has one: whose mark it carries. */
   readonly ownership?: string;
 }
 
@@ -405,7 +435,7 @@ async function connectedAdmin(): Promise<Admin> {
 }
 
 /** Partition count, replication factor and overrides of existing topics. */
-async function describeLiveTopics(admin: Admin, present: string[]): Promise<Map<string, LiveTopic>> {
+async function describeLiveTopics(admin: Admin, present: string[], mark: Mark): Promise<Map<string, LiveTopic>> {
   const live = new Map<string, LiveTopic>();
   if (present.length === 0) return live;
   const { topics } = await admin.fetchTopicMetadata({ topics: present });
@@ -419,7 +449,7 @@ async function describeLiveTopics(admin: Admin, present: string[]): Promise<Map<
     let ownership: string | undefined;
     for (const entry of config?.configEntries ?? []) {
       if (entry.configSource === ConfigSource.TOPIC_CONFIG && entry.configValue !== null) {
-        if (entry.configName === OWNERSHIP_MARK_CONFIG) ownership = entry.configValue;
+        if (entry.configName === mark.key) ownership = entry.configValue;
         else overrides[entry.configName] = entry.configValue;
       }
     }
@@ -454,8 +484,12 @@ function sameConfig(a: Record<string, string>, b: Record<string, string>): boole
 }
 
 /** An override set plus the topic's mark, whoever's it is: replacing the overrides never removes a mark. */
-function withOwnership(overrides: Record<string, string>, ownership: string | undefined): Record<string, string> {
-  return ownership === undefined ? overrides : { ...overrides, [OWNERSHIP_MARK_CONFIG]: ownership };
+function withOwnership(
+  overrides: Record<string, string>,
+  ownership: string | undefined,
+  mark: Mark,
+): Record<string, string> {
+  return ownership === undefined ? overrides : { ...overrides, [mark.key]: ownership };
 }
 
 // ---------------------------------------------------------------------------------------------- planning
@@ -484,7 +518,7 @@ interface PlanInput {
   /** Every topic the function can see. */
   readonly existing: Set<string>;
   /** This resource's ownership mark. */
-  readonly mark: string;
+  readonly mark: Mark;
   /** Live brokers, which bound a new topic's replication factor; undefined when the cluster judges that itself. */
   readonly brokerCount: number | undefined;
   readonly rollbackHint: string;
@@ -512,11 +546,11 @@ function planChanges(input: PlanInput): Plan {
     const configMatches = sameConfig(current.overrides, topic.Config);
     const alter = {
       name,
-      desired: withOwnership(topic.Config, current.ownership),
-      previous: withOwnership(current.overrides, current.ownership),
+      desired: withOwnership(topic.Config, current.ownership, input.mark),
+      previous: withOwnership(current.overrides, current.ownership, input.mark),
     };
 
-    if (!before && current.ownership !== input.mark) {
+    if (!before && current.ownership !== input.mark.value) {
       // Not declared by this resource before, nor created by it: someone else's topic.
       if (!desired.AdoptExisting) {
         fail(
@@ -580,7 +614,7 @@ function planChanges(input: PlanInput): Plan {
       logger.info(`Kept topic ${name}: it left the list and the removal policy is retain`);
     } else if (!input.existing.has(name)) {
       logger.info(`Topic ${name} left the list and is already gone`);
-    } else if (input.removedLive.get(name)?.ownership !== input.mark) {
+    } else if (input.removedLive.get(name)?.ownership !== input.mark.value) {
       logger.info(`Kept topic ${name}: it left the list, but this stack did not create it`);
     } else {
       plan.remove.push(name);
@@ -597,12 +631,15 @@ function planChanges(input: PlanInput): Plan {
 // ---------------------------------------------------------------------------------------------- changes
 
 /** A topic as this resource creates it: the declared settings and this resource's mark. */
-function kafkaTopic(topic: TopicProperties, mark: string): ITopicConfig {
+function kafkaTopic(topic: TopicProperties, mark: Mark): ITopicConfig {
   return {
     topic: topic.Name,
     numPartitions: topic.Partitions,
     replicationFactor: topic.ReplicationFactor,
-    configEntries: Object.entries(withOwnership(topic.Config, mark)).map(([name, value]) => ({ name, value })),
+    configEntries: Object.entries(withOwnership(topic.Config, mark.value, mark)).map(([name, value]) => ({
+      name,
+      value,
+    })),
   };
 }
 
@@ -632,7 +669,7 @@ function kafkaReason(error: unknown): string {
 }
 
 /** Asks Kafka to check each change without making it (validateOnly), one topic at a time so errors name it. */
-async function validateWithKafka(admin: Admin, plan: Plan, mark: string): Promise<void> {
+async function validateWithKafka(admin: Admin, plan: Plan, mark: Mark): Promise<void> {
   const check = async (name: string, what: string, action: string, call: () => Promise<unknown>): Promise<void> => {
     try {
       await call();
@@ -663,7 +700,7 @@ async function validateWithKafka(admin: Admin, plan: Plan, mark: string): Promis
  * Creates, reconfigures, deletes, then grows: increases come last because they cannot be undone. On a
  * failure, the topics this event created are deleted and the overrides it replaced are restored.
  */
-async function apply(admin: Admin, plan: Plan, mark: string): Promise<void> {
+async function apply(admin: Admin, plan: Plan, mark: Mark): Promise<void> {
   const created: string[] = [];
   const altered: Plan['alter'] = [];
   let step = { name: '', what: '', action: '' };
@@ -673,7 +710,7 @@ async function apply(admin: Admin, plan: Plan, mark: string): Promise<void> {
       const made = await admin.createTopics({ waitForLeaders: false, topics: [kafkaTopic(topic, mark)] });
       if (!made) {
         // A broker's topic list can lag a creation by moments: an earlier delivery of this event may have made it.
-        if ((await describeLiveTopics(admin, [topic.Name])).get(topic.Name)?.ownership !== mark) {
+        if ((await describeLiveTopics(admin, [topic.Name], mark)).get(topic.Name)?.ownership !== mark.value) {
           throw new Error('someone else created it meanwhile');
         }
         logger.info(`Topic ${topic.Name} already exists as declared`);
@@ -698,8 +735,9 @@ async function apply(admin: Admin, plan: Plan, mark: string): Promise<void> {
     }
     for (const name of plan.remove) {
       step = { name, what: 'deleting it', action: 'DeleteTopic' };
-      await admin.deleteTopics({ topics: [name] });
-      logger.info(`Deleted topic ${name}: it left the list and the removal policy is destroy`);
+      if (await deleteTopic(admin, name)) {
+        logger.info(`Deleted topic ${name}: it left the list and the removal policy is destroy`);
+      }
     }
     for (const change of plan.grow) {
       step = { name: change.name, what: `growing it to ${change.to} partitions`, action: 'AlterTopic' };
@@ -741,7 +779,12 @@ async function undo(admin: Admin, created: string[], altered: Plan['alter']): Pr
  * Delete: retain keeps every topic (and needs no broker); destroy deletes the declared topics that exist and
  * carry this resource's mark, and keeps the others (adopted, or made by someone else).
  */
-async function deleteAll(getAdmin: () => Promise<Admin>, raw: unknown, mark: string): Promise<void> {
+async function deleteAll(
+  getAdmin: () => Promise<Admin>,
+  raw: unknown,
+  mark: Mark,
+  visibilityTimeoutMs: number,
+): Promise<void> {
   const properties = isRecord(raw) ? raw : {};
   // Read leniently: an unreadable old property must not block the stack's deletion; retain is the default.
   const names = [...previousTopics(properties).keys()];
@@ -757,17 +800,101 @@ async function deleteAll(getAdmin: () => Promise<Admin>, raw: unknown, mark: str
   const live = await describeLiveTopics(
     admin,
     names.filter((n) => existing.has(n)),
+    mark,
   );
-  const present = [...live].filter(([, topic]) => topic.ownership === mark).map(([name]) => name);
+  const present = [...live].filter(([, topic]) => topic.ownership === mark.value).map(([name]) => name);
   const foreign = [...live.keys()].filter((name) => !present.includes(name));
   if (foreign.length > 0) logger.info(`Kept topics ${foreign.join(', ')}: this stack did not create them`);
   if (present.length === 0) return;
-  try {
-    await admin.deleteTopics({ topics: present });
-  } catch (error) {
-    throw new TopicBootstrapError(`topics ${present.join(', ')}: deleting them failed: ${kafkaReason(error)}`);
+  // One at a time, so that a topic another delivery is deleting fails neither this call nor the others.
+  const deleted: string[] = [];
+  for (const name of present) {
+    try {
+      if (await deleteTopic(admin, name)) deleted.push(name);
+    } catch (error) {
+      throw new TopicBootstrapError(`topic ${JSON.stringify(name)}: deleting it failed: ${kafkaReason(error)}`);
+    }
   }
-  logger.info(`Deleted topics ${present.join(', ')}: the removal policy is destroy`);
+  if (deleted.length > 0) logger.info(`Deleted topics ${deleted.join(', ')}: the removal policy is destroy`);
+  await waitUntilGone(admin, present, visibilityTimeoutMs);
+}
+
+/** Kafka's answer for a topic it does not host: one that does not exist, or no longer. */
+function isUnknownTopic(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  while (current instanceof Error && !seen.has(current)) {
+    seen.add(current);
+    if ((current as { type?: unknown }).type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/**
+ * Deletes one topic; false when Kafka no longer hosts it. Between this handler's read and its delete, another
+ * delivery of the same event (CloudFormation may send one while the first still runs) can have deleted it:
+ * Kafka then answers "This server does not host this topic-partition", which here means "already gone".
+ */
+async function deleteTopic(admin: Admin, name: string): Promise<boolean> {
+  try {
+    await admin.deleteTopics({ topics: [name] });
+    return true;
+  } catch (error) {
+    if (!isUnknownTopic(error)) throw error;
+    logger.info(`Topic ${name} is already gone (deleted meanwhile)`);
+    return false;
+  }
+}
+
+/** Polls `pending` (what is not visible yet) until it is empty, or fails after `timeoutMs` naming what is not. */
+async function waitFor(what: string, timeoutMs: number, pending: () => Promise<string[]>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 100;
+  for (;;) {
+    const waiting = await pending();
+    if (waiting.length === 0) return;
+    if (Date.now() + delay > deadline) {
+      throw new TopicBootstrapError(
+        `${what} of ${waiting.join(', ')} did not show in the broker's metadata within ${Math.round(timeoutMs / 1000)} s; run the deploy again`,
+      );
+    }
+    logger.info(`Waiting until the broker's metadata shows the ${what} of ${waiting.join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(1000, delay * 2);
+  }
+}
+
+async function waitUntilGone(admin: Admin, names: string[], timeoutMs: number): Promise<void> {
+  if (names.length === 0) return;
+  await waitFor('deletion', timeoutMs, async () => {
+    const listed = new Set(await admin.listTopics());
+    return names.filter((name) => listed.has(name));
+  });
+}
+
+/**
+ * Waits until what `apply` changed shows: the reconfigured topics' overrides read back as set (a later
+ * AlterConfigs replaces the whole set, so an old key still listed means the change has not arrived), and
+ * the deleted topics are no longer listed. New topics and added partitions are isComplete's to wait for.
+ */
+async function untilVisible(admin: Admin, plan: Plan, mark: Mark, timeoutMs: number): Promise<void> {
+  if (plan.alter.length > 0) {
+    await waitFor('configuration', timeoutMs, async () => {
+      const live = await describeLiveTopics(
+        admin,
+        plan.alter.map((change) => change.name),
+        mark,
+      );
+      return plan.alter
+        .filter((change) => {
+          const topic = live.get(change.name);
+          return !topic || !sameConfig(withOwnership(topic.overrides, topic.ownership, mark), change.desired);
+        })
+        .map((change) => change.name);
+    });
+  }
+  await waitUntilGone(admin, plan.remove, timeoutMs);
 }
 
 function oneLine(message: string): string {

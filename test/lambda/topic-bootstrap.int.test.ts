@@ -10,6 +10,7 @@
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { ConfigResourceTypes, ConfigSource, type Admin } from 'kafkajs';
+import { KAFKA_TIMEOUTS } from '../../lambda/shared/kafka';
 import { BASE_CONFIG } from '../../lib/config';
 import { OWNERSHIP_MARK_CONFIG } from '../../lib/kafka-rules';
 import type { LambdaRunner } from '../../scripts/kafka/lambda-runner';
@@ -89,6 +90,7 @@ interface Declared {
   readonly topics: Topic[];
   readonly removalPolicy?: 'retain' | 'destroy';
   readonly adoptExisting?: boolean;
+  readonly clusterKind?: 'serverless';
 }
 
 /** CloudFormation delivers every number and boolean of a custom resource's properties as a string. */
@@ -115,6 +117,7 @@ function properties(declared: Declared): Record<string, unknown> & { ServiceToke
     })),
     RemovalPolicy: declared.removalPolicy ?? 'retain',
     AdoptExisting: declared.adoptExisting ?? true,
+    ...(declared.clusterKind ? { ClusterKind: declared.clusterKind } : {}),
   }) as Record<string, unknown> & { ServiceToken: string };
 }
 
@@ -457,6 +460,11 @@ describe('configuration overrides', () => {
       validateOnly: false,
       resources: [{ type: ConfigResourceTypes.TOPIC, name, configEntries: [{ name: 'segment.ms', value: '60000' }] }],
     });
+    // The drift must have reached the broker's metadata before the Update reads it, as it would long before a
+    // real deploy.
+    await eventually('the drifted overrides on the broker', 10000, async () =>
+      (await live(name))?.overrides['segment.ms'] === '60000' ? true : undefined,
+    );
     await deploy(updateEvent(declared, declared));
     expect((await live(name))?.overrides).toEqual({ 'retention.ms': '3600000' });
   });
@@ -524,8 +532,10 @@ describe('stack deleted', () => {
     };
     await deploy(createEvent(declared));
     await admin.deleteTopics({ topics: [gone] });
-    const { physicalId } = await deploy(deleteEvent(declared));
+    await expectGone(gone);
+    const { physicalId, logs } = await deploy(deleteEvent(declared));
     expect(physicalId).toBe(PHYSICAL_ID);
+    expect(messages(logs)).toContain(`Topics already gone: ${gone}`);
     await expectGone(name);
   });
 });
@@ -576,6 +586,30 @@ describe('ownership: the stack deletes only topics it created', () => {
       expect(await live(other)).toBeUndefined();
     },
   );
+
+  test('on MSK Serverless the mark is in message.timestamp.difference.max.ms, the one timestamp bound it lets clients set, and works the same', async () => {
+    const name = uniqueName('tb-mark-sls');
+    const declared: Declared = {
+      clusterKind: 'serverless',
+      adoptExisting: false,
+      removalPolicy: 'destroy',
+      topics: [{ name, partitions: 1, config: { 'retention.ms': '60000' } }],
+    };
+    await deploy(createEvent(declared));
+    expect(await effective(name, 'message.timestamp.difference.max.ms')).toEqual({
+      value: ourMark(),
+      isDefault: false,
+    });
+    expect(await markOf(name)).toBeUndefined();
+    expect(await live(name)).toMatchObject({
+      overrides: { 'retention.ms': '60000', 'message.timestamp.difference.max.ms': ourMark() },
+    });
+    // A repeated delivery recognises it as its own, and a Delete under destroy deletes it.
+    const again = await deploy(createEvent(declared));
+    expect(messages(again.logs)).toContain(`Topic ${name} already exists as declared`);
+    await deploy(deleteEvent(declared));
+    await expectGone(name);
+  });
 
   test('a topic another stack created (its mark, not ours) is refused too', async () => {
     const name = uniqueName('tb-theirs');
@@ -845,6 +879,9 @@ describe('Update rollback', () => {
     await deploy(createEvent(before));
     // Grown outside CloudFormation (or by an increase whose rollback was skipped with continue-update-rollback).
     await admin.createPartitions({ topicPartitions: [{ topic: name, count: 5 }] });
+    await eventually('5 partitions on the broker', 10000, async () =>
+      (await live(name))?.partitions === 5 ? true : undefined,
+    );
     const refused: Declared = {
       topics: [
         { name, partitions: 3, config: { 'retention.ms': '5000' } },
@@ -950,6 +987,181 @@ describe('a failing event undoes its own partial work', () => {
     expect((await live(grows))?.partitions).toBe(1);
     expect((await live(reconfigured))?.overrides).toEqual({ 'retention.ms': '3600000' });
     await expectGone(added);
+  });
+});
+
+// A broker accepts a change before its metadata shows it; CloudFormation must hear "done" only once it shows.
+describe('done means visible in the broker metadata', () => {
+  /**
+   * The shared test admin, whose reads lag its writes: for the next `lag` reads after an AlterConfigs, the
+   * topic's configuration reads as it was before; after a DeleteTopics, the topic is still listed. Counts the
+   * stale answers it gave.
+   */
+  function lagging(lag: number): { admin: Admin; staleReads: () => number } {
+    const staleConfigs = new Map<string, { left: number; entries: unknown[] }>();
+    const staleTopics = new Map<string, number>();
+    let staleReads = 0;
+    const proxy = new Proxy(admin, {
+      get(target, property, receiver) {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (property === 'alterConfigs') {
+          return async (args: Parameters<Admin['alterConfigs']>[0]) => {
+            if (!args.validateOnly) {
+              for (const resource of args.resources) {
+                const {
+                  resources: [before],
+                } = await target.describeConfigs({
+                  includeSynonyms: false,
+                  resources: [{ type: ConfigResourceTypes.TOPIC, name: resource.name }],
+                });
+                staleConfigs.set(resource.name, { left: lag, entries: before.configEntries });
+              }
+            }
+            await target.alterConfigs(args);
+          };
+        }
+        if (property === 'describeConfigs') {
+          return async (args: Parameters<Admin['describeConfigs']>[0]) => {
+            const result = await target.describeConfigs(args);
+            const resources = result.resources.map((resource) => {
+              const stale = staleConfigs.get(resource.resourceName);
+              if (!stale || stale.left <= 0) return resource;
+              stale.left -= 1;
+              staleReads += 1;
+              return { ...resource, configEntries: stale.entries };
+            });
+            return { ...result, resources } as typeof result;
+          };
+        }
+        if (property === 'deleteTopics') {
+          return async (args: Parameters<Admin['deleteTopics']>[0]) => {
+            await target.deleteTopics(args);
+            for (const topic of args.topics) staleTopics.set(topic, lag);
+          };
+        }
+        if (property === 'listTopics') {
+          return async () => {
+            const listed = await target.listTopics();
+            for (const [topic, left] of staleTopics) {
+              if (left <= 0) continue;
+              staleTopics.set(topic, left - 1);
+              staleReads += 1;
+              if (!listed.includes(topic)) listed.push(topic);
+            }
+            return listed;
+          };
+        }
+        return value;
+      },
+    });
+    return { admin: proxy, staleReads: () => staleReads };
+  }
+
+  async function onEventWith(
+    proxy: Admin,
+    event: CloudFormationCustomResourceEvent,
+    visibilityTimeoutMs?: number,
+  ): Promise<{ error?: Error; logs: LogLine[] }> {
+    const { result, lines } = await captureLogs(() =>
+      handler
+        .onEventWith(() => Promise.resolve(proxy), event, { visibilityTimeoutMs })
+        .then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        ),
+    );
+    return { error: result, logs: lines };
+  }
+
+  test('a configuration change is done only once the broker reads the declared overrides back', async () => {
+    const name = uniqueName('tb-vis-config');
+    const before: Declared = { topics: [{ name, partitions: 1, config: { 'retention.ms': '3600000' } }] };
+    await deploy(createEvent(before));
+    const slow = lagging(3);
+    const { error, logs } = await onEventWith(
+      slow.admin,
+      updateEvent({ topics: [{ name, partitions: 1, config: { 'segment.ms': '600000' } }] }, before),
+    );
+    expect(error).toBeUndefined();
+    // It read until the broker answered with the new set: every stale answer was used up.
+    expect(slow.staleReads()).toBe(3);
+    expect(messages(logs)).toContain(`Waiting until the broker's metadata shows the configuration of ${name}`);
+    expect((await live(name))?.overrides).toEqual({ 'segment.ms': '600000' });
+  });
+
+  test.each([
+    ['an Update (the topic left the list under destroy)', 'update'],
+    ['a Delete (the stack is deleted under destroy)', 'delete'],
+  ])('a deletion by %s is done only once the broker no longer lists the topic', async (_, how) => {
+    const [name, stays] = [uniqueName('tb-vis-delete'), uniqueName('tb-vis-stays')];
+    const before: Declared = {
+      removalPolicy: 'destroy',
+      topics: [
+        { name, partitions: 1 },
+        { name: stays, partitions: 1 },
+      ],
+    };
+    await deploy(createEvent(before));
+    const slow = lagging(3);
+    const event =
+      how === 'update'
+        ? updateEvent({ removalPolicy: 'destroy', topics: [{ name: stays, partitions: 1 }] }, before)
+        : deleteEvent({ removalPolicy: 'destroy', topics: [{ name, partitions: 1 }] });
+    const { error, logs } = await onEventWith(slow.admin, event);
+    expect(error).toBeUndefined();
+    expect(slow.staleReads()).toBe(3);
+    expect(messages(logs)).toContain(`Waiting until the broker's metadata shows the deletion of ${name}`);
+    expect(await live(name)).toBeUndefined();
+  });
+
+  test('a change that never shows fails the event in one line, naming the topic', async () => {
+    const name = uniqueName('tb-vis-never');
+    const before: Declared = { topics: [{ name, partitions: 1 }] };
+    await deploy(createEvent(before));
+    const stuck = lagging(Number.MAX_SAFE_INTEGER);
+    const { error } = await onEventWith(
+      stuck.admin,
+      updateEvent({ topics: [{ name, partitions: 1, config: { 'retention.ms': '60000' } }] }, before),
+      2000,
+    );
+    expect(error?.message).toBe(
+      `configuration of ${name} did not show in the broker's metadata within 2 s; run the deploy again`,
+    );
+  });
+
+  test('a Delete that meets a deletion already under way (a second delivery) counts the topic as gone', async () => {
+    const [name, other] = [uniqueName('tb-vis-twice'), uniqueName('tb-vis-twice')];
+    const declared: Declared = {
+      removalPolicy: 'destroy',
+      topics: [
+        { name, partitions: 1 },
+        { name: other, partitions: 1 },
+      ],
+    };
+    await deploy(createEvent(declared));
+    // An admin that retries as the handler's own client does (kafkajs retries an unknown topic first).
+    const bounded = kafkaClient(testBrokers(), 'hello-msk-test-bounded', { ...KAFKA_TIMEOUTS.retry }).admin();
+    await bounded.connect();
+    // The other delivery deletes the topic between this one's read and its own DeleteTopics request, which
+    // Kafka then answers with "This server does not host this topic-partition".
+    const racing = new Proxy(bounded, {
+      get(target, property, receiver) {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (property !== 'deleteTopics') return value;
+        return async (args: Parameters<Admin['deleteTopics']>[0]) => {
+          if (args.topics.includes(name)) {
+            await target.deleteTopics({ topics: [name] });
+            await expectGone(name);
+          }
+          return target.deleteTopics(args);
+        };
+      },
+    });
+    const { error, logs } = await onEventWith(racing, deleteEvent(declared)).finally(() => bounded.disconnect());
+    expect(error).toBeUndefined();
+    expect(messages(logs)).toContain(`Topic ${name} is already gone (deleted meanwhile)`);
+    await expectGone(name);
+    await expectGone(other);
   });
 });
 

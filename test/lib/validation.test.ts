@@ -168,7 +168,16 @@ const cases: [string, Record<string, unknown>, string][] = [
       topics: '[{"name":"t","partitions":1,"config":{"segment.bytes":"1048576"}}]',
       demoTopic: 't',
     },
-    'HelloMsk-dev-Cluster/Topics: topic "t": config segment.bytes is not valid on MSK Serverless; allowed: cleanup.policy, compression.type, max.message.bytes, message.timestamp.difference.max.ms, message.timestamp.type, retention.bytes, retention.ms',
+    'HelloMsk-dev-Cluster/Topics: topic "t": config segment.bytes is not valid on MSK Serverless; allowed: cleanup.policy, compression.type, max.message.bytes, message.timestamp.type, retention.bytes, retention.ms',
+  ],
+  [
+    'serverless topic with the one timestamp bound MSK Serverless allows, which holds the ownership mark there',
+    {
+      clusterKind: 'serverless',
+      topics: '[{"name":"t","partitions":1,"config":{"message.timestamp.difference.max.ms":"86400000"}}]',
+      demoTopic: 't',
+    },
+    'HelloMsk-dev-Cluster/Topics: topic "t": config message.timestamp.difference.max.ms is reserved on MSK Serverless: the topic bootstrap records in it which topics this stack created',
   ],
   [
     'serverless topic with its own min.insync.replicas',
@@ -177,7 +186,7 @@ const cases: [string, Record<string, unknown>, string][] = [
       topics: '[{"name":"t","partitions":1,"config":{"min.insync.replicas":"1"}}]',
       demoTopic: 't',
     },
-    'HelloMsk-dev-Cluster/Topics: topic "t": config min.insync.replicas is not valid on MSK Serverless; allowed: cleanup.policy, compression.type, max.message.bytes, message.timestamp.difference.max.ms, message.timestamp.type, retention.bytes, retention.ms',
+    'HelloMsk-dev-Cluster/Topics: topic "t": config min.insync.replicas is not valid on MSK Serverless; allowed: cleanup.policy, compression.type, max.message.bytes, message.timestamp.type, retention.bytes, retention.ms',
   ],
   [
     'serverless topic with messages above 8 MiB',
