@@ -1,23 +1,26 @@
 /**
- * `npm run demo`: the whole hello-msk path offline, on a real local Apache Kafka, with the same bundled
- * producer and consumer handlers that `cdk deploy` ships. It follows Kafka's classic first steps:
- * create a topic, list topics, produce, see the brokers store it, consume from the beginning, list groups.
+ * `npm run demo`: the whole hello-msk path offline, on the local MSK twin of the dev stacks, with the same bundled
+ * handlers that `cdk deploy` ships, each run the way Lambda runs it (Node.js 24, the function's environment from
+ * the synthesized template, credentials of its own role) and signing in the way it does on MSK (TLS, SASL/
+ * OAUTHBEARER with an MSK IAM token), authorized by ACLs translated from its role's IAM policies. It follows
+ * Kafka's classic first steps: create a topic, list topics, produce, see the brokers store it, consume from the
+ * beginning, list groups; and it shows which role signed in at each step and what that role may do.
  *
- * Uses the broker named by KAFKA_BROKERS when set; otherwise starts one on DEMO_KAFKA_PORT, or on 9092 (any
- * free port when 9092 is taken), and stops it at the end. DEMO_TOPIC changes the topic (default: the stacks'
- * demoTopic, test-topic); the consumer group is the stacks' consumerGroup, as deployed.
+ * The twin's IAM listener takes DEMO_KAFKA_PORT, or 9092 (any free ports when 9092 is taken); DEMO_TOPIC changes
+ * the topic (default: the stacks' demoTopic, test-topic) by synthesizing the app with it, so the roles' policies
+ * name it as a deployment would; the consumer group is the stacks' consumerGroup, as deployed.
  */
-import { Kafka, logLevel } from 'kafkajs';
 import { BASE_CONFIG } from '../lib/config';
-import { ignoreNegativeTimeoutWarnings } from '../lambda/shared/kafka';
-import { buildLambdas, bundlePath } from './build-lambdas';
-import { PortInUseError, useOrStartKafka, type KafkaEndpoint } from './kafka/local-kafka';
+import { buildLambdas } from './build-lambdas';
+import type { InvokeResult, LambdaRunner, LogLine } from './kafka/lambda-runner';
+import { PortInUseError } from './kafka/local-kafka';
+import { functionLabel } from './kafka/policy-acls';
+import { startTwinApp, type TwinAppInstance } from './kafka/twin-app';
+import type { AclBinding } from './kafka/twin-identity';
 import { explainStartupWarnings } from './startup-warnings';
 
-type Producer = typeof import('../lambda/producer');
-type Consumer = typeof import('../lambda/consumer');
-
-const TOPIC = process.env.DEMO_TOPIC?.trim() || BASE_CONFIG.demoTopic;
+const CUSTOM_TOPIC = process.env.DEMO_TOPIC?.trim();
+const TOPIC = CUSTOM_TOPIC || BASE_CONFIG.demoTopic;
 const GROUP = BASE_CONFIG.consumerGroup;
 const MESSAGE = process.argv.slice(2).join(' ') || 'Hello MSK';
 
@@ -47,133 +50,206 @@ function say(line: string): void {
   process.stdout.write(`   ${line}\n`);
 }
 
-/** Loads a bundled handler the way a Lambda container does: environment first, then the module. */
-function loadHandler<T>(name: string, env: Record<string, string>): T {
-  Object.assign(process.env, env);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(bundlePath(name)) as T;
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
 }
 
-/**
- * Runs `fn` while collecting the JSON log lines the handler writes to stdout and stderr (what CloudWatch
- * Logs would receive).
- */
-async function collectLogs<T>(fn: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
-  const lines: string[] = [];
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  const collect = ((chunk: string | Uint8Array) => {
-    lines.push(
-      ...chunk
-        .toString()
-        .split('\n')
-        .filter((l) => l.trim() !== ''),
-    );
-    return true;
-  }) as typeof process.stdout.write;
-  process.stdout.write = collect;
-  process.stderr.write = collect;
-  try {
-    return { result: await fn(), lines };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
+/** The role's name without its ARN prefix. */
+const roleName = (arn: string) => arn.replace(/^arn:[^:]*:iam::\d+:role\//, '');
+
+/** `WRITE, DESCRIBE on topic test-topic`: one role's ACLs, grouped by resource. */
+function describeAcls(acls: readonly AclBinding[]): string[] {
+  const byResource = new Map<string, string[]>();
+  for (const acl of acls) {
+    const name = acl.patternType === 'PREFIXED' ? `${acl.resourceName}*` : acl.resourceName;
+    const where = acl.resourceType === 'CLUSTER' ? 'the cluster' : `${acl.resourceType.toLowerCase()} ${name}`;
+    byResource.set(where, [...(byResource.get(where) ?? []), acl.operation]);
   }
+  return [...byResource].map(([where, operations]) => `${operations.join(', ')} on ${where}`);
+}
+
+/** Which role signed in for this invocation (from the brokers' own sign-in log), and what it may do. */
+function sayWhoSignedIn(twin: TwinAppInstance, runner: LambdaRunner, roleArn: string): void {
+  const signIns = twin.signIns(runner);
+  const key = /with access key (\w+)/.exec(signIns.at(-1) ?? '')?.[1];
+  if (key) {
+    say(
+      `signed in over TLS + IAM as role ${roleName(roleArn)} (access key ${key.slice(0, 8)}…, issued to this function)`,
+    );
+  } else {
+    say(`no sign-in logged for role ${roleName(roleArn)}`);
+  }
+  say(`allowed by its ACLs: ${describeAcls(twin.aclsOf(roleArn)).join('; ')}`);
+}
+
+/** The handler's own log lines of an invocation (what CloudWatch Logs would receive), without Lambda's. */
+function handlerLines(logs: readonly LogLine[]): string[] {
+  return logs.filter((l) => l.stream !== 'platform').map((l) => l.message);
+}
+
+function payloadOf<T>(what: string, result: InvokeResult): T {
+  if (!result.ok) throw new Error(`${what} failed: ${result.error.errorType}: ${result.error.errorMessage}`);
+  return result.payload as T;
+}
+
+/** CloudFormation delivers every number and boolean of a custom resource's properties as a string. */
+function asCloudFormationDelivers(value: unknown): unknown {
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return value.map(asCloudFormationDelivers);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asCloudFormationDelivers(v)]));
+  }
+  return value;
+}
+
+/** The Create event CloudFormation sends the topic bootstrap, with the properties the template declares. */
+function topicsCreateEvent(twin: TwinAppInstance): Record<string, unknown> {
+  const [found] = twin.app.resolver.resourcesOfType(['Custom::KafkaTopics']);
+  if (!found) throw new Error('The synthesized app declares no Custom::KafkaTopics resource');
+  const properties = twin.app.resolver.resolve(found.resource.Properties ?? {}, {
+    stack: found.stack,
+    where: `${found.stack.name}/${found.logicalId} Properties`,
+    endpoint: { bootstrapBrokers: twin.twin.bootstrapBrokers },
+  }) as { ServiceToken?: unknown };
+  return {
+    RequestType: 'Create',
+    ServiceToken: properties.ServiceToken,
+    ResponseURL: 'https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/local-twin',
+    StackId: `arn:aws:cloudformation:${twin.twin.region}:111122223333:stack/${found.stack.name}/local-twin`,
+    RequestId: 'local-twin-create',
+    LogicalResourceId: found.logicalId,
+    ResourceType: 'Custom::KafkaTopics',
+    ResourceProperties: asCloudFormationDelivers(properties),
+  };
+}
+
+async function startDemoTwin(port: number): Promise<TwinAppInstance> {
+  const chosen = Boolean(process.env.DEMO_KAFKA_PORT?.trim());
+  const start = (p: number) =>
+    startTwinApp({
+      port: p,
+      // The topic as the app's configuration declares it, so its roles' policies name it.
+      context: CUSTOM_TOPIC ? { demoTopic: TOPIC, topics: [{ name: TOPIC, partitions: 3, config: {} }] } : {},
+    });
+  const instance = await start(port).catch((error: unknown) => {
+    if (chosen || !(error instanceof PortInUseError)) throw error;
+    say(`port ${port} is taken, so the twin takes free ports (DEMO_KAFKA_PORT=N to choose one)`);
+    return start(0);
+  });
+  const { cluster } = instance.app;
+  say(
+    `cluster ${cluster.name}: MSK ${cluster.kafkaVersion ?? '(default version)'}, ${cluster.brokerCount ?? '?'} × ${cluster.instanceType ?? '?'}; locally Apache Kafka ${instance.twin.cluster.version}, ${instance.twin.cluster.brokers.length} brokers`,
+  );
+  const applied = instance.brokerConfig.settings.filter((s) => s.local !== undefined && s.source === 'configuration');
+  say(
+    `broker configuration of ${cluster.configuration ?? 'the cluster'}: ${applied.map((s) => `${s.key}=${s.local}`).join(', ')}`,
+  );
+  say(`IAM listener (TLS + SASL/OAUTHBEARER with MSK IAM tokens): ${instance.twin.bootstrapBrokers}`);
+  const t = instance.timings;
+  say(
+    `ready in ${seconds(t.totalMs)}: synth ${seconds(t.synthMs)}, brokers ${seconds(t.brokersMs)}, ACLs ${seconds(t.aclsMs)}`,
+  );
+  return instance;
 }
 
 async function main(): Promise<string> {
-  // Its own admin client as well as the handlers' (npm runs the demo on Node.js 24, which warns on kafkajs' timer).
-  ignoreNegativeTimeoutWarnings();
-  let kafka: KafkaEndpoint | undefined;
-  let producer: Producer | undefined;
-  let consumer: Consumer | undefined;
   const port = demoPort();
+  let twin: TwinAppInstance | undefined;
   try {
-    kafka = await step('Start Apache Kafka (KRaft) on loopback', async () => {
-      const chosen = Boolean(process.env.DEMO_KAFKA_PORT?.trim());
-      const start = (p: number) => useOrStartKafka({ brokers: 1, port: p, log: (m) => say(m) });
-      const endpoint = await start(port).catch((error: unknown) => {
-        if (chosen || !(error instanceof PortInUseError)) throw error;
-        say(`port ${port} is taken, so the demo's broker takes a free port (DEMO_KAFKA_PORT=N to choose one)`);
-        return start(0);
-      });
-      say(`${endpoint.started ? 'started' : 'using'} broker ${endpoint.bootstrapBrokers}`);
-      return endpoint;
+    twin = await step('Synthesize the dev stacks offline and start their local MSK twin (TLS, IAM sign-in, ACLs)', () =>
+      startDemoTwin(port),
+    );
+    const app = twin;
+
+    await step("What each function's role may do: its IAM policies, translated to Kafka ACLs", async () => {
+      for (const fn of app.app.kafkaFunctions) {
+        const connect = app.translation.authorization.connectRoleArns.includes(fn.roleArn);
+        say(`${functionLabel(fn)} as role ${roleName(fn.roleArn)}:`);
+        say(`  ${connect ? 'may sign in (kafka-cluster:Connect)' : 'may not sign in'}`);
+        for (const line of describeAcls(app.aclsOf(fn.roleArn))) say(`  ${line}`);
+      }
+      say('everything else is denied (allow.everyone.if.no.acl.found=false)');
     });
-    const brokers = kafka.bootstrapBrokers;
-    const admin = new Kafka({
-      clientId: 'hello-msk-demo',
-      brokers: brokers.split(','),
-      logLevel: logLevel.NOTHING,
-    }).admin();
-    await admin.connect();
-    try {
-      await step(`Create topic ${TOPIC} (kafka-topics --create)`, async () => {
-        const created = await admin.createTopics({
-          topics: [{ topic: TOPIC, numPartitions: 3 }],
-          waitForLeaders: true,
-        });
-        say(created ? `created ${TOPIC} with 3 partitions` : `${TOPIC} already exists`);
-      });
 
-      await step('List topics (kafka-topics --list)', async () => {
-        for (const t of (await admin.listTopics()).filter((name) => !name.startsWith('__')).sort()) say(t);
-      });
+    await step('Bundle the Lambda handlers exactly as cdk deploy does', async () => {
+      const sizes = await buildLambdas(true);
+      for (const [name, bytes] of Object.entries(sizes)) say(`${name.padEnd(16)} ${(bytes / 1024).toFixed(1)} KiB`);
+    });
 
-      await step('Bundle the Lambda handlers exactly as cdk deploy does', async () => {
-        const sizes = await buildLambdas(true);
-        for (const [name, bytes] of Object.entries(sizes)) say(`${name.padEnd(16)} ${(bytes / 1024).toFixed(1)} KiB`);
-      });
-
-      const env = { KAFKA_BROKERS: brokers, KAFKA_AUTH: 'none', TOPIC, GROUP_ID: GROUP, POWERTOOLS_LOG_LEVEL: 'INFO' };
-      producer = loadHandler<Producer>('producer', env);
-      consumer = loadHandler<Consumer>('consumer', env);
-
-      const sent = await step(`Invoke the producer handler with ${JSON.stringify({ message: MESSAGE })}`, async () => {
-        const { result, lines } = await collectLogs(() => producer!.handler({ message: MESSAGE }));
-        say('what the producer logged:');
-        for (const line of explainStartupWarnings(lines)) say(`  ${line}`);
-        say(`returned ${JSON.stringify(result)}`);
-        return result;
-      });
-
-      await step('The brokers store it (log end offsets per partition)', async () => {
-        const offsets = (await admin.fetchTopicOffsets(TOPIC)).sort((a, b) => a.partition - b.partition);
-        for (const p of offsets) {
-          const stored = Number(p.high) - Number(p.low);
-          const marker = sent.messages.some((m) => m.partition === p.partition) ? '  <- your message' : '';
-          say(`partition ${p.partition}: ${stored} message(s), offsets ${p.low} to ${p.high} (exclusive)${marker}`);
+    await step(
+      `Create topic ${TOPIC}: the topic bootstrap, as CloudFormation calls it (kafka-topics --create)`,
+      async () => {
+        const onEvent = app.runner('topic-bootstrap', { handler: 'index.onEvent' });
+        const isComplete = app.runner('topic-bootstrap', { handler: 'index.isComplete' });
+        const event = topicsCreateEvent(app);
+        const created = await onEvent.invoke(event);
+        const { PhysicalResourceId } = payloadOf<{ PhysicalResourceId: string }>('the topic bootstrap', created);
+        say('onEvent:');
+        sayWhoSignedIn(app, onEvent, app.kafkaFunction('topic-bootstrap', 'index.onEvent').roleArn);
+        for (const line of handlerLines(created.logs)) say(`  ${line}`);
+        for (let poll = 0; ; poll++) {
+          const done = await isComplete.invoke({ ...event, PhysicalResourceId });
+          if (payloadOf<{ IsComplete: boolean }>('isComplete', done).IsComplete) break;
+          if (poll > 40) throw new Error('the topic bootstrap never reported the topic complete');
+          await new Promise((resolve) => setTimeout(resolve, 250));
         }
-      });
+        say(`isComplete: every partition of ${TOPIC} has a leader`);
+        sayWhoSignedIn(app, isComplete, app.kafkaFunction('topic-bootstrap', 'index.isComplete').roleArn);
+      },
+    );
 
-      const read = await step(
-        'Invoke the consumer handler with {"fromBeginning":true} (--from-beginning)',
-        async () => {
-          const { result, lines } = await collectLogs(() => consumer!.handler({ fromBeginning: true }));
-          say(`returned count=${result.count}, caughtUp=${result.caughtUp}`);
-          say('what the consumer logged (CloudWatch Logs shows these lines):');
-          for (const line of explainStartupWarnings(lines)) say(`  ${line}`);
-          return { result, lines };
-        },
-      );
+    await step("List topics (kafka-topics --list), as the twin's admin role", async () => {
+      const topics = await app.twin.withAdmin((admin) => admin.listTopics());
+      for (const t of topics.filter((name) => !name.startsWith('__')).sort()) say(t);
+    });
 
-      await step('List consumer groups (kafka-consumer-groups --list)', async () => {
-        const { groups } = await admin.listGroups();
-        for (const g of groups.filter((x) => x.groupId === GROUP)) say(`${g.groupId} (${g.protocolType})`);
-      });
+    const producer = app.runner('producer');
+    const sent = await step(
+      `Invoke the producer (Node.js 24, a cold start) with ${JSON.stringify({ message: MESSAGE })}`,
+      async () => {
+        const result = await producer.invoke({ message: MESSAGE });
+        const payload = payloadOf<{ messages: { partition: number }[] }>('the producer', result);
+        sayWhoSignedIn(app, producer, app.kafkaFunction('producer').roleArn);
+        say('what the producer logged:');
+        for (const line of explainStartupWarnings(handlerLines(result.logs))) say(`  ${line}`);
+        say(`returned ${JSON.stringify(payload)}`);
+        return payload;
+      },
+    );
 
-      const helloLine = read.lines.filter((l) => l.includes(`"message":${JSON.stringify(MESSAGE)}`)).pop();
-      if (!helloLine) throw new Error(`The consumer did not log ${JSON.stringify(MESSAGE)}`);
-      return helloLine;
-    } finally {
-      await admin.disconnect();
-    }
+    await step('The brokers store it (log end offsets per partition)', async () => {
+      const offsets = await app.twin.withAdmin((admin) => admin.fetchTopicOffsets(TOPIC));
+      for (const p of offsets.sort((a, b) => a.partition - b.partition)) {
+        const stored = Number(p.high) - Number(p.low);
+        const marker = sent.messages.some((m) => m.partition === p.partition) ? '  <- your message' : '';
+        say(`partition ${p.partition}: ${stored} message(s), offsets ${p.low} to ${p.high} (exclusive)${marker}`);
+      }
+    });
+
+    const consumer = app.runner('consumer');
+    const read = await step('Invoke the consumer with {"fromBeginning":true} (--from-beginning)', async () => {
+      const result = await consumer.invoke({ fromBeginning: true });
+      const payload = payloadOf<{ count: number; caughtUp: boolean }>('the consumer', result);
+      sayWhoSignedIn(app, consumer, app.kafkaFunction('consumer').roleArn);
+      say(`returned count=${payload.count}, caughtUp=${payload.caughtUp}`);
+      say('what the consumer logged (CloudWatch Logs shows these lines):');
+      const lines = handlerLines(result.logs);
+      for (const line of explainStartupWarnings(lines)) say(`  ${line}`);
+      return lines;
+    });
+
+    await step('List consumer groups (kafka-consumer-groups --list)', async () => {
+      const { groups } = await app.twin.withAdmin((admin) => admin.listGroups());
+      for (const g of groups.filter((x) => x.groupId === GROUP)) say(`${g.groupId} (${g.protocolType})`);
+    });
+
+    const helloLine = read.filter((l) => l.includes(`"message":${JSON.stringify(MESSAGE)}`)).pop();
+    if (!helloLine) throw new Error(`The consumer did not log ${JSON.stringify(MESSAGE)}`);
+    return helloLine;
   } finally {
-    await producer?.close();
-    await consumer?.close();
-    if (kafka?.started) {
-      process.stdout.write('\nStopping the local broker\n');
-      await kafka.stop();
+    if (twin) {
+      process.stdout.write('\nStopping the functions and the local MSK twin\n');
+      await twin.stop();
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
+import { authorizationFailure, type NeededActions } from '../shared/authorization';
 import { intEnv, readKafkaSettings, requireEnv } from '../shared/env';
 import { connectOnce, createKafka, describeKafkaFailure } from '../shared/kafka';
 import { createLogger } from '../shared/logger';
@@ -80,10 +81,27 @@ consumer.on(consumer.events.GROUP_JOIN, (e) => {
   logger.debug('Joined group', { groupId, assignment, durationMs: e.payload.duration });
   joined?.();
 });
+let joinFailed: ((error: Error) => void) | undefined;
 let crashed: Error | undefined;
 consumer.on(consumer.events.CRASH, (e) => {
   crashed = e.payload.error;
+  // A join refused for good (e.g. GROUP_AUTHORIZATION_FAILED) would otherwise leave the invocation waiting.
+  joinFailed?.(e.payload.error);
 });
+
+/**
+ * What each step needs, for naming a refused one (MSK's IAM actions): the offsets check describes the topic
+ * (ListOffsets) and the group (OffsetFetch); reading joins the group, fetches and commits.
+ */
+const DESCRIBE_NEEDS: NeededActions = {
+  topic: { action: 'DescribeTopic', name: topic },
+  group: { action: 'DescribeGroup', name: groupId },
+};
+const READ_NEEDS: NeededActions = {
+  topic: { action: 'ReadData', name: topic },
+  group: { action: 'AlterGroup', name: groupId },
+};
+let needs: NeededActions = DESCRIBE_NEEDS;
 
 /** One invocation's reading state; batches fetched between invocations are left for the next one. */
 interface Collector {
@@ -163,7 +181,10 @@ async function ensureRunning(): Promise<void> {
     await consumer.disconnect().catch(() => undefined);
   }
   running ??= (async () => {
-    const join = new Promise<void>((resolve) => (joined = resolve));
+    const join = new Promise<void>((resolve, reject) => {
+      joined = resolve;
+      joinFailed = reject;
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
@@ -186,6 +207,8 @@ export async function handler(event: unknown, context?: Context): Promise<Consum
     return await consume(fromBeginning, maxMessages, budget);
   } catch (error) {
     logger.error('Consume failed', { error: error as Error });
+    const denied = authorizationFailure(error, needs);
+    if (denied) throw denied;
     throw new Error(`Could not consume topic ${topic} as group ${groupId}: ${describeKafkaFailure(error, settings)}`);
   }
 }
@@ -209,6 +232,7 @@ async function committedOffsets(): Promise<Awaited<ReturnType<typeof admin.fetch
 }
 
 async function consume(fromBeginning: boolean, maxMessages: number, budgetMs: number): Promise<ConsumerResult> {
+  needs = DESCRIBE_NEEDS;
   await adminReady();
   const [watermarks, committed] = await Promise.all([admin.fetchTopicOffsets(topic), committedOffsets()]);
   const committedBy = new Map(
@@ -230,6 +254,7 @@ async function consume(fromBeginning: boolean, maxMessages: number, budgetMs: nu
     return { topic, groupId, count: 0, caughtUp: true, stoppedBecause: 'caught-up', messages: [] };
   }
 
+  needs = READ_NEEDS;
   const joinStarted = Date.now();
   await ensureRunning();
   const joinMs = Date.now() - joinStarted;

@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { CompressionTypes, Partitioners, type Message, type PartitionMetadata, type Producer } from 'kafkajs';
+import { authorizationFailure } from '../shared/authorization';
 import { intEnv, readKafkaSettings, requireEnv } from '../shared/env';
 import { connectOnce, createKafka, describeKafkaFailure, isDisconnectedError } from '../shared/kafka';
 import { createLogger } from '../shared/logger';
@@ -281,6 +282,12 @@ export async function handler(event: unknown, context?: Context): Promise<Produc
     logger.error('Send failed', { error: error as Error });
     // Whatever is still in flight belongs to the old session and can no longer be reported as sent.
     startNewSession();
+    const denied = authorizationFailure(error, {
+      topic: { action: 'WriteData', name: topic },
+      // The idempotent producer's InitProducerId.
+      cluster: { action: 'WriteDataIdempotently' },
+    });
+    if (denied) throw denied;
     const acknowledged = acknowledgedCount(delivery.batches);
     const partial = acknowledged > 0 ? ` after ${acknowledged} of ${messages.length} messages were acknowledged` : '';
     throw new Error(`Could not send to topic ${topic}${partial}: ${describeKafkaFailure(error, settings)}`);

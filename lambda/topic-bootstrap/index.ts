@@ -36,6 +36,7 @@ import { createHash } from 'node:crypto';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { ConfigResourceTypes, ConfigSource, type Admin, type ITopicConfig } from 'kafkajs';
 import { ownershipMarkConfig, topicNameProblem, topicsProblem, type TopicProperties } from '../../lib/kafka-rules';
+import { authorizationFailure } from '../shared/authorization';
 import { readKafkaSettings } from '../shared/env';
 import { createKafka, describeKafkaFailure, isDisconnectedError } from '../shared/kafka';
 import { createLogger } from '../shared/logger';
@@ -147,12 +148,28 @@ export async function onEventWith(
   try {
     return await handleEvent(getAdmin, event, options.visibilityTimeoutMs ?? VISIBILITY_TIMEOUT_MS);
   } catch (error) {
+    // Reading the live topics (Metadata, DescribeConfigs) is all that happens outside the steps named above.
+    const denied = authorizationFailure(error, {
+      topic: {
+        action: 'DescribeTopic or kafka-cluster:DescribeTopicDynamicConfiguration',
+        name: declaredNames(event).join(', ') || '(none declared)',
+      },
+    });
     const failure =
       error instanceof TopicBootstrapError
         ? error
-        : new TopicBootstrapError(`Topics: ${describeKafkaFailure(error, settings)}`);
+        : new TopicBootstrapError(denied ? denied.message : `Topics: ${describeKafkaFailure(error, settings)}`);
     logger.error(failure.message, { error: error as Error, requestType: event.RequestType });
     throw failure;
+  }
+}
+
+/** The declared topic names, read leniently (for naming them in an error). */
+function declaredNames(event: CloudFormationCustomResourceEvent): string[] {
+  try {
+    return parseProperties(event.ResourceProperties).Topics.map((t) => t.Name);
+  } catch {
+    return [];
   }
 }
 
@@ -653,25 +670,27 @@ function kafkaReason(error: unknown): string {
 
 /** Asks Kafka to check each change without making it (validateOnly), one topic at a time so errors name it. */
 async function validateWithKafka(admin: Admin, plan: Plan, mark: Mark): Promise<void> {
-  const check = async (name: string, what: string, call: () => Promise<unknown>): Promise<void> => {
+  const check = async (name: string, what: string, action: string, call: () => Promise<unknown>): Promise<void> => {
     try {
       await call();
     } catch (error) {
+      const denied = authorizationFailure(error, { topic: { action, name } });
+      if (denied) throw new TopicBootstrapError(denied.message);
       throw new TopicBootstrapError(`topic ${JSON.stringify(name)}: Kafka refuses to ${what}: ${kafkaReason(error)}`);
     }
   };
   for (const topic of plan.create) {
-    await check(topic.Name, 'create it', () =>
+    await check(topic.Name, 'create it', 'CreateTopic', () =>
       admin.createTopics({ validateOnly: true, waitForLeaders: false, topics: [kafkaTopic(topic, mark)] }),
     );
   }
   for (const change of plan.alter) {
-    await check(change.name, 'set its configuration', () =>
+    await check(change.name, 'set its configuration', 'AlterTopicDynamicConfiguration', () =>
       admin.alterConfigs({ validateOnly: true, resources: [topicConfig(change.name, change.desired)] }),
     );
   }
   for (const change of plan.grow) {
-    await check(change.name, `grow it to ${change.to} partitions`, () =>
+    await check(change.name, `grow it to ${change.to} partitions`, 'AlterTopic', () =>
       admin.createPartitions({ validateOnly: true, topicPartitions: [{ topic: change.name, count: change.to }] }),
     );
   }
@@ -684,10 +703,10 @@ async function validateWithKafka(admin: Admin, plan: Plan, mark: Mark): Promise<
 async function apply(admin: Admin, plan: Plan, mark: Mark): Promise<void> {
   const created: string[] = [];
   const altered: Plan['alter'] = [];
-  let step = { name: '', what: '' };
+  let step = { name: '', what: '', action: '' };
   try {
     for (const topic of plan.create) {
-      step = { name: topic.Name, what: 'creating it' };
+      step = { name: topic.Name, what: 'creating it', action: 'CreateTopic' };
       const made = await admin.createTopics({ waitForLeaders: false, topics: [kafkaTopic(topic, mark)] });
       if (!made) {
         // A broker's topic list can lag a creation by moments: an earlier delivery of this event may have made it.
@@ -704,7 +723,7 @@ async function apply(admin: Admin, plan: Plan, mark: Mark): Promise<void> {
       );
     }
     for (const change of plan.alter) {
-      step = { name: change.name, what: 'setting its configuration' };
+      step = { name: change.name, what: 'setting its configuration', action: 'AlterTopicDynamicConfiguration' };
       // AlterConfigs (not the incremental API) replaces the topic's whole override set: keys left out
       // return to the broker default, which is exactly "apply the declared overrides".
       await admin.alterConfigs({ validateOnly: false, resources: [topicConfig(change.name, change.desired)] });
@@ -715,21 +734,22 @@ async function apply(admin: Admin, plan: Plan, mark: Mark): Promise<void> {
       });
     }
     for (const name of plan.remove) {
-      step = { name, what: 'deleting it' };
+      step = { name, what: 'deleting it', action: 'DeleteTopic' };
       if (await deleteTopic(admin, name)) {
         logger.info(`Deleted topic ${name}: it left the list and the removal policy is destroy`);
       }
     }
     for (const change of plan.grow) {
-      step = { name: change.name, what: `growing it to ${change.to} partitions` };
+      step = { name: change.name, what: `growing it to ${change.to} partitions`, action: 'AlterTopic' };
       await admin.createPartitions({ topicPartitions: [{ topic: change.name, count: change.to }] });
       logger.info(`Grew topic ${change.name} from ${change.from} to ${change.to} partitions`);
     }
   } catch (error) {
     logger.error(`Failed ${step.what} (topic ${step.name}); undoing this event's changes`, { error: error as Error });
     const undoProblem = await undo(admin, created, altered);
+    const denied = authorizationFailure(error, { topic: { action: step.action, name: step.name } });
     throw new TopicBootstrapError(
-      `topic ${JSON.stringify(step.name)}: ${step.what} failed: ${kafkaReason(error)}${undoProblem ? `; undo incomplete: ${undoProblem}` : ''}`,
+      `${denied ? denied.message : `topic ${JSON.stringify(step.name)}: ${step.what} failed: ${kafkaReason(error)}`}${undoProblem ? `; undo incomplete: ${undoProblem}` : ''}`,
     );
   }
 }

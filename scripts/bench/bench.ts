@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: measures the bundled handlers against a local Apache Kafka broker, side by side with
+ * `npm run bench`: measures the bundled producer on the local MSK twin (TLS + IAM, Node.js 24, start-up, cold and
+ * warm invocations), then the bundled handlers against a plaintext local Apache Kafka broker, side by side with
  * Kafka's own Java perf tools on the same broker in the same run, plus cold start, bundle size and synth time.
  * Prints one table and writes it as JSON (bench-results/bench.json). `-- --quick` runs a short version;
  * `-- --cold-start` runs only the cold-start and bundle-size section (no broker, no synth).
@@ -17,8 +18,11 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import kafkajsPackage from 'kafkajs/package.json';
 import { createKafka, ignoreNegativeTimeoutWarnings } from '../../lambda/shared/kafka';
 import { KAFKA_HANDLERS } from '../../lib/bundling';
+import { BASE_CONFIG } from '../../lib/config';
 import { buildLambdas, bundlePath } from '../build-lambdas';
 import { ensureKafkaJars, startKafka, THROUGHPUT_JVM_OPTIONS, type LocalKafkaCluster } from '../kafka/local-kafka';
+import { renamed } from '../kafka/policy-variants';
+import { startTwinApp } from '../kafka/twin-app';
 
 type Producer = typeof import('../../lambda/producer');
 type Consumer = typeof import('../../lambda/consumer');
@@ -95,7 +99,7 @@ async function createTopic(admin: Admin, topic: string, partitions = 3): Promise
 }
 
 async function benchProducerLatency(brokers: string, admin: Admin): Promise<void> {
-  process.stderr.write('\n1. producer latency (warm, one Hello MSK per invocation, acks=all, idempotent)\n');
+  process.stderr.write('\n2. producer latency (warm, one Hello MSK per invocation, acks=all, idempotent)\n');
   await createTopic(admin, 'bench-latency');
   const env = { KAFKA_BROKERS: brokers, KAFKA_AUTH: 'none', TOPIC: 'bench-latency', POWERTOOLS_LOG_LEVEL: 'WARN' };
   const producer = loadHandler<Producer>('producer', env);
@@ -138,6 +142,51 @@ async function benchProducerLatency(brokers: string, admin: Admin): Promise<void
   });
 }
 
+/**
+ * The producer as it runs on MSK: the bundle in a Lambda-like container on Node.js 24, signing in over TLS with an
+ * MSK IAM token as its own role, authorized by the ACLs of its policy, on a one-broker twin of the dev stacks.
+ * Cold: a new container each time (module load, then the first invocation: connection, TLS, sign-in, metadata,
+ * producer id, send). Warm: the same container, its connection reused; the runner's duration is the handler's
+ * (from the event handed over to the response), as Lambda's REPORT line counts it.
+ */
+async function benchTwinProducer(): Promise<void> {
+  process.stderr.write('\n1. producer on the local MSK twin (TLS + IAM, Node.js 24 Lambda-like runner, 1 broker)\n');
+  const app = await startTwinApp({ brokers: 1, port: PORT, jvmOptions: THROUGHPUT_JVM_OPTIONS });
+  try {
+    record('twin start', 'synth of the dev app', app.timings.synthMs, 'ms');
+    record('twin start', 'broker with TLS + IAM until the admin role signed in', app.timings.brokersMs, 'ms');
+    record('twin start', 'ACLs from the policies, applied and listed', app.timings.aclsMs, 'ms');
+    record('twin start', 'synth + broker + ACLs', app.timings.totalMs, 'ms');
+    const topic = 'bench-twin';
+    await app.twin.withAdmin((admin) => createTopic(admin, topic));
+    const variant = await app.variant((a) => renamed(a, { topics: { [BASE_CONFIG.demoTopic]: topic } }));
+    const producer = variant.runner('producer', { environmentOverrides: { TOPIC: topic } });
+    const init: number[] = [];
+    const first: number[] = [];
+    for (let i = 0; i < (QUICK ? 3 : 10); i++) {
+      await producer.coldStart();
+      const result = await producer.invoke({});
+      if (!result.ok) throw new Error(`twin producer: ${result.error.errorMessage}`);
+      init.push(result.initDurationMs ?? NaN);
+      first.push(result.durationMs);
+    }
+    for (let i = 0; i < 50; i++) await producer.invoke({});
+    const warm: number[] = [];
+    for (let i = 0; i < (QUICK ? 200 : 1000); i++) {
+      const result = await producer.invoke({});
+      if (!result.ok) throw new Error(`twin producer: ${result.error.errorMessage}`);
+      warm.push(result.durationMs);
+    }
+    record('producer on the twin', 'cold start: init (module load) p50', median(init), 'ms');
+    record('producer on the twin', 'cold start: first invocation (TLS, IAM sign-in, send) p50', median(first), 'ms');
+    record('producer on the twin', 'cold start: init + first invocation p50', median(init) + median(first), 'ms');
+    record('producer on the twin', 'warm invoke p50', median(warm), 'ms');
+    record('producer on the twin', 'warm invoke p99', percentile(warm, 99), 'ms');
+  } finally {
+    await app.stop();
+  }
+}
+
 /** Runs a Kafka tool's main class from the broker's Maven classpath and returns its stdout. */
 function runKafkaTool(classpath: string, mainClass: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -158,7 +207,7 @@ function runKafkaTool(classpath: string, mainClass: string, args: string[]): Pro
 }
 
 async function benchProducerThroughput(brokers: string, admin: Admin, classpath: string): Promise<void> {
-  process.stderr.write('\n2. producer throughput (count batches, acks=all, idempotent, no compression)\n');
+  process.stderr.write('\n3. producer throughput (count batches, acks=all, idempotent, no compression)\n');
   const total = QUICK ? 20000 : 100000;
   for (const size of [100, 1000]) {
     const topic = `bench-throughput-${size}`;
@@ -216,7 +265,7 @@ async function benchProducerThroughput(brokers: string, admin: Admin, classpath:
 }
 
 async function benchConsumer(brokers: string, admin: Admin, classpath: string): Promise<void> {
-  process.stderr.write('\n3. consumer: producer return to consumer log line (warm), backlog drain\n');
+  process.stderr.write('\n4. consumer: producer return to consumer log line (warm), backlog drain\n');
   await createTopic(admin, 'bench-consumer');
   const env = { KAFKA_BROKERS: brokers, KAFKA_AUTH: 'none', TOPIC: 'bench-consumer', POWERTOOLS_LOG_LEVEL: 'INFO' };
   const producer = loadHandler<Producer>('producer', env);
@@ -296,7 +345,7 @@ async function benchConsumer(brokers: string, admin: Admin, classpath: string): 
 }
 
 async function benchColdStart(): Promise<void> {
-  process.stderr.write('\n4. cold start: loading each bundle in a fresh Node process, and bundle size\n');
+  process.stderr.write('\n5. cold start: loading each bundle in a fresh Node process, and bundle size\n');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hello-msk-bench-'));
   const bare = path.join(dir, 'bare-kafkajs.js');
   await build({
@@ -338,7 +387,7 @@ async function benchColdStart(): Promise<void> {
 }
 
 function benchSynth(): void {
-  process.stderr.write('\n5. cdk synth of the whole app from a cold process\n');
+  process.stderr.write('\n6. cdk synth of the whole app from a cold process\n');
   const times: number[] = [];
   for (let i = 0; i < (QUICK ? 1 : 3); i++) {
     const out = mkdtempSync(path.join(os.tmpdir(), 'hello-msk-synth-'));
@@ -362,6 +411,8 @@ async function main(): Promise<void> {
   await buildLambdas(true);
   let kafkaVersion = 'none (cold start only)';
   if (!COLD_START_ONLY) {
+    await benchTwinProducer();
+    process.stderr.write("\nOn a plaintext broker, the handlers in this process beside Kafka's own perf tools:\n");
     const classpath = await ensureKafkaJars();
     const cluster: LocalKafkaCluster = await startKafka({ brokers: 1, port: PORT, jvmOptions: THROUGHPUT_JVM_OPTIONS });
     kafkaVersion = cluster.version;

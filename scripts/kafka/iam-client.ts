@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import { generateAuthTokenFromCredentialsProvider } from 'aws-msk-iam-sasl-signer-js';
 import { logLevel, type KafkaConfig, type OauthbearerProviderResponse } from 'kafkajs';
+import { ignoreNegativeTimeoutWarnings } from '../../lambda/shared/kafka';
 import type { IssuedCredentials } from './credentials';
 
 export interface IamClientOptions {
@@ -47,6 +48,7 @@ export function iamTokenProvider(
 
 /** kafkajs options: TLS with hostname verification against the twin CA, SASL/OAUTHBEARER signed as the role. */
 export function iamKafkaConfig(options: IamClientOptions): KafkaConfig {
+  ignoreNegativeTimeoutWarnings();
   return {
     clientId: options.clientId ?? 'hello-msk-twin',
     brokers: [...options.brokers],

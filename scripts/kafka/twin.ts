@@ -18,6 +18,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Kafka, type Admin, type KafkaConfig } from 'kafkajs';
+import { ignoreNegativeTimeoutWarnings } from '../../lambda/shared/kafka';
 import { applyAuthorization } from './authorization';
 import { CredentialIssuer, credentialsEnvironment, type IssuedCredentials } from './credentials';
 import { iamKafkaConfig } from './iam-client';
@@ -133,6 +134,8 @@ export class LocalTwin implements KafkaEndpoint {
     if (!Number.isInteger(maxSessionMs) || maxSessionMs < 1000) {
       throw new Error(`maxSessionMs must be a whole number of milliseconds, at least 1000, got ${maxSessionMs}`);
     }
+    // Its own readiness checks and admin clients are kafkajs too.
+    ignoreNegativeTimeoutWarnings();
     const started = Date.now();
     const validatorJar = await ensureValidatorJar(options.log);
     const buildMs = Date.now() - started;

@@ -1,9 +1,12 @@
 /** Helpers for integration tests of the local MSK twin's IAM listener (sign-in, ACLs). */
 import * as fs from 'fs';
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+import { describeTwinApp, synthesizeApp } from '../../scripts/kafka/assembly';
 import { LocalTwin, startTwin } from '../../scripts/kafka/twin';
+import { twinAppOn, type TwinAppInstance } from '../../scripts/kafka/twin-app';
 import { TWIN_ACCOUNT } from '../../scripts/kafka/twin-identity';
-import { uniqueName } from './kafka-helpers';
+import { ensureBundles } from '../lambda/bundles';
+import { kafkaClient, uniqueName } from './kafka-helpers';
 
 /** Set by globalSetup: the port of the shared twin, so workers attach to it. */
 export const TWIN_PORT_VARIABLE = 'HELLO_MSK_TWIN_PORT';
@@ -79,4 +82,42 @@ export function sessionEnds(twin: LocalTwin, accessKeyId: string): Date[] {
   return brokerLogLines(twin, `with access key ${accessKeyId}, session until `).map(
     (line) => new Date(/session until (\S+)/.exec(line)?.[1] ?? 'invalid'),
   );
+}
+
+/**
+ * The synthesized dev app on the shared twin (see useTwin), its roles' policies granted as ACLs: what the
+ * functions' integration tests run the bundled handlers against. Each test renames the app's topic and group to
+ * names of its own (policy-variants.ts), so that grants, which add up on one twin, do not meet.
+ */
+export function useTwinApp(): () => TwinAppInstance {
+  const twin = useTwin();
+  let instance: TwinAppInstance | undefined;
+  beforeAll(async () => {
+    await ensureBundles();
+    const synthesized = await synthesizeApp();
+    try {
+      instance = await twinAppOn(twin(), describeTwinApp(synthesized.assembly));
+    } finally {
+      synthesized.dispose();
+    }
+  }, 120_000);
+  afterAll(async () => {
+    await instance?.stop();
+  }, 60_000);
+  return () => {
+    if (!instance) throw new Error('the app was not set up on the local MSK twin');
+    return instance;
+  };
+}
+
+/** Sums of the topic's high watermarks: what the brokers hold, read over the plaintext listener. */
+export async function storedMessages(twin: LocalTwin, topic: string): Promise<number> {
+  const admin = kafkaClient(twin.plaintextBrokers).admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((n, p) => n + Number(p.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
 }

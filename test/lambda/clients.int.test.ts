@@ -1,27 +1,34 @@
 /**
- * The bundled producer and consumer handlers (what would be deployed) against the real local Kafka broker.
+ * The bundled producer and consumer handlers (what would be deployed) on the local MSK twin: each runs in a
+ * Lambda-like container on Node.js 24 as its own role, signs in over TLS + IAM and is authorized by the ACLs of
+ * its role's policies from the synthesized dev app, renamed to each test's own topic and group. Set-up and checks
+ * (creating topics, reading offsets and headers) use the twin's plaintext listener, the raw access for tests.
+ *
+ * The failure tests at the end keep the handler in this process on plaintext: they point it at ports where no
+ * broker or a silent one listens, or restart a broker of their own under it, which needs raw control of the
+ * broker and of the handler's clock rather than sign-in.
  */
 import type { Context } from 'aws-lambda';
 import type { Admin } from 'kafkajs';
 import * as net from 'node:net';
+import type { ConsumerResult } from '../../lambda/consumer';
+import type { ProducerResult } from '../../lambda/producer';
+import { BASE_CONFIG } from '../../lib/config';
+import type { LambdaRunner } from '../../scripts/kafka/lambda-runner';
 import { startKafka, type LocalKafkaCluster } from '../../scripts/kafka/local-kafka';
+import { renamed } from '../../scripts/kafka/policy-variants';
+import type { TwinAppInstance } from '../../scripts/kafka/twin-app';
 import { kafkaClient, testBrokers, uniqueName } from '../integration/kafka-helpers';
-import {
-  captureLogs,
-  ensureBundles,
-  loadBundle,
-  untilQuiet,
-  type ConsumerModule,
-  type ProducerModule,
-} from './bundles';
+import { useTwinApp } from '../integration/twin-helpers';
+import { captureLogs, loadBundle, untilQuiet, type ProducerModule } from './bundles';
 
 jest.setTimeout(60000);
 
 const brokers = (): string => testBrokers();
+const shared = useTwinApp();
 let admin: Admin;
 
 beforeAll(async () => {
-  await ensureBundles();
   admin = kafkaClient(brokers()).admin();
   await admin.connect();
 });
@@ -44,19 +51,61 @@ function env(topic: string, extra: Record<string, string> = {}): Record<string, 
   return { KAFKA_BROKERS: brokers(), KAFKA_AUTH: 'none', TOPIC: topic, POWERTOOLS_LOG_LEVEL: 'INFO', ...extra };
 }
 
-/** A producer and a consumer container for one topic, closed after each test. */
+/** A function on the twin, called like its handler: the payload, or the Lambda error's message thrown. */
+interface TwinFunction<R> {
+  handler(event: unknown): Promise<R>;
+}
+
+/** The handler log lines (parsed JSON) of the invocations since the last logsOf. */
+let invocationLines: Record<string, unknown>[] = [];
+
+function onTwin<R>(runner: LambdaRunner): TwinFunction<R> {
+  return {
+    async handler(event) {
+      const result = await runner.invoke(event);
+      for (const line of result.logs) {
+        if (line.stream !== 'platform' && line.message.startsWith('{"level"')) {
+          invocationLines.push(JSON.parse(line.message) as Record<string, unknown>);
+        }
+      }
+      if (!result.ok) throw Object.assign(new Error(result.error.errorMessage), { name: result.error.errorType });
+      return result.payload as R;
+    },
+  };
+}
+
+/** Runs `fn` and returns its result with the handler log lines of its invocations. */
+async function logsOf<T>(fn: () => Promise<T>): Promise<{ result: T; lines: Record<string, unknown>[] }> {
+  invocationLines = [];
+  const result = await fn();
+  return { result, lines: invocationLines };
+}
+
+/** The dev app's policies for the topic and group of a test: its own names, the same actions. */
+function appFor(topic: string, group: string): Promise<TwinAppInstance> {
+  return shared().variant((app) =>
+    renamed(app, {
+      topics: { [BASE_CONFIG.demoTopic]: topic },
+      groups: { [BASE_CONFIG.consumerGroup]: group },
+    }),
+  );
+}
+
+/** A producer and a consumer container for one topic, stopped after each test. */
 async function withClients<T>(
   topic: string,
-  fn: (producer: ProducerModule, consumer: ConsumerModule) => Promise<T>,
+  fn: (producer: TwinFunction<ProducerResult>, consumer: TwinFunction<ConsumerResult>) => Promise<T>,
   group = uniqueName('group'),
 ): Promise<T> {
-  const producer = loadBundle<ProducerModule>('producer', env(topic));
-  const consumer = loadBundle<ConsumerModule>('consumer', env(topic, { GROUP_ID: group }));
+  const app = await appFor(topic, group);
   try {
+    const producer = onTwin<ProducerResult>(app.runner('producer', { environmentOverrides: { TOPIC: topic } }));
+    const consumer = onTwin<ConsumerResult>(
+      app.runner('consumer', { environmentOverrides: { TOPIC: topic, GROUP_ID: group } }),
+    );
     return await fn(producer, consumer);
   } finally {
-    await producer.close();
-    await consumer.close();
+    await app.stop();
   }
 }
 
@@ -64,10 +113,10 @@ describe('producer and consumer round trip', () => {
   test('one Hello MSK goes through: the producer reports where it landed, the consumer logs the value itself', async () => {
     const topic = await createTopic();
     await withClients(topic, async (producer, consumer) => {
-      const { result: sent } = await captureLogs(() => producer.handler({}));
+      const { result: sent } = await logsOf(() => producer.handler({}));
       expect(sent).toEqual({ topic, count: 1, messages: [{ partition: expect.any(Number), offset: '0' }] });
 
-      const { result: read, lines } = await captureLogs(() => consumer.handler({}));
+      const { result: read, lines } = await logsOf(() => consumer.handler({}));
       expect(read).toMatchObject({ topic, count: 1, caughtUp: true, stoppedBecause: 'caught-up' });
       expect(read.messages).toEqual([
         { partition: sent.messages[0].partition, offset: '0', key: null, value: 'Hello MSK' },
@@ -80,7 +129,7 @@ describe('producer and consumer round trip', () => {
   test('count > 1 sends a batch and reports every offset; the consumer reads them all', async () => {
     const topic = await createTopic();
     await withClients(topic, async (producer, consumer) => {
-      const { result: sent } = await captureLogs(() => producer.handler({ message: 'batch', count: 25 }));
+      const { result: sent } = await logsOf(() => producer.handler({ message: 'batch', count: 25 }));
       expect(sent.count).toBe(25);
       expect(sent.messages).toHaveLength(25);
       // Offsets within each partition are consecutive from 0, in the order sent.
@@ -89,7 +138,7 @@ describe('producer and consumer round trip', () => {
       for (const offsets of byPartition.values()) expect(offsets).toEqual(offsets.map((_, i) => String(i)));
       expect(await highWatermarks(topic)).toBe(25);
 
-      const { result: read } = await captureLogs(() => consumer.handler({}));
+      const { result: read } = await logsOf(() => consumer.handler({}));
       expect(read.count).toBe(25);
       expect(new Set(read.messages.map((m) => `${m.partition}:${m.offset}`))).toEqual(
         new Set(sent.messages.map((m) => `${m.partition}:${m.offset}`)),
@@ -101,7 +150,7 @@ describe('producer and consumer round trip', () => {
     const topic = await createTopic();
     await withClients(topic, async (producer) => {
       // 10000 x 1 KB is about 10 MB, ten times the default max.message.bytes of one record batch.
-      const { result } = await captureLogs(() => producer.handler({ message: 'x'.repeat(1000), count: 10000 }));
+      const { result } = await logsOf(() => producer.handler({ message: 'x'.repeat(1000), count: 10000 }));
       expect(result.count).toBe(10000);
       expect(result.messages).toHaveLength(10000);
       // Every acknowledged record appears exactly once: per partition, the offsets 0 .. high watermark - 1.
@@ -121,12 +170,12 @@ describe('producer and consumer round trip', () => {
   test('key and headers are preserved, and one key keeps one partition', async () => {
     const topic = await createTopic();
     await withClients(topic, async (producer, consumer) => {
-      const { result: sent } = await captureLogs(() =>
+      const { result: sent } = await logsOf(() =>
         producer.handler({ message: 'keyed', key: 'customer-42', headers: { source: 'test', trace: 'abc' }, count: 3 }),
       );
       expect(new Set(sent.messages.map((m) => m.partition)).size).toBe(1);
 
-      const { result: read } = await captureLogs(() => consumer.handler({}));
+      const { result: read } = await logsOf(() => consumer.handler({}));
       expect(read.messages.map((m) => [m.key, m.value])).toEqual([
         ['customer-42', 'keyed'],
         ['customer-42', 'keyed'],
@@ -152,19 +201,19 @@ describe('producer and consumer round trip', () => {
   test('a second consumer invocation reads only what is new, and fromBeginning replays everything', async () => {
     const topic = await createTopic();
     await withClients(topic, async (producer, consumer) => {
-      await captureLogs(() => producer.handler({ message: 'first', count: 2 }));
-      const first = (await captureLogs(() => consumer.handler({}))).result;
+      await logsOf(() => producer.handler({ message: 'first', count: 2 }));
+      const first = (await logsOf(() => consumer.handler({}))).result;
       expect(first.count).toBe(2);
 
-      const idle = (await captureLogs(() => consumer.handler({}))).result;
+      const idle = (await logsOf(() => consumer.handler({}))).result;
       expect(idle).toMatchObject({ count: 0, caughtUp: true });
 
-      await captureLogs(() => producer.handler({ message: 'second' }));
-      const second = (await captureLogs(() => consumer.handler({}))).result;
+      await logsOf(() => producer.handler({ message: 'second' }));
+      const second = (await logsOf(() => consumer.handler({}))).result;
       expect(second.count).toBe(1);
       expect(second.messages[0].value).toBe('second');
 
-      const replay = (await captureLogs(() => consumer.handler({ fromBeginning: true }))).result;
+      const replay = (await logsOf(() => consumer.handler({ fromBeginning: true }))).result;
       expect(replay.count).toBe(3);
       expect(replay.messages.map((m) => m.value).sort()).toEqual(['first', 'first', 'second']);
     });
@@ -173,11 +222,11 @@ describe('producer and consumer round trip', () => {
   test('maxMessages stops early and the next invocation continues where it stopped', async () => {
     const topic = await createTopic(1);
     await withClients(topic, async (producer, consumer) => {
-      await captureLogs(() => producer.handler({ message: 'm', count: 10 }));
-      const part = (await captureLogs(() => consumer.handler({ maxMessages: 4 }))).result;
+      await logsOf(() => producer.handler({ message: 'm', count: 10 }));
+      const part = (await logsOf(() => consumer.handler({ maxMessages: 4 }))).result;
       expect(part).toMatchObject({ count: 4, caughtUp: false, stoppedBecause: 'max-messages' });
       expect(part.messages.map((m) => m.offset)).toEqual(['0', '1', '2', '3']);
-      const rest = (await captureLogs(() => consumer.handler({}))).result;
+      const rest = (await logsOf(() => consumer.handler({}))).result;
       expect(rest.messages.map((m) => m.offset)).toEqual(['4', '5', '6', '7', '8', '9']);
     });
   });
@@ -188,36 +237,40 @@ describe('producer and consumer round trip', () => {
     await withClients(
       topic,
       async (producer, consumer) => {
-        await captureLogs(() => producer.handler({ count: 3 }));
-        expect((await captureLogs(() => consumer.handler({}))).result.count).toBe(3);
-        await captureLogs(() => producer.handler({ message: 'after' }));
+        await logsOf(() => producer.handler({ count: 3 }));
+        expect((await logsOf(() => consumer.handler({}))).result.count).toBe(3);
+        await logsOf(() => producer.handler({ message: 'after' }));
       },
       group,
     );
-    const fresh = loadBundle<ConsumerModule>('consumer', env(topic, { GROUP_ID: group }));
+    const app = await appFor(topic, group);
     try {
-      const read = (await captureLogs(() => fresh.handler({}))).result;
+      const fresh = onTwin<ConsumerResult>(
+        app.runner('consumer', { environmentOverrides: { TOPIC: topic, GROUP_ID: group } }),
+      );
+      const read = (await logsOf(() => fresh.handler({}))).result;
       expect(read.messages.map((m) => m.value)).toEqual(['after']);
     } finally {
-      await fresh.close();
+      await app.stop();
     }
   });
 });
 
 describe('bad events fail before anything is sent or committed', () => {
   let topic: string;
-  let producer: ProducerModule;
-  let consumer: ConsumerModule;
+  let app: TwinAppInstance;
+  let producer: TwinFunction<ProducerResult>;
+  let consumer: TwinFunction<ConsumerResult>;
   const group = uniqueName('group');
 
   beforeAll(async () => {
     topic = await createTopic();
-    producer = loadBundle<ProducerModule>('producer', env(topic, { MAX_MESSAGE_BYTES: '2048' }));
-    consumer = loadBundle<ConsumerModule>('consumer', env(topic, { GROUP_ID: group }));
+    app = await appFor(topic, group);
+    producer = onTwin(app.runner('producer', { environmentOverrides: { TOPIC: topic, MAX_MESSAGE_BYTES: '2048' } }));
+    consumer = onTwin(app.runner('consumer', { environmentOverrides: { TOPIC: topic, GROUP_ID: group } }));
   });
   afterAll(async () => {
-    await producer.close();
-    await consumer.close();
+    await app?.stop();
   });
 
   test.each([
@@ -282,7 +335,7 @@ describe('bad events fail before anything is sent or committed', () => {
       'event field maxMessages is number 1000000; allowed: a whole number from 1 to 10000',
     ],
   ])('consumer rejects %s', async (_name, event, message) => {
-    await captureLogs(() => producer.handler({ message: 'waiting' }));
+    await logsOf(() => producer.handler({ message: 'waiting' }));
     await expect(consumer.handler(event)).rejects.toThrow(new Error(message));
     const committed = await admin.fetchOffsets({ groupId: group, topics: [topic] });
     expect(committed[0].partitions.every((p) => p.offset === '-1')).toBe(true);

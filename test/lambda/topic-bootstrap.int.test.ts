@@ -1,17 +1,62 @@
 /**
  * The bundled topic-bootstrap handler (what would be deployed) driven with CloudFormation-shaped events
- * against the real local broker: one test per lifecycle rule, each checking the live topic afterwards.
+ * on the local MSK twin: one test per lifecycle rule, each checking the live topic afterwards.
+ *
+ * onEvent and isComplete run in Lambda-like containers on Node.js 24 as their own roles, over TLS + IAM, with the
+ * ACLs of those roles' policies from the synthesized dev app, renamed from the stack's topic to every topic named
+ * `tb-*` (the names these tests use). Checks and set-up read and make topics over the twin's plaintext listener
+ * (raw access). The tests that inject broker faults into the handler's admin client, or point it at a port where
+ * no broker listens, load the handler in this process on plaintext: they need control of its client, not sign-in.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { ConfigResourceTypes, ConfigSource, type Admin } from 'kafkajs';
 import { KAFKA_TIMEOUTS } from '../../lambda/shared/kafka';
+import { BASE_CONFIG } from '../../lib/config';
 import { OWNERSHIP_MARK_CONFIG } from '../../lib/kafka-rules';
+import type { LambdaRunner } from '../../scripts/kafka/lambda-runner';
+import { renamed } from '../../scripts/kafka/policy-variants';
+import type { TwinAppInstance } from '../../scripts/kafka/twin-app';
 import { eventually, kafkaClient, testBrokers, uniqueName } from '../integration/kafka-helpers';
-import { ensureBundles, loadBundle } from './bundles';
+import { useTwinApp } from '../integration/twin-helpers';
+import { loadBundle } from './bundles';
 
 type TopicBootstrapModule = typeof import('../../lambda/topic-bootstrap');
+type Handlers = Pick<TopicBootstrapModule, 'onEvent' | 'isComplete'>;
 
 jest.setTimeout(60000);
+
+const shared = useTwinApp();
+/** The app on the twin, its topic-bootstrap roles granted on every `tb-*` topic. */
+let twinApp: TwinAppInstance;
+/** onEvent and isComplete on the twin, called like the handler module's exports. */
+let onTwin: Handlers;
+
+/** Log lines of the invocations on the twin, while captureLogs collects them. */
+let runnerLines: LogLine[] | undefined;
+
+function invoker<T>(runner: LambdaRunner): (event: unknown) => Promise<T> {
+  return async (event) => {
+    const result = await runner.invoke(event);
+    for (const line of result.logs) {
+      if (line.stream !== 'platform' && line.message.startsWith('{"level"')) {
+        runnerLines?.push(JSON.parse(line.message) as LogLine);
+      }
+    }
+    if (!result.ok) throw Object.assign(new Error(result.error.errorMessage), { name: result.error.errorType });
+    return result.payload as T;
+  };
+}
+
+beforeAll(async () => {
+  twinApp = await shared().variant((app) => renamed(app, { topics: { [BASE_CONFIG.demoTopic]: 'tb-*' } }));
+  onTwin = {
+    onEvent: invoker(twinApp.runner('topic-bootstrap', { handler: 'index.onEvent' })),
+    isComplete: invoker(twinApp.runner('topic-bootstrap', { handler: 'index.isComplete' })),
+  };
+}, 60_000);
+afterAll(async () => {
+  await twinApp?.stop();
+});
 
 const STACK_ID =
   'arn:aws:cloudformation:eu-west-1:123456789012:stack/HelloMsk-test-Cluster/5b1c0f40-0000-11ef-0000-0a1b2c3d4e5f';
@@ -23,7 +68,6 @@ let handler: TopicBootstrapModule;
 let admin: Admin;
 
 beforeAll(async () => {
-  await ensureBundles();
   handler = loadBundle<TopicBootstrapModule>('topic-bootstrap', { KAFKA_BROKERS: testBrokers(), KAFKA_AUTH: 'none' });
   admin = kafkaClient(testBrokers()).admin();
   await admin.connect();
@@ -122,6 +166,7 @@ type LogLine = Record<string, unknown>;
  */
 async function captureLogs<T>(fn: () => Promise<T>): Promise<{ result: T; lines: LogLine[] }> {
   const lines: LogLine[] = [];
+  runnerLines = lines;
   const streams = [process.stdout, process.stderr];
   const originals = streams.map((stream) => stream.write.bind(stream));
   for (const [i, stream] of streams.entries()) {
@@ -137,6 +182,7 @@ async function captureLogs<T>(fn: () => Promise<T>): Promise<{ result: T; lines:
     return { result: await fn(), lines };
   } finally {
     streams.forEach((stream, i) => (stream.write = originals[i]));
+    runnerLines = undefined;
   }
 }
 
@@ -146,7 +192,7 @@ async function captureLogs<T>(fn: () => Promise<T>): Promise<{ result: T; lines:
  */
 async function deploy(
   event: CloudFormationCustomResourceEvent,
-  module: TopicBootstrapModule = handler,
+  module: Handlers = onTwin,
 ): Promise<{ physicalId: string; logs: LogLine[] }> {
   const { result, lines } = await captureLogs(async () => {
     const { PhysicalResourceId } = await module.onEvent(event);
@@ -163,7 +209,7 @@ async function deploy(
 /** onEvent's failure reason (the handler must throw), with its log lines. */
 async function failure(
   event: CloudFormationCustomResourceEvent,
-  module: TopicBootstrapModule = handler,
+  module: Handlers = onTwin,
 ): Promise<{ reason: string; logs: LogLine[] }> {
   const { result, lines } = await captureLogs(async () => {
     try {
@@ -584,7 +630,7 @@ describe('ownership: the stack deletes only topics it created', () => {
     };
     const event = createEvent(declared);
     // The first delivery's onEvent made the topics; its answer never reached CloudFormation.
-    await captureLogs(() => handler.onEvent(event));
+    await captureLogs(() => onTwin.onEvent(event));
     const { physicalId, logs } = await deploy(event);
     expect(physicalId).toBe(PHYSICAL_ID);
     expect(messages(logs)).toEqual(
@@ -1291,7 +1337,7 @@ describe('isComplete', () => {
     const name = uniqueName('tb-wait');
     await makeTopic(name, 1);
     const event = { ...createEvent({ topics: [{ name, partitions: 2 }] }), PhysicalResourceId: PHYSICAL_ID };
-    const { result, lines } = await captureLogs(() => handler.isComplete(event));
+    const { result, lines } = await captureLogs(() => onTwin.isComplete(event));
     expect(result).toEqual({ IsComplete: false });
     expect(messages(lines)).toContain(`Waiting for partition leaders of ${name}`);
   });
