@@ -8,9 +8,10 @@
  */
 import { EXPRESS_CONFIGURABLE_BROKER_PROPERTIES, MSK_CONFIGURABLE_BROKER_PROPERTIES } from '../../lib/msk-catalog';
 import { describeTwinApp, synthesizeApp, type TwinCluster } from './assembly';
+import { IAM_LISTENER } from './twin';
 
 /** Where a deployed value comes from. */
-export type SettingSource = 'configuration' | 'msk-default' | 'express-fixed' | 'kafka-default';
+export type SettingSource = 'configuration' | 'msk-default' | 'express-fixed' | 'kafka-default' | 'msk-quota';
 
 export interface BrokerSetting {
   readonly key: string;
@@ -68,6 +69,45 @@ export function mskDefaultConfiguration(azCount: number): Record<string, string>
     'zookeeper.session.timeout.ms': '18000',
     'zookeeper.set.acl': 'false',
   };
+}
+
+/** The IAM listener's KIP-612 limit on new connections per second, per broker. */
+export const IAM_CONNECTION_RATE_KEY = `listener.name.${IAM_LISTENER.toLowerCase()}.max.connection.creation.rate`;
+
+/**
+ * New IAM connections per second per broker, MSK's quota by broker size (MSK developer guide, "Amazon MSK quota",
+ * https://docs.aws.amazon.com/msk/latest/developerguide/limits.html, "Maximum TCP connection rate per broker
+ * (IAM)": 100 per second on M5 and M7g and on Express brokers, 4 per second on T3).
+ */
+export const IAM_CONNECTION_RATE_BY_FAMILY: Readonly<Record<string, number>> = {
+  'kafka.t3': 4,
+  'kafka.m5': 100,
+  'kafka.m7g': 100,
+  express: 100,
+};
+
+/**
+ * An instance type the table does not know (and MSK Serverless, whose brokers the twin stands in for) gets the
+ * strictest documented figure: a client that copes with 4 new connections per second copes with any broker.
+ */
+export const DEFAULT_IAM_CONNECTION_RATE = 4;
+
+/**
+ * Kafka measures the connection rate (KIP-612) like its client quotas: over `quota.window.num` samples of
+ * `quota.window.size.seconds` (11 of 1 s by default), so a broker that was quiet takes about 40 connections at once
+ * before it throttles at 4 per second. The twin measures over 2 samples: bursts above a few connections per second
+ * per broker are throttled, as MSK's per-second figure reads. It changes only how fast a burst is throttled, not the
+ * rate, and no client quota is configured that the shorter window would also change.
+ */
+export const TWIN_QUOTA_WINDOW_NUM = '2';
+
+/** MSK's new-IAM-connection quota per broker for `instanceType`, and whether the table knew the type. */
+export function iamConnectionRate(instanceType: string | undefined): { perSecond: number; known: boolean } {
+  const family = instanceType?.startsWith('express.') ? 'express' : instanceType?.split('.').slice(0, 2).join('.');
+  const known = family !== undefined ? IAM_CONNECTION_RATE_BY_FAMILY[family] : undefined;
+  return known === undefined
+    ? { perSecond: DEFAULT_IAM_CONNECTION_RATE, known: false }
+    : { perSecond: known, known: true };
 }
 
 /** Express brokers fix these themselves (MSK developer guide, Express brokers). */
@@ -138,6 +178,9 @@ export function brokerConfigFor(cluster: TwinCluster, options: BrokerConfigOptio
   if (!deployed.has('group.initial.rebalance.delay.ms')) {
     deployed.set('group.initial.rebalance.delay.ms', { value: '3000', source: 'kafka-default' });
   }
+  const rate = iamConnectionRate(cluster.serverless ? undefined : cluster.instanceType);
+  deployed.set(IAM_CONNECTION_RATE_KEY, { value: String(rate.perSecond), source: 'msk-quota' });
+  if (!deployed.has('quota.window.num')) deployed.set('quota.window.num', { value: '11', source: 'kafka-default' });
 
   const accepted = express ? EXPRESS_CONFIGURABLE_BROKER_PROPERTIES : MSK_CONFIGURABLE_BROKER_PROPERTIES;
   const settings: BrokerSetting[] = [];
@@ -166,6 +209,19 @@ export function brokerConfigFor(cluster: TwinCluster, options: BrokerConfigOptio
     } else if (key === 'group.initial.rebalance.delay.ms' && source === 'kafka-default') {
       const delay = String(options.groupInitialRebalanceDelayMs ?? 3000);
       setting(delay, delay === value ? undefined : 'shortened on request, for tests that create many groups');
+    } else if (key === 'quota.window.num' && source === 'kafka-default') {
+      setting(
+        TWIN_QUOTA_WINDOW_NUM,
+        `the connection rate is measured over ${TWIN_QUOTA_WINDOW_NUM} s instead of 11 s, so that a burst is throttled at once (${IAM_CONNECTION_RATE_KEY})`,
+      );
+    } else if (key === IAM_CONNECTION_RATE_KEY) {
+      // KIP-612 delays accepting a connection over the rate; MSK refuses it (IAMTooManyConnections).
+      setting(
+        value,
+        rate.known
+          ? 'Kafka delays connections over the rate (KIP-612) where MSK refuses them (IAMTooManyConnections)'
+          : `${cluster.serverless ? 'MSK Serverless' : (cluster.instanceType ?? 'an unnamed instance type')} has no per-broker figure in the table: the strictest (${DEFAULT_IAM_CONNECTION_RATE}/s) applies; Kafka delays connections over the rate (KIP-612) where MSK refuses them`,
+      );
     } else if (REPLICATION.some((r) => r.factor === key)) {
       const factor = Number(value);
       const capped = Math.min(factor, options.brokers);

@@ -270,6 +270,15 @@ export interface LambdaRunnerOptions {
    * @default true
    */
   readonly freezeBetweenInvocations?: boolean;
+  /**
+   * Ends a container this long after it started, before the next invocation, which then starts a new one with
+   * credentials asked anew. Lambda puts the role's session credentials in a container's environment once, at init,
+   * and never changes them; it "terminates execution environments every few hours to allow for runtime updates
+   * and maintenance, even for functions that are invoked continuously" (Lambda developer guide, "Understanding
+   * the Lambda execution environment lifecycle"), so a function's credentials rotate with its containers. Tests
+   * shorten the few hours to seconds. @default none (a container lives until coldStart() or stop())
+   */
+  readonly maxContainerLifetimeMs?: number;
   /** @default lambdaNodeBinary() */
   readonly nodeBinary?: string;
   /** Called for every log line as it arrives. @default none */
@@ -384,6 +393,10 @@ export class LambdaRunner {
 
   private async invokeNow(event: unknown): Promise<InvokeResult> {
     if (this.stopped) throw new Error(`The runner of ${this.spec.name} has been stopped`);
+    const lifetime = this.options.maxContainerLifetimeMs;
+    if (lifetime !== undefined && this.container && performance.now() - this.container.startedAt >= lifetime) {
+      await this.endContainer();
+    }
     const coldStart = !this.container || this.container.exited;
     if (coldStart) await this.startContainer();
     await this.thaw();

@@ -221,6 +221,37 @@ export async function twinAppOn(twin: LocalTwin, app: TwinApp): Promise<TwinAppI
   );
 }
 
+/** CloudFormation delivers every number and boolean of a custom resource's properties as a string. */
+function asCloudFormationDelivers(value: unknown): unknown {
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return value.map(asCloudFormationDelivers);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asCloudFormationDelivers(v)]));
+  }
+  return value;
+}
+
+/** The Create event CloudFormation sends the topic bootstrap, with the properties the template declares. */
+export function topicsCreateEvent(twin: TwinAppInstance): Record<string, unknown> {
+  const [found] = twin.app.resolver.resourcesOfType(['Custom::KafkaTopics']);
+  if (!found) throw new Error('The synthesized app declares no Custom::KafkaTopics resource');
+  const properties = twin.app.resolver.resolve(found.resource.Properties ?? {}, {
+    stack: found.stack,
+    where: `${found.stack.name}/${found.logicalId} Properties`,
+    endpoint: { bootstrapBrokers: twin.twin.bootstrapBrokers },
+  }) as { ServiceToken?: unknown };
+  return {
+    RequestType: 'Create',
+    ServiceToken: properties.ServiceToken,
+    ResponseURL: 'https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/local-twin',
+    StackId: `arn:aws:cloudformation:${twin.twin.region}:111122223333:stack/${found.stack.name}/local-twin`,
+    RequestId: 'local-twin-create',
+    LogicalResourceId: found.logicalId,
+    ResourceType: 'Custom::KafkaTopics',
+    ResourceProperties: asCloudFormationDelivers(properties),
+  };
+}
+
 function readLines(file: string): string[] {
   try {
     return fs.readFileSync(file, 'utf8').split('\n');

@@ -46,6 +46,12 @@ export const CLOCK_SKEW_SECONDS = 300;
  * signers make (X-Amz-Expires 900). A session ends sooner when its token or its credentials expire first.
  */
 export const DEFAULT_MAX_SESSION_MS = 900_000;
+/**
+ * The one switch that shortens every IAM session of a twin started without `maxSessionMs` (tests of session
+ * expiry): milliseconds, as `connections.max.reauth.ms`. A session still ends sooner when its token or its
+ * credentials expire first, as on MSK.
+ */
+export const SESSION_MS_VARIABLE = 'HELLO_MSK_TWIN_SESSION_MS';
 /** The admin role's credentials are issued for this long and re-issued when less than ADMIN_RENEW_MS remains. */
 const ADMIN_CREDENTIAL_TTL_SECONDS = 3600;
 const ADMIN_RENEW_MS = 5 * 60_000;
@@ -56,7 +62,10 @@ const TWIN_KIND = 'hello-msk-local-twin';
 export interface StartTwinOptions extends Omit<StartKafkaOptions, 'secureListener'> {
   /** Granted once the brokers are up: roles allowed to sign in and their ACLs. @default only the admin role */
   readonly authorization?: TwinAuthorization;
-  /** connections.max.reauth.ms of the IAM listener. @default DEFAULT_MAX_SESSION_MS */
+  /**
+   * connections.max.reauth.ms of the IAM listener: the longest session before a client must sign in again.
+   * @default HELLO_MSK_TWIN_SESSION_MS when set, else DEFAULT_MAX_SESSION_MS
+   */
   readonly maxSessionMs?: number;
 }
 
@@ -106,6 +115,19 @@ export function twinBrokerConfig(twin: {
   };
 }
 
+/** HELLO_MSK_TWIN_SESSION_MS, when set; refused in one line when it is not a whole number of ms of at least 1000. */
+export function sessionMsFromEnvironment(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const raw = env[SESSION_MS_VARIABLE];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < 1000) {
+    throw new Error(
+      `${SESSION_MS_VARIABLE} is ${JSON.stringify(raw)}; allowed: a whole number of milliseconds, at least 1000 (the IAM session lifetime)`,
+    );
+  }
+  return value;
+}
+
 function readTwinFile(dir: string): TwinFile | undefined {
   try {
     const parsed = JSON.parse(fs.readFileSync(path.join(dir, TWIN_FILE), 'utf8')) as Partial<TwinFile>;
@@ -130,7 +152,7 @@ export class LocalTwin implements KafkaEndpoint {
 
   /** Starts a twin and grants `options.authorization`; resolves once the admin role has signed in over TLS. */
   static async start(options: StartTwinOptions = {}): Promise<LocalTwin> {
-    const maxSessionMs = options.maxSessionMs ?? DEFAULT_MAX_SESSION_MS;
+    const maxSessionMs = options.maxSessionMs ?? sessionMsFromEnvironment() ?? DEFAULT_MAX_SESSION_MS;
     if (!Number.isInteger(maxSessionMs) || maxSessionMs < 1000) {
       throw new Error(`maxSessionMs must be a whole number of milliseconds, at least 1000, got ${maxSessionMs}`);
     }

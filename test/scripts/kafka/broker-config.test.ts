@@ -1,7 +1,10 @@
 import { twinClusterArn, type TwinCluster } from '../../../scripts/kafka/assembly';
 import {
   brokerConfigFor,
+  DEFAULT_IAM_CONNECTION_RATE,
   formatBrokerConfig,
+  IAM_CONNECTION_RATE_KEY,
+  iamConnectionRate,
   localBrokerCount,
   parseServerProperties,
   type BrokerSetting,
@@ -61,8 +64,10 @@ describe('brokerConfigFor', () => {
       'default.replication.factor': '2',
       'delete.topic.enable': 'true',
       'group.initial.rebalance.delay.ms': '3000',
+      'listener.name.iam.max.connection.creation.rate': '4',
       'min.insync.replicas': '1',
       'num.partitions': '3',
+      'quota.window.num': '2',
       'replica.lag.time.max.ms': '30000',
       'socket.request.max.bytes': '104857600',
       'transaction.state.log.min.isr': '1',
@@ -194,6 +199,46 @@ describe('brokerConfigFor', () => {
     [undefined, 3],
   ])('a deployed cluster of %s brokers runs locally on %s', (brokerCount, expected) => {
     expect(localBrokerCount(cluster(2, 2, { brokerCount }))).toBe(expected);
+  });
+
+  test.each<[string | undefined, boolean, number, boolean]>([
+    ['kafka.t3.small', false, 4, true],
+    ['kafka.m5.large', false, 100, true],
+    ['kafka.m7g.xlarge', false, 100, true],
+    ['express.m7g.large', false, 100, true],
+    ['kafka.m8g.large', false, 4, false],
+    [undefined, true, 4, false],
+  ])(
+    "the IAM listener takes new connections at MSK's rate for %s (serverless %s): %d per second",
+    (instanceType, serverless, perSecond, known) => {
+      expect(iamConnectionRate(instanceType)).toEqual(
+        serverless ? { perSecond: DEFAULT_IAM_CONNECTION_RATE, known: false } : { perSecond, known },
+      );
+      const plan = brokerConfigFor(cluster(3, 3, { instanceType, serverless }), { brokers: 3 });
+      expect(plan.properties[IAM_CONNECTION_RATE_KEY]).toBe(String(perSecond));
+      const entry = setting(plan.settings, IAM_CONNECTION_RATE_KEY);
+      expect(entry).toMatchObject({ source: 'msk-quota', deployed: String(perSecond), local: String(perSecond) });
+      expect(entry?.reason).toContain(
+        known ? 'Kafka delays connections over the rate (KIP-612)' : 'the strictest (4/s)',
+      );
+    },
+  );
+
+  test("the rate is measured over 2 s, not Kafka's 11, so that a burst is throttled at once", () => {
+    const { properties, settings } = brokerConfigFor(DEV, { brokers: 3 });
+    expect(properties['quota.window.num']).toBe('2');
+    expect(setting(settings, 'quota.window.num')).toMatchObject({
+      deployed: '11',
+      source: 'kafka-default',
+      local: '2',
+    });
+  });
+
+  test('the rate applies to the IAM listener only', () => {
+    expect(IAM_CONNECTION_RATE_KEY).toBe('listener.name.iam.max.connection.creation.rate');
+    expect(
+      Object.keys(brokerConfigFor(PROD, { brokers: 3 }).properties).filter((k) => k.includes('connection.creation')),
+    ).toEqual([IAM_CONNECTION_RATE_KEY]);
   });
 
   test('formats the plan as a table with the reason for every difference', () => {

@@ -1,4 +1,11 @@
-import { CLOCK_SKEW_SECONDS, DEFAULT_MAX_SESSION_MS, startTwin, twinBrokerConfig } from '../../../scripts/kafka/twin';
+import {
+  CLOCK_SKEW_SECONDS,
+  DEFAULT_MAX_SESSION_MS,
+  SESSION_MS_VARIABLE,
+  sessionMsFromEnvironment,
+  startTwin,
+  twinBrokerConfig,
+} from '../../../scripts/kafka/twin';
 import { VALIDATOR_CLASS } from '../../../scripts/kafka/iam/validator';
 import { TWIN_ADMIN_ROLE_ARN, TWIN_REGION } from '../../../scripts/kafka/twin-identity';
 
@@ -46,5 +53,35 @@ describe('startTwin', () => {
     await expect(startTwin({ maxSessionMs })).rejects.toThrow(
       `maxSessionMs must be a whole number of milliseconds, at least 1000, got ${maxSessionMs}`,
     );
+  });
+});
+
+describe('the session-expiry switch (HELLO_MSK_TWIN_SESSION_MS)', () => {
+  test('is the variable the docs name', () => {
+    expect(SESSION_MS_VARIABLE).toBe('HELLO_MSK_TWIN_SESSION_MS');
+  });
+
+  test('sets the session lifetime when present, and leaves the default when absent or empty', () => {
+    expect(sessionMsFromEnvironment({ HELLO_MSK_TWIN_SESSION_MS: '20000' })).toBe(20000);
+    expect(sessionMsFromEnvironment({})).toBeUndefined();
+    expect(sessionMsFromEnvironment({ HELLO_MSK_TWIN_SESSION_MS: '' })).toBeUndefined();
+  });
+
+  test.each(['999', '20s', '1.5e4', '-20000'])('refuses %j in one line naming the variable', (raw) => {
+    expect(() => sessionMsFromEnvironment({ HELLO_MSK_TWIN_SESSION_MS: raw })).toThrow(
+      `HELLO_MSK_TWIN_SESSION_MS is ${JSON.stringify(raw)}; allowed: a whole number of milliseconds, at least 1000 (the IAM session lifetime)`,
+    );
+  });
+
+  test('a startTwin option wins over the variable, which is checked before anything starts', async () => {
+    const saved = process.env.HELLO_MSK_TWIN_SESSION_MS;
+    process.env.HELLO_MSK_TWIN_SESSION_MS = 'soon';
+    try {
+      await expect(startTwin()).rejects.toThrow('HELLO_MSK_TWIN_SESSION_MS is "soon"');
+      await expect(startTwin({ maxSessionMs: 999 })).rejects.toThrow('maxSessionMs must be a whole number');
+    } finally {
+      if (saved === undefined) delete process.env.HELLO_MSK_TWIN_SESSION_MS;
+      else process.env.HELLO_MSK_TWIN_SESSION_MS = saved;
+    }
   });
 });

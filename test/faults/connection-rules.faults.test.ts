@@ -1,0 +1,321 @@
+/**
+ * MSK's connection rules on the local MSK twin, against the bundled producer, consumer and topic bootstrap in
+ * Lambda-like containers (as deployed, each as its own role over TLS + IAM), on three brokers of the dev profile:
+ *
+ * - sessions end: every IAM session lasts SESSION_MS (the twin's session switch, as `connections.max.reauth.ms`),
+ *   so a warm client must sign in again on its open connections (KIP-368) or lose them;
+ * - idle connections close: `connections.max.idle.ms` is shortened below a pause between invocations, as MSK's
+ *   10-minute idle close does to a Lambda container frozen for longer than that;
+ * - credentials rotate as Lambda rotates them: a container keeps the credentials it started with and is replaced
+ *   after CONTAINER_LIFETIME_MS (Lambda: every few hours), and the new one starts with new credentials;
+ * - new connections are limited to MSK's rate for the dev profile's kafka.t3.small: 4 per second per broker on the
+ *   IAM listener (broker-config.ts), against 20 cold starts at once.
+ *
+ * Each test prints its counts. The oracle: every message the producer acknowledged is logged by the consumer
+ * exactly once, and no invocation fails. Set-up and checks use the twin's plaintext listener (raw access).
+ */
+import * as fs from 'node:fs';
+import * as tls from 'node:tls';
+import type { Admin } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
+import { ignoreNegativeTimeoutWarnings } from '../../lambda/shared/kafka';
+import { BASE_CONFIG } from '../../lib/config';
+import { IAM_CONNECTION_RATE_KEY } from '../../scripts/kafka/broker-config';
+import type { InvokeResult, LambdaRunner } from '../../scripts/kafka/lambda-runner';
+import { renamed } from '../../scripts/kafka/policy-variants';
+import { startTwinApp, topicsCreateEvent, type TwinAppInstance } from '../../scripts/kafka/twin-app';
+import { ensureBundles } from '../lambda/bundles';
+
+/** The IAM session lifetime: well above kafkajs' 10 s re-authentication threshold (see docs/local-twin.md). */
+const SESSION_MS = 20_000;
+/** Brokers close connections idle this long; the pauses below are longer. */
+const IDLE_MS = 15_000;
+/** A container is replaced (new credentials) once it is this old, as Lambda replaces its execution environments. */
+const CONTAINER_LIFETIME_MS = 45_000;
+/** Warm clients: an invocation every few seconds across this many session lifetimes. */
+const SESSIONS = 5;
+const WARM_INTERVAL_MS = 3_000;
+/** Frozen clients: pauses longer than a session (and than the idle close). */
+const PAUSE_MS = 25_000;
+const COLD_STARTS = 20;
+
+jest.setTimeout(10 * 60_000);
+
+let instance: TwinAppInstance;
+let admin: Admin;
+
+beforeAll(async () => {
+  ignoreNegativeTimeoutWarnings();
+  await ensureBundles();
+  instance = await startTwinApp({
+    profile: 'dev',
+    brokers: 3,
+    maxSessionMs: SESSION_MS,
+    brokerConfig: { 'connections.max.idle.ms': String(IDLE_MS) },
+    // The dev policies' actions on the names these tests use.
+    editApp: (app) =>
+      renamed(app, {
+        topics: { [BASE_CONFIG.demoTopic]: 'conn-*' },
+        groups: { [BASE_CONFIG.consumerGroup]: 'conn-*' },
+      }),
+  });
+  admin = new Kafka({ brokers: instance.twin.plaintextBrokers.split(','), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+}, 180_000);
+
+afterAll(async () => {
+  await admin?.disconnect();
+  await instance?.stop();
+}, 60_000);
+
+let names = 0;
+function name(kind: string): string {
+  names += 1;
+  return `conn-${kind}-${Date.now().toString(36)}-${names}`;
+}
+
+async function createTopic(topic: string): Promise<void> {
+  await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 2 }], waitForLeaders: false });
+  // kafkajs' own waitForLeaders fails while a broker still lacks the new topic's metadata.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      if (topics[0]?.partitions.length === 3 && topics[0].partitions.every((p) => p.leader >= 0)) return;
+    } catch (error) {
+      if (attempt > 40) throw error;
+    }
+    await sleep(250);
+  }
+}
+
+/** Values the consumer logged (its log line's message is the value) in these invocations' logs. */
+function loggedValues(results: InvokeResult[], topic: string): string[] {
+  const values: string[] = [];
+  for (const result of results) {
+    for (const line of result.logs) {
+      if (line.stream !== 'stdout' || !line.message.startsWith('{')) continue;
+      const parsed = JSON.parse(line.message) as { message?: string; topic?: string; offset?: string };
+      if (parsed.topic === topic && parsed.offset !== undefined && parsed.message !== undefined) {
+        values.push(parsed.message);
+      }
+    }
+  }
+  return values;
+}
+
+function handlerLines(results: InvokeResult[], text: string): number {
+  return results.reduce((n, r) => n + r.logs.filter((l) => l.message.includes(text)).length, 0);
+}
+
+interface Ledger {
+  readonly topic: string;
+  readonly producer: LambdaRunner;
+  readonly consumer: LambdaRunner;
+  readonly sent: string[];
+  readonly acknowledged: string[];
+  readonly results: InvokeResult[];
+  readonly consumed: InvokeResult[];
+  failed: InvokeResult[];
+}
+
+async function ledger(kind: string): Promise<Ledger> {
+  const topic = name(kind);
+  const group = name(`${kind}-group`);
+  await createTopic(topic);
+  const options = { maxContainerLifetimeMs: CONTAINER_LIFETIME_MS };
+  return {
+    topic,
+    producer: instance.runner('producer', { ...options, environmentOverrides: { TOPIC: topic } }),
+    consumer: instance.runner('consumer', { ...options, environmentOverrides: { TOPIC: topic, GROUP_ID: group } }),
+    sent: [],
+    acknowledged: [],
+    results: [],
+    consumed: [],
+    failed: [],
+  };
+}
+
+/** One round: the producer sends one message, then the consumer reads what is there. */
+async function round(l: Ledger): Promise<void> {
+  const value = `${l.topic} #${l.sent.length}`;
+  l.sent.push(value);
+  const sent = await l.producer.invoke({ message: value });
+  l.results.push(sent);
+  if (sent.ok) l.acknowledged.push(value);
+  else l.failed.push(sent);
+  const read = await l.consumer.invoke({ maxMessages: 1000 });
+  l.results.push(read);
+  l.consumed.push(read);
+  if (!read.ok) l.failed.push(read);
+}
+
+/** Reads until the consumer reports it has caught up, then checks and prints the counts. */
+async function settle(l: Ledger, label: string, startedAt: number): Promise<void> {
+  for (let i = 0; i < 5; i++) {
+    const read = await l.consumer.invoke({ maxMessages: 1000 });
+    l.results.push(read);
+    l.consumed.push(read);
+    if (!read.ok) l.failed.push(read);
+    if (read.ok && (read.payload as { count: number }).count === 0) break;
+  }
+  const logged = loggedValues(l.consumed, l.topic);
+  const counts = new Map<string, number>();
+  for (const v of logged) counts.set(v, (counts.get(v) ?? 0) + 1);
+  const missing = l.acknowledged.filter((v) => !counts.has(v));
+  const duplicated = [...counts].filter(([, n]) => n > 1).map(([v]) => v);
+  const unacknowledgedLogged = logged.filter((v) => !l.acknowledged.includes(v));
+  const signIns = [...instance.signIns(l.producer), ...instance.signIns(l.consumer)].length;
+  const containers = instance.accessKeysOf(l.producer).length + instance.accessKeysOf(l.consumer).length;
+  const reconnects = handlerLines(l.results, 'reconnecting') + handlerLines(l.results, 'starting it again');
+  const elapsed = Date.now() - startedAt;
+  const summary = {
+    test: label,
+    seconds: Math.round(elapsed / 1000),
+    sessionsElapsed: Math.floor(elapsed / SESSION_MS),
+    sent: l.sent.length,
+    acknowledged: l.acknowledged.length,
+    consumed: logged.length,
+    missing: missing.length,
+    duplicated: duplicated.length,
+    failedInvocations: l.failed.length,
+    containers,
+    signIns,
+    reconnects,
+  };
+  console.log(`${label}: ${JSON.stringify(summary)}`);
+  expect(l.failed.map((r) => (r.ok ? '' : `${r.error.errorType}: ${r.error.errorMessage}`))).toEqual([]);
+  expect(summary.sessionsElapsed).toBeGreaterThanOrEqual(SESSIONS);
+  expect(missing).toEqual([]);
+  expect(duplicated).toEqual([]);
+  expect(unacknowledgedLogged).toEqual([]);
+  expect(l.acknowledged).toHaveLength(l.sent.length);
+  // New credentials with each new container: more than one container of each, and every one signed in.
+  expect(containers).toBeGreaterThanOrEqual(4);
+  expect(signIns).toBeGreaterThan(containers);
+}
+
+/** The most sign-ins with these access keys that one broker logged within one second (log4j's `[%d]` stamp). */
+function peakPerSecond(keys: string[]): number {
+  let peak = 0;
+  for (const broker of instance.twin.cluster.brokers) {
+    const perSecond = new Map<string, number>();
+    for (const line of fs.readFileSync(broker.logFile, 'utf8').split('\n')) {
+      if (!line.includes('MSK IAM sign-in [') || !keys.some((k) => line.includes(`with access key ${k},`))) continue;
+      const second = /^\[([^,\]]+)/.exec(line)?.[1] ?? '';
+      perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
+    }
+    peak = Math.max(peak, ...perSecond.values());
+  }
+  return peak;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('session expiry, idle close and credential rotation', () => {
+  test(`a warm producer and consumer every ${WARM_INTERVAL_MS / 1000} s, and a frozen pair every ${PAUSE_MS / 1000} s, across ${SESSIONS} sessions of ${SESSION_MS / 1000} s`, async () => {
+    const warm = await ledger('warm');
+    const frozen = await ledger('frozen');
+    const started = Date.now();
+    const until = started + SESSIONS * SESSION_MS + 2_000;
+    await Promise.all([
+      (async () => {
+        while (Date.now() < until) {
+          const tick = Date.now();
+          await round(warm);
+          await sleep(Math.max(0, WARM_INTERVAL_MS - (Date.now() - tick)));
+        }
+      })(),
+      (async () => {
+        while (Date.now() < until) {
+          await round(frozen);
+          // Frozen between invocations (the runner's default): no heartbeats, no re-authentication.
+          await sleep(PAUSE_MS);
+        }
+      })(),
+    ]);
+    await settle(warm, 'warm clients', started);
+    await settle(frozen, 'frozen clients', started);
+  });
+});
+
+describe(`connection-creation rate (${IAM_CONNECTION_RATE_KEY})`, () => {
+  test(`${COLD_STARTS} cold starts at once (producers, consumers, the topic bootstrap) all succeed within their timeouts`, async () => {
+    expect(instance.brokerConfig.properties[IAM_CONNECTION_RATE_KEY]).toBe('4');
+    const topic = name('storm');
+    await createTopic(topic);
+    const bootstrapTopic = name('storm-bootstrap');
+    const event = topicsCreateEvent(instance) as { ResourceProperties: { Topics: { Name: string }[] } };
+    event.ResourceProperties.Topics = event.ResourceProperties.Topics.map((t) => ({ ...t, Name: bootstrapTopic }));
+    const runners: { kind: string; runner: LambdaRunner; event: unknown }[] = [
+      { kind: 'topic-bootstrap', runner: instance.runner('topic-bootstrap', { handler: 'index.onEvent' }), event },
+    ];
+    for (let i = 0; i < 2; i++) {
+      runners.push({
+        kind: 'consumer',
+        runner: instance.runner('consumer', { environmentOverrides: { TOPIC: topic, GROUP_ID: name('storm-group') } }),
+        event: { fromBeginning: true, maxMessages: 1000 },
+      });
+    }
+    while (runners.length < COLD_STARTS) {
+      runners.push({
+        kind: 'producer',
+        runner: instance.runner('producer', { environmentOverrides: { TOPIC: topic } }),
+        event: { message: `storm #${runners.length}` },
+      });
+    }
+    const started = Date.now();
+    const results = await Promise.all(runners.map(({ runner, event: e }) => runner.invoke(e)));
+    const seconds = (Date.now() - started) / 1000;
+    const failed = results
+      .map((r, i) => (r.ok ? undefined : `${runners[i].kind}: ${r.error.errorType}: ${r.error.errorMessage}`))
+      .filter((f) => f !== undefined);
+    const signIns = runners.reduce((n, { runner }) => n + instance.signIns(runner).length, 0);
+    const keys = runners.flatMap(({ runner }) => instance.accessKeysOf(runner));
+    const longest = Math.max(...results.map((r) => r.durationMs + (r.initDurationMs ?? 0)));
+    console.log(
+      `cold starts: ${JSON.stringify({
+        invocations: results.length,
+        coldStarts: results.filter((r) => r.coldStart).length,
+        failedInvocations: failed.length,
+        signIns,
+        peakSignInsPerBrokerSecond: peakPerSecond(keys),
+        longestMs: Math.round(longest),
+        seconds: Math.round(seconds),
+      })}`,
+    );
+    expect(failed).toEqual([]);
+    expect(results.every((r) => r.coldStart)).toBe(true);
+    // Within its timeout each: the runner fails an invocation that passes it (Sandbox.Timedout), so none did.
+    const offsets = await admin.fetchTopicOffsets(topic);
+    expect(offsets.reduce((n, p) => n + Number(p.high), 0)).toBe(COLD_STARTS - 3);
+  });
+});
+
+describe('the twin throttles new IAM connections', () => {
+  test('16 TLS connections at once to one broker take seconds: Kafka delays accepting them (KIP-612)', async () => {
+    const [host, port] = instance.twin.bootstrapBrokers.split(',')[0].split(':');
+    const ca = fs.readFileSync(instance.twin.caFile);
+    const started = performance.now();
+    const sockets: tls.TLSSocket[] = [];
+    const handshakes = await Promise.all(
+      Array.from(
+        { length: 16 },
+        () =>
+          new Promise<number>((resolve, reject) => {
+            const socket = tls.connect({ host, port: Number(port), ca, servername: 'localhost' }, () =>
+              resolve(performance.now() - started),
+            );
+            socket.on('error', reject);
+            sockets.push(socket);
+          }),
+      ),
+    );
+    for (const socket of sockets) socket.destroy();
+    handshakes.sort((a, b) => a - b);
+    console.log(
+      `throttled handshakes: ${JSON.stringify({ first: Math.round(handshakes[0]), last: Math.round(handshakes[15]) })}`,
+    );
+    // At 4 per second measured over 2 s, at most about 8 get through at once; the other 8 wait about 2 s.
+    expect(handshakes[15]).toBeGreaterThan(1500);
+  });
+});
