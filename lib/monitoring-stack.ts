@@ -9,7 +9,8 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { AppConfig } from './config';
 import { SERVERLESS } from './cluster-kinds';
-import { CLUSTER_ALARM_THRESHOLDS, ClusterAlarms } from './constructs/cluster-alarms';
+import { CLUSTER_ALARM_THRESHOLDS, ClusterAlarms, hasIamConnectionMetrics } from './constructs/cluster-alarms';
+import { iamConnectionRate } from './msk-catalog';
 import type { KafkaCluster } from './constructs/kafka-cluster';
 import { invalid } from './validation';
 
@@ -50,6 +51,7 @@ export class MonitoringStack extends Stack {
       brokerCount: cluster.brokerCount,
       kraft: config.kafkaVersion.endsWith('.kraft'),
       express: cluster.express,
+      monitoringLevel: config.enhancedMonitoring,
       consumerLag: lagAlarm ? { group: config.consumerGroup, topic: config.demoTopic } : undefined,
       serverlessIngress: serverless ? { topic: config.demoTopic, partitions: demoPartitions } : undefined,
     });
@@ -167,6 +169,37 @@ export class MonitoringStack extends Stack {
           ],
         ];
 
+    // MSK Serverless publishes no broker metrics; provisioned clusters publish these from PER_BROKER on.
+    const iamRate = iamConnectionRate(config.instanceType).perSecond;
+    const iamRows: cloudwatch.IWidget[][] = serverless
+      ? []
+      : hasIamConnectionMetrics(config.enhancedMonitoring)
+        ? [
+            [
+              graph(
+                'IAM sign-ins per second per broker (IAMNumberOfConnectionRequests)',
+                brokers.map((b) => m.iamConnectionRequests(b)),
+                12,
+                { leftAnnotations: [line(iamRate, `new-connection quota (${iamRate}/s)`)] },
+              ),
+              graph(
+                'IAM connections refused over the quota (IAMTooManyConnections)',
+                brokers.map((b) => m.iamTooManyConnections(b)),
+                12,
+                { leftAnnotations: [line(0, 'alarm above')] },
+              ),
+            ],
+          ]
+        : [
+            [
+              new cloudwatch.TextWidget({
+                markdown: `IAM sign-ins (IAMNumberOfConnectionRequests) and refused IAM connections (IAMTooManyConnections) are published from the PER_BROKER monitoring level on; this cluster runs ${config.enhancedMonitoring}. The brokers take ${iamRate} new IAM connections per second each.`,
+                width: 24,
+                height: 2,
+              }),
+            ],
+          ];
+
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.hours(3),
       widgets: [
@@ -179,7 +212,9 @@ export class MonitoringStack extends Stack {
                   ? 'MSK Serverless (no broker metrics; traffic per topic)'
                   : `${cluster.brokerCount} ${cluster.express ? 'Express' : 'Standard'} brokers (IDs ${brokers.join(', ')}), Kafka ${config.kafkaVersion}`
               }, topic \`${config.demoTopic}\`, consumer group \`${config.consumerGroup}\`. ` +
-                'Red lines are alarm thresholds; all MSK metrics here are free (DEFAULT level).',
+                (hasIamConnectionMetrics(config.enhancedMonitoring) && !serverless
+                  ? `Red lines are alarm thresholds; the IAM connection metrics are ${config.enhancedMonitoring}-level (paid), the others free (DEFAULT level).`
+                  : 'Red lines are alarm thresholds; all MSK metrics here are free (DEFAULT level).'),
             ].join('\n\n'),
             width: 24,
             height: 3,
@@ -196,6 +231,7 @@ export class MonitoringStack extends Stack {
           }),
         ]),
         ...clusterRows,
+        ...iamRows,
         [
           graph(
             'Function invocations',

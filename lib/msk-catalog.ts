@@ -140,3 +140,30 @@ export const EXPRESS_CONFIGURABLE_BROKER_PROPERTIES: readonly string[] = [
   'transaction.max.timeout.ms',
   'transactional.id.expiration.ms',
 ];
+
+/**
+ * New IAM connections per second per broker, MSK's quota by broker size (MSK developer guide, "Amazon MSK quota",
+ * https://docs.aws.amazon.com/msk/latest/developerguide/limits.html, "Maximum TCP connection rate per broker
+ * (IAM)": 100 per second on M5 and M7g and on Express brokers, 4 per second on T3).
+ */
+export const IAM_CONNECTION_RATE_BY_FAMILY: Readonly<Record<string, number>> = {
+  'kafka.t3': 4,
+  'kafka.m5': 100,
+  'kafka.m7g': 100,
+  express: 100,
+};
+
+/**
+ * An instance type the table does not know (and MSK Serverless, which publishes no per-broker figure) gets the
+ * strictest documented figure: a client that copes with 4 new connections per second copes with any broker.
+ */
+export const DEFAULT_IAM_CONNECTION_RATE = 4;
+
+/** MSK's new-IAM-connection quota per broker for `instanceType`, and whether the table knew the type. */
+export function iamConnectionRate(instanceType: string | undefined): { perSecond: number; known: boolean } {
+  const family = instanceType?.startsWith('express.') ? 'express' : instanceType?.split('.').slice(0, 2).join('.');
+  const known = family !== undefined ? IAM_CONNECTION_RATE_BY_FAMILY[family] : undefined;
+  return known === undefined
+    ? { perSecond: DEFAULT_IAM_CONNECTION_RATE, known: false }
+    : { perSecond: known, known: true };
+}

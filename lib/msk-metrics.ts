@@ -5,7 +5,8 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 export const MSK_NAMESPACE = 'AWS/Kafka';
 
 /**
- * The MSK metrics the dashboard and the alarms read, all of them free (DEFAULT monitoring level).
+ * The MSK metrics the dashboard and the alarms read, free (DEFAULT monitoring level) except the IAM connection
+ * metrics, which MSK publishes from the PER_BROKER level on.
  * ActiveControllerCount and OfflinePartitionsCount are cluster-level ("Cluster Name"); the broker metrics carry
  * "Cluster Name" and "Broker ID" (1 to the broker count); consumer lag carries "Cluster Name", "Consumer Group"
  * and "Topic". MSK Serverless publishes no broker or controller metrics, only per-topic traffic ("Cluster Name",
@@ -68,6 +69,24 @@ export class MskMetrics {
       label: `broker ${brokerId} CPU user + system`,
       period,
     });
+  }
+
+  /**
+   * IAM sign-ins per second on the broker (new connections and re-authentications). PER_BROKER level and above
+   * (MSK developer guide, "Amazon MSK metrics for monitoring Standard brokers with CloudWatch" and its Express
+   * counterpart: "The number of IAM authentication requests per second"; dimensions Cluster Name, Broker ID).
+   */
+  iamConnectionRequests(brokerId: number): cloudwatch.Metric {
+    return this.broker('IAMNumberOfConnectionRequests', brokerId, 'Maximum', Duration.minutes(1));
+  }
+
+  /**
+   * IAM connection attempts the broker refused over its quota ("The number of connections attempted beyond 100.
+   * 0 means the number of connections is within the limit", ibid.; the quota is 4 per second on T3). PER_BROKER
+   * level and above; dimensions Cluster Name, Broker ID.
+   */
+  iamTooManyConnections(brokerId: number): cloudwatch.Metric {
+    return this.broker('IAMTooManyConnections', brokerId, 'Maximum', Duration.minutes(1));
   }
 
   /** Lag of a consumer group on a topic, summed over its partitions (messages). */

@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { SERVERLESS } from '../cluster-kinds';
+import type { EnhancedMonitoring } from '../config';
 import { MskMetrics } from '../msk-metrics';
 
 /** Thresholds of the cluster alarms; the README's Monitoring section explains each. */
@@ -29,6 +30,12 @@ export interface ClusterAlarmsProps {
    */
   readonly express?: boolean;
   /**
+   * The cluster's monitoring level. The IAM connection metrics (IAMTooManyConnections) exist from PER_BROKER on;
+   * at DEFAULT there is nothing to alarm on.
+   * @default 'DEFAULT'
+   */
+  readonly monitoringLevel?: EnhancedMonitoring;
+  /**
    * The consumer group and topic whose lag to alarm on; omit when nothing consumes on a schedule.
    * @default - no consumer-lag alarm
    */
@@ -43,6 +50,11 @@ export interface ClusterAlarmsProps {
    * @default CLUSTER_ALARM_THRESHOLDS.consumerLagMessages
    */
   readonly consumerLagThreshold?: number;
+}
+
+/** Whether MSK publishes IAMTooManyConnections and IAMNumberOfConnectionRequests at this monitoring level. */
+export function hasIamConnectionMetrics(level: EnhancedMonitoring | undefined): boolean {
+  return (level ?? 'DEFAULT') !== 'DEFAULT';
 }
 
 interface AlarmSpec {
@@ -140,6 +152,16 @@ export class ClusterAlarms extends Construct {
         treatMissingData: notBreaching,
         description: `${name} broker ${broker}: CpuUser + CpuSystem > ${CLUSTER_ALARM_THRESHOLDS.cpuPercent} % for 15 minutes; above this the cluster cannot absorb a broker restart. Use a larger instanceType or more brokers.`,
       });
+      if (hasIamConnectionMetrics(props.monitoringLevel)) {
+        // A refused sign-in costs a client a retry (at least 1 s) or an invocation; any is worth a look.
+        this.add(`IamTooManyConnectionsBroker${broker}`, m.iamTooManyConnections(broker), {
+          threshold: 0,
+          comparisonOperator: GREATER,
+          evaluationPeriods: 1,
+          treatMissingData: notBreaching,
+          description: `${name} broker ${broker}: IAMTooManyConnections > 0; the broker refused new IAM connections over its per-second quota (4/s on kafka.t3.small, 100/s on M5, M7g and Express). Look for clients that reconnect in a loop or many cold starts at once.`,
+        });
+      }
     }
 
     this.consumerLagAlarm(m, name, props);

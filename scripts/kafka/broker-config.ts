@@ -6,7 +6,12 @@
  *
  * `npx tsx scripts/kafka/broker-config.ts [--profile dev] [--brokers 3]` prints the plan for a profile.
  */
-import { EXPRESS_CONFIGURABLE_BROKER_PROPERTIES, MSK_CONFIGURABLE_BROKER_PROPERTIES } from '../../lib/msk-catalog';
+import {
+  DEFAULT_IAM_CONNECTION_RATE,
+  EXPRESS_CONFIGURABLE_BROKER_PROPERTIES,
+  iamConnectionRate,
+  MSK_CONFIGURABLE_BROKER_PROPERTIES,
+} from '../../lib/msk-catalog';
 import { describeTwinApp, synthesizeApp, type TwinCluster } from './assembly';
 import { IAM_LISTENER } from './twin';
 
@@ -75,24 +80,6 @@ export function mskDefaultConfiguration(azCount: number): Record<string, string>
 export const IAM_CONNECTION_RATE_KEY = `listener.name.${IAM_LISTENER.toLowerCase()}.max.connection.creation.rate`;
 
 /**
- * New IAM connections per second per broker, MSK's quota by broker size (MSK developer guide, "Amazon MSK quota",
- * https://docs.aws.amazon.com/msk/latest/developerguide/limits.html, "Maximum TCP connection rate per broker
- * (IAM)": 100 per second on M5 and M7g and on Express brokers, 4 per second on T3).
- */
-export const IAM_CONNECTION_RATE_BY_FAMILY: Readonly<Record<string, number>> = {
-  'kafka.t3': 4,
-  'kafka.m5': 100,
-  'kafka.m7g': 100,
-  express: 100,
-};
-
-/**
- * An instance type the table does not know (and MSK Serverless, whose brokers the twin stands in for) gets the
- * strictest documented figure: a client that copes with 4 new connections per second copes with any broker.
- */
-export const DEFAULT_IAM_CONNECTION_RATE = 4;
-
-/**
  * Kafka measures the connection rate (KIP-612) like its client quotas: over `quota.window.num` samples of
  * `quota.window.size.seconds` (11 of 1 s by default), so a broker that was quiet takes about 40 connections at once
  * before it throttles at 4 per second. The twin measures over 2 samples: bursts above a few connections per second
@@ -100,15 +87,6 @@ export const DEFAULT_IAM_CONNECTION_RATE = 4;
  * rate, and no client quota is configured that the shorter window would also change.
  */
 export const TWIN_QUOTA_WINDOW_NUM = '2';
-
-/** MSK's new-IAM-connection quota per broker for `instanceType`, and whether the table knew the type. */
-export function iamConnectionRate(instanceType: string | undefined): { perSecond: number; known: boolean } {
-  const family = instanceType?.startsWith('express.') ? 'express' : instanceType?.split('.').slice(0, 2).join('.');
-  const known = family !== undefined ? IAM_CONNECTION_RATE_BY_FAMILY[family] : undefined;
-  return known === undefined
-    ? { perSecond: DEFAULT_IAM_CONNECTION_RATE, known: false }
-    : { perSecond: known, known: true };
-}
 
 /** Express brokers fix these themselves (MSK developer guide, Express brokers). */
 const EXPRESS_FIXED: Record<string, string> = {

@@ -67,6 +67,11 @@ describe('kafkaConfig', () => {
     expect(KAFKA_TIMEOUTS.connectionTimeout).toBeLessThanOrEqual(5000);
     expect(KAFKA_TIMEOUTS.retry.retries).toBeLessThanOrEqual(3);
   });
+
+  test("waits at least 1 s before a retry (AWS's reconnect back-off for MSK IAM clients)", () => {
+    expect(KAFKA_TIMEOUTS.retry.initialRetryTime).toBeGreaterThanOrEqual(1000);
+    expect(KAFKA_TIMEOUTS.retry.maxRetryTime).toBeGreaterThanOrEqual(KAFKA_TIMEOUTS.retry.initialRetryTime);
+  });
 });
 
 describe('ignoreNegativeTimeoutWarnings', () => {

@@ -380,6 +380,63 @@ describe('MonitoringStack variants', () => {
     }
   });
 
+  test('alarms per broker on any refused IAM connection (IAMTooManyConnections) in prod, whose PER_BROKER level publishes it', () => {
+    const { monitoring, cluster } = synthTemplates({ profile: 'prod' });
+    const name = clusterNameOf(cluster);
+    const found = alarmsOn(monitoring, 'AWS/Kafka/IAMTooManyConnections');
+    expect(found.map((a) => a.metrics[0].dimensions)).toEqual(
+      [1, 2, 3].map((id) => ({ 'Cluster Name': name, 'Broker ID': String(id) })),
+    );
+    for (const alarm of found) {
+      expect(alarm).toMatchObject({
+        threshold: 0,
+        comparison: 'GreaterThanThreshold',
+        evaluationPeriods: 1,
+        treatMissingData: 'notBreaching',
+        metrics: [expect.objectContaining({ stat: 'Maximum', period: 60 })],
+      });
+    }
+  });
+
+  test('graphs IAM sign-ins per broker (IAMNumberOfConnectionRequests) in prod against the m7g quota of 100/s', () => {
+    const { monitoring, cluster } = synthTemplates({ profile: 'prod' });
+    const name = clusterNameOf(cluster);
+    const widget = dashboardWidgets(monitoring).find((w) =>
+      String(w.properties.title).includes('IAMNumberOfConnectionRequests'),
+    );
+    expect(widget?.properties.metrics).toEqual(
+      [1, 2, 3].map((id): unknown[] => [
+        'AWS/Kafka',
+        'IAMNumberOfConnectionRequests',
+        'Broker ID',
+        String(id),
+        'Cluster Name',
+        name,
+        expect.objectContaining({ stat: 'Maximum', period: 60 }),
+      ]),
+    );
+    expect(widget?.properties.annotations).toEqual({
+      horizontal: [expect.objectContaining({ value: 100, label: 'new-connection quota (100/s)' })],
+    });
+    expect(dashboardBody(monitoring)).toContain('the IAM connection metrics are PER_BROKER-level (paid)');
+  });
+
+  test('at the DEFAULT level (dev), where MSK does not publish them, neither alarms nor graphs the IAM connection metrics, and says why', () => {
+    const { monitoring } = synthTemplates();
+    expect(alarmsOn(monitoring, 'AWS/Kafka/IAMTooManyConnections')).toEqual([]);
+    const body = dashboardBody(monitoring);
+    expect(body).not.toContain('"AWS/Kafka","IAMNumberOfConnectionRequests"');
+    expect(body).toContain(
+      'published from the PER_BROKER monitoring level on; this cluster runs DEFAULT. The brokers take 4 new IAM connections per second each.',
+    );
+  });
+
+  test('MSK Serverless has no IAM connection alarm or graph (no broker metrics)', () => {
+    const { monitoring } = synthTemplates({ clusterKind: 'serverless' });
+    expect(alarmsOn(monitoring, 'AWS/Kafka/IAMTooManyConnections')).toEqual([]);
+    expect(dashboardBody(monitoring)).not.toContain('IAMNumberOfConnectionRequests');
+  });
+
   test('has no consumer-lag alarm when the consumer has no schedule, but still graphs the lag', () => {
     const t = synthTemplates({ consumerSchedule: 'off' }).monitoring;
     expect(alarmsOn(t, 'AWS/Kafka/SumOffsetLag')).toEqual([]);

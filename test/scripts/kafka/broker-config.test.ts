@@ -1,15 +1,14 @@
 import { twinClusterArn, type TwinCluster } from '../../../scripts/kafka/assembly';
 import {
   brokerConfigFor,
-  DEFAULT_IAM_CONNECTION_RATE,
   formatBrokerConfig,
   IAM_CONNECTION_RATE_KEY,
-  iamConnectionRate,
   localBrokerCount,
   parseServerProperties,
   type BrokerSetting,
 } from '../../../scripts/kafka/broker-config';
 import { durableServerProperties } from '../../../lib/constructs/msk-cluster';
+import { DEFAULT_IAM_CONNECTION_RATE, iamConnectionRate } from '../../../lib/msk-catalog';
 
 /** A cluster as the assembly describes it, with the broker configuration the stack writes for its size. */
 function cluster(brokerCount: number, azCount: number, extra: Partial<TwinCluster> = {}): TwinCluster {
