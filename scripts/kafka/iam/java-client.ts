@@ -110,6 +110,8 @@ export interface JavaToolOptions {
   /** Written to the tool's stdin, then closed. */
   readonly input?: string;
   readonly timeoutMs?: number;
+  /** JVM options. @default a small heap and quick start-up (-Xmx256m, C1 only) */
+  readonly jvmOptions?: readonly string[];
   readonly log?: Logger;
 }
 
@@ -123,7 +125,13 @@ export async function runJavaTool(options: JavaToolOptions): Promise<RunResult> 
   return new Promise((resolve, reject) => {
     const child = spawn(
       java.bin,
-      ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-cp', classpath, options.mainClass, ...options.args],
+      [
+        ...(options.jvmOptions ?? ['-Xmx256m', '-XX:TieredStopAtLevel=1']),
+        '-cp',
+        classpath,
+        options.mainClass,
+        ...options.args,
+      ],
       {
         // Nothing from this process's AWS settings: the tool finds exactly the issued credentials and the region.
         env: {
