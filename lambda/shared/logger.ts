@@ -14,7 +14,6 @@
  * then `POWERTOOLS_LOG_LEVEL` or `LOG_LEVEL` (TRACE, DEBUG, INFO, WARN, ERROR, CRITICAL or SILENT); INFO by
  * default. `POWERTOOLS_LOGGER_SAMPLE_RATE` (0 to 1) logs that share of cold starts at DEBUG. Timestamps are UTC.
  */
-import { Console } from 'node:console';
 import { randomInt } from 'node:crypto';
 
 const LEVELS = { TRACE: 6, DEBUG: 8, INFO: 12, WARN: 16, ERROR: 20, CRITICAL: 24, SILENT: 28 } as const;
@@ -117,7 +116,6 @@ function replacer(): (this: unknown, key: string, value: unknown) => unknown {
 }
 
 export class Logger {
-  private readonly console = new Console({ stdout: process.stdout, stderr: process.stderr });
   private readonly level: number;
   private readonly samplingRate: number = 0;
 
@@ -183,12 +181,17 @@ export class Logger {
       const copied = UNSAFE_KEYS.includes(key) ? undefined : copyAttribute(value, []);
       if (copied && (copied.value !== undefined || line[key] === undefined)) line[key] = copied.value;
     }
+    let primitive = true;
     for (const key of Object.keys(line)) {
-      if (line[key] === undefined || line[key] === null || line[key] === '') delete line[key];
+      const value = line[key];
+      if (value === undefined || value === null || value === '') delete line[key];
+      else if (typeof value === 'object' || typeof value === 'bigint') primitive = false;
     }
-    const text = JSON.stringify(line, replacer());
-    if (LEVELS[level] >= LEVELS.WARN) this.console.error(text);
-    else this.console.info(text);
+    // The consumer writes one line per message: without objects there is nothing for the replacer to do, and
+    // JSON.stringify without one is about twice as fast (docs/benchmarks.md, consumer backlog drain).
+    const text = primitive ? JSON.stringify(line) : JSON.stringify(line, replacer());
+    // One write per line, as console.info would make it, without the console's formatting and colour checks.
+    (LEVELS[level] >= LEVELS.WARN ? process.stderr : process.stdout).write(`${text}\n`);
   }
 }
 

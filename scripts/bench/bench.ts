@@ -202,20 +202,43 @@ async function benchTwin(): Promise<void> {
   }
 }
 
-async function twinTopic(app: TwinAppInstance, topic: string, config: Record<string, string> = {}): Promise<void> {
-  await app.twin.withAdmin((admin) =>
-    admin.createTopics({
+/** The dev stacks' demo topic: 3 partitions, replication factor 2 (dev's two brokers). */
+const DEV_REPLICATION = 2;
+
+async function twinTopic(
+  app: TwinAppInstance,
+  topic: string,
+  replicationFactor = DEV_REPLICATION,
+  config: Record<string, string> = {},
+): Promise<void> {
+  await app.twin.withAdmin(async (admin) => {
+    await admin.createTopics({
       topics: [
         {
           topic,
           numPartitions: 3,
-          replicationFactor: TWIN_BROKERS,
+          replicationFactor,
           configEntries: Object.entries(config).map(([name, value]) => ({ name, value })),
         },
       ],
-      waitForLeaders: true,
-    }),
-  );
+      waitForLeaders: false,
+    });
+    // Every broker must know the topic before clients ask any of them for its metadata.
+    await untilAnswered(() => admin.fetchTopicOffsets(topic));
+  });
+  await sleep(500);
+}
+
+/** Retries `fn` while Kafka answers with a retriable error (a new topic's metadata still spreading). */
+async function untilAnswered<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (attempt >= 40 || !(error as { retriable?: boolean }).retriable) throw error;
+      await sleep(250);
+    }
+  }
 }
 
 function ok(result: InvokeResult, what: string): InvokeResult & { ok: true } {
@@ -396,7 +419,7 @@ async function benchAcks(app: TwinAppInstance): Promise<void> {
   for (const acks of [0, 1, -1]) {
     const label = acks === -1 ? 'all' : String(acks);
     const topic = `bench-acks-${label}`;
-    await twinTopic(app, topic, { 'min.insync.replicas': '2' });
+    await twinTopic(app, topic, TWIN_BROKERS, { 'min.insync.replicas': '2' });
     const kafka = new Kafka(config(`bench-acks-${label}`));
     const producer = kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: 1 });
     const consumer = kafka.consumer({ groupId: `bench-acks-${label}`, maxWaitTimeInMs: 25 });
@@ -406,7 +429,7 @@ async function benchAcks(app: TwinAppInstance): Promise<void> {
     consumer.on(consumer.events.GROUP_JOIN, () => joined());
     await producer.connect();
     await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: false });
+    await untilAnswered(() => consumer.subscribe({ topics: [topic], fromBeginning: false }));
     await consumer.run({
       eachMessage: async ({ message }) => {
         const id = Number(message.key?.toString());
@@ -682,7 +705,9 @@ async function main(): Promise<void> {
   await buildLambdas(true);
   let kafkaVersion = 'none (cold start only)';
   if (!COLD_START_ONLY) {
+    const twinStarted = nowMs();
     await benchTwin();
+    process.stderr.write(`  (the twin sections took ${((nowMs() - twinStarted) / 1000).toFixed(0)} s)\n`);
     process.stderr.write("\nOn a plaintext broker, the handlers in this process beside Kafka's own perf tools:\n");
     const classpath = await ensureKafkaJars();
     const cluster: LocalKafkaCluster = await startKafka({ brokers: 1, port: PORT, jvmOptions: THROUGHPUT_JVM_OPTIONS });
