@@ -259,6 +259,21 @@ describe('LambdaRunner', () => {
     expect(payloadOf<{ pid: number }>(again).pid).not.toBe(first.pid);
   });
 
+  test('replaces a container older than maxContainerLifetimeMs before the next invocation, with new credentials', async () => {
+    let issued = 0;
+    const env = runner(spec('handlers.env'), {
+      maxContainerLifetimeMs: 1500,
+      credentials: () => ({ ...CREDENTIALS, accessKeyId: `key-${++issued}` }),
+    });
+    const first = await env.invoke({});
+    const warm = await env.invoke({});
+    await new Promise((resolve) => setTimeout(resolve, 1600));
+    const replaced = await env.invoke({});
+    expect([first.coldStart, warm.coldStart, replaced.coldStart]).toEqual([true, false, true]);
+    expect(payloadOf<Record<string, string>>(warm).AWS_ACCESS_KEY_ID).toBe('key-1');
+    expect(payloadOf<Record<string, string>>(replaced).AWS_ACCESS_KEY_ID).toBe('key-2');
+  });
+
   test("enforces the function's timeout as Lambda does: Sandbox.Timedout, and the next invocation starts cold", async () => {
     const slow = runner(spec('handlers.sleep', { timeoutSeconds: 1 }));
     const result = await slow.invoke({ ms: 5000 });
