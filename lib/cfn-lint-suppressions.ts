@@ -3,7 +3,7 @@ import { IConstruct } from 'constructs';
 
 /**
  * cfn-lint findings in resources that CDK itself writes, each suppressed on the exact resource with the
- * reason (the README lists them). The project's own resources are linted without exceptions.
+ * reason (docs/testing.md lists them). The project's own resources are linted without exceptions.
  */
 export const CDK_OWNED_CFN_LINT_EXCEPTIONS: { resourceType: string; rule: string; reason: string }[] = [
   {

@@ -142,7 +142,7 @@ export async function runHello(options: HelloOptions, deps: HelloDeps): Promise<
     }
     throw new Stop(
       `FAIL: no log line with message "${value}" in ${outputs.logGroup} within ${timeoutMs / 1000} s of the send` +
-        ' (see README Troubleshooting: timeouts)',
+        ' (see docs/deploy.md, Troubleshooting: timeouts)',
       EXIT_FAIL,
     );
   } catch (error) {
@@ -233,17 +233,17 @@ function describeRead(payload: unknown, value: string): string {
     : `read ${count} message(s), not ours (its scheduled run may have read it first)`;
 }
 
-/** Points a Kafka error at the README's troubleshooting entry for it. */
+/** Points a Kafka error at its troubleshooting entry in docs/deploy.md. */
 export function hint(error: string | undefined): string {
   const text = error ?? '';
   const topic = /UNKNOWN_TOPIC|does not host this topic-partition|topic.*(does not exist|not found)/i;
   const iam = /SASL|authenticat|authoriz|access denied|not allowed/i;
   const route =
     /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|Connection (timeout|error)|connect(ion)? timed out|KafkaJSConnectionError/i;
-  if (topic.test(text)) return ' (see README Troubleshooting: topic missing)';
-  if (iam.test(text)) return ' (see README Troubleshooting: IAM denied)';
-  if (route.test(text)) return ' (see README Troubleshooting: no route to brokers)';
-  if (/timed out|timeout/i.test(text)) return ' (see README Troubleshooting: timeouts)';
+  if (topic.test(text)) return ' (see docs/deploy.md, Troubleshooting: topic missing)';
+  if (iam.test(text)) return ' (see docs/deploy.md, Troubleshooting: IAM denied)';
+  if (route.test(text)) return ' (see docs/deploy.md, Troubleshooting: no route to brokers)';
+  if (/timed out|timeout/i.test(text)) return ' (see docs/deploy.md, Troubleshooting: timeouts)';
   return '';
 }
 

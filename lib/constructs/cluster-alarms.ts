@@ -5,7 +5,7 @@ import { SERVERLESS } from '../cluster-kinds';
 import type { EnhancedMonitoring } from '../config';
 import { MskMetrics } from '../msk-metrics';
 
-/** Thresholds of the cluster alarms; the README's Monitoring section explains each. */
+/** Thresholds of the cluster alarms; docs/deploy.md (Dashboard and alarms) explains each. */
 export const CLUSTER_ALARM_THRESHOLDS = {
   /** KafkaDataLogsDiskUsed, percent per broker. Storage auto scaling (when on) targets 60 %. */
   diskUsedPercent: 80,

@@ -261,17 +261,27 @@ describe('ClientsStack', () => {
     expect(lambdaInvokeCommand('f', '{}', Duration.seconds(60))).toMatch(/^AWS_MAX_ATTEMPTS=1 aws lambda invoke /);
   });
 
-  test('README shows exactly the commands the stack prints', () => {
-    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8').replace(/ \\\n\s*/g, ' ');
+  test('docs/deploy.md shows exactly the commands the stack prints', () => {
+    const deployDoc = readFileSync(join(__dirname, '..', '..', 'docs', 'deploy.md'), 'utf8').replace(/ \\\n\s*/g, ' ');
     const outputs = clients.toJSON().Outputs as Record<string, { Value: unknown }>;
     const producerCommand = (outputs.InvokeProducerCommand.Value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1]
       .map((part) => (typeof part === 'string' ? part : '<ProducerFunctionName>'))
       .join('');
-    expect(readme).toContain(producerCommand);
-    expect(readme).toContain('aws logs tail <ConsumerLogGroup> --follow --format short');
+    expect(deployDoc).toContain(producerCommand);
+    expect(deployDoc).toContain('aws logs tail <ConsumerLogGroup> --follow --format short');
     // What the CLI prints: the function's result, then the CLI's own JSON.
-    expect(readme).toContain(
+    expect(deployDoc).toContain(
       '{"topic":"test-topic","count":1,"messages":[{"partition":2,"offset":"0"}]}{\n    "StatusCode": 200,\n    "ExecutedVersion": "$LATEST"\n}',
     );
+  });
+
+  test('README shows the command the stack prints to follow the consumer log', () => {
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const outputs = clients.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const tailCommand = (outputs.TailConsumerLogsCommand.Value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1]
+      .map((part) => (typeof part === 'string' ? part : '<ConsumerLogGroup>'))
+      .join('');
+    expect(tailCommand).toBe('aws logs tail <ConsumerLogGroup> --follow --format short');
+    expect(readme).toContain(`\`${tailCommand}\``);
   });
 });

@@ -214,7 +214,7 @@ describe('npm run hello', () => {
     await expect(h.run()).resolves.toBe(EXIT_FAIL);
 
     expect(h.lines.at(-1)).toBe(
-      'FAIL: the producer failed: KafkaJSNumberOfRetriesExceeded: Kafka at b-1.hello.abc.c2.kafka.eu-west-1.amazonaws.com:9098 (auth iam) failed: Connection timeout (see README Troubleshooting: no route to brokers)',
+      'FAIL: the producer failed: KafkaJSNumberOfRetriesExceeded: Kafka at b-1.hello.abc.c2.kafka.eu-west-1.amazonaws.com:9098 (auth iam) failed: Connection timeout (see docs/deploy.md, Troubleshooting: no route to brokers)',
     );
     expect(lambdaMock.commandCalls(InvokeCommand, { FunctionName: CONSUMER })).toHaveLength(0);
     expect(logsMock.commandCalls(FilterLogEventsCommand)).toHaveLength(0);
@@ -233,7 +233,7 @@ describe('npm run hello', () => {
 
     await expect(h.run()).resolves.toBe(EXIT_FAIL);
     expect(h.lines.at(-1)).toBe(
-      `FAIL: AccessDeniedException: ${denied.message} (see README Troubleshooting: IAM denied)`,
+      `FAIL: AccessDeniedException: ${denied.message} (see docs/deploy.md, Troubleshooting: IAM denied)`,
     );
   });
 
@@ -245,7 +245,7 @@ describe('npm run hello', () => {
     await expect(h.run()).resolves.toBe(EXIT_FAIL);
 
     expect(h.lines.at(-1)).toBe(
-      `FAIL: no log line with message "${VALUE}" in ${LOG_GROUP} within 120 s of the send (see README Troubleshooting: timeouts)`,
+      `FAIL: no log line with message "${VALUE}" in ${LOG_GROUP} within 120 s of the send (see docs/deploy.md, Troubleshooting: timeouts)`,
     );
     // 120 s of 3 s polls on the fake clock: 40 sleeps, 41 looks, and no real waiting.
     expect(h.sleeps).toHaveLength(40);
@@ -282,7 +282,7 @@ describe('npm run hello', () => {
 
     await expect(h.run()).resolves.toBe(EXIT_FAIL);
     expect(h.lines.at(-1)).toBe(
-      'FAIL: the consumer failed: KafkaJSProtocolError: Kafka at b-1:9098 (auth iam) failed: Not authorized to access group: Group authorization failed (see README Troubleshooting: IAM denied)',
+      'FAIL: the consumer failed: KafkaJSProtocolError: Kafka at b-1:9098 (auth iam) failed: Not authorized to access group: Group authorization failed (see docs/deploy.md, Troubleshooting: IAM denied)',
     );
   });
 
@@ -315,8 +315,8 @@ describe('npm run hello', () => {
     ['SASL OAUTHBEARER authentication failed: Access denied', 'IAM denied'],
     ['connect ETIMEDOUT 10.42.1.5:9098', 'no route to brokers'],
     ['Task timed out after 30.03 seconds', 'timeouts'],
-  ])('points %j at the README troubleshooting entry "%s"', (error, entry) => {
-    expect(hint(error)).toBe(` (see README Troubleshooting: ${entry})`);
+  ])('points %j at the troubleshooting entry "%s"', (error, entry) => {
+    expect(hint(error)).toBe(` (see docs/deploy.md, Troubleshooting: ${entry})`);
   });
 });
 
