@@ -259,9 +259,9 @@ async function benchTwinProducer(app: TwinAppInstance, variant: TwinAppInstance)
     init.push(result.initDurationMs ?? NaN);
     first.push(result.durationMs);
   }
-  for (let i = 0; i < 50; i++) await producer.invoke({});
+  for (let i = 0; i < (QUICK ? 20 : 50); i++) await producer.invoke({});
   const warm: number[] = [];
-  for (let i = 0; i < (QUICK ? 200 : 1000); i++) warm.push(ok(await producer.invoke({}), 'twin producer').durationMs);
+  for (let i = 0; i < (QUICK ? 100 : 1000); i++) warm.push(ok(await producer.invoke({}), 'twin producer').durationMs);
   record('producer on the twin', 'cold start: init (module load) p50', median(init), 'ms');
   record('producer on the twin', 'cold start: first invocation (TLS, IAM sign-in, send) p50', median(first), 'ms');
   record('producer on the twin', 'cold start to first acknowledged send, p50', median(init) + median(first), 'ms');
@@ -279,7 +279,7 @@ async function benchTwinConnectPerInvocation(app: TwinAppInstance, warm: number[
   const topic = 'bench-twin';
   const credentials = app.twin.issueCredentials(app.kafkaFunction('producer').roleArn, 3600);
   const perCall: number[] = [];
-  for (let i = 0; i < (QUICK ? 20 : 100); i++) {
+  for (let i = 0; i < (QUICK ? 10 : 100); i++) {
     const t = nowMs();
     const kafka = new Kafka({
       ...app.twin.clientConfig(credentials, 'bench-connect-per-call'),
@@ -342,7 +342,7 @@ async function benchTwinSlo(app: TwinAppInstance, variant: TwinAppInstance): Pro
 
 /** The consumer handler draining a backlog over TLS + IAM, beside kafka-consumer-perf-test on the same brokers. */
 async function benchTwinDrain(app: TwinAppInstance, variant: TwinAppInstance): Promise<void> {
-  const backlog = QUICK ? 20000 : 100000;
+  const backlog = QUICK ? 10000 : 100000;
   const topic = 'bench-twin-drain';
   await twinTopic(app, topic);
   const filler = variant.runner('producer', {
@@ -414,8 +414,8 @@ async function benchTwinDrain(app: TwinAppInstance, variant: TwinAppInstance): P
 async function benchAcks(app: TwinAppInstance): Promise<void> {
   const credentials = app.twin.issueCredentials(TWIN_ADMIN_ROLE_ARN, 3600);
   const config = (id: string) => ({ ...app.twin.clientConfig(credentials, id), logLevel: logLevel.NOTHING });
-  const sends = QUICK ? 100 : 500;
-  const volume = QUICK ? 5000 : 20000;
+  const sends = QUICK ? 50 : 500;
+  const volume = QUICK ? 2000 : 20000;
   for (const acks of [0, 1, -1]) {
     const label = acks === -1 ? 'all' : String(acks);
     const topic = `bench-acks-${label}`;

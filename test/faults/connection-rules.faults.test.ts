@@ -233,8 +233,11 @@ describe('session expiry, idle close and credential rotation', () => {
         }
       })(),
     ]);
-    await settle(warm, 'warm clients', started);
-    await settle(frozen, 'frozen clients', started);
+    const settled = await Promise.allSettled([
+      settle(warm, 'warm clients', started),
+      settle(frozen, 'frozen clients', started),
+    ]);
+    for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
   });
 });
 
