@@ -234,7 +234,10 @@ async function committedOffsets(): Promise<Awaited<ReturnType<typeof admin.fetch
 async function consume(fromBeginning: boolean, maxMessages: number, budgetMs: number): Promise<ConsumerResult> {
   needs = DESCRIBE_NEEDS;
   await adminReady();
-  const [watermarks, committed] = await Promise.all([admin.fetchTopicOffsets(topic), committedOffsets()]);
+  // One after the other: kafkajs' admin finds the group coordinator in its broker pool, which stays empty until its
+  // first metadata answer, and a lookup before that waits out a whole retry back-off (1 s) on every cold start.
+  const watermarks = await admin.fetchTopicOffsets(topic);
+  const committed = await committedOffsets();
   const committedBy = new Map(
     (committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)] as [number, bigint]),
   );
