@@ -10,6 +10,7 @@ module.exports = {
       roots: ['<rootDir>/test/faults'],
       testMatch: ['**/*.faults.test.ts'],
       transform: { '^.+\\.tsx?$': 'ts-jest' },
+      globalSetup: '<rootDir>/test/faults/global-setup.ts',
     },
   ],
   maxWorkers: 1,

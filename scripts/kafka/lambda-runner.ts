@@ -320,6 +320,22 @@ interface Container {
 }
 
 /** One function's container (at most one at a time); invocations run one after another. */
+/**
+ * Runners whose containers must die with this process. One `exit` listener serves them all: a test that starts
+ * twenty functions at once would otherwise add twenty listeners and trip Node's leak warning.
+ */
+const liveRunners = new Set<LambdaRunner>();
+let exitListenerAdded = false;
+
+function killOnExit(runner: LambdaRunner): void {
+  liveRunners.add(runner);
+  if (exitListenerAdded) return;
+  exitListenerAdded = true;
+  process.on('exit', () => {
+    for (const live of liveRunners) live.killNow();
+  });
+}
+
 export class LambdaRunner {
   /** Every log line of every container of this runner. */
   readonly logs: LogLine[] = [];
@@ -330,7 +346,6 @@ export class LambdaRunner {
   private current?: Invocation;
   private chain: Promise<unknown> = Promise.resolve();
   private stopped = false;
-  private readonly onExit = (): void => this.killNow();
 
   constructor(
     readonly spec: LambdaFunctionSpec,
@@ -338,7 +353,7 @@ export class LambdaRunner {
   ) {
     this.server = http.createServer((request, response) => this.runtimeRequest(request, response));
     this.server.keepAliveTimeout = 0;
-    process.on('exit', this.onExit);
+    killOnExit(this);
   }
 
   /** PID of the current container's process, if one runs. */
@@ -388,7 +403,7 @@ export class LambdaRunner {
     await this.chain;
     await this.endContainer();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    process.off('exit', this.onExit);
+    liveRunners.delete(this);
   }
 
   private async invokeNow(event: unknown): Promise<InvokeResult> {
@@ -681,7 +696,7 @@ export class LambdaRunner {
   }
 
   /** Last resort when this process exits without stop(): end our own container process only. */
-  private killNow(): void {
+  killNow(): void {
     const container = this.container;
     if (container && !container.exited) container.child.kill('SIGKILL');
     if (container) fs.rmSync(container.taskRoot, { recursive: true, force: true });
