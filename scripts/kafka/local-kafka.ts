@@ -319,31 +319,61 @@ export async function ensureKafkaJars(version: string = defaultKafkaVersion(), l
   assertVersion(version);
   requireJava();
   const cacheDir = kafkaCacheDir(version);
-  const classpathFile = path.join(cacheDir, 'classpath.txt');
+  return resolveMavenClasspath({
+    pom: POM,
+    cacheDir,
+    what: `Apache Kafka ${version}`,
+    properties: { 'kafka.version': version, 'kafka.logging': majorOf(version) >= 4 ? 'log4j2' : 'reload4j' },
+    downloading: `Downloading Apache Kafka ${version} jars from Maven Central (once per version)...`,
+    log,
+  });
+}
+
+export interface MavenClasspath {
+  /** The pom whose dependencies make the classpath. */
+  readonly pom: string;
+  /** Where the classpath file and its lock live. */
+  readonly cacheDir: string;
+  /** What is resolved, for the error: "Maven could not resolve <what>: …". */
+  readonly what: string;
+  /** `-D` properties for the pom. */
+  readonly properties?: Readonly<Record<string, string>>;
+  /** The line logged before Maven downloads. */
+  readonly downloading: string;
+  readonly log?: Logger;
+}
+
+/**
+ * The classpath of a pom's dependencies, from `<cacheDir>/classpath.txt` while every jar it names is there, else
+ * resolved by Maven once: under a lock, so that concurrent callers (jest workers) download once, and written
+ * through a temporary file, so that a failed run leaves no half classpath behind.
+ */
+export async function resolveMavenClasspath(spec: MavenClasspath): Promise<string> {
+  const classpathFile = path.join(spec.cacheDir, 'classpath.txt');
   const cached = readCachedClasspath(classpathFile);
   if (cached) return cached;
-
+  requireJava();
   requireMaven();
-  fs.mkdirSync(cacheDir, { recursive: true });
-  return withLock(path.join(cacheDir, '.lock'), async () => {
+  fs.mkdirSync(spec.cacheDir, { recursive: true });
+  return withLock(path.join(spec.cacheDir, '.lock'), async () => {
     const again = readCachedClasspath(classpathFile);
     if (again) return again;
-    log?.(`Downloading Apache Kafka ${version} jars from Maven Central (once per version)...`);
+    spec.log?.(spec.downloading);
     const tmpFile = `${classpathFile}.${process.pid}.tmp`;
+    const properties = Object.entries(spec.properties ?? {}).map(([key, value]) => `-D${key}=${value}`);
     const result = await run('mvn', [
       '-q',
       '-B',
       '-Dstyle.color=never',
       '-f',
-      POM,
+      spec.pom,
       'dependency:build-classpath',
-      `-Dkafka.version=${version}`,
-      `-Dkafka.logging=${majorOf(version) >= 4 ? 'log4j2' : 'reload4j'}`,
+      ...properties,
       `-Dmdep.outputFile=${tmpFile}`,
     ]);
     if (result.code !== 0 || !fs.existsSync(tmpFile)) {
       fs.rmSync(tmpFile, { force: true });
-      throw new Error(`Maven could not resolve Apache Kafka ${version}: ${mavenFailure(result.output)}`);
+      throw new Error(`Maven could not resolve ${spec.what}: ${mavenFailure(result.output)}`);
     }
     fs.renameSync(tmpFile, classpathFile);
     return fs.readFileSync(classpathFile, 'utf8').trim();

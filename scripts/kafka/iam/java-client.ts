@@ -9,12 +9,8 @@ import * as path from 'path';
 import {
   cacheRoot,
   ensureKafkaJars,
-  mavenFailure,
-  readCachedClasspath,
   requireJava,
-  requireMaven,
-  run,
-  withLock,
+  resolveMavenClasspath,
   type Logger,
   type RunResult,
 } from '../local-kafka';
@@ -33,32 +29,12 @@ export function mskIamAuthVersion(): string {
 export async function ensureMskIamAuthClasspath(log?: Logger): Promise<string> {
   const version = mskIamAuthVersion();
   const cacheDir = path.join(cacheRoot(), `aws-msk-iam-auth-${version}`);
-  const classpathFile = path.join(cacheDir, 'classpath.txt');
-  const cached = readCachedClasspath(classpathFile);
-  if (cached) return cached;
-  requireJava();
-  requireMaven();
-  fs.mkdirSync(cacheDir, { recursive: true });
-  return withLock(path.join(cacheDir, '.lock'), async () => {
-    const again = readCachedClasspath(classpathFile);
-    if (again) return again;
-    log?.(`Downloading aws-msk-iam-auth ${version} and its AWS SDK jars from Maven Central (once)...`);
-    const tmpFile = `${classpathFile}.${process.pid}.tmp`;
-    const result = await run('mvn', [
-      '-q',
-      '-B',
-      '-Dstyle.color=never',
-      '-f',
-      POM,
-      'dependency:build-classpath',
-      `-Dmdep.outputFile=${tmpFile}`,
-    ]);
-    if (result.code !== 0 || !fs.existsSync(tmpFile)) {
-      fs.rmSync(tmpFile, { force: true });
-      throw new Error(`Maven could not resolve aws-msk-iam-auth ${version}: ${mavenFailure(result.output)}`);
-    }
-    fs.renameSync(tmpFile, classpathFile);
-    return fs.readFileSync(classpathFile, 'utf8').trim();
+  return resolveMavenClasspath({
+    pom: POM,
+    cacheDir,
+    what: `aws-msk-iam-auth ${version}`,
+    downloading: `Downloading aws-msk-iam-auth ${version} and its AWS SDK jars from Maven Central (once)...`,
+    log,
   });
 }
 
