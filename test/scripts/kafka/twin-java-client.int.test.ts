@@ -74,12 +74,9 @@ beforeAll(async () => {
   });
 }, 300_000);
 
-afterAll(() => {
-  if (configDir) fs.rmSync(configDir, { recursive: true, force: true });
-});
-
-test(`aws-msk-iam-auth ${mskIamAuthVersion()} with the console producer signs in as the role and writes`, async () => {
-  const result = await runJavaTool({
+/** Kafka's console producer, signing in with `as`, sends each line of `input` to the test's topic. */
+function consoleProducer(as: IssuedCredentials, input: string) {
+  return runJavaTool({
     kafkaVersion: twin().cluster.version,
     mainClass: tool('producer'),
     args: [
@@ -91,10 +88,18 @@ test(`aws-msk-iam-auth ${mskIamAuthVersion()} with the console producer signs in
       clientConfig,
       '--sync',
     ],
-    credentials,
+    credentials: as,
     region: twin().region,
-    input: 'Hello MSK from Java\n',
+    input,
   });
+}
+
+afterAll(() => {
+  if (configDir) fs.rmSync(configDir, { recursive: true, force: true });
+});
+
+test(`aws-msk-iam-auth ${mskIamAuthVersion()} with the console producer signs in as the role and writes`, async () => {
+  const result = await consoleProducer(credentials, 'Hello MSK from Java\n');
   expect({ code: result.code, errors: result.output.split('\n').filter((l) => /ERROR|Exception/.test(l)) }).toEqual({
     code: 0,
     errors: [],
@@ -135,22 +140,7 @@ test('the console consumer reads it back from the beginning in its group', async
 }, 120_000);
 
 test('with credentials the twin did not issue, the console producer is refused at sign-in', async () => {
-  const result = await runJavaTool({
-    kafkaVersion: twin().cluster.version,
-    mainClass: tool('producer'),
-    args: [
-      '--bootstrap-server',
-      twin().bootstrapBrokers,
-      '--topic',
-      topic,
-      '--producer.config',
-      clientConfig,
-      '--sync',
-    ],
-    credentials: { ...credentials, accessKeyId: 'TWINNOTISSUED0000000' },
-    region: twin().region,
-    input: 'never written\n',
-  });
+  const result = await consoleProducer({ ...credentials, accessKeyId: 'TWINNOTISSUED0000000' }, 'never written\n');
   expect(result.code).not.toBe(0);
   const refusal = /SaslAuthenticationException: (\[[0-9a-f-]{36}\]: Access denied)/.exec(result.output)?.[1];
   expect(refusal).toBeDefined();
