@@ -1,10 +1,9 @@
 import { CustomResource, Duration, Fn, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { acknowledgeNag, acknowledgeProviderFramework } from '../nag-acknowledgements';
+import { acknowledgeNag } from '../nag-acknowledgements';
 import { HandlerFunction } from './handler-function';
+import { oneStepProvider } from './waiting-provider';
 
 export interface AvailabilityZonesProps {
   /** How many zones to choose: 2 or 3. */
@@ -43,14 +42,11 @@ export class AvailabilityZones extends Construct {
         'ec2:DescribeAvailabilityZones (read-only) supports no resource-level permissions; the statement has that one action',
       );
     }
-    const provider = new cr.Provider(this, 'Provider', {
-      onEventHandler: onEvent,
-      logGroup: new logs.LogGroup(this, 'FrameworkLogs', {
-        retention: props.logRetentionDays as logs.RetentionDays,
-        removalPolicy: props.removalPolicy,
-      }),
+    const provider = oneStepProvider(this, {
+      onEvent,
+      logRetentionDays: props.logRetentionDays,
+      removalPolicy: props.removalPolicy,
     });
-    acknowledgeProviderFramework(provider, [onEvent]);
     const resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::AvailabilityZones',

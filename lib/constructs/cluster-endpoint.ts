@@ -1,11 +1,9 @@
 import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { acknowledgeProviderFramework } from '../nag-acknowledgements';
 import { HandlerFunction } from './handler-function';
+import { oneStepProvider } from './waiting-provider';
 import type { KafkaCluster } from './kafka-cluster';
 
 export interface ClusterEndpointProps {
@@ -70,14 +68,11 @@ export class ClusterEndpoint extends Construct {
 
     // No isComplete waiter: CloudFormation starts this resource only after the cluster's create or update has
     // finished, so there is nothing to wait for, and an error fails the resource at once with its reason.
-    const provider = new cr.Provider(this, 'Provider', {
-      onEventHandler: onEvent,
-      logGroup: new logs.LogGroup(this, 'FrameworkLogs', {
-        retention: props.logRetentionDays as logs.RetentionDays,
-        removalPolicy: props.removalPolicy,
-      }),
+    const provider = oneStepProvider(this, {
+      onEvent,
+      logRetentionDays: props.logRetentionDays,
+      removalPolicy: props.removalPolicy,
     });
-    acknowledgeProviderFramework(provider, [onEvent]);
 
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,

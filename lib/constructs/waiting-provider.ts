@@ -57,3 +57,29 @@ export class WaitingProvider extends Construct {
     acknowledgeProviderFramework(this.provider, [props.onEvent, props.isComplete]);
   }
 }
+
+export interface OneStepProviderProps {
+  /** Makes the change and answers at once. */
+  readonly onEvent: lambda.IFunction;
+  /** Days to keep the framework function's logs. */
+  readonly logRetentionDays: number;
+  /** What happens to those logs on removal. */
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * CDK's Provider framework without a waiter, for a resource whose onEvent answers at once: its function logs to
+ * a log group with retention (`FrameworkLogs`, beside the `Provider` in `scope`), with the cdk-nag
+ * acknowledgements for the roles CDK writes for it.
+ */
+export function oneStepProvider(scope: Construct, props: OneStepProviderProps): cr.Provider {
+  const provider = new cr.Provider(scope, 'Provider', {
+    onEventHandler: props.onEvent,
+    logGroup: new logs.LogGroup(scope, 'FrameworkLogs', {
+      retention: props.logRetentionDays as logs.RetentionDays,
+      removalPolicy: props.removalPolicy,
+    }),
+  });
+  acknowledgeProviderFramework(provider, [props.onEvent]);
+  return provider;
+}

@@ -222,7 +222,7 @@ export async function twinAppOn(twin: LocalTwin, app: TwinApp): Promise<TwinAppI
 }
 
 /** CloudFormation delivers every number and boolean of a custom resource's properties as a string. */
-function asCloudFormationDelivers(value: unknown): unknown {
+export function asCloudFormationDelivers(value: unknown): unknown {
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) return value.map(asCloudFormationDelivers);
   if (value && typeof value === 'object') {

@@ -15,7 +15,7 @@ import { BASE_CONFIG } from '../../lib/config';
 import { OWNERSHIP_MARK_CONFIG } from '../../lib/kafka-rules';
 import type { LambdaRunner } from '../../scripts/kafka/lambda-runner';
 import { renamed } from '../../scripts/kafka/policy-variants';
-import type { TwinAppInstance } from '../../scripts/kafka/twin-app';
+import { asCloudFormationDelivers, type TwinAppInstance } from '../../scripts/kafka/twin-app';
 import { eventually, kafkaClient, testBrokers, uniqueName } from '../integration/kafka-helpers';
 import { useTwinApp } from '../integration/twin-helpers';
 import { loadBundle } from './bundles';
@@ -91,16 +91,6 @@ interface Declared {
   readonly removalPolicy?: 'retain' | 'destroy';
   readonly adoptExisting?: boolean;
   readonly clusterKind?: 'serverless';
-}
-
-/** CloudFormation delivers every number and boolean of a custom resource's properties as a string. */
-function asCloudFormationDelivers(value: unknown): unknown {
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) return value.map(asCloudFormationDelivers);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asCloudFormationDelivers(v)]));
-  }
-  return value;
 }
 
 function properties(declared: Declared): Record<string, unknown> & { ServiceToken: string } {
