@@ -53,6 +53,12 @@ async function underFaults(
   try {
     const stream = startStream(producer, { prefix: name, count: COUNT, minAcknowledged, messagesPerSecond: 450 });
     try {
+      // Faults begin once the producer is warm (its producer id assigned, the leaders known): a fault that hits
+      // its very first InitProducerId tests the coordinator's move, not replication.
+      await eventually('the first acknowledged write', 30_000, async () =>
+        stream.acknowledgedCount() > 0 ? true : undefined,
+      );
+      timeline.note('the stream has its first acknowledged write');
       await faults(topic, stream, timeline);
     } catch (error) {
       const sofar = await stream.abort();
