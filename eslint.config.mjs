@@ -2,7 +2,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'coverage/', '**/*.js', '**/*.mjs'] },
+  { ignores: ['node_modules/', 'cdk.out/', 'coverage/', '**/*.js', '**/*.cjs', '**/*.mjs'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -21,7 +21,24 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**/*.ts'],
+    // The twin is a package of its own: it imports nothing of the app (packages/msk-twin/test/boundary.test.ts).
+    files: ['packages/msk-twin/**/*.ts', 'packages/msk-twin/**/*.cts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+(bin|lib|lambda|scripts|test)(/|$)',
+              message: 'msk-twin imports nothing of the app that uses it.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['test/**/*.ts', 'packages/*/test/**/*.ts'],
     rules: {
       // Template assertions read untyped CloudFormation JSON.
       '@typescript-eslint/no-unsafe-member-access': 'off',

@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import type { AppConfig } from './config';
 import { SERVERLESS } from './cluster-kinds';
 import { CLUSTER_ALARM_THRESHOLDS, ClusterAlarms, hasIamConnectionMetrics } from './constructs/cluster-alarms';
-import { iamConnectionRate } from './msk-catalog';
+import { iamConnectionRate } from 'msk-catalog';
 import type { KafkaCluster } from './constructs/kafka-cluster';
 import { invalid } from './validation';
 

@@ -7,7 +7,7 @@ import { skipCheckovForFrameworkFunction } from './checkov-suppressions';
 import { AvailabilityZones } from './constructs/availability-zones';
 import { ProjectKey } from './constructs/encryption';
 import { MSK_IAM_PORT } from './constructs/msk-cluster';
-import { MSK_PORTS } from './msk-catalog';
+import { MSK_PORTS } from 'msk-catalog';
 import { checkRetention, invalid } from './validation';
 
 export interface NetworkStackProps extends StackProps {

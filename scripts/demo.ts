@@ -12,11 +12,12 @@
  */
 import { BASE_CONFIG } from '../lib/config';
 import { buildLambdas } from './build-lambdas';
-import type { InvokeResult, LambdaRunner, LogLine } from './kafka/lambda-runner';
-import { PortInUseError } from './kafka/local-kafka';
-import { functionLabel } from './kafka/policy-acls';
-import { startTwinApp, topicsCreateEvent, type TwinAppInstance } from './kafka/twin-app';
-import type { AclBinding } from './kafka/twin-identity';
+import type { InvokeResult, LambdaRunner, LogLine } from 'msk-twin';
+import { PortInUseError } from 'msk-twin';
+import { functionLabel } from 'msk-twin';
+import type { TwinAppInstance } from 'msk-twin';
+import { startAppTwin, topicsCreateEvent } from './app-twin';
+import type { AclBinding } from 'msk-twin';
 import { explainStartupWarnings } from './startup-warnings';
 
 const CUSTOM_TOPIC = process.env.DEMO_TOPIC?.trim();
@@ -95,7 +96,7 @@ function payloadOf<T>(what: string, result: InvokeResult): T {
 async function startDemoTwin(port: number): Promise<TwinAppInstance> {
   const chosen = Boolean(process.env.DEMO_KAFKA_PORT?.trim());
   const start = (p: number) =>
-    startTwinApp({
+    startAppTwin({
       port: p,
       // The topic as the app's configuration declares it, so its roles' policies name it.
       context: CUSTOM_TOPIC ? { demoTopic: TOPIC, topics: [{ name: TOPIC, partitions: 3, config: {} }] } : {},
@@ -148,13 +149,13 @@ async function main(): Promise<string> {
     await step(
       `Create topic ${TOPIC}: the topic bootstrap, as CloudFormation calls it (kafka-topics --create)`,
       async () => {
-        const onEvent = app.runner('topic-bootstrap', { handler: 'index.onEvent' });
-        const isComplete = app.runner('topic-bootstrap', { handler: 'index.isComplete' });
+        const onEvent = app.runner('Topics/OnEvent');
+        const isComplete = app.runner('Topics/IsComplete');
         const event = topicsCreateEvent(app);
         const created = await onEvent.invoke(event);
         const { PhysicalResourceId } = payloadOf<{ PhysicalResourceId: string }>('the topic bootstrap', created);
         say('onEvent:');
-        sayWhoSignedIn(app, onEvent, app.kafkaFunction('topic-bootstrap', 'index.onEvent').roleArn);
+        sayWhoSignedIn(app, onEvent, app.function('Topics/OnEvent').roleArn);
         for (const line of handlerLines(created.logs)) say(`  ${line}`);
         for (let poll = 0; ; poll++) {
           const done = await isComplete.invoke({ ...event, PhysicalResourceId });
@@ -163,7 +164,7 @@ async function main(): Promise<string> {
           await new Promise((resolve) => setTimeout(resolve, 250));
         }
         say(`isComplete: every partition of ${TOPIC} has a leader`);
-        sayWhoSignedIn(app, isComplete, app.kafkaFunction('topic-bootstrap', 'index.isComplete').roleArn);
+        sayWhoSignedIn(app, isComplete, app.function('Topics/IsComplete').roleArn);
       },
     );
 
@@ -172,13 +173,13 @@ async function main(): Promise<string> {
       for (const t of topics.filter((name) => !name.startsWith('__')).sort()) say(t);
     });
 
-    const producer = app.runner('producer');
+    const producer = app.runner('Producer');
     const sent = await step(
       `Invoke the producer (Node.js 24, a cold start) with ${JSON.stringify({ message: MESSAGE })}`,
       async () => {
         const result = await producer.invoke({ message: MESSAGE });
         const payload = payloadOf<{ messages: { partition: number }[] }>('the producer', result);
-        sayWhoSignedIn(app, producer, app.kafkaFunction('producer').roleArn);
+        sayWhoSignedIn(app, producer, app.function('Producer').roleArn);
         say('what the producer logged:');
         for (const line of explainStartupWarnings(handlerLines(result.logs))) say(`  ${line}`);
         say(`returned ${JSON.stringify(payload)}`);
@@ -195,11 +196,11 @@ async function main(): Promise<string> {
       }
     });
 
-    const consumer = app.runner('consumer');
+    const consumer = app.runner('Consumer');
     const read = await step('Invoke the consumer with {"fromBeginning":true} (--from-beginning)', async () => {
       const result = await consumer.invoke({ fromBeginning: true });
       const payload = payloadOf<{ count: number; caughtUp: boolean }>('the consumer', result);
-      sayWhoSignedIn(app, consumer, app.kafkaFunction('consumer').roleArn);
+      sayWhoSignedIn(app, consumer, app.function('Consumer').roleArn);
       say(`returned count=${payload.count}, caughtUp=${payload.caughtUp}`);
       say('what the consumer logged (CloudWatch Logs shows these lines):');
       const lines = handlerLines(result.logs);

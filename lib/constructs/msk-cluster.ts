@@ -22,7 +22,7 @@ import {
   NO_KAFKA_4_INSTANCE_TYPES,
   NO_TIERED_STORAGE_INSTANCE_TYPES,
   STANDARD_INSTANCE_TYPES,
-} from '../msk-catalog';
+} from 'msk-catalog';
 import { acknowledgeNag } from '../nag-acknowledgements';
 import { checkRetention, invalid } from '../validation';
 import { vendedLogGroupName } from './vended-logs';
@@ -359,7 +359,7 @@ function validate(
       fail(
         'brokerConfig',
         key,
-        `a property MSK accepts in a custom configuration for ${express ? 'Express' : 'Standard'} brokers (listed in lib/msk-catalog.ts)`,
+        `a property MSK accepts in a custom configuration for ${express ? 'Express' : 'Standard'} brokers (listed in packages/msk-catalog)`,
       );
     }
   }

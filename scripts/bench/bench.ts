@@ -24,14 +24,15 @@ import { createKafka, ignoreNegativeTimeoutWarnings } from '../../lambda/shared/
 import { KAFKA_HANDLERS } from '../../lib/bundling';
 import { BASE_CONFIG } from '../../lib/config';
 import { buildLambdas, bundlePath } from '../build-lambdas';
-import { ensureKafkaJars, startKafka, THROUGHPUT_JVM_OPTIONS, type LocalKafkaCluster } from '../kafka/local-kafka';
-import { renamed } from '../kafka/policy-variants';
-import { IAM_CONNECTION_RATE_KEY } from '../kafka/broker-config';
-import { mskIamClientProperties, runJavaTool, writeProperties } from '../kafka/iam/java-client';
-import type { InvokeResult } from '../kafka/lambda-runner';
-import { startTwinApp, type TwinAppInstance } from '../kafka/twin-app';
-import { TWIN_ADMIN_ROLE_ARN } from '../kafka/twin-identity';
-import { iamConnectionRate } from '../../lib/msk-catalog';
+import { ensureKafkaJars, startKafka, THROUGHPUT_JVM_OPTIONS, type LocalKafkaCluster } from 'msk-twin';
+import { renamed } from 'msk-twin';
+import { IAM_CONNECTION_RATE_KEY } from 'msk-twin';
+import { mskIamClientProperties, runJavaTool, writeProperties } from 'msk-twin';
+import type { InvokeResult } from 'msk-twin';
+import type { TwinAppInstance } from 'msk-twin';
+import { startAppTwin } from '../app-twin';
+import { TWIN_ADMIN_ROLE_ARN } from 'msk-twin';
+import { iamConnectionRate } from 'msk-catalog';
 
 type Producer = typeof import('../../lambda/producer');
 type Consumer = typeof import('../../lambda/consumer');
@@ -170,7 +171,7 @@ async function benchTwin(): Promise<void> {
   process.stderr.write(
     `\n1. the functions on the local MSK twin (TLS + IAM, Node.js 24 Lambda-like runner, ${TWIN_BROKERS} brokers)\n`,
   );
-  const app = await startTwinApp({
+  const app = await startAppTwin({
     brokers: TWIN_BROKERS,
     port: PORT,
     jvmOptions: THROUGHPUT_JVM_OPTIONS,
@@ -250,7 +251,7 @@ function ok(result: InvokeResult, what: string): InvokeResult & { ok: true } {
 async function benchTwinProducer(app: TwinAppInstance, variant: TwinAppInstance): Promise<number[]> {
   const topic = 'bench-twin';
   await twinTopic(app, topic);
-  const producer = variant.runner('producer', { environmentOverrides: { TOPIC: topic } });
+  const producer = variant.runner('Producer', { environmentOverrides: { TOPIC: topic } });
   const init: number[] = [];
   const first: number[] = [];
   for (let i = 0; i < (QUICK ? 3 : 10); i++) {
@@ -277,7 +278,7 @@ async function benchTwinProducer(app: TwinAppInstance, variant: TwinAppInstance)
  */
 async function benchTwinConnectPerInvocation(app: TwinAppInstance, warm: number[]): Promise<void> {
   const topic = 'bench-twin';
-  const credentials = app.twin.issueCredentials(app.kafkaFunction('producer').roleArn, 3600);
+  const credentials = app.twin.issueCredentials(app.function('Producer').roleArn, 3600);
   const perCall: number[] = [];
   for (let i = 0; i < (QUICK ? 10 : 100); i++) {
     const t = nowMs();
@@ -313,8 +314,8 @@ function loggedAt(result: InvokeResult, value: string): number | undefined {
 async function benchTwinSlo(app: TwinAppInstance, variant: TwinAppInstance): Promise<void> {
   const topic = 'bench-twin-slo';
   await twinTopic(app, topic);
-  const producer = variant.runner('producer', { environmentOverrides: { TOPIC: topic } });
-  const consumer = variant.runner('consumer', { environmentOverrides: { TOPIC: topic, GROUP_ID: 'bench-slo' } });
+  const producer = variant.runner('Producer', { environmentOverrides: { TOPIC: topic } });
+  const consumer = variant.runner('Consumer', { environmentOverrides: { TOPIC: topic, GROUP_ID: 'bench-slo' } });
   ok(await producer.invoke({ message: 'warm-up' }), 'twin producer');
   ok(await consumer.invoke({}), 'twin consumer');
   const delays: number[] = [];
@@ -345,14 +346,14 @@ async function benchTwinDrain(app: TwinAppInstance, variant: TwinAppInstance): P
   const backlog = QUICK ? 10000 : 100000;
   const topic = 'bench-twin-drain';
   await twinTopic(app, topic);
-  const filler = variant.runner('producer', {
+  const filler = variant.runner('Producer', {
     environmentOverrides: { TOPIC: topic },
     freezeBetweenInvocations: false,
   });
   for (let sent = 0; sent < backlog; sent += 10000) {
     ok(await filler.invoke({ count: 10000, message: 'y'.repeat(VALUE_BYTES) }), 'twin producer (backlog)');
   }
-  const drainer = variant.runner('consumer', { environmentOverrides: { TOPIC: topic, GROUP_ID: 'bench-drain' } });
+  const drainer = variant.runner('Consumer', { environmentOverrides: { TOPIC: topic, GROUP_ID: 'bench-drain' } });
   const t = nowMs();
   let read = 0;
   while (read < backlog) {

@@ -15,9 +15,9 @@ import {
   defaultKafkaVersion,
   ensureKafkaJars,
   startKafka,
-} from './local-kafka';
-import { ensureValidatorJar } from './iam/validator';
-import { startTwin } from './twin';
+} from 'msk-twin';
+import { ensureValidatorJar } from 'msk-twin';
+import { startTwin } from 'msk-twin';
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -16,9 +16,9 @@
  */
 import * as path from 'path';
 import { ignoreNegativeTimeoutWarnings } from '../../lambda/shared/kafka';
-import { LocalTwin, startTwin } from './twin';
+import { LocalTwin, startTwin } from 'msk-twin';
 import { parseArgs } from 'util';
-import { clusterStatus, formatStatus, stopTargets } from './status';
+import { clusterStatus, formatStatus, stopTargets } from 'msk-twin';
 import { main as runTool, TOOL_NAMES } from './tools';
 import {
   DEFAULT_PORT,
@@ -31,7 +31,7 @@ import {
   kafkaCacheDir,
   listStatePorts,
   startKafka,
-} from './local-kafka';
+} from 'msk-twin';
 
 const USAGE = `usage:
   cli.ts start [--brokers 1|3] [--port N (0: any free ports)] [--version V] [--log-dir DIR] [--security plaintext|iam]

@@ -20,10 +20,11 @@ import type { Admin } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
 import { ignoreNegativeTimeoutWarnings } from '../../lambda/shared/kafka';
 import { BASE_CONFIG } from '../../lib/config';
-import { IAM_CONNECTION_RATE_KEY } from '../../scripts/kafka/broker-config';
-import type { InvokeResult, LambdaRunner } from '../../scripts/kafka/lambda-runner';
-import { renamed } from '../../scripts/kafka/policy-variants';
-import { startTwinApp, topicsCreateEvent, type TwinAppInstance } from '../../scripts/kafka/twin-app';
+import { IAM_CONNECTION_RATE_KEY } from 'msk-twin';
+import type { InvokeResult, LambdaRunner } from 'msk-twin';
+import { renamed } from 'msk-twin';
+import type { TwinAppInstance } from 'msk-twin';
+import { startAppTwin, topicsCreateEvent } from '../../scripts/app-twin';
 import { ensureBundles } from '../lambda/bundles';
 
 /** The IAM session lifetime: well above kafkajs' 10 s re-authentication threshold (see docs/local-twin.md). */
@@ -47,7 +48,7 @@ let admin: Admin;
 beforeAll(async () => {
   ignoreNegativeTimeoutWarnings();
   await ensureBundles();
-  instance = await startTwinApp({
+  instance = await startAppTwin({
     profile: 'dev',
     brokers: 3,
     maxSessionMs: SESSION_MS,
@@ -125,8 +126,8 @@ async function ledger(kind: string): Promise<Ledger> {
   const options = { maxContainerLifetimeMs: CONTAINER_LIFETIME_MS };
   return {
     topic,
-    producer: instance.runner('producer', { ...options, environmentOverrides: { TOPIC: topic } }),
-    consumer: instance.runner('consumer', { ...options, environmentOverrides: { TOPIC: topic, GROUP_ID: group } }),
+    producer: instance.runner('Producer', { ...options, environmentOverrides: { TOPIC: topic } }),
+    consumer: instance.runner('Consumer', { ...options, environmentOverrides: { TOPIC: topic, GROUP_ID: group } }),
     sent: [],
     acknowledged: [],
     results: [],
@@ -250,19 +251,19 @@ describe(`connection-creation rate (${IAM_CONNECTION_RATE_KEY})`, () => {
     const event = topicsCreateEvent(instance) as { ResourceProperties: { Topics: { Name: string }[] } };
     event.ResourceProperties.Topics = event.ResourceProperties.Topics.map((t) => ({ ...t, Name: bootstrapTopic }));
     const runners: { kind: string; runner: LambdaRunner; event: unknown }[] = [
-      { kind: 'topic-bootstrap', runner: instance.runner('topic-bootstrap', { handler: 'index.onEvent' }), event },
+      { kind: 'topic-bootstrap', runner: instance.runner('Topics/OnEvent'), event },
     ];
     for (let i = 0; i < 2; i++) {
       runners.push({
         kind: 'consumer',
-        runner: instance.runner('consumer', { environmentOverrides: { TOPIC: topic, GROUP_ID: name('storm-group') } }),
+        runner: instance.runner('Consumer', { environmentOverrides: { TOPIC: topic, GROUP_ID: name('storm-group') } }),
         event: { fromBeginning: true, maxMessages: 1000 },
       });
     }
     while (runners.length < COLD_STARTS) {
       runners.push({
         kind: 'producer',
-        runner: instance.runner('producer', { environmentOverrides: { TOPIC: topic } }),
+        runner: instance.runner('Producer', { environmentOverrides: { TOPIC: topic } }),
         event: { message: `storm #${runners.length}` },
       });
     }

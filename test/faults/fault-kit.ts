@@ -15,7 +15,7 @@
  */
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { eventually, within } from '../integration/kafka-helpers';
-import { startKafka, type LocalKafkaCluster } from '../../scripts/kafka/local-kafka';
+import { startKafka, type LocalKafkaCluster } from 'msk-twin';
 import { captureLogs, ensureBundles, loadBundle, type ConsumerModule, type ProducerModule } from '../lambda/bundles';
 
 /**

@@ -7,9 +7,9 @@
  * listener as KAFKA_BROKERS, with raw access as before.
  */
 import { ignoreNegativeTimeoutWarnings } from '../../lambda/shared/kafka';
-import type { KafkaEndpoint } from '../../scripts/kafka/local-kafka';
-import { useOrStartKafka } from '../../scripts/kafka/local-kafka';
-import { startTwin } from '../../scripts/kafka/twin';
+import type { KafkaEndpoint } from 'msk-twin';
+import { useOrStartKafka } from 'msk-twin';
+import { startTwin } from 'msk-twin';
 import { setSharedKafka, testKafkaPort } from './kafka-helpers';
 import { TWIN_PORT_VARIABLE } from './twin-helpers';
 

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import * as net from 'node:net';
 import { join } from 'node:path';
-import { LocalKafkaCluster, defaultKafkaVersion } from '../../scripts/kafka/local-kafka';
+import { LocalKafkaCluster, defaultKafkaVersion } from 'msk-twin';
 
 jest.setTimeout(120000);
 

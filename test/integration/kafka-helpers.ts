@@ -1,7 +1,7 @@
 /** Helpers for integration tests (`*.int.test.ts`) that talk to a real Kafka broker. */
 import * as crypto from 'crypto';
 import { Admin, Kafka, RetryOptions, logLevel } from 'kafkajs';
-import type { KafkaEndpoint } from '../../scripts/kafka/local-kafka';
+import type { KafkaEndpoint } from 'msk-twin';
 
 /**
  * Port of the broker shared by all integration tests: env KAFKA_TEST_PORT when set, else 0 (free ports the OS

@@ -3,8 +3,8 @@
  * answering, although the cluster's metadata keeps listing a killed broker until the controller fences it.
  */
 import * as net from 'node:net';
-import { startKafka, type LocalKafkaCluster } from '../../scripts/kafka/local-kafka';
-import { clusterStatus, formatStatus } from '../../scripts/kafka/status';
+import { startKafka, type LocalKafkaCluster } from 'msk-twin';
+import { clusterStatus, formatStatus } from 'msk-twin';
 
 jest.setTimeout(120000);
 

@@ -3,7 +3,7 @@
  * Each version runs on its own broker, started here. Override the list with KAFKA_COMPAT_VERSIONS=3.9.2,4.1.2.
  */
 import { ConfigResourceTypes, Kafka } from 'kafkajs';
-import { LocalKafkaCluster, startKafka } from '../../scripts/kafka/local-kafka';
+import { LocalKafkaCluster, startKafka } from 'msk-twin';
 import { kafkaClient, uniqueName, withAdmin, within } from './kafka-helpers';
 
 /** Latest patch of each line on Maven Central: 3.9.x (MSK 3.9.x and 3.9.x.kraft), 4.0.x.kraft, 4.1.x.kraft. */

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import type { KafkaMessage } from 'kafkajs';
-import { LocalKafkaCluster, isOurProcess, pidsUsing, startKafka, statePath } from '../../scripts/kafka/local-kafka';
+import { LocalKafkaCluster, isOurProcess, pidsUsing, startKafka, statePath } from 'msk-twin';
 import { eventually, kafkaClient, testBrokers, uniqueName, withAdmin, within } from './kafka-helpers';
 
 describe('the shared local Kafka from globalSetup', () => {

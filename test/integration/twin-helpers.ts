@@ -1,10 +1,11 @@
 /** Helpers for integration tests of the local MSK twin's IAM listener (sign-in, ACLs). */
 import * as fs from 'fs';
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
-import { describeTwinApp, synthesizeApp } from '../../scripts/kafka/assembly';
-import { LocalTwin, startTwin } from '../../scripts/kafka/twin';
-import { twinAppOn, type TwinAppInstance } from '../../scripts/kafka/twin-app';
-import { TWIN_ACCOUNT } from '../../scripts/kafka/twin-identity';
+import { describeTwinApp } from 'msk-twin';
+import { synthesizeApp } from '../../scripts/app-twin';
+import { LocalTwin, startTwin } from 'msk-twin';
+import { twinAppOn, type TwinAppInstance } from 'msk-twin';
+import { TWIN_ACCOUNT } from 'msk-twin';
 import { ensureBundles } from '../lambda/bundles';
 import { kafkaClient, uniqueName } from './kafka-helpers';
 
@@ -95,11 +96,7 @@ export function useTwinApp(): () => TwinAppInstance {
   beforeAll(async () => {
     await ensureBundles();
     const synthesized = await synthesizeApp();
-    try {
-      instance = await twinAppOn(twin(), describeTwinApp(synthesized.assembly));
-    } finally {
-      synthesized.dispose();
-    }
+    instance = await twinAppOn(twin(), describeTwinApp(synthesized.assembly));
   }, 120_000);
   afterAll(async () => {
     await instance?.stop();

@@ -14,10 +14,10 @@ import * as net from 'node:net';
 import type { ConsumerResult } from '../../lambda/consumer';
 import type { ProducerResult } from '../../lambda/producer';
 import { BASE_CONFIG } from '../../lib/config';
-import type { LambdaRunner } from '../../scripts/kafka/lambda-runner';
-import { startKafka, type LocalKafkaCluster } from '../../scripts/kafka/local-kafka';
-import { renamed } from '../../scripts/kafka/policy-variants';
-import type { TwinAppInstance } from '../../scripts/kafka/twin-app';
+import type { LambdaRunner } from 'msk-twin';
+import { startKafka, type LocalKafkaCluster } from 'msk-twin';
+import { renamed } from 'msk-twin';
+import type { TwinAppInstance } from 'msk-twin';
 import { kafkaClient, testBrokers, uniqueName } from '../integration/kafka-helpers';
 import { useTwinApp } from '../integration/twin-helpers';
 import { captureLogs, loadBundle, untilQuiet, type ProducerModule } from './bundles';
@@ -99,9 +99,9 @@ async function withClients<T>(
 ): Promise<T> {
   const app = await appFor(topic, group);
   try {
-    const producer = onTwin<ProducerResult>(app.runner('producer', { environmentOverrides: { TOPIC: topic } }));
+    const producer = onTwin<ProducerResult>(app.runner('Producer', { environmentOverrides: { TOPIC: topic } }));
     const consumer = onTwin<ConsumerResult>(
-      app.runner('consumer', { environmentOverrides: { TOPIC: topic, GROUP_ID: group } }),
+      app.runner('Consumer', { environmentOverrides: { TOPIC: topic, GROUP_ID: group } }),
     );
     return await fn(producer, consumer);
   } finally {
@@ -246,7 +246,7 @@ describe('producer and consumer round trip', () => {
     const app = await appFor(topic, group);
     try {
       const fresh = onTwin<ConsumerResult>(
-        app.runner('consumer', { environmentOverrides: { TOPIC: topic, GROUP_ID: group } }),
+        app.runner('Consumer', { environmentOverrides: { TOPIC: topic, GROUP_ID: group } }),
       );
       const read = (await logsOf(() => fresh.handler({}))).result;
       expect(read.messages.map((m) => m.value)).toEqual(['after']);
@@ -266,8 +266,8 @@ describe('bad events fail before anything is sent or committed', () => {
   beforeAll(async () => {
     topic = await createTopic();
     app = await appFor(topic, group);
-    producer = onTwin(app.runner('producer', { environmentOverrides: { TOPIC: topic, MAX_MESSAGE_BYTES: '2048' } }));
-    consumer = onTwin(app.runner('consumer', { environmentOverrides: { TOPIC: topic, GROUP_ID: group } }));
+    producer = onTwin(app.runner('Producer', { environmentOverrides: { TOPIC: topic, MAX_MESSAGE_BYTES: '2048' } }));
+    consumer = onTwin(app.runner('Consumer', { environmentOverrides: { TOPIC: topic, GROUP_ID: group } }));
   });
   afterAll(async () => {
     await app?.stop();

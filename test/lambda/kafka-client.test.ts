@@ -1,7 +1,7 @@
 import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { lambdaNodeBinary } from '../../scripts/kafka/lambda-runner';
+import { lambdaNodeBinary } from 'msk-twin';
 import { iamTokenProvider, kafkaConfig, KAFKA_TIMEOUTS } from '../../lambda/shared/kafka';
 
 const ROOT = join(__dirname, '..', '..');

@@ -13,9 +13,9 @@ import { ConfigResourceTypes, ConfigSource, type Admin } from 'kafkajs';
 import { KAFKA_TIMEOUTS } from '../../lambda/shared/kafka';
 import { BASE_CONFIG } from '../../lib/config';
 import { OWNERSHIP_MARK_CONFIG } from '../../lib/kafka-rules';
-import type { LambdaRunner } from '../../scripts/kafka/lambda-runner';
-import { renamed } from '../../scripts/kafka/policy-variants';
-import { asCloudFormationDelivers, type TwinAppInstance } from '../../scripts/kafka/twin-app';
+import type { LambdaRunner } from 'msk-twin';
+import { renamed } from 'msk-twin';
+import { asCloudFormationDelivers, type TwinAppInstance } from 'msk-twin';
 import { eventually, kafkaClient, testBrokers, uniqueName } from '../integration/kafka-helpers';
 import { useTwinApp } from '../integration/twin-helpers';
 import { loadBundle } from './bundles';
@@ -50,8 +50,8 @@ function invoker<T>(runner: LambdaRunner): (event: unknown) => Promise<T> {
 beforeAll(async () => {
   twinApp = await shared().variant((app) => renamed(app, { topics: { [BASE_CONFIG.demoTopic]: 'tb-*' } }));
   onTwin = {
-    onEvent: invoker(twinApp.runner('topic-bootstrap', { handler: 'index.onEvent' })),
-    isComplete: invoker(twinApp.runner('topic-bootstrap', { handler: 'index.isComplete' })),
+    onEvent: invoker(twinApp.runner('Topics/OnEvent')),
+    isComplete: invoker(twinApp.runner('Topics/IsComplete')),
   };
 }, 60_000);
 afterAll(async () => {

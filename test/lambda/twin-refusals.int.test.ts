@@ -12,8 +12,8 @@
  * runs into: credentials that expired, credentials the twin never issued, and a function in another region.
  */
 import { BASE_CONFIG } from '../../lib/config';
-import { renamed, withoutActions } from '../../scripts/kafka/policy-variants';
-import type { TwinAppInstance } from '../../scripts/kafka/twin-app';
+import { renamed, withoutActions } from 'msk-twin';
+import type { TwinAppInstance } from 'msk-twin';
 import { uniqueName } from '../integration/kafka-helpers';
 import { refusalReason, storedMessages, useTwinApp } from '../integration/twin-helpers';
 
@@ -31,8 +31,7 @@ async function createTopic(instance: TwinAppInstance, prefix: string): Promise<s
   return topic;
 }
 
-const roleOf = (instance: TwinAppInstance, bundle: string, handler?: string) =>
-  instance.kafkaFunction(bundle, handler).roleArn;
+const roleOf = (instance: TwinAppInstance, name: string) => instance.function(name).roleArn;
 
 /** Lambda's Invoke answer of a failed invocation, or a failure of the test when it succeeded. */
 function failureOf(result: Awaited<ReturnType<ReturnType<TwinAppInstance['runner']>['invoke']>>) {
@@ -44,7 +43,7 @@ function failureOf(result: Awaited<ReturnType<ReturnType<TwinAppInstance['runner
 describe('a producer', () => {
   test('whose role lacks kafka-cluster:WriteData fails with one line naming the topic and the action, and writes nothing', async () => {
     const topic = await createTopic(shared(), 'refuse-write');
-    const role = roleOf(shared(), 'producer');
+    const role = roleOf(shared(), 'Producer');
     const variant = await shared().variant((app) =>
       renamed(withoutActions(app, role, ['kafka-cluster:WriteData']), { topics: { [DEMO_TOPIC]: topic } }),
     );
@@ -55,7 +54,7 @@ describe('a producer', () => {
           .filter((a) => a.resourceName === topic)
           .map((a) => a.operation),
       ).toEqual(['DESCRIBE']);
-      const producer = variant.runner('producer', { environmentOverrides: { TOPIC: topic } });
+      const producer = variant.runner('Producer', { environmentOverrides: { TOPIC: topic } });
       const error = failureOf(await producer.invoke({ message: 'must not land', count: 3 }));
       expect(error).toMatchObject({
         errorType: 'NotAuthorizedError',
@@ -71,7 +70,7 @@ describe('a producer', () => {
     const topic = await createTopic(shared(), 'allow-write');
     const variant = await shared().variant((app) => renamed(app, { topics: { [DEMO_TOPIC]: topic } }));
     try {
-      const producer = variant.runner('producer', { environmentOverrides: { TOPIC: topic } });
+      const producer = variant.runner('Producer', { environmentOverrides: { TOPIC: topic } });
       const result = await producer.invoke({ count: 3 });
       expect(result.ok).toBe(true);
       expect(await storedMessages(variant.twin, topic)).toBe(3);
@@ -81,7 +80,7 @@ describe('a producer', () => {
       const [key] = variant.accessKeysOf(producer);
       expect(variant.signIns(producer)).toEqual([
         expect.stringMatching(
-          new RegExp(`MSK IAM sign-in \\[[0-9a-f-]{36}\\]: ${roleOf(variant, 'producer')} with access key ${key},`),
+          new RegExp(`MSK IAM sign-in \\[[0-9a-f-]{36}\\]: ${roleOf(variant, 'Producer')} with access key ${key},`),
         ),
       ]);
     } finally {
@@ -91,7 +90,7 @@ describe('a producer', () => {
 
   test('is refused a topic outside its policy, in one line, and writes nothing there', async () => {
     const outside = await createTopic(shared(), 'outside');
-    const producer = shared().runner('producer', { environmentOverrides: { TOPIC: outside } });
+    const producer = shared().runner('Producer', { environmentOverrides: { TOPIC: outside } });
     const error = failureOf(await producer.invoke({}));
     expect(error).toMatchObject({
       errorType: 'NotAuthorizedError',
@@ -108,8 +107,8 @@ describe('the consumer', () => {
       renamed(app, { topics: { [DEMO_TOPIC]: topic }, groups: { [GROUP]: uniqueName('group') } }),
     );
     try {
-      const consumerRole = roleOf(variant, 'consumer');
-      const writer = variant.runner('producer', {
+      const consumerRole = roleOf(variant, 'Consumer');
+      const writer = variant.runner('Producer', {
         roleArn: consumerRole,
         environmentOverrides: { TOPIC: topic },
       });
@@ -127,7 +126,7 @@ describe('the consumer', () => {
   test('whose role lacks kafka-cluster:AlterGroup fails at its group join, in one line, and commits nothing', async () => {
     const topic = await createTopic(shared(), 'no-alter-group');
     const group = uniqueName('group');
-    const role = roleOf(shared(), 'consumer');
+    const role = roleOf(shared(), 'Consumer');
     const variant = await shared().variant((app) =>
       renamed(withoutActions(app, role, ['kafka-cluster:AlterGroup']), {
         topics: { [DEMO_TOPIC]: topic },
@@ -135,9 +134,9 @@ describe('the consumer', () => {
       }),
     );
     try {
-      const producer = variant.runner('producer', { environmentOverrides: { TOPIC: topic } });
+      const producer = variant.runner('Producer', { environmentOverrides: { TOPIC: topic } });
       expect((await producer.invoke({ message: 'waiting' })).ok).toBe(true);
-      const consumer = variant.runner('consumer', { environmentOverrides: { TOPIC: topic, GROUP_ID: group } });
+      const consumer = variant.runner('Consumer', { environmentOverrides: { TOPIC: topic, GROUP_ID: group } });
       const started = Date.now();
       const error = failureOf(await consumer.invoke({}));
       expect(error).toMatchObject({
@@ -157,7 +156,7 @@ describe('the consumer', () => {
 
   test('is refused a topic outside its policy, in one line', async () => {
     const outside = await createTopic(shared(), 'outside-read');
-    const consumer = shared().runner('consumer', { environmentOverrides: { TOPIC: outside } });
+    const consumer = shared().runner('Consumer', { environmentOverrides: { TOPIC: outside } });
     const error = failureOf(await consumer.invoke({}));
     expect(error).toMatchObject({
       errorType: 'NotAuthorizedError',
@@ -170,12 +169,12 @@ describe('the topic bootstrap', () => {
   test('without kafka-cluster:CreateTopic fails in one line and creates nothing', async () => {
     // Not tb-…: topic-bootstrap.int.test.ts grants the same role CREATE on every tb-* topic of the shared twin.
     const topic = uniqueName('nocreate');
-    const role = roleOf(shared(), 'topic-bootstrap', 'index.onEvent');
+    const role = roleOf(shared(), 'Topics/OnEvent');
     const variant = await shared().variant((app) =>
       renamed(withoutActions(app, role, ['kafka-cluster:CreateTopic']), { topics: { [DEMO_TOPIC]: topic } }),
     );
     try {
-      const onEvent = variant.runner('topic-bootstrap', { handler: 'index.onEvent' });
+      const onEvent = variant.runner('Topics/OnEvent');
       const error = failureOf(
         await onEvent.invoke({
           RequestType: 'Create',
@@ -214,7 +213,7 @@ describe('sign-in refused, as MSK answers it', () => {
     const topic = await createTopic(shared(), 'refused');
     const variant = await shared().variant((app) => renamed(app, { topics: { [DEMO_TOPIC]: topic } }));
     try {
-      const producer = variant.runner('producer', { ...options, environmentOverrides: { TOPIC: topic } });
+      const producer = variant.runner('Producer', { ...options, environmentOverrides: { TOPIC: topic } });
       const error = failureOf(await producer.invoke({}));
       expect(error.errorType).toBe('NotAuthorizedError');
       expect(error.errorMessage).toMatch(refusedLine);
@@ -231,7 +230,7 @@ describe('sign-in refused, as MSK answers it', () => {
   });
 
   test('credentials that have expired', async () => {
-    const role = roleOf(shared(), 'producer');
+    const role = roleOf(shared(), 'Producer');
     const expired = shared().twin.issueCredentials(role, 1);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const reason = await refusedProducer({ credentials: () => expired });
@@ -239,7 +238,7 @@ describe('sign-in refused, as MSK answers it', () => {
   });
 
   test('credentials the twin never issued', async () => {
-    const role = roleOf(shared(), 'producer');
+    const role = roleOf(shared(), 'Producer');
     const made = {
       ...shared().twin.issueCredentials(role, 60),
       accessKeyId: 'TWINAAAAAAAAAAAAAAAA',

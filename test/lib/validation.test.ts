@@ -338,7 +338,7 @@ const cases: [string, Record<string, unknown>, string][] = [
   [
     'broker setting MSK does not accept',
     { brokerConfig: '{"log.dirs":"/tmp"}' },
-    'HelloMsk-dev-Cluster/Cluster: brokerConfig "log.dirs" is not valid; allowed: a property MSK accepts in a custom configuration for Standard brokers (listed in lib/msk-catalog.ts)',
+    'HelloMsk-dev-Cluster/Cluster: brokerConfig "log.dirs" is not valid; allowed: a property MSK accepts in a custom configuration for Standard brokers (listed in packages/msk-catalog)',
   ],
   [
     'broker setting Express does not accept',
@@ -348,7 +348,7 @@ const cases: [string, Record<string, unknown>, string][] = [
       azCount: 3,
       brokerConfig: '{"min.insync.replicas":"1"}',
     },
-    'HelloMsk-dev-Cluster/Cluster: brokerConfig "min.insync.replicas" is not valid; allowed: a property MSK accepts in a custom configuration for Express brokers (listed in lib/msk-catalog.ts)',
+    'HelloMsk-dev-Cluster/Cluster: brokerConfig "min.insync.replicas" is not valid; allowed: a property MSK accepts in a custom configuration for Express brokers (listed in packages/msk-catalog)',
   ],
   [
     'default replication factor above the broker count',

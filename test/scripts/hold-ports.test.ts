@@ -1,6 +1,6 @@
 import { spawnSync } from 'child_process';
 import * as path from 'path';
-import { freePorts, portBindable } from '../../scripts/kafka/ports';
+import { freePorts, portBindable } from 'msk-twin';
 
 const ROOT = path.join(__dirname, '..', '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');

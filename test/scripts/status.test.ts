@@ -1,4 +1,4 @@
-import { formatStatus, stopTargets, type ClusterStatus } from '../../scripts/kafka/status';
+import { formatStatus, stopTargets, type ClusterStatus } from 'msk-twin';
 
 describe('kafka:stop targets', () => {
   const recorded = [

@@ -5,7 +5,7 @@
  */
 import { generateAuthTokenFromCredentialsProvider } from 'aws-msk-iam-sasl-signer-js';
 import { logLevel, type KafkaConfig } from 'kafkajs';
-import { DEFAULT_PORT, LocalKafkaCluster, listStatePorts } from '../local-kafka';
+import { DEFAULT_PORT, LocalKafkaCluster, listStatePorts } from 'msk-twin';
 
 /** Temporary AWS credentials, as the AWS SDK's credential providers return them. */
 export interface AwsCredentials {

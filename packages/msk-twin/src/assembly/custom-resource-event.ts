@@ -1,0 +1,43 @@
+import type { TwinApp, TwinEndpoint } from './assembly';
+import { TWIN_ACCOUNT, TWIN_REGION } from '../identity';
+
+/** CloudFormation delivers every number and boolean of a custom resource's properties as a string. */
+export function asCloudFormationDelivers(value: unknown): unknown {
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return value.map(asCloudFormationDelivers);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asCloudFormationDelivers(v)]));
+  }
+  return value;
+}
+
+/**
+ * The Create event CloudFormation sends the provider of the app's one custom resource of `resourceType` (e.g.
+ * `Custom::KafkaTopics`), its properties resolved for the twin as CloudFormation delivers them.
+ */
+export function customResourceCreateEvent(
+  app: Pick<TwinApp, 'resolver'>,
+  resourceType: string,
+  endpoint: TwinEndpoint,
+): Record<string, unknown> {
+  const found = app.resolver.resourcesOfType([resourceType]);
+  if (found.length !== 1) {
+    throw new Error(`The assembly declares ${found.length} resources of type ${resourceType}; expected one`);
+  }
+  const [{ stack, logicalId, resource }] = found;
+  const properties = app.resolver.resolve(resource.Properties ?? {}, {
+    stack,
+    where: `${stack.name}/${logicalId} Properties`,
+    endpoint,
+  }) as { ServiceToken?: unknown };
+  return {
+    RequestType: 'Create',
+    ServiceToken: properties.ServiceToken,
+    ResponseURL: `https://cloudformation-custom-resource-response-${TWIN_REGION.replace(/-/g, '')}.s3.amazonaws.com/msk-twin`,
+    StackId: `arn:aws:cloudformation:${TWIN_REGION}:${TWIN_ACCOUNT}:stack/${stack.name}/msk-twin`,
+    RequestId: `msk-twin-create-${logicalId}`,
+    LogicalResourceId: logicalId,
+    ResourceType: resourceType,
+    ResourceProperties: asCloudFormationDelivers(properties),
+  };
+}

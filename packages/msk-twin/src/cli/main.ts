@@ -1,0 +1,211 @@
+/**
+ * The msk-twin command line, in the spirit of `sam local invoke`:
+ *
+ *   msk-twin up --assembly cdk.out [--brokers 1|3] [--port N]   start the twin of a synthesized app; leaves it running
+ *   msk-twin invoke <function> [--payload JSON]                 run a function of the app once, as Lambda would
+ *   msk-twin down                                              stop the twin that `up` started
+ *   msk-twin policy --assembly cdk.out                         each role's Kafka permissions on the twin
+ *   msk-twin config --assembly cdk.out [--brokers 1|3]         the brokers' settings: deployed and on the twin
+ *
+ * The response goes to stdout and everything else to stderr, so that `msk-twin invoke … | jq` works. The running
+ * twin is recorded in the state directory (`.kafka/` of the working directory, or MSK_TWIN_STATE_DIR).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { describeTwinApp, readCloudAssembly, type TwinApp } from '../assembly/assembly';
+import { formatPolicyAclTable, translatePolicies } from '../authorization/policy-acls';
+import { brokerConfigFor, formatBrokerConfig, localBrokerCount } from '../broker/broker-config';
+import { STATE_DIR } from '../broker/local-kafka';
+import { dropKafkajsTimeoutWarnings } from '../kafkajs-warnings';
+import { LocalTwin } from '../twin';
+import { startTwinApp, TwinAppInstance } from '../twin-app';
+
+const USAGE = `usage:
+  msk-twin up --assembly DIR [--brokers 1|3] [--port N]
+  msk-twin invoke FUNCTION [--payload JSON]
+  msk-twin down
+  msk-twin policy --assembly DIR
+  msk-twin config --assembly DIR [--brokers 1|3]`;
+
+/** What `up` records for `invoke` and `down`. */
+interface CurrentTwin {
+  readonly port: number;
+  readonly assembly: string;
+}
+
+const CURRENT_FILE = path.join(STATE_DIR, 'msk-twin.json');
+
+function info(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+function readCurrent(): CurrentTwin {
+  let current: CurrentTwin | undefined;
+  try {
+    current = JSON.parse(fs.readFileSync(CURRENT_FILE, 'utf8')) as CurrentTwin;
+  } catch {
+    current = undefined;
+  }
+  if (!current) throw new Error(`No twin is running here (${CURRENT_FILE} is missing): start one with msk-twin up`);
+  return current;
+}
+
+function attach(current: CurrentTwin): LocalTwin {
+  const twin = LocalTwin.attach(current.port);
+  if (!twin?.cluster.isRunning) {
+    throw new Error(`The twin on port ${current.port} is not running: msk-twin down, then msk-twin up again`);
+  }
+  return twin;
+}
+
+function assemblyOption(values: { assembly?: string }): string {
+  if (!values.assembly) throw new Error(`--assembly DIR is required (a cloud assembly: cdk synth -o DIR)\n${USAGE}`);
+  return path.resolve(values.assembly);
+}
+
+function functionList(app: TwinApp): string {
+  return app.functions
+    .map((f) => `  ${f.path}${f.kafka ? ' (Kafka)' : ''}  ${f.name}  ${f.runtime ?? ''} ${f.handler}`)
+    .join('\n');
+}
+
+async function up(values: { assembly?: string; brokers?: string; port?: string }): Promise<void> {
+  if (fs.existsSync(CURRENT_FILE)) {
+    const current = readCurrent();
+    if (LocalTwin.attach(current.port)?.cluster.isRunning) {
+      throw new Error(`A twin is already running on port ${current.port} (${current.assembly}): msk-twin down first`);
+    }
+  }
+  const assembly = assemblyOption(values);
+  const brokers = brokerCountOption(values.brokers);
+  const instance = await startTwinApp({
+    assembly,
+    brokers,
+    port: values.port === undefined ? 0 : Number(values.port),
+    detached: true,
+    log: info,
+  });
+  fs.mkdirSync(STATE_DIR, { recursive: true });
+  const current: CurrentTwin = { port: instance.twin.cluster.port, assembly };
+  fs.writeFileSync(CURRENT_FILE, `${JSON.stringify(current, null, 2)}\n`);
+  const { app, twin } = instance;
+  info(
+    [
+      `Twin of ${app.cluster.name} ready in ${(instance.timings.totalMs / 1000).toFixed(1)} s: Kafka ${twin.cluster.version}, ${twin.cluster.brokers.length} broker(s), region ${twin.region}`,
+      `Bootstrap brokers (TLS + IAM): ${twin.bootstrapBrokers}`,
+      `CA certificate: ${twin.caFile}`,
+      'Functions (msk-twin invoke NAME):',
+      functionList(app),
+    ].join('\n'),
+  );
+  process.stdout.write(`${twin.bootstrapBrokers}\n`);
+}
+
+async function invoke(name: string | undefined, values: { payload?: string }): Promise<number> {
+  if (!name) throw new Error(`invoke needs a function name\n${USAGE}`);
+  let event: unknown;
+  try {
+    event = JSON.parse(values.payload ?? '{}');
+  } catch (error) {
+    throw new Error(`--payload is not JSON: ${(error as Error).message}`);
+  }
+  const current = readCurrent();
+  const twin = attach(current);
+  const app = describeTwinApp(readCloudAssembly(current.assembly));
+  const instance = new TwinAppInstance(
+    twin,
+    app,
+    translatePolicies(app),
+    brokerConfigFor(app.cluster, { brokers: twin.cluster.brokers.length }),
+    { synthMs: 0, assemblyMs: 0, brokersMs: 0, aclsMs: 0, totalMs: 0 },
+    false,
+  );
+  const runner = instance.runner(name);
+  try {
+    const result = await runner.invoke(event);
+    for (const line of result.logs) info(line.message);
+    process.stdout.write(`${JSON.stringify(result.ok ? result.payload : result.error)}\n`);
+    return result.ok ? 0 : 1;
+  } finally {
+    await instance.stop();
+  }
+}
+
+async function down(): Promise<void> {
+  const current = readCurrent();
+  const twin = LocalTwin.attach(current.port);
+  if (twin) await twin.stop();
+  fs.rmSync(CURRENT_FILE, { force: true });
+  info(`Stopped the twin on port ${current.port}`);
+}
+
+function policy(values: { assembly?: string }): void {
+  const app = describeTwinApp(readCloudAssembly(assemblyOption(values)));
+  const translation = translatePolicies(app);
+  process.stdout.write(`${formatPolicyAclTable(translation, app.cluster.arn)}\n`);
+  info(
+    `Roles allowed to sign in (kafka-cluster:Connect): ${translation.authorization.connectRoleArns.length}; brokers the cluster declares: ${app.cluster.brokerCount ?? 'serverless'}, the twin runs ${localBrokerCount(app.cluster)}`,
+  );
+}
+
+function config(values: { assembly?: string; brokers?: string }): void {
+  const { cluster } = describeTwinApp(readCloudAssembly(assemblyOption(values)));
+  const brokers = brokerCountOption(values.brokers) ?? localBrokerCount(cluster);
+  process.stdout.write(`${formatBrokerConfig(brokerConfigFor(cluster, { brokers }), brokers)}\n`);
+}
+
+function brokerCountOption(value: string | undefined): 1 | 3 | undefined {
+  if (value === undefined) return undefined;
+  if (value !== '1' && value !== '3') throw new Error(`--brokers is ${value}; allowed: 1 or 3`);
+  return Number(value) as 1 | 3;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      assembly: { type: 'string' },
+      brokers: { type: 'string' },
+      port: { type: 'string' },
+      payload: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, name] = positionals;
+  if (values.help || command === undefined) {
+    info(USAGE);
+    return values.help ? 0 : 2;
+  }
+  switch (command) {
+    case 'up':
+      await up(values);
+      return 0;
+    case 'invoke':
+      return invoke(name, values);
+    case 'down':
+      await down();
+      return 0;
+    case 'policy':
+      policy(values);
+      return 0;
+    case 'config':
+      config(values);
+      return 0;
+    default:
+      throw new Error(`unknown command "${command}"\n${USAGE}`);
+  }
+}
+
+if (require.main === module) {
+  dropKafkajsTimeoutWarnings();
+  main(process.argv.slice(2)).then(
+    // kafkajs can leave timers behind; the brokers of `up` are detached and outlive this process.
+    (code) => process.exit(code),
+    (error: unknown) => {
+      info(error instanceof Error ? error.message : String(error));
+      process.exit(1);
+    },
+  );
+}

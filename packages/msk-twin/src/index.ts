@@ -1,0 +1,26 @@
+/**
+ * msk-twin: a local twin of the Amazon MSK cluster of a synthesized CDK app.
+ *
+ *   const twin = await startTwinApp({ assembly: 'cdk.out' });
+ *   const result = await twin.runner('Producer').invoke({ message: 'Hello MSK' });
+ *   await twin.stop();
+ */
+export * from './twin-app';
+export * from './twin';
+export * from './identity';
+export * from './assembly/assembly';
+export * from './authorization/authorization';
+export * from './authorization/policy-acls';
+export * from './authorization/policy-variants';
+export * from './broker/broker-config';
+export * from './broker/local-kafka';
+export * from './broker/ports';
+export * from './broker/status';
+export * from './iam/credentials';
+export * from './iam/iam-client';
+export * from './iam/java-client';
+export * from './iam/validator';
+export * from './runner/lambda-runner';
+export * from './tls/tls';
+export * from './kafkajs-warnings';
+export * from './assembly/custom-resource-event';

@@ -1,0 +1,246 @@
+/**
+ * The local MSK twin of a synthesized app, the halves put together:
+ *
+ * 1. read the cloud assembly (assembly/assembly.ts);
+ * 2. start the broker(s) with the template's broker configuration (broker-config.ts), TLS and IAM sign-in (twin.ts);
+ * 3. translate the function roles' IAM policies to Kafka ACLs (policy-acls.ts) and apply them;
+ * 4. give each function a Lambda-like runner on Node.js 24 (lambda-runner.ts) with its template environment (the
+ *    bootstrap brokers resolved to the twin), credentials issued for its own role, and the twin's CA.
+ *
+ *   const twin = await startTwinApp({ profile: 'dev' });
+ *   const producer = twin.runner('producer');
+ *   await producer.invoke({ message: 'Hello MSK' });
+ *   await twin.stop();
+ */
+import * as fs from 'fs';
+import {
+  describeTwinApp,
+  findFunction,
+  readCloudAssembly,
+  type CloudAssemblyView,
+  type TwinApp,
+  type TwinFunction,
+} from './assembly/assembly';
+import { brokerConfigFor, localBrokerCount, type BrokerConfigPlan } from './broker/broker-config';
+import { LambdaRunner, functionSpec, type LambdaRunnerOptions } from './runner/lambda-runner';
+import type { BrokerCount, Logger } from './broker/local-kafka';
+import { translatePolicies, type PolicyTranslation } from './authorization/policy-acls';
+import type { IssuedCredentials } from './iam/credentials';
+import { LocalTwin, startTwin, type StartTwinOptions } from './twin';
+import type { AclBinding } from './identity';
+
+/** Lambda hands a function's container credentials of its role's session; the twin's last this long. */
+export const FUNCTION_CREDENTIAL_TTL_SECONDS = 3600;
+
+export interface StartTwinAppOptions extends Pick<
+  StartTwinOptions,
+  'port' | 'logDir' | 'jvmOptions' | 'readyTimeoutMs' | 'maxSessionMs' | 'detached'
+> {
+  /** The synthesized app: a cloud assembly directory (`cdk synth -o DIR`), or one already read. */
+  readonly assembly: string | CloudAssemblyView;
+  /** How long the caller took to synthesize the assembly, for timings. @default 0 */
+  readonly synthMs?: number;
+  /**
+   * Brokers to run; the deployed replication needs 3 for a cluster of more than one broker.
+   * @default localBrokerCount(cluster)
+   */
+  readonly brokers?: BrokerCount;
+  /**
+   * server.properties entries over the template's, for every broker (e.g. a listener's
+   * `listener.name.iam.max.connection.creation.rate`). @default none
+   */
+  readonly brokerConfig?: Readonly<Record<string, string>>;
+  /** Kafka's `group.initial.rebalance.delay.ms` when the configuration leaves it out. @default 3000, as MSK */
+  readonly groupInitialRebalanceDelayMs?: number;
+  /**
+   * Changes the app before its policies are translated: a test's variant of a role (policy-variants.ts).
+   * @default none
+   */
+  readonly editApp?: (app: TwinApp) => TwinApp;
+  /** Progress messages. @default silent */
+  readonly log?: Logger;
+}
+
+/** How long each step of the start took (ms); Maven downloads and the validator build are not counted. */
+export interface TwinAppTimings {
+  /** Given by the caller that synthesized the assembly (StartTwinAppOptions.synthMs); 0 otherwise. */
+  readonly synthMs: number;
+  /** Reading the assembly and planning the brokers. */
+  readonly assemblyMs: number;
+  readonly brokersMs: number;
+  readonly aclsMs: number;
+  readonly totalMs: number;
+}
+
+export interface RunnerOptions extends Omit<LambdaRunnerOptions, 'credentials' | 'caFile'> {
+  /** Sign in as another role than the function's own (tests of refusals). @default the function's role */
+  readonly roleArn?: string;
+  /** @default FUNCTION_CREDENTIAL_TTL_SECONDS */
+  readonly credentialTtlSeconds?: number;
+  /** Credentials to give every container instead of issuing them (expired or unknown ones, in tests). */
+  readonly credentials?: () => IssuedCredentials;
+}
+
+/** A running twin of a synthesized app (see startTwinApp). */
+export class TwinAppInstance {
+  private readonly runners: LambdaRunner[] = [];
+  private readonly issued = new Map<LambdaRunner, IssuedCredentials[]>();
+
+  constructor(
+    readonly twin: LocalTwin,
+    /** The synthesized app, as edited by `editApp`. */
+    readonly app: TwinApp,
+    readonly translation: PolicyTranslation,
+    readonly brokerConfig: BrokerConfigPlan,
+    readonly timings: TwinAppTimings,
+    /** Whether stop() ends the brokers (false for a variant sharing another instance's twin). */
+    private readonly ownsTwin = true,
+  ) {}
+
+  /**
+   * The same twin, with the ACLs of a variant of the app added (policy-variants.ts): grants add up, so a variant
+   * should use topic and group names of its own. stop() of the variant stops only its runners.
+   */
+  async variant(edit: (app: TwinApp) => TwinApp): Promise<TwinAppInstance> {
+    return twinAppOn(this.twin, edit(this.app));
+  }
+
+  /** The function named `name`: its construct path or a tail of it (`Producer`), logical id or function name. */
+  function(name: string): TwinFunction {
+    return findFunction(this.app.functions, name);
+  }
+
+  /** The ACLs the twin granted to `roleArn`. */
+  aclsOf(roleArn: string): AclBinding[] {
+    return this.translation.authorization.acls.filter((a) => a.principal === `User:${roleArn}`);
+  }
+
+  /**
+   * A Lambda-like container for the function named `name` (see function()): its runtime's Node.js, the
+   * template's environment with the twin's bootstrap brokers, credentials issued for its role at each cold
+   * start, NODE_EXTRA_CA_CERTS. Stopped by stop().
+   */
+  runner(name: string, options: RunnerOptions = {}): LambdaRunner {
+    const { roleArn, credentialTtlSeconds, credentials: given, ...rest } = options;
+    const fn = this.function(name);
+    const role = roleArn ?? fn.roleArn;
+    const runner = new LambdaRunner(functionSpec(this.app, fn, { bootstrapBrokers: this.twin.bootstrapBrokers }), {
+      ...rest,
+      region: rest.region ?? this.twin.region,
+      caFile: this.twin.caFile,
+      credentials: () => {
+        const credentials =
+          given?.() ?? this.twin.issueCredentials(role, credentialTtlSeconds ?? FUNCTION_CREDENTIAL_TTL_SECONDS);
+        this.issued.get(runner)?.push(credentials);
+        return credentials;
+      },
+    });
+    this.issued.set(runner, []);
+    this.runners.push(runner);
+    return runner;
+  }
+
+  /** The access keys issued to `runner`'s containers, oldest first. */
+  accessKeysOf(runner: LambdaRunner): string[] {
+    return (this.issued.get(runner) ?? []).map((c) => c.accessKeyId);
+  }
+
+  /**
+   * The brokers' log lines of sign-ins with the access keys issued to `runner`'s containers, e.g.
+   * `MSK IAM sign-in [id]: arn:aws:iam::111122223333:role/… with access key TWIN…, session until …`.
+   */
+  signIns(runner: LambdaRunner): string[] {
+    const keys = this.accessKeysOf(runner);
+    return this.twin.cluster.brokers.flatMap((broker) =>
+      readLines(broker.logFile).filter(
+        (line) => line.includes('MSK IAM sign-in [') && keys.some((key) => line.includes(`with access key ${key},`)),
+      ),
+    );
+  }
+
+  /** Stops every runner, then the brokers (certificates and credentials go with them). */
+  async stop(): Promise<void> {
+    await Promise.all(this.runners.map((r) => r.stop().catch(() => undefined)));
+    if (this.ownsTwin) await this.twin.stop();
+  }
+}
+
+/** Reads the app's assembly, starts its twin, grants its roles' policies as ACLs; see the file comment. */
+export async function startTwinApp(options: StartTwinAppOptions): Promise<TwinAppInstance> {
+  const started = performance.now();
+  const assembly = typeof options.assembly === 'string' ? readCloudAssembly(options.assembly) : options.assembly;
+  let app = describeTwinApp(assembly);
+  if (options.editApp) app = options.editApp(app);
+  // Translated before anything starts: a statement the twin cannot translate fails here, in one line.
+  const translation = translatePolicies(app);
+  const brokers = options.brokers ?? localBrokerCount(app.cluster);
+  const brokerConfig = brokerConfigFor(app.cluster, {
+    brokers,
+    groupInitialRebalanceDelayMs: options.groupInitialRebalanceDelayMs,
+  });
+  const assemblyMs = performance.now() - started;
+  const synthMs = options.synthMs ?? 0;
+  options.log?.(
+    `read ${app.cluster.stack} and ${app.functions.length} functions from the assembly in ${ms(assemblyMs)}`,
+  );
+  const twin = await startTwin({
+    brokers,
+    port: options.port,
+    logDir: options.logDir,
+    jvmOptions: options.jvmOptions,
+    readyTimeoutMs: options.readyTimeoutMs,
+    maxSessionMs: options.maxSessionMs,
+    detached: options.detached,
+    version: brokerConfig.kafkaVersion.local,
+    brokerConfig: { ...brokerConfig.properties, ...options.brokerConfig },
+    log: options.log,
+  });
+  try {
+    const aclsStarted = performance.now();
+    await twin.applyAuthorization(translation.authorization);
+    const aclsMs = performance.now() - aclsStarted;
+    const timings = {
+      synthMs,
+      assemblyMs,
+      brokersMs: twin.startupMs,
+      aclsMs,
+      totalMs: synthMs + assemblyMs + twin.startupMs + aclsMs,
+    };
+    return new TwinAppInstance(twin, app, translation, brokerConfig, timings);
+  } catch (error) {
+    await twin.stop();
+    throw error;
+  }
+}
+
+/**
+ * An app on a twin that is already running (e.g. the integration tests' shared one): grants its roles' policies as
+ * ACLs and returns the instance; its stop() leaves the brokers running.
+ */
+export async function twinAppOn(twin: LocalTwin, app: TwinApp): Promise<TwinAppInstance> {
+  const translation = translatePolicies(app);
+  const brokerConfig = brokerConfigFor(app.cluster, { brokers: twin.cluster.brokers.length });
+  const started = performance.now();
+  await twin.applyAuthorization(translation.authorization);
+  const aclsMs = performance.now() - started;
+  return new TwinAppInstance(
+    twin,
+    app,
+    translation,
+    brokerConfig,
+    { synthMs: 0, assemblyMs: 0, brokersMs: 0, aclsMs, totalMs: aclsMs },
+    false,
+  );
+}
+
+function readLines(file: string): string[] {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n');
+  } catch {
+    return [];
+  }
+}
+
+function ms(value: number): string {
+  return `${(value / 1000).toFixed(1)} s`;
+}

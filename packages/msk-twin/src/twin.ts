@@ -1,0 +1,306 @@
+/**
+ * The local MSK twin, broker side: a local Kafka whose clients sign in as MSK's do (TLS, SASL/OAUTHBEARER with an
+ * MSK IAM token) and are authorized by ACLs, composed from its parts:
+ *
+ * - local-kafka.ts: the broker processes, ports and PIDs;
+ * - tls.ts: a throwaway CA and the broker certificate (localhost, 127.0.0.1);
+ * - iam/: the token validator the broker loads (Java, built with Maven) and the code that builds it;
+ * - credentials.ts: the credential issuer whose registry the validator reads;
+ * - authorization.ts: the roles allowed to connect and the ACLs, applied through the admin identity;
+ * - iam-client.ts: kafkajs options that sign in with the real aws-msk-iam-sasl-signer-js.
+ *
+ * Each broker listens on 127.0.0.1 three times: the IAM listener (SASL_SSL, the bootstrap brokers), a plaintext
+ * listener for broker-to-broker traffic, and its KRaft controller. The plaintext listener is the one documented
+ * switch for raw access: it needs no sign-in and its principal (User:ANONYMOUS) is a super user, as the brokers
+ * themselves need; it is for tests that kill, pause and inspect brokers, never for the functions' own traffic.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Kafka, type Admin, type KafkaConfig } from 'kafkajs';
+import { dropKafkajsTimeoutWarnings } from './kafkajs-warnings';
+import { applyAuthorization } from './authorization/authorization';
+import { CredentialIssuer, credentialsEnvironment, type IssuedCredentials } from './iam/credentials';
+import { iamKafkaConfig } from './iam/iam-client';
+import { VALIDATOR_CLASS, ensureValidatorJar } from './iam/validator';
+import {
+  LocalKafkaCluster,
+  startKafka,
+  type KafkaEndpoint,
+  type SecureListener,
+  type StartKafkaOptions,
+} from './broker/local-kafka';
+import { createTlsMaterial, listenerTlsProperties } from './tls/tls';
+import { TWIN_ADMIN_ROLE_ARN, TWIN_REGION, kafkaPrincipal, type TwinAuthorization } from './identity';
+
+/** The client listener's name; its settings are `listener.name.iam.*`. */
+export const IAM_LISTENER = 'IAM';
+/**
+ * How far a token's X-Amz-Date may lie ahead of the broker's clock. AWS accepts a signed request within five minutes
+ * of its time stamp (IAM User Guide, "AWS Signature Version 4 for API requests": "a request must reach AWS within
+ * five minutes of the time stamp in the request").
+ */
+export const CLOCK_SKEW_SECONDS = 300;
+/**
+ * The longest IAM session, connections.max.reauth.ms on the IAM listener: the lifetime of the tokens both MSK
+ * signers make (X-Amz-Expires 900). A session ends sooner when its token or its credentials expire first.
+ */
+export const DEFAULT_MAX_SESSION_MS = 900_000;
+/**
+ * The one switch that shortens every IAM session of a twin started without `maxSessionMs` (tests of session
+ * expiry): milliseconds, as `connections.max.reauth.ms`. A session still ends sooner when its token or its
+ * credentials expire first, as on MSK.
+ */
+export const SESSION_MS_VARIABLE = 'MSK_TWIN_SESSION_MS';
+/** The admin role's credentials are issued for this long and re-issued when less than ADMIN_RENEW_MS remains. */
+const ADMIN_CREDENTIAL_TTL_SECONDS = 3600;
+const ADMIN_RENEW_MS = 5 * 60_000;
+const TWIN_DIR_PREFIX = 'hello-msk-twin-';
+const TWIN_FILE = 'twin.json';
+const TWIN_KIND = 'hello-msk-local-twin';
+
+export interface StartTwinOptions extends Omit<StartKafkaOptions, 'secureListener'> {
+  /** Granted once the brokers are up: roles allowed to sign in and their ACLs. @default only the admin role */
+  readonly authorization?: TwinAuthorization;
+  /**
+   * connections.max.reauth.ms of the IAM listener: the longest session before a client must sign in again.
+   * @default MSK_TWIN_SESSION_MS when set, else DEFAULT_MAX_SESSION_MS
+   */
+  readonly maxSessionMs?: number;
+}
+
+/** What a process needs to use a twin another process started (written to twin.json in the twin's directory). */
+interface TwinFile {
+  kind: typeof TWIN_KIND;
+  region: string;
+  adminRoleArn: string;
+  caFile: string;
+  registryDir: string;
+  maxSessionMs: number;
+}
+
+/** server.properties entries of the IAM listener and of authorization. */
+export function twinBrokerConfig(twin: {
+  caFile: string;
+  brokerKeystoreFile: string;
+  registryDir: string;
+  maxSessionMs: number;
+}): Record<string, string> {
+  const prefix = `listener.name.${IAM_LISTENER.toLowerCase()}.`;
+  const jaasOptions = {
+    // The broker logs itself in on every SASL listener; this identity is never used to connect anywhere.
+    unsecuredLoginStringClaim_sub: 'hello-msk-twin-broker',
+    twinRegion: TWIN_REGION,
+    twinRegistry: twin.registryDir,
+    twinAdminRoleArn: TWIN_ADMIN_ROLE_ARN,
+    twinClockSkewSeconds: String(CLOCK_SKEW_SECONDS),
+  };
+  const jaas = Object.entries(jaasOptions)
+    .map(([key, value]) => `${key}="${value}"`)
+    .join(' ');
+  return {
+    ...listenerTlsProperties(
+      { caFile: twin.caFile, brokerKeystoreFile: twin.brokerKeystoreFile, brokerCertFile: '' },
+      prefix,
+    ),
+    [`${prefix}sasl.enabled.mechanisms`]: 'OAUTHBEARER',
+    [`${prefix}oauthbearer.sasl.jaas.config`]: `org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required ${jaas};`,
+    [`${prefix}oauthbearer.sasl.server.callback.handler.class`]: VALIDATOR_CLASS,
+    [`${prefix}oauthbearer.connections.max.reauth.ms`]: String(twin.maxSessionMs),
+    'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    'allow.everyone.if.no.acl.found': 'false',
+    // The admin role, and the plaintext listeners' unauthenticated principal that broker-to-broker and
+    // controller traffic uses.
+    'super.users': [kafkaPrincipal(TWIN_ADMIN_ROLE_ARN), 'User:ANONYMOUS'].join(';'),
+  };
+}
+
+/** MSK_TWIN_SESSION_MS, when set; refused in one line when it is not a whole number of ms of at least 1000. */
+export function sessionMsFromEnvironment(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const raw = env[SESSION_MS_VARIABLE];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < 1000) {
+    throw new Error(
+      `${SESSION_MS_VARIABLE} is ${JSON.stringify(raw)}; allowed: a whole number of milliseconds, at least 1000 (the IAM session lifetime)`,
+    );
+  }
+  return value;
+}
+
+function readTwinFile(dir: string): TwinFile | undefined {
+  try {
+    const parsed = JSON.parse(fs.readFileSync(path.join(dir, TWIN_FILE), 'utf8')) as Partial<TwinFile>;
+    return parsed.kind === TWIN_KIND ? (parsed as TwinFile) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class LocalTwin implements KafkaEndpoint {
+  readonly started = true;
+  private readonly issuer: CredentialIssuer;
+  private adminCredentials: IssuedCredentials | undefined;
+  private startTime = 0;
+
+  private constructor(
+    readonly cluster: LocalKafkaCluster,
+    private readonly file: TwinFile,
+  ) {
+    this.issuer = new CredentialIssuer(file.registryDir);
+  }
+
+  /** Starts a twin and grants `options.authorization`; resolves once the admin role has signed in over TLS. */
+  static async start(options: StartTwinOptions = {}): Promise<LocalTwin> {
+    const maxSessionMs = options.maxSessionMs ?? sessionMsFromEnvironment() ?? DEFAULT_MAX_SESSION_MS;
+    if (!Number.isInteger(maxSessionMs) || maxSessionMs < 1000) {
+      throw new Error(`maxSessionMs must be a whole number of milliseconds, at least 1000, got ${maxSessionMs}`);
+    }
+    // Its own readiness checks and admin clients are kafkajs too.
+    dropKafkajsTimeoutWarnings();
+    const started = Date.now();
+    const validatorJar = await ensureValidatorJar(options.log);
+    const buildMs = Date.now() - started;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), TWIN_DIR_PREFIX));
+    let cluster: LocalKafkaCluster | undefined;
+    try {
+      const tls = await createTlsMaterial(path.join(dir, 'tls'));
+      const registryDir = path.join(dir, 'iam');
+      fs.mkdirSync(registryDir, { mode: 0o700 });
+      const file: TwinFile = {
+        kind: TWIN_KIND,
+        region: TWIN_REGION,
+        adminRoleArn: TWIN_ADMIN_ROLE_ARN,
+        caFile: tls.caFile,
+        registryDir,
+        maxSessionMs,
+      };
+      fs.writeFileSync(path.join(dir, TWIN_FILE), `${JSON.stringify(file, null, 2)}\n`);
+      const secureListener: SecureListener = {
+        name: IAM_LISTENER,
+        protocol: 'SASL_SSL',
+        brokerConfig: twinBrokerConfig({ ...file, brokerKeystoreFile: tls.brokerKeystoreFile }),
+        classpath: [validatorJar],
+        ownedDirs: [dir],
+      };
+      const launching = Date.now();
+      cluster = await startKafka({ ...options, secureListener });
+      const downloadMs = Date.now() - launching - cluster.startupMs;
+      const twin = new LocalTwin(cluster, file);
+      await twin.withAdmin(async (admin) => {
+        if (options.authorization) await applyAuthorization(admin, registryDir, options.authorization);
+        else await admin.describeCluster();
+      });
+      twin.startTime = Date.now() - started - buildMs - Math.max(0, downloadMs);
+      return twin;
+    } catch (error) {
+      if (cluster) await cluster.stop().catch(() => undefined);
+      fs.rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** The twin started by another process (e.g. `kafka:start --security iam`) on `port`, if there is one. */
+  static attach(port: number): LocalTwin | undefined {
+    const cluster = LocalKafkaCluster.attach(port);
+    if (!cluster || cluster.secureListenerName !== IAM_LISTENER) return undefined;
+    const file = cluster.ownedDirs.map(readTwinFile).find((f) => f !== undefined);
+    return file ? new LocalTwin(cluster, file) : undefined;
+  }
+
+  /** Start-to-ready: from the start call until the admin role signed in, not counting Maven downloads and builds. */
+  get startupMs(): number {
+    return this.startTime;
+  }
+  /** The IAM listeners (TLS + SASL/OAUTHBEARER), as MSK's `BootstrapBrokerStringSaslIam`. */
+  get bootstrapBrokers(): string {
+    return this.cluster.bootstrapBrokers;
+  }
+  /** The plaintext listeners: no sign-in, super user. For raw broker access in tests only. */
+  get plaintextBrokers(): string {
+    return this.cluster.internalBrokers;
+  }
+  /** The CA certificate clients trust (NODE_EXTRA_CA_CERTS, kafkajs `ssl.ca`, Java PEM truststore). */
+  get caFile(): string {
+    return this.file.caFile;
+  }
+  get region(): string {
+    return this.file.region;
+  }
+  /** The credential registry the validator reads. */
+  get registryDir(): string {
+    return this.file.registryDir;
+  }
+  get maxSessionMs(): number {
+    return this.file.maxSessionMs;
+  }
+
+  /** Issues credentials for `roleArn`, valid for `ttlSeconds`; the role also needs Connect to sign in. */
+  issueCredentials(roleArn: string, ttlSeconds: number): IssuedCredentials {
+    return this.issuer.issue(roleArn, ttlSeconds);
+  }
+
+  /** Withdraws issued credentials: the next sign-in with them is refused. */
+  revokeCredentials(accessKeyId: string): void {
+    this.issuer.revoke(accessKeyId);
+  }
+
+  /** The environment of a function signing in as the role of `credentials` (what Lambda would set, and the CA). */
+  clientEnvironment(credentials: IssuedCredentials): Record<string, string> {
+    return {
+      ...credentialsEnvironment(credentials),
+      AWS_REGION: this.region,
+      KAFKA_BROKERS: this.bootstrapBrokers,
+      KAFKA_AUTH: 'iam',
+      NODE_EXTRA_CA_CERTS: this.caFile,
+    };
+  }
+
+  /** kafkajs options signing in as the role of `credentials` (a function: re-read at every sign-in). */
+  clientConfig(credentials: IssuedCredentials | (() => IssuedCredentials), clientId?: string): KafkaConfig {
+    return iamKafkaConfig({
+      brokers: this.bootstrapBrokers.split(','),
+      caFile: this.caFile,
+      region: this.region,
+      credentials,
+      clientId,
+    });
+  }
+
+  /** kafkajs options signing in as the twin's admin role (a super user), with credentials renewed as they age. */
+  adminConfig(clientId = 'hello-msk-twin-admin'): KafkaConfig {
+    return this.clientConfig(() => {
+      const current = this.adminCredentials;
+      if (!current || current.expiration.getTime() - Date.now() < ADMIN_RENEW_MS) {
+        this.adminCredentials = this.issueCredentials(TWIN_ADMIN_ROLE_ARN, ADMIN_CREDENTIAL_TTL_SECONDS);
+      }
+      return this.adminCredentials as IssuedCredentials;
+    }, clientId);
+  }
+
+  /** Runs `fn` with an admin client signed in as the admin role, and disconnects it. */
+  async withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+    const admin = new Kafka(this.adminConfig()).admin();
+    await admin.connect();
+    try {
+      return await fn(admin);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** Grants more: roles allowed to sign in, and ACLs (see authorization.ts). */
+  async applyAuthorization(authorization: TwinAuthorization): Promise<void> {
+    await this.withAdmin((admin) => applyAuthorization(admin, this.registryDir, authorization));
+  }
+
+  /** Stops the brokers and removes the certificates and the credential registry with them. */
+  async stop(): Promise<void> {
+    await this.cluster.stop();
+  }
+}
+
+/** Starts a local MSK twin (see LocalTwin). */
+export function startTwin(options: StartTwinOptions = {}): Promise<LocalTwin> {
+  return LocalTwin.start(options);
+}
