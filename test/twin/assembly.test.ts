@@ -486,9 +486,9 @@ describe('the synthesized app', () => {
 
   test('the Kafka functions are the producer, the consumer, the kafka-admin and the topic bootstrap handlers, each with its bundled code', () => {
     expect(app.kafkaFunctions.map((f) => [f.path, f.handler, f.timeoutSeconds, f.memoryMb, f.runtime]).sort()).toEqual([
-      ['Clients/Consumer', 'index.handler', 60, 256, 'nodejs24.x'],
-      ['Clients/KafkaAdmin', 'index.handler', 30, 256, 'nodejs24.x'],
-      ['Clients/Producer', 'index.handler', 60, 256, 'nodejs24.x'],
+      ['Consumer', 'index.handler', 60, 256, 'nodejs24.x'],
+      ['KafkaAdmin', 'index.handler', 30, 256, 'nodejs24.x'],
+      ['Producer', 'index.handler', 60, 256, 'nodejs24.x'],
       ['Topics/IsComplete', 'index.isComplete', 60, 256, 'nodejs24.x'],
       ['Topics/OnEvent', 'index.onEvent', 180, 256, 'nodejs24.x'],
     ]);
@@ -501,12 +501,13 @@ describe('the synthesized app', () => {
 
   test('finds a function by its construct path, a tail of it, its logical id or its name, and names the known ones otherwise', () => {
     const producer = findFunction(app.functions, 'Producer');
-    expect(findFunction(app.functions, 'Clients/Producer')).toBe(producer);
+    expect(producer.path).toBe('Producer');
+    expect(findFunction(app.functions, 'Topics/OnEvent').handler).toBe('index.onEvent');
     expect(findFunction(app.functions, 'HelloMsk-dev-Clients/Producer')).toBe(producer);
     expect(findFunction(app.functions, producer.logicalId)).toBe(producer);
     expect(findFunction(app.functions, producer.name)).toBe(producer);
     expect(() => findFunction(app.functions, 'Nope')).toThrow(
-      /^No function of the assembly is named Nope; known: .*Clients\/Producer/,
+      /^No function of the assembly is named Nope; known: .*Topics\/IsComplete/,
     );
     expect(() => findFunction(app.functions, 'OnEvent')).toThrow(
       /^OnEvent names \d+ functions .*; give more of the construct path$/,
@@ -514,7 +515,7 @@ describe('the synthesized app', () => {
   });
 
   test("resolves the producer's environment with the bootstrap brokers (the cluster stack's SSM parameter) pointing at the twin", () => {
-    const producer = app.kafkaFunctions.find((f) => f.path === 'Clients/Producer');
+    const producer = app.kafkaFunctions.find((f) => f.path === 'Producer');
     if (!producer) throw new Error('no producer');
     expect(functionEnvironment(app, producer, ENDPOINT)).toEqual({
       NODE_OPTIONS: '--enable-source-maps',
@@ -528,7 +529,7 @@ describe('the synthesized app', () => {
   });
 
   test("resolves the kafka-admin function's environment: the same bootstrap brokers and IAM, no topic", () => {
-    const admin = app.kafkaFunctions.find((f) => f.path === 'Clients/KafkaAdmin');
+    const admin = app.kafkaFunctions.find((f) => f.path === 'KafkaAdmin');
     if (!admin) throw new Error('no kafka-admin function');
     expect(functionEnvironment(app, admin, ENDPOINT)).toEqual({
       NODE_OPTIONS: '--enable-source-maps',

@@ -441,7 +441,7 @@ describe('the dev stack', () => {
     const table = formatPolicyAclTable(translatePolicies(app), app.cluster.arn);
     expect(table).toContain('| Function | Role | IAM action | IAM resource | Kafka ACL on the twin |');
     expect(table).toMatch(
-      /\| Clients\/Producer \| HelloMsk-dev-Clients-ProducerServiceRole\w+ \| kafka-cluster:WriteData \| topic\/…\/test-topic \| ALLOW WRITE TOPIC test-topic \(LITERAL\) \|/,
+      /\| Producer \| HelloMsk-dev-Clients-ProducerServiceRole\w+ \| kafka-cluster:WriteData \| topic\/…\/test-topic \| ALLOW WRITE TOPIC test-topic \(LITERAL\) \|/,
     );
     expect(table).toMatch(
       /\| kafka-admin \(index\.handler\) \| HelloMsk-dev-Clients-KafkaAdminServiceRole\w+ \| kafka-cluster:DescribeCluster \| cluster\/… \| ALLOW DESCRIBE CLUSTER kafka-cluster \(LITERAL\) \|/,

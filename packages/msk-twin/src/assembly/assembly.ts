@@ -524,7 +524,7 @@ export interface TwinFunction {
   readonly name: string;
   /** `index.handler`: the file and export Lambda calls. */
   readonly handler: string;
-  /** Construct path without the stack and `/Resource`, e.g. `Clients/Producer`; the name tests and the CLI use. */
+  /** Construct path without the stack and `/Resource`, e.g. `Producer` or `Topics/OnEvent`; how tests and the CLI name it. */
   readonly path: string;
   /** The staged code (the asset directory `cdk deploy` zips); undefined when the assembly holds none. */
   readonly codeDir?: string;
@@ -694,7 +694,7 @@ function codeDirOf(resource: CfnResource, stack: StackView): string | undefined 
 }
 
 /**
- * The function named `name`: its construct path (`Clients/Producer`, or any tail of it such as `Producer`), its
+ * The function named `name`: its construct path (`Topics/OnEvent`, or any tail of it such as `OnEvent`), its
  * path with the stack's name, its logical id or its function name. Fails in one line listing the names it knows.
  */
 export function findFunction(functions: readonly TwinFunction[], name: string): TwinFunction {

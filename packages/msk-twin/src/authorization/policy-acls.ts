@@ -442,7 +442,7 @@ function same(a: AclBinding, b: AclBinding): boolean {
   );
 }
 
-/** How a function is named in the table: its construct path, e.g. `Clients/Producer`. */
+/** How a function is named in the table: its construct path, e.g. `Topics/OnEvent`. */
 export function functionLabel(fn: TwinFunction): string {
   return fn.path;
 }
