@@ -11,7 +11,7 @@ export const LAMBDA_HANDLERS = [
 ] as const;
 export type LambdaHandlerName = (typeof LAMBDA_HANDLERS)[number];
 
-/** The handlers that talk to Kafka (kafkajs and the MSK IAM token); each bundle must stay within 300 KB. */
+/** The handlers that talk to Kafka (kafkajs and the MSK IAM token). */
 export const KAFKA_HANDLERS = [
   'producer',
   'consumer',
@@ -38,8 +38,7 @@ export const NODE_MAJOR = 24;
 /**
  * esbuild settings shared by CDK's NodejsFunction bundling and `npm run build:lambdas`, so that the
  * bundles tested offline are built exactly like the deployed ones (test/lib/bundling.test.ts synthesizes the
- * app and compares the assets with build:lambdas' bundles byte for byte). Source maps are separate files,
- * outside each Kafka function's 300 KB budget; docs/benchmarks.md lists what the bundles are made of.
+ * app and compares the assets with build:lambdas' bundles byte for byte). docs/benchmarks.md lists the sizes.
  */
 export const ESBUILD_OPTIONS = {
   target: `node${NODE_MAJOR}`,
@@ -47,10 +46,16 @@ export const ESBUILD_OPTIONS = {
   sourceMap: true,
   // Warnings and errors only: esbuild's size summary would repeat for every function of every synth.
   logLevel: 'warning',
-  // Everything is bundled, AWS SDK included: the function never depends on the runtime's SDK version.
-  externalModules: [] as string[],
-  alias: {
-    // The signer's token, byte for byte, from 1.6 KiB of node:crypto code instead of its 39.5 KiB dependency tree.
-    'aws-msk-iam-sasl-signer-js': path.join(LAMBDA_ROOT, 'shared', 'msk-iam-signer.ts'),
-  },
 } as const;
+
+/**
+ * The deploy-time custom resources call only long-stable AWS APIs and take the AWS SDK v3 of the Lambda runtime;
+ * every other function bundles all it uses, so that its Kafka sign-in never depends on the runtime's SDK version
+ * (docs/decisions.md).
+ */
+const RUNTIME_SDK_HANDLERS: readonly LambdaHandlerName[] = ['cluster-endpoint', 'availability-zones'];
+
+/** Modules left out of a handler's bundle, for the Lambda runtime to provide. */
+export function externalModules(name: LambdaHandlerName): string[] {
+  return RUNTIME_SDK_HANDLERS.includes(name) ? ['@aws-sdk/*'] : [];
+}

@@ -10,6 +10,7 @@ import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   ESBUILD_OPTIONS,
+  externalModules,
   handlerEntry,
   KAFKA_HANDLERS,
   LAMBDA_HANDLERS,
@@ -27,7 +28,7 @@ export function bundlePath(name: string): string {
  * esbuild's options for bundling `entry` as CDK's NodejsFunction does with ESBUILD_OPTIONS: same settings, and
  * run from the project root as CDK runs it, since esbuild names bundled modules by their path from there.
  */
-export function esbuildOptions(entry: string, outfile: string): BuildOptions {
+export function esbuildOptions(entry: string, outfile: string, external: readonly string[] = []): BuildOptions {
   return {
     absWorkingDir: ROOT,
     entryPoints: [entry],
@@ -38,8 +39,7 @@ export function esbuildOptions(entry: string, outfile: string): BuildOptions {
     target: ESBUILD_OPTIONS.target,
     minify: ESBUILD_OPTIONS.minify,
     sourcemap: ESBUILD_OPTIONS.sourceMap,
-    external: [...ESBUILD_OPTIONS.externalModules],
-    alias: { ...ESBUILD_OPTIONS.alias },
+    external: [...external],
     metafile: true,
     logLevel: ESBUILD_OPTIONS.logLevel,
   };
@@ -47,7 +47,7 @@ export function esbuildOptions(entry: string, outfile: string): BuildOptions {
 
 /** Builds one handler's bundle to `outfile` exactly as `npm run build:lambdas` does, and returns its metafile. */
 export async function buildLambda(name: LambdaHandlerName, outfile = bundlePath(name)): Promise<Metafile> {
-  const result = await build(esbuildOptions(handlerEntry(name), outfile));
+  const result = await build(esbuildOptions(handlerEntry(name), outfile, externalModules(name)));
   return result.metafile as Metafile;
 }
 

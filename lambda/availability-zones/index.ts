@@ -1,6 +1,6 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { DescribeAvailabilityZonesCommand, EC2Client, type AvailabilityZone } from '@aws-sdk/client-ec2';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { createLogger } from '../shared/logger';
 
 /**
  * Custom resource that chooses the availability zones of the VPC's subnets at deploy time, where the region and
@@ -29,7 +29,7 @@ interface OnEventResponse {
  */
 export const MSK_UNSUPPORTED_ZONE_IDS: readonly string[] = ['use1-az3'];
 
-const logger = createLogger('hello-msk-availability-zones');
+const logger = new Logger({ serviceName: 'hello-msk-availability-zones' });
 const ec2 = new EC2Client({});
 
 /** The failure CloudFormation shows: one line. */

@@ -1,3 +1,4 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import {
   DescribeClusterV2Command,
   GetBootstrapBrokersCommand,
@@ -6,7 +7,6 @@ import {
   type NodeInfo,
 } from '@aws-sdk/client-kafka';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { createLogger } from '../shared/logger';
 
 /**
  * Custom resource that reads the MSK cluster's IAM bootstrap brokers at deploy time. It runs outside the VPC,
@@ -42,7 +42,7 @@ interface OnEventResponse {
 /** How many brokers the bootstrap string names: MSK's advice, and enough to survive a broker and an AZ down. */
 export const BOOTSTRAP_BROKER_COUNT = 3;
 
-const logger = createLogger('hello-msk-cluster-endpoint');
+const logger = new Logger({ serviceName: 'hello-msk-cluster-endpoint' });
 const kafka = new KafkaClient({});
 
 /** States in which MSK cannot name the brokers, or the cluster will never serve clients again. */

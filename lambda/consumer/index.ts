@@ -1,9 +1,9 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { authorizationFailure, type NeededActions } from '../shared/authorization';
 import { intEnv, readKafkaSettings, requireEnv } from '../shared/env';
 import { connectOnce, createKafka, describeKafkaFailure } from '../shared/kafka';
-import { createLogger } from '../shared/logger';
 import { asEventObject, optionalBoolean, optionalInt } from '../shared/validation';
 
 /** What the consumer accepts; every field is optional. */
@@ -48,7 +48,7 @@ const COORDINATOR_BACKOFF_MS = [250, 500, 1000, 2000];
 // Module scope: the consumer joins its group once per container and stays a member between warm
 // invocations (paused while idle), so only a cold start pays the group join and the broker's initial
 // rebalance delay. The session timeout must outlast the gap between invocations (the schedule's rate).
-const logger = createLogger('hello-msk-consumer');
+const logger = new Logger({ serviceName: 'hello-msk-consumer' });
 const settings = readKafkaSettings();
 const topic = requireEnv('TOPIC');
 const groupId = requireEnv('GROUP_ID');

@@ -1,3 +1,4 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { readKafkaSettings } from '../shared/env';
 import { connectOnce, createKafka, describeKafkaFailure } from '../shared/kafka';
 import {
@@ -10,7 +11,6 @@ import {
   type GroupListing,
   type TopicDescription,
 } from '../shared/kafka-describe';
-import { createLogger } from '../shared/logger';
 import { asEventObject, describe, InvalidEventError, optionalString } from '../shared/validation';
 
 /**
@@ -39,7 +39,7 @@ export type AdminResult =
 const EVENT_FIELDS = ['action', 'topics', 'groupId'] as const;
 
 // Module scope: one admin connection per container, reused by warm invocations.
-const logger = createLogger('hello-msk-kafka-admin');
+const logger = new Logger({ serviceName: 'hello-msk-kafka-admin' });
 const settings = readKafkaSettings();
 const admin = createKafka(settings, 'hello-msk-kafka-admin', logger).admin();
 const adminReady = connectOnce(

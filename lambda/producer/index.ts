@@ -1,9 +1,9 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { CompressionTypes, Partitioners, type Message, type PartitionMetadata, type Producer } from 'kafkajs';
 import { authorizationFailure } from '../shared/authorization';
 import { intEnv, readKafkaSettings, requireEnv } from '../shared/env';
 import { connectOnce, createKafka, describeKafkaFailure, isDisconnectedError } from '../shared/kafka';
-import { createLogger } from '../shared/logger';
 import { asEventObject, describe, InvalidEventError, optionalInt, optionalString } from '../shared/validation';
 
 /** What the producer accepts; every field is optional. */
@@ -40,7 +40,7 @@ const EVENT_FIELDS = ['message', 'key', 'headers', 'count'] as const;
 const BATCH_OVERHEAD_BYTES = 512;
 
 // Module scope: created once per container and reused by warm invocations.
-const logger = createLogger('hello-msk-producer');
+const logger = new Logger({ serviceName: 'hello-msk-producer' });
 const settings = readKafkaSettings();
 const topic = requireEnv('TOPIC');
 /** The topic's max.message.bytes; the stack sets it from the topic's configuration. */

@@ -1,7 +1,7 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type OauthbearerProviderResponse } from 'kafkajs';
 import type { KafkaSettings } from './env';
-import type { Logger } from './logger';
 
 /**
  * Time limits, chosen so that a dead or unreachable broker fails an invocation in about 12 seconds with a

@@ -32,6 +32,7 @@
  * overrides, and decides deletion: the destroy policy deletes only topics that carry this resource's mark, so
  * an adopted topic, or one another stack made, is never deleted.
  */
+import { Logger } from '@aws-lambda-powertools/logger';
 import { createHash } from 'node:crypto';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { ConfigResourceTypes, ConfigSource, type Admin, type ITopicConfig } from 'kafkajs';
@@ -39,7 +40,6 @@ import { ownershipMarkConfig, topicNameProblem, topicsProblem, type TopicPropert
 import { authorizationFailure } from '../shared/authorization';
 import { readKafkaSettings } from '../shared/env';
 import { createKafka, describeKafkaFailure, isDisconnectedError } from '../shared/kafka';
-import { createLogger } from '../shared/logger';
 
 export type TopicRemovalPolicy = 'retain' | 'destroy';
 
@@ -88,7 +88,7 @@ const TOPIC_FIELDS = ['Name', 'Partitions', 'ReplicationFactor', 'Config'];
 const TOPIC_SHAPE = 'a list of { Name, Partitions, ReplicationFactor, Config }';
 
 // Module scope: one admin client per container, reused by warm invocations.
-const logger = createLogger('hello-msk-topic-bootstrap');
+const logger = new Logger({ serviceName: 'hello-msk-topic-bootstrap' });
 const settings = readKafkaSettings();
 const kafka = createKafka(settings, 'hello-msk-topic-bootstrap', logger);
 const sharedAdmin = kafka.admin();

@@ -4,7 +4,13 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { BUNDLE_METADATA_TYPE, ESBUILD_OPTIONS, handlerEntry, type LambdaHandlerName } from '../bundling';
+import {
+  BUNDLE_METADATA_TYPE,
+  ESBUILD_OPTIONS,
+  externalModules,
+  handlerEntry,
+  type LambdaHandlerName,
+} from '../bundling';
 import { CHECKOV_REASONS, skipCheckov } from '../checkov-suppressions';
 import { acknowledgeLambdaExecutionRole } from '../nag-acknowledgements';
 
@@ -108,11 +114,8 @@ export class HandlerFunction extends nodejs.NodejsFunction {
         minify: ESBUILD_OPTIONS.minify,
         sourceMap: ESBUILD_OPTIONS.sourceMap,
         logLevel: ESBUILD_OPTIONS.logLevel as nodejs.LogLevel,
-        externalModules: [...ESBUILD_OPTIONS.externalModules],
+        externalModules: externalModules(props.handlerName),
         format: nodejs.OutputFormat.CJS,
-        esbuildArgs: Object.fromEntries(
-          Object.entries(ESBUILD_OPTIONS.alias).map(([from, to]) => [`--alias:${from}`, to]),
-        ),
       },
     });
     if (this.role) acknowledgeLambdaExecutionRole(this.role, props.vpc !== undefined);

@@ -273,8 +273,7 @@ export const COVERAGE: readonly Coverage[] = [
       {
         kind: 'test',
         file: 'test/scripts/build-lambdas.test.ts',
-        title:
-          'reports each Kafka bundle: its size, kafkajs, our logger and token signer, and no Powertools or signer package',
+        title: 'reports each Kafka bundle: its size, kafkajs, Powertools Logger and the MSK IAM signer',
       },
     ],
   },
