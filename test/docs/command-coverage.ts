@@ -296,38 +296,66 @@ export const COVERAGE: readonly Coverage[] = [
     ],
   },
   {
-    match: /^npx tsx scripts\/kafka\/policy-acls\.ts( \[?--profile \w+\]?)?$/,
-    how: 'prints what the policy translation test checks: the dev stack’s table, row by row',
+    match: /^(npx )?msk-twin up --assembly \S+( \[--brokers 1\\\|3\] \[--port N\])?$/,
+    how: "the CLI tests start the twin of this app's assembly and of a second app with it",
     checks: [
-      { kind: 'script-options', path: 'scripts/kafka/policy-acls.ts' },
       {
         kind: 'test',
-        file: 'test/scripts/kafka/policy-acls.test.ts',
+        file: 'test/twin/cli.int.test.ts',
+        title: 'up, then invoke the topic bootstrap, the producer and the consumer: Hello MSK goes through',
+      },
+      {
+        kind: 'test',
+        file: 'packages/msk-twin/test/cli/cli.int.test.ts',
+        title: 'up, invoke and down: the function reads its brokers from BOOTSTRAP_SERVERS, signs in and writes',
+      },
+    ],
+  },
+  {
+    match: /^(npx )?msk-twin (invoke \S+( (--payload .+|\[--payload JSON\]))?|down)$/,
+    how: 'the CLI tests invoke functions of both apps and stop the twin',
+    checks: [
+      {
+        kind: 'test',
+        file: 'test/twin/cli.int.test.ts',
+        title: 'up, then invoke the topic bootstrap, the producer and the consumer: Hello MSK goes through',
+      },
+      {
+        kind: 'test',
+        file: 'packages/msk-twin/test/cli/cli.int.test.ts',
+        title: 'up, invoke and down: the function reads its brokers from BOOTSTRAP_SERVERS, signs in and writes',
+      },
+    ],
+  },
+  {
+    match: /^(npx )?msk-twin policy --assembly \S+$/,
+    how: 'prints what the policy translation tests check: each role’s table, row by row',
+    checks: [
+      {
+        kind: 'test',
+        file: 'packages/msk-twin/test/cli/cli.int.test.ts',
+        title: 'policy prints what the role of each function may do on the twin',
+      },
+      {
+        kind: 'test',
+        file: 'test/twin/policy-acls.test.ts',
         title: 'prints the table the docs show, one row per action and resource',
       },
     ],
   },
   {
-    match: /^npx tsx scripts\/kafka\/broker-config\.ts /,
-    how: 'prints what the broker configuration test checks: the plan for a profile and broker count',
+    match: /^(npx )?msk-twin config --assembly \S+( \[?--brokers (1|3|1\\\|3)\]?)?$/,
+    how: 'prints what the broker configuration test checks: the plan for an assembly and broker count',
     checks: [
-      { kind: 'script-options', path: 'scripts/kafka/broker-config.ts' },
       {
         kind: 'test',
-        file: 'test/scripts/kafka/broker-config.test.ts',
-        title: 'formats the plan as a table with the reason for every difference',
+        file: 'packages/msk-twin/test/cli/cli.int.test.ts',
+        title: 'config prints the brokers’ settings as deployed and on the twin',
       },
-    ],
-  },
-  {
-    match: /^npx tsx scripts\/kafka\/lambda-runner\.ts (producer|consumer|kafka-admin|topic-bootstrap) /,
-    how: 'runs a bundled function in the Lambda-like runner, as its integration test does against the shared broker',
-    checks: [
-      { kind: 'script-options', path: 'scripts/kafka/lambda-runner.ts' },
       {
         kind: 'test',
-        file: 'test/scripts/kafka/lambda-runner.int.test.ts',
-        title: 'a warm container reuses its connection: same process, no init, faster',
+        file: 'test/twin/broker-config.test.ts',
+        title: 'formats the plan as a table with the reason for every difference',
       },
     ],
   },
@@ -337,7 +365,7 @@ export const COVERAGE: readonly Coverage[] = [
     checks: [
       {
         kind: 'test',
-        file: 'test/scripts/kafka/lambda-runner.test.ts',
+        file: 'packages/msk-twin/test/runner/lambda-runner.test.ts',
         title: 'finds Node.js 24 from the pinned npm package',
       },
     ],

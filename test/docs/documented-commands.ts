@@ -38,7 +38,7 @@ const GLUE = ['printf', 'echo', 'cat', 'cd', 'export'];
 export function documentFiles(): string[] {
   const files = ['README.md'];
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  for (const match of readme.matchAll(/\]\((docs\/[^)#\s]+\.md)(?:#[^)]*)?\)/g)) {
+  for (const match of readme.matchAll(/\]\(((?:docs|packages\/[\w-]+)\/[^)#\s]*\.md)(?:#[^)]*)?\)/g)) {
     const file = normalize(match[1]);
     if (!files.includes(file) && existsSync(join(ROOT, file))) files.push(file);
   }

@@ -29,7 +29,9 @@ function sources(dir: string): string[] {
 }
 
 describe('environment variables', () => {
-  const files = ['scripts', 'test/integration', 'test/faults'].flatMap((dir) => sources(join(ROOT, dir)));
+  const files = ['scripts', 'test/integration', 'test/faults', 'packages/msk-twin/src'].flatMap((dir) =>
+    sources(join(ROOT, dir)),
+  );
   const read = new Map<string, string>();
   for (const file of files) {
     for (const match of readFileSync(file, 'utf8').matchAll(/\benv\.([A-Z][A-Z0-9_]{2,})\b/g)) {

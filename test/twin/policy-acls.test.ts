@@ -444,7 +444,7 @@ describe('the dev stack', () => {
       /\| Producer \| HelloMsk-dev-Clients-ProducerServiceRole\w+ \| kafka-cluster:WriteData \| topic\/…\/test-topic \| ALLOW WRITE TOPIC test-topic \(LITERAL\) \|/,
     );
     expect(table).toMatch(
-      /\| kafka-admin \(index\.handler\) \| HelloMsk-dev-Clients-KafkaAdminServiceRole\w+ \| kafka-cluster:DescribeCluster \| cluster\/… \| ALLOW DESCRIBE CLUSTER kafka-cluster \(LITERAL\) \|/,
+      /\| KafkaAdmin \| HelloMsk-dev-Clients-KafkaAdminServiceRole\w+ \| kafka-cluster:DescribeCluster \| cluster\/… \| ALLOW DESCRIBE CLUSTER kafka-cluster \(LITERAL\) \|/,
     );
     expect(table.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| Function'))).toHaveLength(23);
   });

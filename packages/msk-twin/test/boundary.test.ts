@@ -33,7 +33,8 @@ test('finds the imports of a file: static, type-only, dynamic and require', () =
 });
 
 test('no file of the package imports from outside it by a relative path', () => {
-  const files = sourceFiles(PACKAGE);
+  // This file's own sample imports above are text, not imports.
+  const files = sourceFiles(PACKAGE).filter((file) => file !== __filename);
   expect(files.length).toBeGreaterThan(20);
   const outside = files.flatMap((file) =>
     importsOf(fs.readFileSync(file, 'utf8'))
