@@ -27,6 +27,8 @@ export interface SynthesizeOptions {
   readonly profile?: string;
   /** More context, as `cdk synth -c key=value` gives it. @default none */
   readonly context?: Readonly<Record<string, unknown>>;
+  /** Progress lines (CDK's `Bundling asset …`, which would otherwise go to stderr). @default silent */
+  readonly log?: (message: string) => void;
 }
 
 export interface SynthesizedApp {
@@ -88,8 +90,11 @@ export async function synthesizeApp(options: SynthesizeOptions = {}): Promise<Sy
           ...options.context,
         },
       });
-      buildApp(app);
-      app.synth();
+      // Bundling happens as the functions are constructed.
+      quietly(() => {
+        buildApp(app);
+        app.synth();
+      }, options.log);
       // Another process may have written the same assembly meanwhile; either copy serves.
       fs.renameSync(outdir, dir);
     } catch (error) {
@@ -100,12 +105,30 @@ export async function synthesizeApp(options: SynthesizeOptions = {}): Promise<Sy
   return { dir, assembly: readCloudAssembly(dir), synthMs: performance.now() - started };
 }
 
+/** Runs `fn` with CDK's bundling lines sent to `log` instead of stderr. */
+function quietly<T>(fn: () => T, log?: (message: string) => void): T {
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = (chunk: string | Uint8Array, ...rest: unknown[]) => {
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+    if (text.startsWith('Bundling asset ')) {
+      log?.(text.trimEnd());
+      return true;
+    }
+    return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
+  };
+  try {
+    return fn();
+  } finally {
+    process.stderr.write = write;
+  }
+}
+
 export interface StartAppTwinOptions extends Omit<StartTwinAppOptions, 'assembly' | 'synthMs'>, SynthesizeOptions {}
 
 /** Synthesizes the app (see synthesizeApp) and starts its twin. */
 export async function startAppTwin(options: StartAppTwinOptions = {}): Promise<TwinAppInstance> {
   const { profile, context, ...twinOptions } = options;
-  const synthesized = await synthesizeApp({ profile, context });
+  const synthesized = await synthesizeApp({ profile, context, log: options.log });
   options.log?.(`synthesized the app in ${(synthesized.synthMs / 1000).toFixed(1)} s`);
   return startTwinApp({ ...twinOptions, assembly: synthesized.assembly, synthMs: synthesized.synthMs });
 }

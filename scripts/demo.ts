@@ -10,14 +10,19 @@
  * the topic (default: the stacks' demoTopic, test-topic) by synthesizing the app with it, so the roles' policies
  * name it as a deployment would; the consumer group is the stacks' consumerGroup, as deployed.
  */
+import { statSync } from 'node:fs';
+import * as path from 'node:path';
 import { BASE_CONFIG } from '../lib/config';
-import { buildLambdas } from './build-lambdas';
-import type { InvokeResult, LambdaRunner, LogLine } from 'msk-twin';
-import { PortInUseError } from 'msk-twin';
-import { functionLabel } from 'msk-twin';
-import type { TwinAppInstance } from 'msk-twin';
+import {
+  type AclBinding,
+  functionLabel,
+  type InvokeResult,
+  type LambdaRunner,
+  type LogLine,
+  PortInUseError,
+  type TwinAppInstance,
+} from 'msk-twin';
 import { startAppTwin, topicsCreateEvent } from './app-twin';
-import type { AclBinding } from 'msk-twin';
 import { explainStartupWarnings } from './startup-warnings';
 
 const CUSTOM_TOPIC = process.env.DEMO_TOPIC?.trim();
@@ -141,9 +146,11 @@ async function main(): Promise<string> {
       say('everything else is denied (allow.everyone.if.no.acl.found=false)');
     });
 
-    await step('Bundle the Lambda handlers exactly as cdk deploy does', async () => {
-      const sizes = await buildLambdas(true);
-      for (const [name, bytes] of Object.entries(sizes)) say(`${name.padEnd(16)} ${(bytes / 1024).toFixed(1)} KiB`);
+    await step('The functions run the code cdk deploy ships: the assets of the synthesized assembly', async () => {
+      for (const fn of app.app.kafkaFunctions) {
+        const bytes = statSync(path.join(fn.codeDir ?? '', 'index.js')).size;
+        say(`${fn.path.padEnd(18)} ${(bytes / 1024).toFixed(1)} KiB  ${path.basename(fn.codeDir ?? '')}`);
+      }
     });
 
     await step(

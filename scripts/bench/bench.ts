@@ -24,14 +24,21 @@ import { createKafka, ignoreNegativeTimeoutWarnings } from '../../lambda/shared/
 import { KAFKA_HANDLERS } from '../../lib/bundling';
 import { BASE_CONFIG } from '../../lib/config';
 import { buildLambdas, bundlePath } from '../build-lambdas';
-import { ensureKafkaJars, startKafka, THROUGHPUT_JVM_OPTIONS, type LocalKafkaCluster } from 'msk-twin';
-import { renamed } from 'msk-twin';
-import { IAM_CONNECTION_RATE_KEY } from 'msk-twin';
-import { mskIamClientProperties, runJavaTool, writeProperties } from 'msk-twin';
-import type { InvokeResult } from 'msk-twin';
-import type { TwinAppInstance } from 'msk-twin';
+import {
+  ensureKafkaJars,
+  IAM_CONNECTION_RATE_KEY,
+  type InvokeResult,
+  type LocalKafkaCluster,
+  mskIamClientProperties,
+  renamed,
+  runJavaTool,
+  startKafka,
+  THROUGHPUT_JVM_OPTIONS,
+  TWIN_ADMIN_ROLE_ARN,
+  type TwinAppInstance,
+  writeProperties,
+} from 'msk-twin';
 import { startAppTwin } from '../app-twin';
-import { TWIN_ADMIN_ROLE_ARN } from 'msk-twin';
 import { iamConnectionRate } from 'msk-catalog';
 
 type Producer = typeof import('../../lambda/producer');

@@ -10,14 +10,14 @@ import * as os from 'os';
 import { parseArgs } from 'util';
 import { ignoreNegativeTimeoutWarnings } from '../../lambda/shared/kafka';
 import {
-  FAST_START_JVM_OPTIONS,
-  THROUGHPUT_JVM_OPTIONS,
   defaultKafkaVersion,
   ensureKafkaJars,
+  ensureValidatorJar,
+  FAST_START_JVM_OPTIONS,
   startKafka,
+  startTwin,
+  THROUGHPUT_JVM_OPTIONS,
 } from 'msk-twin';
-import { ensureValidatorJar } from 'msk-twin';
-import { startTwin } from 'msk-twin';
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -16,22 +16,25 @@
  */
 import * as path from 'path';
 import { ignoreNegativeTimeoutWarnings } from '../../lambda/shared/kafka';
-import { LocalTwin, startTwin } from 'msk-twin';
-import { parseArgs } from 'util';
-import { clusterStatus, formatStatus, stopTargets } from 'msk-twin';
-import { main as runTool, TOOL_NAMES } from './tools';
 import {
+  clusterStatus,
   DEFAULT_PORT,
-  LocalKafkaCluster,
-  PortInUseError,
-  type StartKafkaOptions,
   defaultKafkaVersion,
   ensureKafkaJars,
+  formatStatus,
   isOurProcess,
   kafkaCacheDir,
   listStatePorts,
+  LocalKafkaCluster,
+  LocalTwin,
+  PortInUseError,
   startKafka,
+  type StartKafkaOptions,
+  startTwin,
+  stopTargets,
 } from 'msk-twin';
+import { parseArgs } from 'util';
+import { main as runTool, TOOL_NAMES } from './tools';
 
 const USAGE = `usage:
   cli.ts start [--brokers 1|3] [--port N (0: any free ports)] [--version V] [--log-dir DIR] [--security plaintext|iam]

@@ -20,10 +20,7 @@ import type { Admin } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
 import { ignoreNegativeTimeoutWarnings } from '../../lambda/shared/kafka';
 import { BASE_CONFIG } from '../../lib/config';
-import { IAM_CONNECTION_RATE_KEY } from 'msk-twin';
-import type { InvokeResult, LambdaRunner } from 'msk-twin';
-import { renamed } from 'msk-twin';
-import type { TwinAppInstance } from 'msk-twin';
+import { IAM_CONNECTION_RATE_KEY, type InvokeResult, type LambdaRunner, renamed, type TwinAppInstance } from 'msk-twin';
 import { startAppTwin, topicsCreateEvent } from '../../scripts/app-twin';
 import { ensureBundles } from '../lambda/bundles';
 

@@ -7,9 +7,7 @@
  * listener as KAFKA_BROKERS, with raw access as before.
  */
 import { ignoreNegativeTimeoutWarnings } from '../../lambda/shared/kafka';
-import type { KafkaEndpoint } from 'msk-twin';
-import { useOrStartKafka } from 'msk-twin';
-import { startTwin } from 'msk-twin';
+import { type KafkaEndpoint, startTwin, useOrStartKafka } from 'msk-twin';
 import { setSharedKafka, testKafkaPort } from './kafka-helpers';
 import { TWIN_PORT_VARIABLE } from './twin-helpers';
 

@@ -3,8 +3,7 @@
  * answering, although the cluster's metadata keeps listing a killed broker until the controller fences it.
  */
 import * as net from 'node:net';
-import { startKafka, type LocalKafkaCluster } from 'msk-twin';
-import { clusterStatus, formatStatus } from 'msk-twin';
+import { clusterStatus, formatStatus, type LocalKafkaCluster, startKafka } from 'msk-twin';
 
 jest.setTimeout(120000);
 

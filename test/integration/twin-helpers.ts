@@ -1,11 +1,8 @@
 /** Helpers for integration tests of the local MSK twin's IAM listener (sign-in, ACLs). */
 import * as fs from 'fs';
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
-import { describeTwinApp } from 'msk-twin';
+import { describeTwinApp, LocalTwin, startTwin, TWIN_ACCOUNT, type TwinAppInstance, twinAppOn } from 'msk-twin';
 import { synthesizeApp } from '../../scripts/app-twin';
-import { LocalTwin, startTwin } from 'msk-twin';
-import { twinAppOn, type TwinAppInstance } from 'msk-twin';
-import { TWIN_ACCOUNT } from 'msk-twin';
 import { ensureBundles } from '../lambda/bundles';
 import { kafkaClient, uniqueName } from './kafka-helpers';
 

@@ -12,8 +12,7 @@
  * runs into: credentials that expired, credentials the twin never issued, and a function in another region.
  */
 import { BASE_CONFIG } from '../../lib/config';
-import { renamed, withoutActions } from 'msk-twin';
-import type { TwinAppInstance } from 'msk-twin';
+import { renamed, type TwinAppInstance, withoutActions } from 'msk-twin';
 import { uniqueName } from '../integration/kafka-helpers';
 import { refusalReason, storedMessages, useTwinApp } from '../integration/twin-helpers';
 

@@ -1,22 +1,23 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
+  type CfnTemplate,
+  type CloudAssemblyView,
   describeTwinApp,
   findFunction,
   functionEnvironment,
+  type MetadataEntry,
   readCloudAssembly,
+  TWIN_ACCOUNT,
+  TWIN_CLUSTER_UUID,
+  TWIN_REGION,
+  type TwinApp,
+  TwinAssemblyError,
   twinClusterArn,
   twinPhysicalName,
-  twinRoleArn,
-  TwinAssemblyError,
   TwinResolver,
-  TWIN_CLUSTER_UUID,
-  type CfnTemplate,
-  type CloudAssemblyView,
-  type MetadataEntry,
-  type TwinApp,
+  twinRoleArn,
 } from 'msk-twin';
-import { TWIN_ACCOUNT, TWIN_REGION } from 'msk-twin';
 import { synthesizeApp, type SynthesizedApp } from '../../scripts/app-twin';
 
 const ENDPOINT = { bootstrapBrokers: '127.0.0.1:29098,127.0.0.1:29099' };

@@ -1,11 +1,12 @@
-import { twinClusterArn, type TwinCluster } from 'msk-twin';
 import {
   brokerConfigFor,
+  type BrokerSetting,
   formatBrokerConfig,
   IAM_CONNECTION_RATE_KEY,
   localBrokerCount,
   parseServerProperties,
-  type BrokerSetting,
+  type TwinCluster,
+  twinClusterArn,
 } from 'msk-twin';
 import { durableServerProperties } from '../../lib/constructs/msk-cluster';
 import { DEFAULT_IAM_CONNECTION_RATE, iamConnectionRate } from 'msk-catalog';

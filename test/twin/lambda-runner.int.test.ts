@@ -6,9 +6,16 @@
  */
 import type { Admin } from 'kafkajs';
 import * as net from 'node:net';
-import { describeTwinApp, findFunction, type TwinApp } from 'msk-twin';
+import {
+  describeTwinApp,
+  findFunction,
+  functionSpec,
+  type LambdaFunctionSpec,
+  LambdaRunner,
+  type LambdaRunnerOptions,
+  type TwinApp,
+} from 'msk-twin';
 import { synthesizeApp, type SynthesizedApp } from '../../scripts/app-twin';
-import { functionSpec, LambdaRunner, type LambdaFunctionSpec, type LambdaRunnerOptions } from 'msk-twin';
 import { kafkaClient, testBrokers, uniqueName } from '../integration/kafka-helpers';
 import { ensureBundles } from '../lambda/bundles';
 

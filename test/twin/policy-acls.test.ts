@@ -1,19 +1,22 @@
-import { describeTwinApp, twinClusterArn, TWIN_CLUSTER_UUID, findFunction } from 'msk-twin';
-import { synthesizeApp, type SynthesizedApp } from '../../scripts/app-twin';
 import {
+  type AclBinding,
+  describeTwinApp,
   expandAction,
+  findFunction,
   formatPolicyAclTable,
   MSK_ACTIONS,
-  namesSelected,
-  PolicyTranslationError,
-  translatePolicies,
-  translateRoles,
-  UntranslatableResource,
   type MskResourceType,
   type NameSet,
+  namesSelected,
+  PolicyTranslationError,
   type RoleInput,
+  translatePolicies,
+  translateRoles,
+  TWIN_CLUSTER_UUID,
+  twinClusterArn,
+  UntranslatableResource,
 } from 'msk-twin';
-import type { AclBinding } from 'msk-twin';
+import { synthesizeApp, type SynthesizedApp } from '../../scripts/app-twin';
 
 const CLUSTER = twinClusterArn('c1');
 const ROLE = 'arn:aws:iam::111122223333:role/r1';

@@ -1,8 +1,13 @@
-import { describeTwinApp, findFunction, type TwinApp } from 'msk-twin';
+import {
+  type AclBinding,
+  describeTwinApp,
+  findFunction,
+  renamed,
+  translatePolicies,
+  type TwinApp,
+  withoutActions,
+} from 'msk-twin';
 import { synthesizeApp } from '../../scripts/app-twin';
-import { translatePolicies } from 'msk-twin';
-import { renamed, withoutActions } from 'msk-twin';
-import type { AclBinding } from 'msk-twin';
 
 jest.setTimeout(120_000);
 

@@ -3,8 +3,7 @@
  * when nothing is granted (StandardAuthorizer, allow.everyone.if.no.acl.found=false).
  */
 import { Kafka, logLevel, type Admin, type KafkaConfig } from 'kafkajs';
-import type { AclBinding } from 'msk-twin';
-import { kafkaPrincipal } from 'msk-twin';
+import { type AclBinding, kafkaPrincipal } from 'msk-twin';
 import { kafkaClient, uniqueName, within } from '../integration/kafka-helpers';
 import { uniqueRole, useTwin } from '../integration/twin-helpers';
 

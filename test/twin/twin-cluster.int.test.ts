@@ -4,9 +4,7 @@
  */
 import * as fs from 'fs';
 import { Kafka } from 'kafkajs';
-import { pidsUsing } from 'msk-twin';
-import { startTwin, type LocalTwin } from 'msk-twin';
-import { kafkaPrincipal } from 'msk-twin';
+import { kafkaPrincipal, type LocalTwin, pidsUsing, startTwin } from 'msk-twin';
 import { eventually } from '../integration/kafka-helpers';
 import { brokerLogLines, uniqueRole } from '../integration/twin-helpers';
 

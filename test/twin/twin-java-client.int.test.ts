@@ -7,15 +7,16 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
+  type AclBinding,
   consoleToolClasses,
   ensureMskIamAuthClasspath,
+  type IssuedCredentials,
+  kafkaPrincipal,
   mskIamAuthVersion,
   mskIamClientProperties,
   runJavaTool,
   writeProperties,
 } from 'msk-twin';
-import type { IssuedCredentials } from 'msk-twin';
-import { kafkaPrincipal, type AclBinding } from 'msk-twin';
 import { kafkaClient, uniqueName } from '../integration/kafka-helpers';
 import { brokerLogLines, refusalReason, uniqueRole, useTwin } from '../integration/twin-helpers';
 

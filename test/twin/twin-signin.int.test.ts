@@ -3,8 +3,7 @@
  * refused with MSK's answer ("[request id]: Access denied"), and the broker log says why in one line.
  */
 import { generateAuthToken, generateAuthTokenFromCredentialsProvider } from 'aws-msk-iam-sasl-signer-js';
-import type { IssuedCredentials } from 'msk-twin';
-import { TWIN_ADMIN_ROLE_ARN, TWIN_REGION, kafkaPrincipal } from 'msk-twin';
+import { type IssuedCredentials, kafkaPrincipal, TWIN_ADMIN_ROLE_ARN, TWIN_REGION } from 'msk-twin';
 import { uniqueName } from '../integration/kafka-helpers';
 import {
   brokerLogLines,

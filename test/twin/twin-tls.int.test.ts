@@ -6,11 +6,10 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import { Kafka, logLevel } from 'kafkajs';
 import { bundlePath } from '../../scripts/build-lambdas';
-import { kafkaPrincipal, TWIN_REGION } from 'msk-twin';
+import { type IssuedCredentials, kafkaPrincipal, TWIN_REGION } from 'msk-twin';
 import { kafkaClient, uniqueName } from '../integration/kafka-helpers';
 import { ensureBundles } from '../lambda/bundles';
 import { brokerLogLines, uniqueRole, useTwin } from '../integration/twin-helpers';
-import type { IssuedCredentials } from 'msk-twin';
 
 const twin = useTwin();
 
