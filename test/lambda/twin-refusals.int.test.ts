@@ -8,7 +8,7 @@
  * up on the shared twin.
  *
  * Tokens MSK refuses (tampered, expired, another region, unknown credentials) are checked token by token at the
- * broker in test/scripts/kafka/twin-signin.int.test.ts; here the handlers meet the refusals their own signer
+ * broker in test/twin/twin-signin.int.test.ts; here the handlers meet the refusals their own signer
  * runs into: credentials that expired, credentials the twin never issued, and a function in another region.
  */
 import { BASE_CONFIG } from '../../lib/config';

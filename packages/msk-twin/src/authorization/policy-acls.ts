@@ -291,7 +291,7 @@ export function translateRoles(roles: readonly RoleInput[], clusterArn: string):
       const name = arn.replace(/^arn:[^:]+:iam::aws:policy\//, '');
       if (!AWS_MANAGED_POLICIES_WITHOUT_KAFKA_ACTIONS.includes(name)) {
         throw new PolicyTranslationError(
-          `Role ${role.arn}: AWS managed policy ${arn} is not in the assembly, so the twin cannot tell which kafka-cluster actions it grants; attach a policy of the app instead, or list it in AWS_MANAGED_POLICIES_WITHOUT_KAFKA_ACTIONS (scripts/kafka/policy-acls.ts) if it grants none`,
+          `Role ${role.arn}: AWS managed policy ${arn} is not in the assembly, so the twin cannot tell which kafka-cluster actions it grants; attach a policy of the app instead, or list it in AWS_MANAGED_POLICIES_WITHOUT_KAFKA_ACTIONS (msk-twin, src/authorization/policy-acls.ts) if it grants none`,
         );
       }
     }

@@ -1,6 +1,6 @@
 /**
  * A real local Apache Kafka (KRaft, combined broker+controller nodes) for the demo, the integration tests
- * and the benchmarks. The broker jars come from Maven Central (scripts/kafka/pom.xml), cached per version.
+ * and the benchmarks. The broker jars come from Maven Central (pom.xml beside this file), cached per version.
  *
  * Every cluster lives in a fresh temp dir and records the PIDs it starts in `<repo>/.kafka/state-<port>.json`,
  * so another process (the CLI's `stop`) can end exactly those processes: a PID is signalled only while its

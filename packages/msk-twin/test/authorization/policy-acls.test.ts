@@ -352,7 +352,7 @@ describe('translating roles', () => {
     [
       'an AWS managed policy the twin cannot read',
       role([], ['arn:aws:iam::aws:policy/AmazonMSKFullAccess']),
-      `Role ${ROLE}: AWS managed policy arn:aws:iam::aws:policy/AmazonMSKFullAccess is not in the assembly, so the twin cannot tell which kafka-cluster actions it grants; attach a policy of the app instead, or list it in AWS_MANAGED_POLICIES_WITHOUT_KAFKA_ACTIONS (scripts/kafka/policy-acls.ts) if it grants none`,
+      `Role ${ROLE}: AWS managed policy arn:aws:iam::aws:policy/AmazonMSKFullAccess is not in the assembly, so the twin cannot tell which kafka-cluster actions it grants; attach a policy of the app instead, or list it in AWS_MANAGED_POLICIES_WITHOUT_KAFKA_ACTIONS (msk-twin, src/authorization/policy-acls.ts) if it grants none`,
     ],
     [
       'ReadData without DescribeTopic',

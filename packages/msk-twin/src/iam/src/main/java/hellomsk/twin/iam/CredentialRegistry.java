@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * What the twin's credential issuer (scripts/kafka/credentials.ts) and authorization (scripts/kafka/authorization.ts)
+ * What the twin's credential issuer (src/iam/credentials.ts) and authorization (src/authorization/authorization.ts)
  * wrote: one file per issued access key, and the roles allowed kafka-cluster:Connect. Read at every sign-in, so
  * credentials issued, rotated or revoked while the broker runs count from the next sign-in on.
  */
