@@ -296,7 +296,7 @@ export const COVERAGE: readonly Coverage[] = [
     ],
   },
   {
-    match: /^(npx )?msk-twin up --assembly \S+( \[--brokers 1\\\|3\] \[--port N\])?$/,
+    match: /^(npx )?msk-twin up --assembly \S+( \[--brokers 1\\\|3\] \[--port N\]( \[--brokers-variable NAME\])?)?$/,
     how: "the CLI tests start the twin of this app's assembly and of a second app with it",
     checks: [
       {

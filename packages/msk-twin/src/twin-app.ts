@@ -40,6 +40,8 @@ export interface StartTwinAppOptions extends Pick<
   readonly assembly: string | CloudAssemblyView;
   /** How long the caller took to synthesize the assembly, for timings. @default 0 */
   readonly synthMs?: number;
+  /** The functions' environment variable that carries the bootstrap brokers. @default found from the template */
+  readonly brokersVariable?: string;
   /**
    * Brokers to run; the deployed replication needs 3 for a cluster of more than one broker.
    * @default localBrokerCount(cluster)
@@ -95,6 +97,8 @@ export class TwinAppInstance {
     readonly timings: TwinAppTimings,
     /** Whether stop() ends the brokers (false for a variant sharing another instance's twin). */
     private readonly ownsTwin = true,
+    /** See StartTwinAppOptions.brokersVariable. */
+    private readonly brokersVariable?: string,
   ) {}
 
   /**
@@ -124,17 +128,23 @@ export class TwinAppInstance {
     const { roleArn, credentialTtlSeconds, credentials: given, ...rest } = options;
     const fn = this.function(name);
     const role = roleArn ?? fn.roleArn;
-    const runner = new LambdaRunner(functionSpec(this.app, fn, { bootstrapBrokers: this.twin.bootstrapBrokers }), {
-      ...rest,
-      region: rest.region ?? this.twin.region,
-      caFile: this.twin.caFile,
-      credentials: () => {
-        const credentials =
-          given?.() ?? this.twin.issueCredentials(role, credentialTtlSeconds ?? FUNCTION_CREDENTIAL_TTL_SECONDS);
-        this.issued.get(runner)?.push(credentials);
-        return credentials;
+    const runner = new LambdaRunner(
+      functionSpec(this.app, fn, {
+        bootstrapBrokers: this.twin.bootstrapBrokers,
+        brokersVariable: this.brokersVariable,
+      }),
+      {
+        ...rest,
+        region: rest.region ?? this.twin.region,
+        caFile: this.twin.caFile,
+        credentials: () => {
+          const credentials =
+            given?.() ?? this.twin.issueCredentials(role, credentialTtlSeconds ?? FUNCTION_CREDENTIAL_TTL_SECONDS);
+          this.issued.get(runner)?.push(credentials);
+          return credentials;
+        },
       },
-    });
+    );
     this.issued.set(runner, []);
     this.runners.push(runner);
     return runner;
@@ -206,7 +216,7 @@ export async function startTwinApp(options: StartTwinAppOptions): Promise<TwinAp
       aclsMs,
       totalMs: synthMs + assemblyMs + twin.startupMs + aclsMs,
     };
-    return new TwinAppInstance(twin, app, translation, brokerConfig, timings);
+    return new TwinAppInstance(twin, app, translation, brokerConfig, timings, true, options.brokersVariable);
   } catch (error) {
     await twin.stop();
     throw error;

@@ -124,6 +124,12 @@ export function twinRoleArn(roleName: string, rolePath = '/'): string {
 export interface TwinEndpoint {
   /** `host:port[,host:port]` of the twin's IAM listener. */
   readonly bootstrapBrokers: string;
+  /**
+   * The environment variable that carries the bootstrap brokers, for templates whose value the twin cannot trace
+   * to the cluster (a literal, a parameter): it gets `bootstrapBrokers` whatever the template says.
+   * @default found from the template (an SSM parameter or custom resource attribute holding the IAM brokers)
+   */
+  readonly brokersVariable?: string;
 }
 
 /** The resource types whose cluster the twin runs. */
@@ -657,11 +663,13 @@ export function functionEnvironment(
   return Object.fromEntries(
     Object.entries(fn.rawEnvironment).map(([key, value]) => [
       key,
-      app.resolver.resolveString(value, {
-        stack,
-        endpoint,
-        where: `${fn.stack}/${fn.logicalId} Environment.Variables.${key}`,
-      }),
+      key === endpoint.brokersVariable
+        ? endpoint.bootstrapBrokers
+        : app.resolver.resolveString(value, {
+            stack,
+            endpoint,
+            where: `${fn.stack}/${fn.logicalId} Environment.Variables.${key}`,
+          }),
     ]),
   );
 }

@@ -1,7 +1,8 @@
 /**
  * The msk-twin command line, in the spirit of `sam local invoke`:
  *
- *   msk-twin up --assembly cdk.out [--brokers 1|3] [--port N]   start the twin of a synthesized app; leaves it running
+ *   msk-twin up --assembly cdk.out [--brokers 1|3] [--port N] [--brokers-variable NAME]
+ *                                                               start the twin of a synthesized app; leaves it running
  *   msk-twin invoke <function> [--payload JSON]                 run a function of the app once, as Lambda would
  *   msk-twin down                                              stop the twin that `up` started
  *   msk-twin policy --assembly cdk.out                         each role's Kafka permissions on the twin
@@ -22,7 +23,7 @@ import { LocalTwin } from '../twin';
 import { startTwinApp, TwinAppInstance } from '../twin-app';
 
 const USAGE = `usage:
-  msk-twin up --assembly DIR [--brokers 1|3] [--port N]
+  msk-twin up --assembly DIR [--brokers 1|3] [--port N] [--brokers-variable NAME]
   msk-twin invoke FUNCTION [--payload JSON]
   msk-twin down
   msk-twin policy --assembly DIR
@@ -32,6 +33,7 @@ const USAGE = `usage:
 interface CurrentTwin {
   readonly port: number;
   readonly assembly: string;
+  readonly brokersVariable?: string;
 }
 
 const CURRENT_FILE = path.join(STATE_DIR, 'msk-twin.json');
@@ -70,7 +72,12 @@ function functionList(app: TwinApp): string {
     .join('\n');
 }
 
-async function up(values: { assembly?: string; brokers?: string; port?: string }): Promise<void> {
+async function up(values: {
+  assembly?: string;
+  brokers?: string;
+  port?: string;
+  'brokers-variable'?: string;
+}): Promise<void> {
   if (fs.existsSync(CURRENT_FILE)) {
     const current = readCurrent();
     if (LocalTwin.attach(current.port)?.cluster.isRunning) {
@@ -84,10 +91,15 @@ async function up(values: { assembly?: string; brokers?: string; port?: string }
     brokers,
     port: values.port === undefined ? 0 : Number(values.port),
     detached: true,
+    brokersVariable: values['brokers-variable'],
     log: info,
   });
   fs.mkdirSync(STATE_DIR, { recursive: true });
-  const current: CurrentTwin = { port: instance.twin.cluster.port, assembly };
+  const current: CurrentTwin = {
+    port: instance.twin.cluster.port,
+    assembly,
+    brokersVariable: values['brokers-variable'],
+  };
   fs.writeFileSync(CURRENT_FILE, `${JSON.stringify(current, null, 2)}\n`);
   const { app, twin } = instance;
   info(
@@ -120,6 +132,7 @@ async function invoke(name: string | undefined, values: { payload?: string }): P
     brokerConfigFor(app.cluster, { brokers: twin.cluster.brokers.length }),
     { synthMs: 0, assemblyMs: 0, brokersMs: 0, aclsMs: 0, totalMs: 0 },
     false,
+    current.brokersVariable,
   );
   const runner = instance.runner(name);
   try {
@@ -170,6 +183,7 @@ export async function main(argv: string[]): Promise<number> {
       brokers: { type: 'string' },
       port: { type: 'string' },
       payload: { type: 'string' },
+      'brokers-variable': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

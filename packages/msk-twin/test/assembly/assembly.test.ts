@@ -445,3 +445,39 @@ describe('describeTwinApp on a hand-written assembly', () => {
     expect(role?.statements[1].resources()).toEqual(['*']);
   });
 });
+
+describe('the variable that carries the bootstrap brokers', () => {
+  const app = describeTwinApp(
+    assembly({
+      S: {
+        Parameters: { Brokers: { Type: 'String' } },
+        Resources: {
+          Cluster: { Type: 'AWS::MSK::Cluster', Properties: { ClusterName: 'c' } },
+          Role: { Type: 'AWS::IAM::Role', Properties: {} },
+          Fn: {
+            Type: 'AWS::Lambda::Function',
+            Properties: {
+              Handler: 'index.handler',
+              Role: { 'Fn::GetAtt': ['Role', 'Arn'] },
+              Environment: { Variables: { SERVERS: { Ref: 'Brokers' }, TOPIC: 'orders' } },
+            },
+          },
+        },
+      },
+    }),
+  );
+  const [fn] = app.functions;
+
+  test('is refused in one line when the template does not say where the value comes from', () => {
+    expect(() => functionEnvironment(app, fn, ENDPOINT)).toThrow(
+      'S/Fn Environment.Variables.SERVERS: cannot resolve {"Ref":"Brokers"} for the local twin (parameter Brokers has no default and the twin passes no parameters)',
+    );
+  });
+
+  test('gets the twin’s brokers when an option names it, whatever the template says', () => {
+    expect(functionEnvironment(app, fn, { ...ENDPOINT, brokersVariable: 'SERVERS' })).toEqual({
+      SERVERS: ENDPOINT.bootstrapBrokers,
+      TOPIC: 'orders',
+    });
+  });
+});
