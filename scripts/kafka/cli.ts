@@ -34,7 +34,7 @@ import {
   stopTargets,
 } from 'msk-twin';
 import { parseArgs } from 'util';
-import { main as runTool, TOOL_NAMES } from './tools';
+import { main as runTool, TOOL_NAMES, unknownTool } from './tools';
 
 const USAGE = `usage:
   cli.ts start [--brokers 1|3] [--port N (0: any free ports)] [--version V] [--log-dir DIR] [--security plaintext|iam]
@@ -239,10 +239,17 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-// The tools and the readiness checks use kafkajs, and npm runs this on Node.js 24, which warns on kafkajs' timer.
+const COMMANDS = ['start', 'stop', 'status', 'broker', 'fetch'];
+
+// The readiness checks use kafkajs, and npm runs this on Node.js 24, which warns on kafkajs' timer.
 ignoreNegativeTimeoutWarnings();
 const argv = process.argv.slice(2);
-const run = TOOL_NAMES.includes(argv[0] ?? '') ? runTool(argv) : main(argv).then(() => 0);
+const [first = ''] = argv;
+const run = TOOL_NAMES.includes(first)
+  ? runTool(argv)
+  : first && !first.startsWith('-') && !COMMANDS.includes(first)
+    ? Promise.resolve(info(unknownTool(first, [...TOOL_NAMES, ...COMMANDS]))).then(() => 1)
+    : main(argv).then(() => 0);
 run.then(
   // kafkajs can leave timers behind; the brokers of `start` are detached and do not depend on this process.
   (code) => process.exit(code),

@@ -149,15 +149,27 @@ export const COVERAGE: readonly Coverage[] = [
     ],
   },
   {
+    match: /^npm run kafka -- topic --list$/,
+    how: 'a misspelt tool, shown for its one-line suggestion, which the tools’ unit test checks',
+    checks: [
+      { kind: 'npm-script' },
+      {
+        kind: 'test',
+        file: 'test/scripts/kafka-tools.test.ts',
+        title: 'fails in one line before reaching Kafka or AWS',
+      },
+    ],
+  },
+  {
     match: /^npm run kafka -- (topics|produce|consume|groups) /,
-    how: "the classic sequence runs against the shared broker in the tools' integration test",
+    how: "the classic sequence runs Kafka's own tools against the shared twin in the tools' integration test",
     checks: [
       { kind: 'kafka-tool' },
       {
         kind: 'test',
         file: KAFKA_TOOLS_TEST,
         title:
-          'create a topic, list it, produce three lines, consume them from the beginning, list groups, see the lag',
+          'create a topic, list it, produce three lines, consume them from the beginning, list groups: Kafka’s own output',
       },
     ],
   },
@@ -279,7 +291,7 @@ export const COVERAGE: readonly Coverage[] = [
   },
   {
     match: /^npm run bench -- --cold-start$/,
-    how: 'CI runs npm run bench -- --quick, whose cold-start section is what --cold-start runs alone',
+    how: 'CI runs npm run bench -- --quick, whose twin cold-start section is what --cold-start runs alone',
     checks: [{ kind: 'npm-script' }, { kind: 'ci' }],
   },
   {

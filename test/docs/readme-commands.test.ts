@@ -43,7 +43,7 @@ function scriptArgs(words: readonly string[]): string[] {
 }
 
 /** A backend that only says where it was asked to act: proof that the tool accepted its arguments. */
-function dryRunBackend(where: 'local' | 'deployed'): KafkaBackend {
+function dryRunBackend(where: 'deployed'): KafkaBackend {
   const stop = async (): Promise<never> => {
     throw new ToolError(`dry run: ${where}`);
   };
@@ -181,7 +181,15 @@ async function runCheck(check: Check, command: DocumentedCommand): Promise<void>
           interactive: false,
           env: {},
         },
-        backends: { local: () => dryRunBackend('local'), deployed: () => dryRunBackend('deployed') },
+        backends: {
+          local: () => ({
+            where: 'local',
+            run: async () => {
+              throw new ToolError('dry run: local');
+            },
+          }),
+          deployed: () => dryRunBackend('deployed'),
+        },
       });
       const expected = args.includes('--profile') ? 'dry run: deployed' : 'dry run: local';
       expect({ command: where(command), code, err }).toEqual({ command: where(command), code: 1, err: [expected] });

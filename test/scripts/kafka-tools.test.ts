@@ -11,8 +11,10 @@ import {
 import { InvokeCommand, LambdaClient, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { BackendFactory } from '../../scripts/kafka/tools/args';
-import { defaultBootstrapServer, toolKafkaConfig } from '../../scripts/kafka/tools/connection';
-import { formatMessage } from '../../scripts/kafka/tools/consume';
+import { bootstrapBrokers, defaultBootstrapServer, localTarget } from '../../scripts/kafka/tools/connection';
+import { consoleConsumerArgs, formatMessage } from '../../scripts/kafka/tools/consume';
+import { lineSplitter } from '../../scripts/kafka/tools/local-tools';
+import { defaultKafkaVersion } from 'msk-twin';
 import { DeployedBackend } from '../../scripts/kafka/tools/deployed';
 import { formatGroup } from '../../scripts/kafka/tools/groups';
 import { runKafkaTool } from '../../scripts/kafka/tools';
@@ -446,7 +448,8 @@ describe('npm run kafka arguments', () => {
       ['groups', '--list', '--describe', '--group', 'g'],
       'groups: give exactly one of --list or --describe; see npm run kafka -- groups --help',
     ],
-    [['topic', '--list'], 'unknown tool "topic"; use topics, produce, consume, groups'],
+    [['topic', '--list'], 'unknown tool "topic"; did you mean topics?'],
+    [['describe', '--list'], 'unknown tool "describe"; use topics, produce, consume, groups'],
   ])('%j fails in one line before reaching Kafka or AWS', async (argv, message) => {
     expect(await run(argv)).toEqual({ code: 1, out: [], err: [message] });
     expect(cfnMock.commandCalls(DescribeStacksCommand)).toHaveLength(0);
@@ -465,48 +468,41 @@ describe('npm run kafka arguments', () => {
   });
 
   test('--bootstrap-server must be host:port pairs', () => {
-    expect(() => toolKafkaConfig({ bootstrapServer: 'localhost' })).toThrow(
+    expect(() => bootstrapBrokers('localhost')).toThrow(
       '--bootstrap-server "localhost" is not valid; expected host:port[,host:port...]',
     );
-    expect(toolKafkaConfig({ bootstrapServer: '127.0.0.1:9092, 127.0.0.1:9093' }).brokers).toEqual([
-      '127.0.0.1:9092',
-      '127.0.0.1:9093',
+    expect(bootstrapBrokers('127.0.0.1:9092, 127.0.0.1:9093')).toEqual(['127.0.0.1:9092', '127.0.0.1:9093']);
+  });
+
+  test('a Kafka that is not recorded locally is reached plaintext, with the default Kafka version’s tools', () => {
+    expect(localTarget('10.0.0.1:9092')).toEqual({ brokers: ['10.0.0.1:9092'], kafkaVersion: defaultKafkaVersion() });
+  });
+
+  test('consume prints partition and offset before each value, as the console consumer does when asked', () => {
+    expect(
+      consoleConsumerArgs({ topic: 't', 'from-beginning': true, 'max-messages': '3' }, { 'print.key': 'true' }),
+    ).toEqual([
+      '--topic',
+      't',
+      '--from-beginning',
+      '--max-messages',
+      '3',
+      '--property',
+      'print.partition=true',
+      '--property',
+      'print.offset=true',
+      '--property',
+      'print.key=true',
     ]);
+    expect(consoleConsumerArgs({ topic: 't' }, { 'print.offset': 'false' })).toContain('print.offset=false');
   });
 
-  test('the IAM sign-in is TLS with SASL/OAUTHBEARER, trusting the given CA, for the local twin’s admin identity', () => {
-    const config = toolKafkaConfig({
-      bootstrapServer: '127.0.0.1:9098',
-      security: {
-        protocol: 'iam',
-        region: 'us-east-1',
-        ca: '-----BEGIN CERTIFICATE-----\n...',
-        credentials: async () => ({ accessKeyId: 'AKIDTWIN', secretAccessKey: 'secret' }),
-      },
-    });
-    expect(config.ssl).toEqual({ ca: ['-----BEGIN CERTIFICATE-----\n...'] });
-    expect(config.sasl).toMatchObject({ mechanism: 'oauthbearer' });
-    expect(toolKafkaConfig({ bootstrapServer: '127.0.0.1:9092' }).ssl).toBeUndefined();
-  });
-
-  test('the IAM token is signed with the given credentials for the given region', async () => {
-    const config = toolKafkaConfig({
-      bootstrapServer: '127.0.0.1:9098',
-      security: {
-        protocol: 'iam',
-        region: 'us-east-1',
-        credentials: async () => ({ accessKeyId: 'AKIDTWINADMIN', secretAccessKey: 'secret', sessionToken: 'token' }),
-      },
-    });
-    const provider = (config.sasl as { oauthBearerProvider: () => Promise<{ value: string }> }).oauthBearerProvider;
-    const { value } = await provider();
-    const url = new URL(Buffer.from(value, 'base64url').toString('utf8'));
-    expect(url.host).toBe('kafka.us-east-1.amazonaws.com');
-    expect(url.searchParams.get('Action')).toBe('kafka-cluster:Connect');
-    expect(url.searchParams.get('X-Amz-Credential')).toMatch(
-      /^AKIDTWINADMIN\/\d{8}\/us-east-1\/kafka-cluster\/aws4_request$/,
-    );
-    expect(url.searchParams.get('X-Amz-Security-Token')).toBe('token');
+  test("Kafka's output is passed through line by line, the last unterminated line too", () => {
+    const lines: string[] = [];
+    const split = lineSplitter((line) => lines.push(line));
+    ['GROUP  TOP', 'IC\ng1     t1\n', '\nlast'].forEach(split.write);
+    split.end();
+    expect(lines).toEqual(['GROUP  TOPIC', 'g1     t1', '', 'last']);
   });
 });
 

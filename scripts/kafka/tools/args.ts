@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { closestKey } from '../../../lib/config';
-import { ToolError, type KafkaBackend } from './backend';
+import { ToolError, type KafkaBackend, type LocalTools } from './backend';
 import { defaultBootstrapServer } from './connection';
 
 export type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
@@ -95,13 +95,29 @@ export function keyValues(
   return out;
 }
 
+/**
+ * The parsed `names` as Kafka's tools take them again (`--name`, `--name value`, repeated for each value), for
+ * the options whose names and meaning are Kafka's own.
+ */
+export function kafkaArgs(values: Values, names: readonly string[]): string[] {
+  return names.flatMap((name) => {
+    const value = values[name];
+    if (value === true) return [`--${name}`];
+    if (typeof value === 'string') return [`--${name}`, value];
+    if (Array.isArray(value)) return value.flatMap((v) => [`--${name}`, v]);
+    return [];
+  });
+}
+
 /** Makes the backends; tests pass their own. */
 export interface BackendFactory {
-  /** A Kafka reached directly at `bootstrapServer`. */
-  local(bootstrapServer: string): KafkaBackend;
+  /** Kafka's own tools against `bootstrapServer`. */
+  local(bootstrapServer: string): LocalTools;
   /** The deployed `HelloMsk-<profile>-*` stacks, through their functions. */
   deployed(profile: string): KafkaBackend;
 }
+
+export type Backend = { readonly local: LocalTools } | { readonly deployed: KafkaBackend };
 
 /** `--bootstrap-server` (default: the local Kafka) or `--profile`, not both. */
 export function chooseBackend(
@@ -109,7 +125,7 @@ export function chooseBackend(
   values: Values,
   factory: BackendFactory,
   env: NodeJS.ProcessEnv,
-): KafkaBackend {
+): Backend {
   const server = stringOption(values, 'bootstrap-server');
   const profile = stringOption(values, 'profile');
   if (server !== undefined && profile !== undefined) {
@@ -121,7 +137,7 @@ export function chooseBackend(
     if (!/^[A-Za-z][A-Za-z0-9-]{0,30}$/.test(profile)) {
       throw new ToolError(`${command}: --profile ${JSON.stringify(profile)} is not a hello-msk profile name`);
     }
-    return factory.deployed(profile);
+    return { deployed: factory.deployed(profile) };
   }
-  return factory.local(server ?? defaultBootstrapServer(env));
+  return { local: factory.local(server ?? defaultBootstrapServer(env)) };
 }

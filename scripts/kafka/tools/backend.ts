@@ -1,8 +1,10 @@
 /**
- * What the command-line tools ask of a Kafka, whichever way it is reached: directly (a local broker) or
- * through the deployed functions (MSK, from a laptop). The commands parse and print; a backend does the work.
+ * Where the command-line tools act: a Kafka this machine reaches, through Kafka's own tools, or the deployed
+ * stack, through its functions (MSK, from a laptop). The commands parse; a backend does the work.
  */
+import type { KafkaToolScript } from 'msk-twin';
 import type { GroupDescription, GroupListing, TopicDescription } from '../../../lambda/shared/kafka-describe';
+import type { ToolIo } from './tool';
 
 export type { GroupDescription, GroupListing, TopicDescription };
 
@@ -12,6 +14,14 @@ export class ToolError extends Error {
     super(message);
     this.name = 'ToolError';
   }
+}
+
+/** Kafka's own command-line tools against a Kafka this machine reaches. */
+export interface LocalTools {
+  /** `host:port[,host:port...]`, for messages. */
+  readonly where: string;
+  /** Runs `script` with `args` (the bootstrap server added), its output passed through to `io`; its exit status. */
+  run(script: KafkaToolScript, args: readonly string[], io: ToolIo, input?: AsyncIterable<string>): Promise<number>;
 }
 
 export interface NewTopic {
@@ -61,8 +71,9 @@ export interface ConsumeReport {
   readonly note?: string;
 }
 
+/** The deployed stack, through its functions. */
 export interface KafkaBackend {
-  /** Where the commands act, for messages: `127.0.0.1:9092`, or the deployed stack. */
+  /** Where the commands act, for messages: the deployed stack. */
   readonly where: string;
   listTopics(): Promise<string[]>;
   describeTopics(topics?: string[]): Promise<TopicDescription[]>;

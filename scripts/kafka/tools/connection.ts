@@ -1,87 +1,85 @@
 /**
- * How the command-line tools reach Kafka directly: one function turns Kafka's `--bootstrap-server` (and how to
- * sign in) into a kafkajs configuration. Today's local broker speaks plaintext; the local MSK twin will take
- * TLS and an IAM token signed as its admin role (TWIN_ADMIN_ROLE_ARN), which the `iam` security below covers.
+ * Where the local path acts: Kafka's `--bootstrap-server` (checked), the default one, and how to sign in there.
+ * A local MSK twin's IAM listener takes TLS and an MSK IAM token signed as its admin role; any other Kafka,
+ * plaintext.
  */
-import { generateAuthTokenFromCredentialsProvider } from 'aws-msk-iam-sasl-signer-js';
-import { logLevel, type KafkaConfig } from 'kafkajs';
-import { DEFAULT_PORT, LocalKafkaCluster, listStatePorts } from 'msk-twin';
-
-/** Temporary AWS credentials, as the AWS SDK's credential providers return them. */
-export interface AwsCredentials {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken?: string;
-  readonly expiration?: Date;
-}
-
-/** Plaintext: the local broker that `npm run kafka:start` runs today. */
-export interface PlaintextSecurity {
-  readonly protocol: 'plaintext';
-}
-
-/** TLS + SASL/OAUTHBEARER with an MSK IAM token, as MSK's IAM listener (and the local twin) want it. */
-export interface IamSecurity {
-  readonly protocol: 'iam';
-  /** The region the token is signed for. */
-  readonly region: string;
-  /** The identity to sign as, e.g. credentials the twin issued for its admin role. */
-  readonly credentials: () => Promise<AwsCredentials>;
-  /** PEM certificate(s) to trust besides the system's, e.g. the twin's CA. @default the system's trust store */
-  readonly ca?: string;
-}
-
-export interface ConnectionOptions {
-  /** `host:port[,host:port...]`, as Kafka's tools take it. */
-  readonly bootstrapServer: string;
-  /** @default plaintext */
-  readonly security?: PlaintextSecurity | IamSecurity;
-  /** @default 'hello-msk-cli' */
-  readonly clientId?: string;
-}
+import * as net from 'node:net';
+import { DEFAULT_PORT, defaultKafkaVersion, LocalKafkaCluster, LocalTwin, listStatePorts } from 'msk-twin';
 
 const HOST_PORT = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
 /** A bad `--bootstrap-server`: the message is one line naming the value. */
 export class ConnectionError extends Error {}
 
-/** The kafkajs configuration for the given server and sign-in; kafkajs' own logging stays off (errors are thrown). */
-export function toolKafkaConfig(options: ConnectionOptions): KafkaConfig {
-  const brokers = options.bootstrapServer.split(',').map((b) => b.trim());
+/** The `host:port` pairs of a `--bootstrap-server`, as Kafka's tools take it. */
+export function bootstrapBrokers(bootstrapServer: string): string[] {
+  const brokers = bootstrapServer.split(',').map((b) => b.trim());
   const bad = brokers.find((b) => {
     const m = HOST_PORT.exec(b);
     return !m || Number(m[2]) < 1 || Number(m[2]) > 65535;
   });
   if (bad !== undefined) {
     throw new ConnectionError(
-      `--bootstrap-server ${JSON.stringify(options.bootstrapServer)} is not valid; expected host:port[,host:port...]`,
+      `--bootstrap-server ${JSON.stringify(bootstrapServer)} is not valid; expected host:port[,host:port...]`,
     );
   }
-  const base: KafkaConfig = {
-    clientId: options.clientId ?? 'hello-msk-cli',
-    brokers,
-    // A missing broker fails a command in seconds, not after kafkajs' default minute of retries.
-    connectionTimeout: 3000,
-    requestTimeout: 10000,
-    retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2000 },
-    logLevel: logLevel.NOTHING,
-  };
-  const security = options.security ?? { protocol: 'plaintext' };
-  if (security.protocol === 'plaintext') return base;
-  return {
-    ...base,
-    ssl: security.ca ? { ca: [security.ca] } : true,
-    sasl: {
-      mechanism: 'oauthbearer',
-      oauthBearerProvider: async () => {
-        const { token } = await generateAuthTokenFromCredentialsProvider({
-          region: security.region,
-          awsCredentialsProvider: security.credentials,
+  return brokers;
+}
+
+/** A Kafka this machine reaches, and what is known of it. */
+export interface LocalTarget {
+  readonly brokers: readonly string[];
+  /** The jars the tools run from: the local Kafka's version, else the default one. */
+  readonly kafkaVersion: string;
+  /** Set when `brokers` are a local MSK twin's IAM listeners. */
+  readonly twin?: LocalTwin;
+}
+
+/** `bootstrapServer` checked, and matched against the local Kafkas and twins recorded in the state directory. */
+export function localTarget(bootstrapServer: string): LocalTarget {
+  const brokers = bootstrapBrokers(bootstrapServer);
+  const named = (list: string) => list.split(',').some((b) => brokers.includes(b));
+  for (const port of listStatePorts()) {
+    const cluster = LocalKafkaCluster.attach(port);
+    if (!cluster?.isRunning) continue;
+    const twin = LocalTwin.attach(port);
+    if (twin && named(twin.bootstrapBrokers)) return { brokers, kafkaVersion: cluster.version, twin };
+    if (named(cluster.bootstrapBrokers) || named(cluster.internalBrokers)) {
+      return { brokers, kafkaVersion: cluster.version };
+    }
+  }
+  return { brokers, kafkaVersion: defaultKafkaVersion() };
+}
+
+/**
+ * Resolves once one broker accepts a TCP connection; rejects with the last connection error. Kafka's tools would
+ * retry an absent broker for a minute.
+ */
+export async function anyReachable(brokers: readonly string[], timeoutMs = 3000): Promise<void> {
+  let last: Error = new Error('no broker given');
+  for (const broker of brokers) {
+    const at = broker.lastIndexOf(':');
+    const host = broker.slice(0, at).replace(/^\[|\]$/g, '');
+    const port = Number(broker.slice(at + 1));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const socket = net.connect({ host, port, timeout: timeoutMs });
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve();
         });
-        return { value: token };
-      },
-    },
-  };
+        socket.once('timeout', () => {
+          socket.destroy();
+          reject(new Error(`connect ETIMEDOUT ${broker}`));
+        });
+        socket.once('error', reject);
+      });
+      return;
+    } catch (error) {
+      last = error as Error;
+    }
+  }
+  throw last;
 }
 
 /**

@@ -1,5 +1,17 @@
-/** `consume`: print what a topic holds, as `kafka-console-consumer.sh` does, with partition and offset. */
-import { chooseBackend, intOption, parseToolArgs, properties, requiredString, stringOption } from './args';
+/**
+ * `consume`: kafka-console-consumer.sh locally, printing partition and offset before each value; with --profile,
+ * one invocation of the consumer function.
+ */
+import {
+  chooseBackend,
+  intOption,
+  kafkaArgs,
+  parseToolArgs,
+  properties,
+  requiredString,
+  stringOption,
+  type Values,
+} from './args';
 import { ToolError, type ReceivedMessage } from './backend';
 import type { Tool } from './tool';
 
@@ -12,9 +24,18 @@ const USAGE = `usage: npm run kafka -- consume --topic T [--bootstrap-server HOS
 Without --max-messages or --timeout-ms it waits for more until Ctrl-C. With --profile it invokes the deployed
 consumer function once (its topic and group), which reads what is there and returns.`;
 
-const PROPERTIES = ['print.key'] as const;
+const PROPERTIES = ['print.key', 'print.partition', 'print.offset', 'print.timestamp'] as const;
 
-/** Kafka's DefaultMessageFormatter with print.partition and print.offset on: tab-separated, value last. */
+/** The console consumer's arguments: partition and offset printed unless the command says otherwise. */
+export function consoleConsumerArgs(values: Values, props: Record<string, string>): string[] {
+  const shown = { 'print.partition': 'true', 'print.offset': 'true', ...props };
+  return [
+    ...kafkaArgs(values, ['topic', 'group', 'from-beginning', 'max-messages', 'timeout-ms']),
+    ...Object.entries(shown).flatMap(([name, value]) => ['--property', `${name}=${value}`]),
+  ];
+}
+
+/** The deployed path's lines, as Kafka's DefaultMessageFormatter prints them with print.partition and print.offset. */
 export function formatMessage(message: ReceivedMessage, printKey: boolean): string {
   return [
     `Partition:${message.partition}`,
@@ -39,19 +60,23 @@ export const consumeTool: Tool = {
     });
     if (values.help) {
       io.out(USAGE);
-      return;
+      return 0;
     }
     const topic = requiredString('consume', values, 'topic', '(the topic to read)');
     const maxMessages = intOption('consume', values, 'max-messages', 1);
     const timeoutMs = intOption('consume', values, 'timeout-ms', 1);
     const props = properties('consume', values, PROPERTIES);
-    if (props['print.key'] !== undefined && !['true', 'false'].includes(props['print.key'])) {
-      throw new ToolError(`consume: --property print.key=${props['print.key']} is not valid; expected true or false`);
+    for (const [name, value] of Object.entries(props)) {
+      if (!['true', 'false'].includes(value)) {
+        throw new ToolError(`consume: --property ${name}=${value} is not valid; expected true or false`);
+      }
     }
     const printKey = props['print.key'] === 'true';
     const group = stringOption(values, 'group');
     if (group !== undefined && group.trim() === '') throw new ToolError('consume: --group is empty');
-    const backend = chooseBackend('consume', values, backends, io.env);
+    const where = chooseBackend('consume', values, backends, io.env);
+    if ('local' in where) return where.local.run('kafka-console-consumer', consoleConsumerArgs(values, props), io);
+    const backend = where.deployed;
     try {
       const report = await backend.consume(
         { topic, group, fromBeginning: values['from-beginning'] === true, maxMessages, timeoutMs, signal: io.signal },
@@ -61,5 +86,6 @@ export const consumeTool: Tool = {
     } finally {
       await backend.close();
     }
+    return 0;
   },
 };

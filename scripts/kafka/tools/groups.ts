@@ -1,5 +1,5 @@
-/** `groups`: list consumer groups and describe one with its lag, as `kafka-consumer-groups.sh` does. */
-import { chooseBackend, parseToolArgs, requiredString } from './args';
+/** `groups`: kafka-consumer-groups.sh (ConsumerGroupCommand) locally; with --profile, through the kafka-admin function. */
+import { chooseBackend, kafkaArgs, parseToolArgs, requiredString } from './args';
 import { ToolError, type GroupDescription } from './backend';
 import type { Tool } from './tool';
 
@@ -19,7 +19,7 @@ const COLUMNS = [
   'CLIENT-ID',
 ] as const;
 
-/** Kafka's layout: a note when no member is active, then one row per partition under padded headings. */
+/** kafka-consumer-groups' layout for the deployed path: a note when no member is active, then padded rows. */
 export function formatGroup(group: GroupDescription): string[] {
   const rows = group.offsets.map((o) => [
     group.groupId,
@@ -60,13 +60,16 @@ export const groupsTool: Tool = {
     });
     if (values.help) {
       io.out(USAGE);
-      return;
+      return 0;
     }
     if (values.list === values.describe) {
       throw new ToolError('groups: give exactly one of --list or --describe; see npm run kafka -- groups --help');
     }
     const groupId = values.describe ? requiredString('groups', values, 'group', 'with --describe') : undefined;
-    const backend = chooseBackend('groups', values, backends, io.env);
+    const where = chooseBackend('groups', values, backends, io.env);
+    if ('local' in where)
+      return where.local.run('kafka-consumer-groups', kafkaArgs(values, ['list', 'describe', 'group']), io);
+    const backend = where.deployed;
     try {
       if (groupId === undefined) {
         for (const group of await backend.listGroups()) io.out(group.groupId);
@@ -76,5 +79,6 @@ export const groupsTool: Tool = {
     } finally {
       await backend.close();
     }
+    return 0;
   },
 };

@@ -1,15 +1,17 @@
 /**
- * `npm run kafka -- <tool> ...`: Kafka's first command-line tools, by name, for a local Kafka or a deployed
- * stack. Every failure is one line on stderr and exit status 1.
+ * `npm run kafka -- <tool> ...`: Kafka's first command-line tools, by name. Locally they are Kafka's own tools
+ * (their output and exit status passed through); with --profile they act through the deployed stack's functions,
+ * and every failure there is one line on stderr and exit status 1.
  */
 import * as readline from 'node:readline';
+import { closestKey } from '../../../lib/config';
 import { ToolError } from './backend';
 import type { BackendFactory } from './args';
-import { ConnectionError, toolKafkaConfig } from './connection';
+import { ConnectionError } from './connection';
 import { consumeTool } from './consume';
 import { DeployedBackend, defaultDeployedClients } from './deployed';
 import { groupsTool } from './groups';
-import { LocalBackend } from './local';
+import { LocalKafkaTools } from './local-tools';
 import { produceTool } from './produce';
 import type { Tool, ToolContext } from './tool';
 import { topicsTool } from './topics';
@@ -22,23 +24,29 @@ ${TOOLS.map((t) => `  ${t.name.padEnd(8)} like ${t.mirrors}`).join('\n')}
 Where: --bootstrap-server HOST:PORT (default: KAFKA_BROKERS, else the local Kafka of npm run kafka:start),
 or --profile P for the deployed HelloMsk-P stacks (through their functions; AWS credentials as usual).`;
 
-/** The real backends: plaintext to a reachable Kafka, or the deployed stack through the AWS SDK. */
+/** The real backends: Kafka's own tools against a reachable Kafka, or the deployed stack through the AWS SDK. */
 export const DEFAULT_BACKENDS: BackendFactory = {
-  local: (bootstrapServer) => new LocalBackend(toolKafkaConfig({ bootstrapServer })),
+  local: (bootstrapServer) => new LocalKafkaTools(bootstrapServer),
   deployed: (profile) => new DeployedBackend(profile, defaultDeployedClients()),
 };
 
-/** Runs one tool and returns its exit status; errors are printed as one line. */
+/** One line for an unknown tool or command name: the closest of `known`, else the list. */
+export function unknownTool(name: string, known: readonly string[] = TOOL_NAMES): string {
+  const guess = closestKey(name, known);
+  return `unknown tool ${JSON.stringify(name)}; ${guess ? `did you mean ${guess}?` : `use ${known.join(', ')}`}`;
+}
+
+/** Runs one tool and returns its exit status; our own errors are printed as one line. */
 export async function runKafkaTool(argv: string[], context: ToolContext): Promise<number> {
   const [name, ...rest] = argv;
   const tool = TOOLS.find((t) => t.name === name);
   if (!tool) {
-    context.io.err(name === undefined ? USAGE : `unknown tool ${JSON.stringify(name)}; use ${TOOL_NAMES.join(', ')}`);
-    return name === undefined || name === '--help' || name === '-h' ? 0 : 1;
+    const help = name === undefined || name === '--help' || name === '-h';
+    context.io.err(help ? USAGE : unknownTool(name));
+    return help ? 0 : 1;
   }
   try {
-    await tool.run(rest, context);
-    return 0;
+    return (await tool.run(rest, context)) ?? 0;
   } catch (error) {
     context.io.err(describeFailure(tool.name, error));
     return 1;
@@ -48,17 +56,16 @@ export async function runKafkaTool(argv: string[], context: ToolContext): Promis
 /** One line for any failure: the tool's own words, or Kafka's with a hint when nothing answered. */
 export function describeFailure(tool: string, error: unknown): string {
   if (error instanceof ToolError || error instanceof ConnectionError) return error.message;
-  const message = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
+  // Not `instanceof Error`: errors of Node's net module come from another realm under jest.
+  const text = (error as { message?: unknown } | undefined)?.message;
+  const message = (typeof text === 'string' ? text : String(error)).replace(/\s+/g, ' ').trim();
   const hint = /ECONNREFUSED|ETIMEDOUT|Connection (error|timeout)|connect ENOENT/i.test(message)
     ? ' (is Kafka running there? npm run kafka:start starts one; --bootstrap-server names another)'
     : '';
   return `${tool}: ${message}${hint}`;
 }
 
-/**
- * stdin line by line, opened only when first read: a readline interface made earlier would emit lines (and its
- * close) while the command is still connecting, and they would be lost.
- */
+/** stdin line by line, opened only when first read: lines read earlier would be lost. */
 async function* stdinLines(): AsyncIterable<string> {
   yield* readline.createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
 }

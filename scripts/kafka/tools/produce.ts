@@ -1,5 +1,5 @@
-/** `produce`: one message per line of stdin, as `kafka-console-producer.sh` sends them. */
-import { chooseBackend, parseToolArgs, properties, requiredString, stringOption } from './args';
+/** `produce`: kafka-console-producer.sh locally; with --profile, one producer function invocation per line. */
+import { chooseBackend, kafkaArgs, parseToolArgs, properties, requiredString, stringOption } from './args';
 import { ToolError, type OutgoingMessage, type SentMessage } from './backend';
 import type { Tool } from './tool';
 
@@ -9,7 +9,12 @@ const USAGE = `usage: npm run kafka -- produce --topic T [--bootstrap-server HOS
 
 const PROPERTIES = ['parse.key', 'key.separator'] as const;
 
-/** Turns input lines into messages; with parse.key, a line without the separator stops the input. */
+/** `--key K` for the console producer, which has no such option: each line becomes `K<tab>line`. */
+async function* keyed(lines: AsyncIterable<string>, key: string): AsyncIterable<string> {
+  for await (const line of lines) yield `${key}\t${line}`;
+}
+
+/** The deployed path's messages; with parse.key, a line without the separator stops the input. */
 export async function* messagesFrom(
   lines: AsyncIterable<string>,
   options: { key?: string; parseKey: boolean; separator: string },
@@ -52,7 +57,7 @@ export const produceTool: Tool = {
     });
     if (values.help) {
       io.out(USAGE);
-      return;
+      return 0;
     }
     const topic = requiredString('produce', values, 'topic', '(the topic to write to)');
     const props = properties('produce', values, PROPERTIES);
@@ -65,7 +70,14 @@ export const produceTool: Tool = {
     const separator = props['key.separator'] ?? '\t';
     if (separator === '')
       throw new ToolError('produce: --property key.separator is empty; expected one or more characters');
-    const backend = chooseBackend('produce', values, backends, io.env);
+    const where = chooseBackend('produce', values, backends, io.env);
+    if ('local' in where) {
+      const args = kafkaArgs(values, ['topic', 'property']);
+      if (key === undefined) return where.local.run('kafka-console-producer', args, io, io.lines());
+      const keyArgs = ['--property', 'parse.key=true', '--property', 'key.separator=\t'];
+      return where.local.run('kafka-console-producer', [...args, ...keyArgs], io, keyed(io.lines(), key));
+    }
+    const backend = where.deployed;
     const sent: SentMessage[] = [];
     let finished = false;
     try {
@@ -79,5 +91,6 @@ export const produceTool: Tool = {
       if (finished || sent.length > 0) io.err(describeSent(topic, sent));
       await backend.close();
     }
+    return 0;
   },
 };

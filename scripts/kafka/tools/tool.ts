@@ -26,5 +26,6 @@ export interface Tool {
   /** Which of Kafka's tools it mirrors. */
   readonly mirrors: string;
   readonly usage: string;
-  run(argv: string[], context: ToolContext): Promise<void>;
+  /** Resolves with the exit status of Kafka's tool on the local path; failures on the deployed path throw. */
+  run(argv: string[], context: ToolContext): Promise<number | void>;
 }

@@ -1,5 +1,5 @@
-/** `topics`: create, list and describe topics, as `kafka-topics.sh` does. */
-import { chooseBackend, intOption, keyValues, parseToolArgs, requiredString, stringOption } from './args';
+/** `topics`: kafka-topics.sh (TopicCommand) locally; with --profile, list and describe through the kafka-admin function. */
+import { chooseBackend, intOption, kafkaArgs, keyValues, parseToolArgs, requiredString, stringOption } from './args';
 import { ToolError, type TopicDescription } from './backend';
 import type { Tool } from './tool';
 
@@ -8,7 +8,7 @@ const USAGE = `usage: npm run kafka -- topics <action> [--bootstrap-server HOST:
   --list
   --describe [--topic T]`;
 
-/** Kafka's layout: a summary line per topic, then one tab-indented line per partition. */
+/** kafka-topics' layout for the deployed path: a summary line per topic, then one tab-indented line per partition. */
 export function formatTopic(topic: TopicDescription): string[] {
   const configs = Object.entries(topic.configs)
     .map(([name, value]) => `${name}=${value}`)
@@ -21,6 +21,18 @@ export function formatTopic(topic: TopicDescription): string[] {
     ),
   ];
 }
+
+/** Options with kafka-topics' names and meaning. */
+const OPTIONS = [
+  'create',
+  'list',
+  'describe',
+  'topic',
+  'partitions',
+  'replication-factor',
+  'config',
+  'if-not-exists',
+] as const;
 
 export const topicsTool: Tool = {
   name: 'topics',
@@ -39,7 +51,7 @@ export const topicsTool: Tool = {
     });
     if (values.help) {
       io.out(USAGE);
-      return;
+      return 0;
     }
     const actions = (['create', 'list', 'describe'] as const).filter((a) => values[a]);
     if (actions.length !== 1) {
@@ -55,7 +67,9 @@ export const topicsTool: Tool = {
       throw new ToolError('topics: --partitions, --replication-factor and --config go with --create');
     }
     const newTopic = create ? requiredString('topics', values, 'topic', 'with --create') : undefined;
-    const backend = chooseBackend('topics', values, backends, io.env);
+    const where = chooseBackend('topics', values, backends, io.env);
+    if ('local' in where) return where.local.run('kafka-topics', kafkaArgs(values, OPTIONS), io);
+    const backend = where.deployed;
     try {
       if (newTopic !== undefined) {
         const topic = newTopic;
@@ -73,5 +87,6 @@ export const topicsTool: Tool = {
     } finally {
       await backend.close();
     }
+    return 0;
   },
 };

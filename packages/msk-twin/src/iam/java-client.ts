@@ -1,11 +1,12 @@
 /**
- * Kafka's own Java command-line clients, signing in to the twin with AWS's MSK IAM library for Java
- * (software.amazon.msk:aws-msk-iam-auth, resolved from Maven Central by java-client/pom.xml): a second, independent
- * implementation of MSK's token format, beside aws-msk-iam-sasl-signer-js.
+ * Kafka's own Java command-line tools, signing in to the twin with AWS's MSK IAM library for Java
+ * (software.amazon.msk:aws-msk-iam-auth, resolved from Maven Central by java-client/pom.xml): an implementation of
+ * MSK's token format independent of aws-msk-iam-sasl-signer-js.
  */
-import { spawn } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import {
   cacheRoot,
   ensureKafkaJars,
@@ -73,6 +74,162 @@ export function consoleToolClasses(kafkaVersion: string): { producer: string; co
         consumer: 'org.apache.kafka.tools.consumer.ConsoleConsumer',
       }
     : { producer: 'kafka.tools.ConsoleProducer', consumer: 'org.apache.kafka.tools.consumer.ConsoleConsumer' };
+}
+
+/** Kafka's command-line tools by their script name: the main class and the option that takes client properties. */
+export const KAFKA_TOOL_SCRIPTS = [
+  'kafka-topics',
+  'kafka-console-producer',
+  'kafka-console-consumer',
+  'kafka-consumer-groups',
+] as const;
+export type KafkaToolScript = (typeof KAFKA_TOOL_SCRIPTS)[number];
+
+/** The main class of `script` in Kafka `kafkaVersion`'s jars, and its option for a client properties file. */
+export function kafkaToolClass(
+  script: KafkaToolScript,
+  kafkaVersion: string,
+): { mainClass: string; configOption: string } {
+  const console = consoleToolClasses(kafkaVersion);
+  switch (script) {
+    case 'kafka-topics':
+      return { mainClass: 'org.apache.kafka.tools.TopicCommand', configOption: '--command-config' };
+    case 'kafka-consumer-groups':
+      return {
+        mainClass: 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
+        configOption: '--command-config',
+      };
+    case 'kafka-console-producer':
+      return { mainClass: console.producer, configOption: '--producer.config' };
+    case 'kafka-console-consumer':
+      return { mainClass: console.consumer, configOption: '--consumer.config' };
+  }
+}
+
+/** The logging of Kafka's `bin/` scripts for tools (config/tools-log4j): warnings and errors on stderr. */
+function toolsLogConfig(dir: string, kafkaVersion: string): string {
+  if (Number(kafkaVersion.split('.')[0]) >= 4) {
+    const file = writeProperties(path.join(dir, 'tools-log4j2.properties'), {
+      'appender.stderr.type': 'Console',
+      'appender.stderr.name': 'STDERR',
+      'appender.stderr.target': 'SYSTEM_ERR',
+      'appender.stderr.layout.type': 'PatternLayout',
+      'appender.stderr.layout.pattern': '[%d] %p %m (%c)%n',
+      'rootLogger.level': 'WARN',
+      'rootLogger.appenderRef.stderr.ref': 'STDERR',
+    });
+    return `-Dlog4j2.configurationFile=${file}`;
+  }
+  const file = writeProperties(path.join(dir, 'tools-log4j.properties'), {
+    'log4j.rootLogger': 'WARN, stderr',
+    'log4j.appender.stderr': 'org.apache.log4j.ConsoleAppender',
+    'log4j.appender.stderr.layout': 'org.apache.log4j.PatternLayout',
+    'log4j.appender.stderr.layout.ConversionPattern': '[%d] %p %m (%c)%n',
+    'log4j.appender.stderr.Target': 'System.err',
+  });
+  return `-Dlog4j.configuration=file:${file}`;
+}
+
+/** How a tool signs in to an MSK IAM listener (TLS + SASL/OAUTHBEARER with aws-msk-iam-auth). */
+export interface KafkaToolIamSignIn {
+  /** The role whose credentials sign in (passed as Lambda would: AWS_ACCESS_KEY_ID, ... in the environment). */
+  readonly credentials: IssuedCredentials;
+  readonly region: string;
+  /** PEM file of the CA the brokers' certificates chain to. */
+  readonly caFile: string;
+  /** More client properties, e.g. shorter timeouts. @default none */
+  readonly properties?: Readonly<Record<string, string>>;
+}
+
+export interface KafkaToolClassOptions {
+  readonly kafkaVersion: string;
+  readonly script: KafkaToolScript;
+  /** The tool's own arguments; the client properties option is added when `iam` is given. */
+  readonly args: readonly string[];
+  /** @default plaintext, no sign-in */
+  readonly iam?: KafkaToolIamSignIn;
+  /** Lines written to the tool's stdin, which is then closed. @default closed at once */
+  readonly input?: AsyncIterable<string>;
+  /** Called with the tool's stdout and stderr as they come. */
+  readonly stdout: (chunk: string) => void;
+  readonly stderr: (chunk: string) => void;
+  /** Aborting it ends the tool as Ctrl-C does (SIGTERM: the JVM runs the tool's shutdown hooks). */
+  readonly signal?: AbortSignal;
+  /** @default a small heap and quick start-up (-Xmx256m, C1 only) */
+  readonly jvmOptions?: readonly string[];
+  readonly log?: Logger;
+}
+
+/**
+ * Runs one of Kafka's own command-line tools from the broker's jars, as its `bin/` script does, signing in with
+ * aws-msk-iam-auth when `iam` is given; resolves with its exit status.
+ */
+export async function runKafkaToolClass(options: KafkaToolClassOptions): Promise<number> {
+  const { mainClass, configOption } = kafkaToolClass(options.script, options.kafkaVersion);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'msk-twin-tool-'));
+  try {
+    const args = [...options.args];
+    if (options.iam) {
+      const file = writeProperties(path.join(dir, 'client.properties'), {
+        ...mskIamClientProperties(options.iam.caFile),
+        ...options.iam.properties,
+      });
+      args.push(configOption, file);
+    }
+    const classpath = [await ensureKafkaJars(options.kafkaVersion, options.log)];
+    if (options.iam) classpath.push(await ensureMskIamAuthClasspath(options.log));
+    const child = spawn(
+      requireJava().bin,
+      [
+        ...(options.jvmOptions ?? ['-Xmx256m', '-XX:TieredStopAtLevel=1']),
+        toolsLogConfig(dir, options.kafkaVersion),
+        '-cp',
+        classpath.join(path.delimiter),
+        mainClass,
+        ...args,
+      ],
+      {
+        // Nothing from this process's AWS settings: the tool finds exactly the issued credentials and the region.
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '',
+          ...(options.iam
+            ? { ...credentialsEnvironment(options.iam.credentials), AWS_REGION: options.iam.region }
+            : {}),
+        },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
+    child.stdout.setEncoding('utf8').on('data', options.stdout);
+    child.stderr.setEncoding('utf8').on('data', options.stderr);
+    const onAbort = () => child.kill('SIGTERM');
+    options.signal?.addEventListener('abort', onAbort);
+    const exited = new Promise<number>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code, signal) => resolve(code ?? (signal === 'SIGTERM' ? 143 : 1)));
+    });
+    child.stdin.on('error', () => undefined);
+    void feed(child.stdin, options.input);
+    try {
+      return await exited;
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function feed(stdin: NodeJS.WritableStream, input?: AsyncIterable<string>): Promise<void> {
+  try {
+    for await (const line of input ?? []) {
+      if (!stdin.write(`${line}\n`)) await new Promise((resolve) => stdin.once('drain', resolve));
+    }
+  } catch {
+    // The tool stopped reading (it exited); its exit status tells.
+  } finally {
+    stdin.end();
+  }
 }
 
 export interface JavaToolOptions {
