@@ -1,4 +1,5 @@
-import { CfnOutput, CfnParameter, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -58,12 +59,10 @@ export class ClientsStack extends Stack {
     // Resolved by CloudFormation on every deploy of this stack (and the CDK CLI never skips a stack with such a
     // parameter), so the functions follow the cluster's brokers without a cross-stack export that the cluster
     // stack could then not change, and without any call from the VPC to SSM.
-    const brokers = new CfnParameter(this, 'BootstrapBrokers', {
-      type: 'AWS::SSM::Parameter::Value<String>',
-      default: props.bootstrapBrokersParameterName,
-      description: 'SSM parameter with the MSK IAM bootstrap brokers, written by the cluster stack',
-    });
-    const kafkaEnv = { KAFKA_BROKERS: brokers.valueAsString, KAFKA_AUTH: 'iam', TOPIC: config.demoTopic };
+    // CDK's own SSM-typed template parameter, with a logical id it derives from the parameter name: no id of ours
+    // that a second parameter, or a user's --parameters, could collide with.
+    const brokers = ssm.StringParameter.valueForStringParameter(this, props.bootstrapBrokersParameterName);
+    const kafkaEnv = { KAFKA_BROKERS: brokers, KAFKA_AUTH: 'iam', TOPIC: config.demoTopic };
 
     this.producer = new HandlerFunction(this, 'Producer', {
       ...common,
@@ -117,7 +116,7 @@ export class ClientsStack extends Stack {
       handlerName: 'kafka-admin',
       description: 'hello-msk: read-only view of the topics and consumer groups (npm run kafka -- topics|groups)',
       securityGroups: [props.adminSecurityGroup],
-      environment: { KAFKA_BROKERS: brokers.valueAsString, KAFKA_AUTH: 'iam' },
+      environment: { KAFKA_BROKERS: brokers, KAFKA_AUTH: 'iam' },
     });
     cluster.grantDescribe(
       this.admin,

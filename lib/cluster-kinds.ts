@@ -4,7 +4,7 @@
  * lists every limit with how it is checked.
  */
 import { BASE_CONFIG, ConfigError, show, type AppConfig } from './config';
-import { MARK_REASON, SERVERLESS_OWNERSHIP_MARK_CONFIG, type TopicProperties } from './kafka-rules';
+import type { TopicProperties } from './kafka-rules';
 import { invalid } from './validation';
 
 const MIB = 1024 * 1024;
@@ -105,9 +105,6 @@ function compacted(topic: TopicProperties): boolean {
   return (topic.Config['cleanup.policy'] ?? '').includes('compact');
 }
 
-/** The topic settings a declaration may give on MSK Serverless: what it allows, less the ownership mark. */
-const SERVERLESS_SETTABLE = SERVERLESS.topicConfigs.filter((key) => key !== SERVERLESS_OWNERSHIP_MARK_CONFIG);
-
 /**
  * What MSK Serverless refuses in the declared topics: a replication factor other than 3, a topic setting it
  * does not let clients set, messages above 8 MiB, and more partitions than its quotas. One line, or undefined.
@@ -119,11 +116,8 @@ export function serverlessTopicsProblem(topics: readonly TopicProperties[]): str
       return `${at}: replicationFactor ${t.ReplicationFactor} is not valid; allowed: ${SERVERLESS.replicationFactor} (MSK Serverless replicates every topic three times)`;
     }
     for (const [key, value] of Object.entries(t.Config)) {
-      if (key === SERVERLESS_OWNERSHIP_MARK_CONFIG) {
-        return `${at}: config ${key} is reserved on MSK Serverless: ${MARK_REASON}`;
-      }
       if (!(SERVERLESS.topicConfigs as readonly string[]).includes(key)) {
-        return `${at}: config ${key} is not valid on MSK Serverless; allowed: ${SERVERLESS_SETTABLE.join(', ')}`;
+        return `${at}: config ${key} is not valid on MSK Serverless; allowed: ${SERVERLESS.topicConfigs.join(', ')}`;
       }
       if (key === 'max.message.bytes' && Number(value) > SERVERLESS.maxMessageBytes) {
         return `${at}: config max.message.bytes ${JSON.stringify(value)} is not valid; allowed: up to ${SERVERLESS.maxMessageBytes} (8 MiB) on MSK Serverless`;

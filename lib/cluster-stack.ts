@@ -92,7 +92,7 @@ export class ClusterStack extends Stack {
       vpcSubnets: props.vpcSubnets,
       securityGroup: props.topicAdminSecurityGroup,
       topicRemovalPolicy: removalPolicyOf(this.node.path, 'topicRemovalPolicy', config.topicRemovalPolicy),
-      adoptExisting: config.adoptExistingTopics,
+      topicResource: config.topicResource,
       logRetentionDays: config.logRetentionDays,
       logRemovalPolicy: removalPolicy,
     });

@@ -17,6 +17,7 @@ export interface TopicSpec {
 
 export type ClusterKind = 'provisioned' | 'serverless';
 export type RemovalPolicyName = 'destroy' | 'retain';
+export type TopicResourceName = 'custom' | 'native';
 export type EnhancedMonitoring = 'DEFAULT' | 'PER_BROKER' | 'PER_TOPIC_PER_BROKER' | 'PER_TOPIC_PER_PARTITION';
 export type StorageMode = 'LOCAL' | 'TIERED';
 
@@ -69,8 +70,8 @@ export interface AppConfig {
   readonly consumerConcurrency: number;
   /** What happens to a topic removed from `topics` (or on stack deletion): `retain` keeps it, `destroy` deletes it. */
   readonly topicRemovalPolicy: RemovalPolicyName;
-  /** Whether a topic that already exists with the declared partitions and replication factor is adopted. */
-  readonly adoptExistingTopics: boolean;
+  /** `custom` topic resources (kafkajs in the VPC), or CloudFormation's `native` `AWS::MSK::Topic` (provisioned only). */
+  readonly topicResource: TopicResourceName;
   /** Email address that receives the cluster alarms through an SNS topic; empty for no notifications. */
   readonly alarmEmail: string;
   /** `aws-managed` keys, or one `customer-managed` KMS key (rotated yearly) for the cluster's data and the logs. */
@@ -110,7 +111,7 @@ export const BASE_CONFIG: Omit<AppConfig, 'profile'> = {
   consumerSchedule: 'rate(1 minute)',
   consumerConcurrency: 0,
   topicRemovalPolicy: 'retain',
-  adoptExistingTopics: true,
+  topicResource: 'custom',
   alarmEmail: '',
   encryptionKey: 'aws-managed',
   saslScram: false,
@@ -140,7 +141,7 @@ const KINDS: Record<keyof Omit<AppConfig, 'profile'>, Kind> = {
   consumerSchedule: 'string',
   consumerConcurrency: 'number',
   topicRemovalPolicy: 'string',
-  adoptExistingTopics: 'boolean',
+  topicResource: 'string',
   alarmEmail: 'string',
   encryptionKey: 'string',
   saslScram: 'boolean',

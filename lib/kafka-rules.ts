@@ -81,33 +81,22 @@ export const TOPIC_CONFIG: Readonly<Record<string, Check>> = {
   'unclean.leader.election.enable': bool,
 };
 
-/**
- * The topic-level setting in which the topic-bootstrap custom resource records that it created a topic, at a
- * value with no effect (lambda/topic-bootstrap explains why); declared topics may not set it themselves.
- */
-export const OWNERSHIP_MARK_CONFIG = 'message.timestamp.before.max.ms';
-/**
- * The same on MSK Serverless, which lets clients set only a few topic settings ("Configuration properties for
- * MSK Serverless clusters"); of the timestamp bounds only this older one, which has the same "no effect" value.
- */
-export const SERVERLESS_OWNERSHIP_MARK_CONFIG = 'message.timestamp.difference.max.ms';
-
-/** Where the topic bootstrap keeps its mark on a cluster of this kind. */
-export function ownershipMarkConfig(kind: 'provisioned' | 'serverless' | undefined): string {
-  return kind === 'serverless' ? SERVERLESS_OWNERSHIP_MARK_CONFIG : OWNERSHIP_MARK_CONFIG;
-}
-
-/** Why a declared topic may not set the key that holds the ownership mark. */
-export const MARK_REASON = 'the topic bootstrap records in it which topics this stack created';
-
 /** Why this topic-level setting is not valid, or undefined when it is. */
 export function topicConfigProblem(key: string, value: string): string | undefined {
-  if (key === OWNERSHIP_MARK_CONFIG) return `is reserved: ${MARK_REASON}`;
   const check = TOPIC_CONFIG[key];
   if (!check)
     return `is not a topic-level configuration key (see the Kafka topic configs; e.g. retention.ms, cleanup.policy)`;
   const allowed = check(value);
   return allowed ? `has value ${JSON.stringify(value)}; allowed: ${allowed}` : undefined;
+}
+
+/**
+ * `AWS::MSK::Topic`'s `Configs` ("topic configurations encoded as a Base64 string"): base64 of a JSON object of
+ * string values, keys sorted so that the text only changes when the settings do.
+ */
+export function encodeTopicConfigs(config: Record<string, string>): string {
+  const sorted = Object.fromEntries(Object.entries(config).sort(([a], [b]) => a.localeCompare(b)));
+  return Buffer.from(JSON.stringify(sorted)).toString('base64');
 }
 
 /** Kafka's default for the topic's `max.message.bytes` (1 MiB + record batch overhead). */

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  customResourceCreateEvent,
+  customResourceCreateEvents,
   readCloudAssembly,
   startTwinApp,
   type CloudAssemblyView,
@@ -133,7 +133,20 @@ export async function startAppTwin(options: StartAppTwinOptions = {}): Promise<T
   return startTwinApp({ ...twinOptions, assembly: synthesized.assembly, synthMs: synthesized.synthMs });
 }
 
-/** The Create event CloudFormation sends the topic bootstrap, with the properties the template declares. */
+/** The resource type of each declared topic (lib/constructs/topic-bootstrap.ts). */
+export const TOPIC_RESOURCE_TYPE = 'Custom::MskTopic';
+
+/**
+ * The Create events CloudFormation sends the topic resources, one per declared topic, with the properties the
+ * template declares.
+ */
+export function topicsCreateEvents(twin: TwinAppInstance): Record<string, unknown>[] {
+  return customResourceCreateEvents(twin.app, TOPIC_RESOURCE_TYPE, { bootstrapBrokers: twin.twin.bootstrapBrokers });
+}
+
+/** The Create event of the first declared topic (the dev profile declares one, the demo topic). */
 export function topicsCreateEvent(twin: TwinAppInstance): Record<string, unknown> {
-  return customResourceCreateEvent(twin.app, 'Custom::KafkaTopics', { bootstrapBrokers: twin.twin.bootstrapBrokers });
+  const [first] = topicsCreateEvents(twin);
+  if (!first) throw new Error(`The assembly declares no ${TOPIC_RESOURCE_TYPE} resource`);
+  return first;
 }

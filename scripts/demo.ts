@@ -22,7 +22,7 @@ import {
   PortInUseError,
   type TwinAppInstance,
 } from 'msk-twin';
-import { startAppTwin, topicsCreateEvent } from './app-twin';
+import { startAppTwin, topicsCreateEvents } from './app-twin';
 import { explainStartupWarnings } from './startup-warnings';
 
 const CUSTOM_TOPIC = process.env.DEMO_TOPIC?.trim();
@@ -158,20 +158,22 @@ async function main(): Promise<string> {
       async () => {
         const onEvent = app.runner('Topics/OnEvent');
         const isComplete = app.runner('Topics/IsComplete');
-        const event = topicsCreateEvent(app);
-        const created = await onEvent.invoke(event);
-        const { PhysicalResourceId } = payloadOf<{ PhysicalResourceId: string }>('the topic bootstrap', created);
-        say('onEvent:');
-        sayWhoSignedIn(app, onEvent, app.function('Topics/OnEvent').roleArn);
-        for (const line of handlerLines(created.logs)) say(`  ${line}`);
-        for (let poll = 0; ; poll++) {
-          const done = await isComplete.invoke({ ...event, PhysicalResourceId });
-          if (payloadOf<{ IsComplete: boolean }>('isComplete', done).IsComplete) break;
-          if (poll > 40) throw new Error('the topic bootstrap never reported the topic complete');
-          await new Promise((resolve) => setTimeout(resolve, 250));
+        // One resource per declared topic, each its own Create, as CloudFormation sends them.
+        for (const event of topicsCreateEvents(app)) {
+          const created = await onEvent.invoke(event);
+          const { PhysicalResourceId } = payloadOf<{ PhysicalResourceId: string }>('the topic bootstrap', created);
+          say(`onEvent (${PhysicalResourceId}):`);
+          sayWhoSignedIn(app, onEvent, app.function('Topics/OnEvent').roleArn);
+          for (const line of handlerLines(created.logs)) say(`  ${line}`);
+          for (let poll = 0; ; poll++) {
+            const done = await isComplete.invoke({ ...event, PhysicalResourceId });
+            if (payloadOf<{ IsComplete: boolean }>('isComplete', done).IsComplete) break;
+            if (poll > 40) throw new Error(`the topic bootstrap never reported ${PhysicalResourceId} complete`);
+            await new Promise((resolve) => setTimeout(resolve, 250));
+          }
+          say(`isComplete: every partition of ${PhysicalResourceId} has a leader`);
+          sayWhoSignedIn(app, isComplete, app.function('Topics/IsComplete').roleArn);
         }
-        say(`isComplete: every partition of ${TOPIC} has a leader`);
-        sayWhoSignedIn(app, isComplete, app.function('Topics/IsComplete').roleArn);
       },
     );
 

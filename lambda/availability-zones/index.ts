@@ -11,6 +11,10 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
  * that MSK accepts; or fails at once naming the zones there are and what to set.
  *
  * Properties: `AzCount` (2 or 3). Answers `Data.Names`: the chosen AZ names, comma-separated.
+ *
+ * The choice is sticky: the physical id records it (`availability-zones:NAMES:ZONE_IDS`), and an Update with the
+ * same `AzCount` answers it again without asking EC2, so a zone the region gains or loses later never moves the
+ * subnets (and with them the brokers) of a running cluster. Only a new `AzCount` chooses again.
  */
 export interface AvailabilityZonesData {
   readonly Names: string;
@@ -47,6 +51,13 @@ export async function onEvent(event: CloudFormationCustomResourceEvent): Promise
   if (azCount !== 2 && azCount !== 3) {
     throw new AvailabilityZonesError(`AzCount ${JSON.stringify(raw)} is not valid; allowed: 2 or 3`);
   }
+  if (event.RequestType === 'Update') {
+    const previous = previousChoice(event.PhysicalResourceId, azCount);
+    if (previous) {
+      logger.info(`Availability zones (kept): ${previous.Names}`);
+      return { PhysicalResourceId: event.PhysicalResourceId, Data: previous };
+    }
+  }
   let zones: AvailabilityZone[];
   try {
     ({ AvailabilityZones: zones = [] } = await ec2.send(
@@ -63,10 +74,18 @@ export async function onEvent(event: CloudFormationCustomResourceEvent): Promise
   }
   const chosen = chooseZones(zones, azCount);
   logger.info(`Availability zones: ${chosen.map((z) => `${z.ZoneName} (${z.ZoneId})`).join(', ')}`);
-  return {
-    PhysicalResourceId: 'availability-zones',
-    Data: { Names: chosen.map((z) => z.ZoneName).join(','), ZoneIds: chosen.map((z) => z.ZoneId).join(',') },
-  };
+  const data = { Names: chosen.map((z) => z.ZoneName).join(','), ZoneIds: chosen.map((z) => z.ZoneId).join(',') };
+  return { PhysicalResourceId: `${PHYSICAL_ID_PREFIX}:${data.Names}:${data.ZoneIds}`, Data: data };
+}
+
+const PHYSICAL_ID_PREFIX = 'availability-zones';
+
+/** The choice an earlier Create or Update recorded in the physical id, when it has `azCount` zones. */
+function previousChoice(physicalId: string, azCount: number): AvailabilityZonesData | undefined {
+  const [prefix, names, zoneIds, ...rest] = physicalId.split(':');
+  if (prefix !== PHYSICAL_ID_PREFIX || !names || !zoneIds || rest.length > 0) return undefined;
+  const count = names.split(',').length;
+  return count === azCount && zoneIds.split(',').length === count ? { Names: names, ZoneIds: zoneIds } : undefined;
 }
 
 /** The first `azCount` usable zones by name, or a one-line error naming the usable ones and what to set. */

@@ -64,22 +64,60 @@ function clusterArnOf(event: CloudFormationCustomResourceEvent): string {
   return arn;
 }
 
+/**
+ * How long an AccessDeniedException is retried: this function's policy names the cluster, created minutes before in
+ * the same deploy, and IAM is eventually consistent, so a fresh grant can be refused for a few seconds.
+ */
+export const ACCESS_DENIED_RETRY_MS = 60_000;
+
+export interface OnEventOptions {
+  /** @default ACCESS_DENIED_RETRY_MS */
+  readonly accessDeniedRetryMs?: number;
+  /** First wait between retries, doubled up to 8 s. @default 1000 */
+  readonly firstRetryDelayMs?: number;
+}
+
 /** Create and Update answer with the brokers; the physical id is the cluster ARN. Delete has nothing to undo. */
 export async function onEvent(event: CloudFormationCustomResourceEvent): Promise<OnEventResponse> {
+  return onEventWith(event);
+}
+
+/** `onEvent` with the retry timing supplied by the caller (tests). */
+export async function onEventWith(
+  event: CloudFormationCustomResourceEvent,
+  options: OnEventOptions = {},
+): Promise<OnEventResponse> {
   if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
   const clusterArn = clusterArnOf(event);
+  retry = {
+    until: Date.now() + (options.accessDeniedRetryMs ?? ACCESS_DENIED_RETRY_MS),
+    firstDelayMs: options.firstRetryDelayMs ?? 1000,
+  };
   const brokers = await bootstrapBrokers(clusterArn);
   logger.info(`Bootstrap brokers: ${brokers}`, { clusterArn });
   return { PhysicalResourceId: clusterArn, Data: { BootstrapBrokersSaslIam: brokers } };
 }
 
-/** An MSK API call whose failure (access denied, throttling, a bad ARN) becomes one line naming the call. */
+/** The current event's retry window for AccessDeniedException. */
+let retry = { until: 0, firstDelayMs: 1000 };
+
+/**
+ * An MSK API call whose failure (access denied, throttling, a bad ARN) becomes one line naming the call. Access
+ * denied is retried until the event's retry window closes, as IAM may not show this function's grant yet.
+ */
 async function call<T>(clusterArn: string, what: string, request: () => Promise<T>): Promise<T> {
-  try {
-    return await request();
-  } catch (error) {
-    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    throw new ClusterEndpointError(`MSK cluster ${clusterArn}: ${what} failed: ${reason}`);
+  for (let delay = retry.firstDelayMs; ; delay = Math.min(8000, delay * 2)) {
+    try {
+      return await request();
+    } catch (error) {
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      if (error instanceof Error && error.name === 'AccessDeniedException' && Date.now() + delay < retry.until) {
+        logger.warn(`${what}: ${reason}; retrying in ${delay} ms (IAM may not show a new grant yet)`);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        continue;
+      }
+      throw new ClusterEndpointError(`MSK cluster ${clusterArn}: ${what} failed: ${reason}`);
+    }
   }
 }
 

@@ -15,8 +15,11 @@ export interface ClusterEndpointProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
-/** One call of the handler: three MSK API reads (two on MSK Serverless), each with the SDK's retries. */
-const ON_EVENT_TIMEOUT = Duration.seconds(60);
+/**
+ * One call of the handler: three MSK API reads (two on MSK Serverless), each with the SDK's retries, and up to a
+ * minute of retries of access denied while IAM does not yet show the function's grant on the new cluster.
+ */
+const ON_EVENT_TIMEOUT = Duration.seconds(120);
 /**
  * How long CloudFormation waits for the resource's answer (at most one hour for any custom resource); the
  * Provider framework answers as soon as the one onEvent call returns or fails.

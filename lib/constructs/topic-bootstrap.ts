@@ -1,22 +1,25 @@
-import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnResource, CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as msk from 'aws-cdk-lib/aws-msk';
 import { Construct } from 'constructs';
 import { checkTopicsForKind } from '../cluster-kinds';
 import { ConfigError, type TopicSpec } from '../config';
-import { topicsProblem, type TopicProperties } from '../kafka-rules';
+import { encodeTopicConfigs, topicsProblem, type TopicProperties } from '../kafka-rules';
 import { invalid } from '../validation';
 import { HandlerFunction } from './handler-function';
 import type { KafkaCluster } from './kafka-cluster';
 import { WaitingProvider } from './waiting-provider';
 import { acknowledgeNag } from '../nag-acknowledgements';
 
+export type TopicResourceKind = 'custom' | 'native';
+
 export interface TopicBootstrapProps {
   /** The cluster the topics live in. */
   readonly cluster: KafkaCluster;
   /** The IAM bootstrap brokers (resolved at deploy time, once the cluster is ACTIVE). */
   readonly bootstrapBrokers: string;
-  /** The topics to create and maintain. */
+  /** The topics to create and maintain, one resource each. */
   readonly topics: TopicSpec[];
   /** The VPC of the brokers; the handler runs there. */
   readonly vpc: ec2.IVpc;
@@ -25,26 +28,30 @@ export interface TopicBootstrapProps {
   /** The handler's own security group (allowed to the brokers' IAM port). */
   readonly securityGroup: ec2.ISecurityGroup;
   /**
-   * What happens to a topic removed from the list, or on stack deletion: destroy deletes it only when this
-   * resource created it (the handler marks the topics it creates), never an adopted one.
+   * What CloudFormation does with a topic whose resource leaves the template, is replaced (a new name), or
+   * whose stack is deleted: retain keeps it, destroy deletes it. Applied as each resource's DeletionPolicy and
+   * UpdateReplacePolicy, so under retain the handler never receives a Delete.
    * @default RemovalPolicy.RETAIN
    */
   readonly topicRemovalPolicy?: RemovalPolicy;
   /**
-   * Adopt a topic that already exists, was not created by this resource, and has the declared partitions and
-   * replication factor; otherwise such a topic fails the deploy.
-   * @default true
+   * `custom`: this app's custom resource (kafkajs in the VPC); `native`: CloudFormation's `AWS::MSK::Topic`
+   * (provisioned clusters only), with the same properties, and no functions.
+   * @default 'custom'
    */
-  readonly adoptExisting?: boolean;
+  readonly topicResource?: TopicResourceKind;
   /** Days to keep the handler's logs. */
   readonly logRetentionDays: number;
   /** What happens to the handler's log group on removal. */
   readonly logRemovalPolicy: RemovalPolicy;
 }
 
-/** How long the framework polls `isComplete` (every partition of the declared topics has a leader). */
+/** How long the framework polls `isComplete` (every partition of the topic has a leader). */
 export const TOPICS_TOTAL_TIMEOUT = Duration.minutes(10);
-/** One `onEvent` call: every check, then the changes, each Kafka request bounded by the shared timeouts. */
+/**
+ * One `onEvent` call: the checks, the change, each Kafka request bounded by the shared timeouts, and up to a
+ * minute of retries while IAM does not yet show a new grant.
+ */
 const ON_EVENT_TIMEOUT = Duration.minutes(3);
 /**
  * CloudFormation gives up on the resource after this; just above one `onEvent` plus the total polling time,
@@ -52,17 +59,22 @@ const ON_EVENT_TIMEOUT = Duration.minutes(3);
  */
 export const TOPICS_SERVICE_TIMEOUT = Duration.minutes(15);
 
+/** The custom resource type; its properties are those of `AWS::MSK::Topic`, so a move there is a change of type. */
+export const TOPIC_RESOURCE_TYPE = 'Custom::MskTopic';
+
 /**
- * Creates and maintains the declared Kafka topics with a custom resource whose handler runs the kafkajs
- * admin client in the VPC: creates new topics, grows partitions, applies configuration overrides, and
- * deletes topics only under the destroy removal policy (lambda/topic-bootstrap has the full rules).
+ * One resource per declared topic, with the properties of CloudFormation's `AWS::MSK::Topic`: by default a custom
+ * resource whose handler runs the kafkajs admin client in the VPC (lambda/topic-bootstrap has its rules), or the
+ * native resource itself on a provisioned cluster. CloudFormation owns each topic's create, update, delete and
+ * rollback; the physical id is the topic name.
  */
 export class TopicBootstrap extends Construct {
-  /** The topics in the form the custom resource receives them. */
+  /** The topics as declared, replication factor filled in. */
   readonly topics: TopicProperties[];
-  readonly onEventFunction: HandlerFunction;
-  readonly isCompleteFunction: HandlerFunction;
-  readonly resource: CustomResource;
+  /** The topic resources, one per topic, in declaration order. */
+  readonly resources: CfnResource[];
+  readonly onEventFunction?: HandlerFunction;
+  readonly isCompleteFunction?: HandlerFunction;
 
   constructor(scope: Construct, id: string, props: TopicBootstrapProps) {
     super(scope, id);
@@ -80,10 +92,62 @@ export class TopicBootstrap extends Construct {
     if (removalPolicy !== RemovalPolicy.RETAIN && removalPolicy !== RemovalPolicy.DESTROY) {
       throw invalid(this.node.path, 'topicRemovalPolicy', removalPolicy, 'destroy or retain');
     }
-    const destroy = removalPolicy === RemovalPolicy.DESTROY;
+    const kind = props.topicResource ?? 'custom';
+    if (kind !== 'custom' && kind !== 'native')
+      throw invalid(this.node.path, 'topicResource', kind, 'custom or native');
+    if (kind === 'native' && props.cluster.kind === 'serverless') {
+      throw invalid(
+        this.node.path,
+        'topicResource',
+        kind,
+        'custom with clusterKind serverless (AWS::MSK::Topic works on provisioned clusters only)',
+      );
+    }
+    const { cluster } = props;
+    const serviceToken = kind === 'custom' ? this.customProvider(props, removalPolicy) : undefined;
+
+    this.resources = this.topics.map((topic) => {
+      const properties = {
+        // A replaced cluster has none of the topics; a new ARN makes CloudFormation run an Update there.
+        ClusterArn: cluster.clusterArn,
+        TopicName: topic.Name,
+        PartitionCount: topic.Partitions,
+        ReplicationFactor: topic.ReplicationFactor,
+        ...(Object.keys(topic.Config).length > 0 ? { Configs: encodeTopicConfigs(topic.Config) } : {}),
+      };
+      const resource = serviceToken
+        ? (new CustomResource(this, `Topic-${topic.Name}`, {
+            serviceToken,
+            resourceType: TOPIC_RESOURCE_TYPE,
+            serviceTimeout: TOPICS_SERVICE_TIMEOUT,
+            properties,
+            removalPolicy,
+          }).node.defaultChild as CfnResource)
+        : new msk.CfnTopic(this, `Topic-${topic.Name}`, {
+            clusterArn: properties.ClusterArn,
+            topicName: properties.TopicName,
+            partitionCount: properties.PartitionCount,
+            replicationFactor: properties.ReplicationFactor,
+            configs: properties.Configs,
+          });
+      if (!serviceToken) resource.applyRemovalPolicy(removalPolicy);
+      // Order. Create/Update run after the whole cluster construct (the cluster ACTIVE, its configuration,
+      // storage scaling) and after the ClusterEndpoint: the functions' KAFKA_BROKERS comes from it, and the
+      // service token leads to them. Nothing else in this stack then runs after a partition increase that a
+      // rollback could not undo. Deletion runs in reverse: the topics go first, while the functions, their
+      // security group rules and the cluster still exist. The security groups and subnets (the functions' VPC
+      // ENIs) live in the network stack, which this stack depends on, so CloudFormation deletes them only after
+      // this whole stack. (The ClusterArn property already orders the resource after the cluster itself.)
+      resource.node.addDependency(...cluster.node.children.filter((child) => child !== cluster.resource));
+      return resource;
+    });
+  }
+
+  /** The onEvent and isComplete functions, their grants, and the Provider framework; returns its service token. */
+  private customProvider(props: TopicBootstrapProps, removalPolicy: RemovalPolicy): string {
     const { cluster } = props;
     const names = this.topics.map((t) => t.Name);
-
+    const destroy = removalPolicy === RemovalPolicy.DESTROY;
     const common = {
       handlerName: 'topic-bootstrap' as const,
       vpc: props.vpc,
@@ -93,48 +157,43 @@ export class TopicBootstrap extends Construct {
       logRetentionDays: props.logRetentionDays,
       removalPolicy: props.logRemovalPolicy,
     };
-    this.onEventFunction = new HandlerFunction(this, 'OnEvent', {
+    const onEvent = new HandlerFunction(this, 'OnEvent', {
       ...common,
       exportName: 'onEvent',
-      description: 'hello-msk: topic bootstrap custom resource (checks, creates, grows, reconfigures topics)',
+      description: 'hello-msk: topic custom resource (creates, grows, reconfigures, deletes a topic)',
       timeout: ON_EVENT_TIMEOUT,
     });
-    this.isCompleteFunction = new HandlerFunction(this, 'IsComplete', {
+    const isComplete = new HandlerFunction(this, 'IsComplete', {
       ...common,
       exportName: 'isComplete',
-      description: 'hello-msk: waits until every partition of the declared topics has a leader',
+      description: 'hello-msk: waits until every partition of a declared topic has a leader',
       timeout: Duration.minutes(1),
     });
+    Object.assign(this, { onEventFunction: onEvent, isCompleteFunction: isComplete });
 
     if (names.length > 0) {
-      // DeleteTopic on the declared topics even under retain: a failed Create or Update deletes the topics it
-      // created moments before, because CloudFormation sends no usable Delete after a failed Create. The
-      // handler deletes nothing else unless the removal policy is destroy.
-      cluster.grantTopicAdmin(this.onEventFunction, names, { allowDelete: true });
-      cluster.grantConnect(this.isCompleteFunction);
+      // No DeleteTopic here: a Create makes its topic in one request, so it has nothing to undo, and under
+      // retain CloudFormation never sends a Delete.
+      cluster.grantTopicAdmin(onEvent, names, { allowDelete: false });
+      cluster.grantConnect(isComplete);
       iam.Grant.addToPrincipal({
-        grantee: this.isCompleteFunction,
+        grantee: isComplete,
         actions: ['kafka-cluster:DescribeTopic'],
         resourceArns: names.map((n) => cluster.topicArn(n)),
       });
     } else {
-      cluster.grantConnect(this.onEventFunction);
+      cluster.grantConnect(onEvent);
     }
     if (destroy) {
-      // A topic that leaves the list is deleted by the Update that no longer declares it, so its ARN is no
-      // longer in this template. Under destroy only, the handler may see and delete any topic of this
-      // cluster (topic/NAME/UUID/*); it deletes only names its previous properties declared, and of those
-      // only the ones whose configuration carries this resource's mark.
+      // A topic whose resource leaves the template is deleted in the update's cleanup, after the policy has
+      // lost its ARN. Under destroy only, the handler may delete any topic of this cluster (topic/NAME/UUID/*);
+      // it deletes only the topic its resource's physical id names.
       iam.Grant.addToPrincipal({
-        grantee: this.onEventFunction,
-        actions: [
-          'kafka-cluster:DescribeTopic',
-          'kafka-cluster:DescribeTopicDynamicConfiguration',
-          'kafka-cluster:DeleteTopic',
-        ],
+        grantee: onEvent,
+        actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:DeleteTopic'],
         resourceArns: [cluster.topicArn('*')],
       });
-      const policy = this.onEventFunction.role?.node.tryFindChild('DefaultPolicy');
+      const policy = onEvent.role?.node.tryFindChild('DefaultPolicy');
       if (policy) {
         const clusterId = Stack.of(cluster).getLogicalId(cluster.resource);
         const uuid = `{"Fn::Select":[2,{"Fn::Split":["/",{"Fn::GetAtt":["${clusterId}","Arn"]}]}]}`;
@@ -147,36 +206,13 @@ export class TopicBootstrap extends Construct {
     }
 
     const provider = new WaitingProvider(this, 'Provider', {
-      onEvent: this.onEventFunction,
-      isComplete: this.isCompleteFunction,
+      onEvent,
+      isComplete,
       queryInterval: Duration.seconds(10),
       totalTimeout: TOPICS_TOTAL_TIMEOUT,
       logRetentionDays: props.logRetentionDays,
       removalPolicy: props.logRemovalPolicy,
     });
-
-    this.resource = new CustomResource(this, 'Resource', {
-      serviceToken: provider.serviceToken,
-      resourceType: 'Custom::KafkaTopics',
-      serviceTimeout: TOPICS_SERVICE_TIMEOUT,
-      properties: {
-        // A replaced cluster has none of the topics; a new ARN makes CloudFormation run an Update there.
-        ClusterArn: cluster.clusterArn,
-        Topics: this.topics,
-        RemovalPolicy: destroy ? 'destroy' : 'retain',
-        AdoptExisting: props.adoptExisting ?? true,
-        // MSK Serverless places replicas itself, so the handler does not hold them to the brokers it can see.
-        ...(cluster.kind === 'serverless' ? { ClusterKind: 'serverless' } : {}),
-      },
-    });
-    // Order. Create/Update run after the whole cluster construct (the cluster ACTIVE, its configuration,
-    // storage scaling) and after the ClusterEndpoint: the functions' KAFKA_BROKERS comes from it, and the
-    // resource's service token leads to them. Nothing else in this stack then runs after a partition
-    // increase that a rollback could not undo. Deletion runs in reverse: this resource goes first, while
-    // its functions, their security group rules and the cluster still exist. The security groups and
-    // subnets (the functions' VPC ENIs) live in the network stack, which this stack depends on, so
-    // CloudFormation deletes them only after this whole stack.
-    // (The ClusterArn property already orders the resource after the MSK cluster resource itself.)
-    this.resource.node.addDependency(...cluster.node.children.filter((child) => child !== cluster.resource));
+    return provider.serviceToken;
   }
 }

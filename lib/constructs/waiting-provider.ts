@@ -7,6 +7,13 @@ import { Construct } from 'constructs';
 import { acknowledgeProviderFramework } from '../nag-acknowledgements';
 import { vendedLogGroupName } from './vended-logs';
 
+/**
+ * The framework functions' application log level. CDK's default is FATAL, which hides the framework's own
+ * failures (a response it could not deliver, an invocation of the handler that failed to start); ERROR shows
+ * them without a line for every event.
+ */
+export const FRAMEWORK_LOG_LEVEL = lambda.ApplicationLogLevel.ERROR;
+
 export interface WaitingProviderProps {
   /** Starts the change; returns the physical id. */
   readonly onEvent: lambda.IFunction;
@@ -45,6 +52,7 @@ export class WaitingProvider extends Construct {
       queryInterval: props.queryInterval,
       totalTimeout: props.totalTimeout,
       logGroup: logGroup('FrameworkLogs'),
+      frameworkLambdaLoggingLevel: FRAMEWORK_LOG_LEVEL,
       disableWaiterStateMachineLogging: false,
       waiterStateMachineLogOptions: {
         // Step Functions writes through log delivery, like the services vendedLogGroupName names.
@@ -79,6 +87,7 @@ export function oneStepProvider(scope: Construct, props: OneStepProviderProps): 
       retention: props.logRetentionDays as logs.RetentionDays,
       removalPolicy: props.removalPolicy,
     }),
+    frameworkLambdaLoggingLevel: FRAMEWORK_LOG_LEVEL,
   });
   acknowledgeProviderFramework(provider, [props.onEvent]);
   return provider;

@@ -245,8 +245,8 @@ describe(`connection-creation rate (${IAM_CONNECTION_RATE_KEY})`, () => {
     const topic = name('storm');
     await createTopic(topic);
     const bootstrapTopic = name('storm-bootstrap');
-    const event = topicsCreateEvent(instance) as { ResourceProperties: { Topics: { Name: string }[] } };
-    event.ResourceProperties.Topics = event.ResourceProperties.Topics.map((t) => ({ ...t, Name: bootstrapTopic }));
+    const event = topicsCreateEvent(instance) as { ResourceProperties: { TopicName: string } };
+    event.ResourceProperties.TopicName = bootstrapTopic;
     const runners: { kind: string; runner: LambdaRunner; event: unknown }[] = [
       { kind: 'topic-bootstrap', runner: instance.runner('Topics/OnEvent'), event },
     ];

@@ -27,7 +27,12 @@ const US_EAST_1 = [
   zone('us-east-1f', 'use1-az4'),
 ];
 
-function event(azCount: unknown, requestType: 'Create' | 'Update' | 'Delete' = 'Create') {
+function event(
+  azCount: unknown,
+  requestType: 'Create' | 'Update' | 'Delete' = 'Create',
+  physicalId = 'availability-zones',
+  oldAzCount: unknown = azCount,
+) {
   const base = {
     ServiceToken: 'token',
     ResponseURL: 'https://example.invalid',
@@ -41,8 +46,8 @@ function event(azCount: unknown, requestType: 'Create' | 'Update' | 'Delete' = '
   return {
     ...base,
     RequestType: requestType,
-    PhysicalResourceId: 'availability-zones',
-    OldResourceProperties: base.ResourceProperties,
+    PhysicalResourceId: physicalId,
+    OldResourceProperties: { ...base.ResourceProperties, AzCount: oldAzCount },
   } as CloudFormationCustomResourceEvent;
 }
 
@@ -53,7 +58,7 @@ describe('availability-zones custom resource', () => {
     ec2.on(DescribeAvailabilityZonesCommand).resolves({ AvailabilityZones: US_EAST_1 });
     // CloudFormation delivers the number as a string.
     await expect(onEvent(event('3'))).resolves.toEqual({
-      PhysicalResourceId: 'availability-zones',
+      PhysicalResourceId: 'availability-zones:us-east-1b,us-east-1c,us-east-1d:use1-az5,use1-az6,use1-az1',
       Data: { Names: 'us-east-1b,us-east-1c,us-east-1d', ZoneIds: 'use1-az5,use1-az6,use1-az1' },
     });
     expect(ec2.commandCalls(DescribeAvailabilityZonesCommand)[0].args[0].input.Filters).toEqual([
@@ -97,6 +102,29 @@ describe('availability-zones custom resource', () => {
 
   test('refuses an AzCount other than 2 or 3', async () => {
     await expect(onEvent(event('4'))).rejects.toThrow('AzCount "4" is not valid; allowed: 2 or 3');
+  });
+
+  test('an Update with the same AzCount keeps the earlier choice, even when the region now offers other zones', async () => {
+    ec2.on(DescribeAvailabilityZonesCommand).resolves({ AvailabilityZones: US_EAST_1 });
+    const created = await onEvent(event('2'));
+    expect(created.Data?.Names).toBe('us-east-1b,us-east-1c');
+    // A zone that sorts first is now usable: a fresh choice would move the subnets.
+    ec2.on(DescribeAvailabilityZonesCommand).resolves({
+      AvailabilityZones: [zone('us-east-1a', 'use1-az7'), ...US_EAST_1.slice(1)],
+    });
+    ec2.resetHistory();
+    await expect(onEvent(event('2', 'Update', created.PhysicalResourceId))).resolves.toEqual(created);
+    expect(ec2.calls()).toHaveLength(0);
+  });
+
+  test.each([
+    ['a new AzCount', '3', 'availability-zones:us-east-1b,us-east-1c:use1-az5,use1-az6'],
+    ['a physical id from before the choice was recorded', '2', 'availability-zones'],
+  ])('an Update with %s chooses again', async (_, azCount, physicalId) => {
+    ec2.on(DescribeAvailabilityZonesCommand).resolves({ AvailabilityZones: US_EAST_1 });
+    const updated = await onEvent(event(azCount, 'Update', physicalId, '2'));
+    expect(updated.Data?.Names.split(',')).toHaveLength(Number(azCount));
+    expect(ec2.commandCalls(DescribeAvailabilityZonesCommand)).toHaveLength(1);
   });
 
   test('does nothing on delete', async () => {

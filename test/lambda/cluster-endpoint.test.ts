@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-kafka';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { chooseBootstrapBrokers, onEvent } from '../../lambda/cluster-endpoint';
+import { chooseBootstrapBrokers, onEvent, onEventWith } from '../../lambda/cluster-endpoint';
 
 const kafka = mockClient(KafkaClient);
 const CLUSTER_ARN =
@@ -113,15 +113,32 @@ describe('cluster-endpoint custom resource', () => {
     );
   });
 
-  test('fails at once, in one line naming the call, when an AWS API refuses', async () => {
-    const denied = Object.assign(
+  const denied = () =>
+    Object.assign(
       new Error('User: arn:aws:sts::123456789012:assumed-role/x is not authorized to perform: kafka:ListNodes'),
       { name: 'AccessDeniedException' },
     );
+
+  test('retries access denied while IAM does not show the new grant yet, then answers', async () => {
     kafka.on(DescribeClusterV2Command).resolves({ ClusterInfo: { State: 'ACTIVE' } });
     kafka.on(GetBootstrapBrokersCommand).resolves({ BootstrapBrokerStringSaslIam: iamString(1, 2) });
-    kafka.on(ListNodesCommand).rejects(denied);
-    const error = await onEvent(event('Update')).then(
+    kafka
+      .on(ListNodesCommand)
+      .rejectsOnce(denied())
+      .rejectsOnce(denied())
+      .resolves({ NodeInfoList: nodes(2) });
+    await expect(
+      onEventWith(event('Create'), { accessDeniedRetryMs: 5000, firstRetryDelayMs: 10 }),
+    ).resolves.toMatchObject({ Data: { BootstrapBrokersSaslIam: iamString(1, 2) } });
+    expect(kafka.commandCalls(ListNodesCommand)).toHaveLength(3);
+  });
+
+  test('fails in one line naming the call once access is still denied after the retry window', async () => {
+    kafka.on(DescribeClusterV2Command).resolves({ ClusterInfo: { State: 'ACTIVE' } });
+    kafka.on(GetBootstrapBrokersCommand).resolves({ BootstrapBrokerStringSaslIam: iamString(1, 2) });
+    kafka.on(ListNodesCommand).rejects(denied());
+    const started = Date.now();
+    const error = await onEventWith(event('Update'), { accessDeniedRetryMs: 300, firstRetryDelayMs: 50 }).then(
       () => undefined,
       (e: unknown) => e as Error,
     );
@@ -129,6 +146,18 @@ describe('cluster-endpoint custom resource', () => {
       `MSK cluster ${CLUSTER_ARN}: ListNodes failed: AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/x is not authorized to perform: kafka:ListNodes`,
     );
     expect(error?.message).not.toMatch(/\n/);
+    expect(kafka.commandCalls(ListNodesCommand).length).toBeGreaterThan(1);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  test('other refusals fail at once', async () => {
+    kafka
+      .on(DescribeClusterV2Command)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    await expect(onEventWith(event('Create'), { firstRetryDelayMs: 10 })).rejects.toThrow(
+      `MSK cluster ${CLUSTER_ARN}: DescribeClusterV2 failed: ThrottlingException: Rate exceeded`,
+    );
+    expect(kafka.commandCalls(DescribeClusterV2Command)).toHaveLength(1);
   });
 
   test('still answers while MSK patches the brokers (MAINTENANCE), as clients keep working then', async () => {

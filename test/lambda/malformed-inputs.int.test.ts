@@ -207,8 +207,8 @@ describe('function environment', () => {
 
 const SERVICE_TOKEN = 'arn:aws:lambda:eu-west-1:123456789012:function:TopicsProviderframeworkonEvent';
 
-/** A Create of the Topics resource; every declaration also asks to grow and reconfigure the fixture topic. */
-function createEvent(extra: Record<string, unknown>, ...declared: unknown[]): CloudFormationCustomResourceEvent {
+/** A Create of one topic resource, with `AWS::MSK::Topic`'s properties as CloudFormation delivers them. */
+function createEvent(properties: Record<string, unknown>): CloudFormationCustomResourceEvent {
   return {
     RequestType: 'Create',
     ServiceToken: SERVICE_TOKEN,
@@ -216,75 +216,65 @@ function createEvent(extra: Record<string, unknown>, ...declared: unknown[]): Cl
     StackId:
       'arn:aws:cloudformation:eu-west-1:123456789012:stack/HelloMsk-test-Cluster/5b1c0f40-0000-11ef-0000-0a1b2c3d4e5f',
     RequestId: uniqueName('request'),
-    LogicalResourceId: 'Topics025BDD29',
-    ResourceType: 'Custom::KafkaTopics',
-    ResourceProperties: {
-      ServiceToken: SERVICE_TOKEN,
-      Topics: [
-        { Name: fixture, Partitions: '2', ReplicationFactor: '1', Config: { 'retention.ms': '60000' } },
-        ...declared,
-      ],
-      RemovalPolicy: 'retain',
-      AdoptExisting: 'true',
-      ...extra,
-    },
+    LogicalResourceId: 'TopicsTopictesttopicE84D1EDE',
+    ResourceType: 'Custom::MskTopic',
+    ResourceProperties: { ServiceToken: SERVICE_TOKEN, ...properties },
   };
 }
 
-const topicProperties = (name: string, extra: Record<string, unknown> = {}) => ({
-  Name: name,
-  Partitions: '1',
+const topicProperties = (name: unknown, extra: Record<string, unknown> = {}) => ({
+  ClusterArn: 'arn:aws:kafka:eu-west-1:123456789012:cluster/HelloMskdevCluster-EDB6C16D/0a1b2c3d-4e5f-6789',
+  TopicName: name,
+  PartitionCount: '1',
   ReplicationFactor: '1',
-  Config: {},
   ...extra,
 });
+const configs = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64');
 
-describe('topic-bootstrap custom resource properties', () => {
+describe('topic custom resource properties', () => {
   test.each<[string, (name: string) => CloudFormationCustomResourceEvent, (name: string) => string]>([
     [
-      'a topic given as a bare name',
-      (name) => createEvent({}, name),
-      (name) => `Topics[1] "${name}" is not valid; expected { Name, Partitions, ReplicationFactor, Config }`,
+      'the earlier topic-list shape',
+      (name) => createEvent({ Topics: [{ Name: name, Partitions: '1', ReplicationFactor: '1' }] }),
+      () => 'property Topics is not known; allowed: ClusterArn, TopicName, PartitionCount, ReplicationFactor, Configs',
     ],
     [
       'a number as the name',
-      () => createEvent({}, topicProperties('x', { Name: 42 })),
-      () => 'Topics[1].Name 42 is not valid; expected a topic name',
+      () => createEvent(topicProperties(42)),
+      () => 'property TopicName 42 is not valid; expected a topic name',
     ],
-    ['an empty name', () => createEvent({}, topicProperties('')), () => 'topic name "" is empty'],
+    ['an empty name', () => createEvent(topicProperties('')), () => 'topic name "" is empty'],
     [
       'negative partitions',
-      (name) => createEvent({}, topicProperties(name, { Partitions: '-3' })),
+      (name) => createEvent(topicProperties(name, { PartitionCount: '-3' })),
       (name) => `topic "${name}": partitions -3 is not valid; allowed: a whole number >= 1`,
     ],
     [
       'replication factor 0',
-      (name) => createEvent({}, topicProperties(name, { ReplicationFactor: '0' })),
+      (name) => createEvent(topicProperties(name, { ReplicationFactor: '0' })),
       (name) => `topic "${name}": replicationFactor 0 is not valid; allowed: a whole number >= 1`,
     ],
     [
-      'a config value that is an object',
-      (name) => createEvent({}, topicProperties(name, { Config: { 'retention.ms': { days: 7 } } })),
-      (name) => `topic "${name}": config retention.ms {"days":7} is not valid; expected a string`,
+      'Configs given as a JSON object, not base64',
+      (name) => createEvent(topicProperties(name, { Configs: { 'retention.ms': '1' } })),
+      () => 'property Configs {"retention.ms":"1"} is not valid; expected base64 of a JSON object of string values',
+    ],
+    [
+      'Configs with a value that is an object',
+      (name) => createEvent(topicProperties(name, { Configs: configs({ 'retention.ms': { days: 7 } }) })),
+      () =>
+        'property Configs {"retention.ms":{"days":7}} is not valid; expected base64 of a JSON object of string values',
     ],
     [
       'a ClusterArn that is not a string',
-      (name) => createEvent({ ClusterArn: 5 }, topicProperties(name)),
+      (name) => createEvent(topicProperties(name, { ClusterArn: 5 })),
       () => 'property ClusterArn 5 is not valid; expected an ARN',
     ],
-    [
-      'a removal policy in the wrong case',
-      (name) => createEvent({ RemovalPolicy: 'Destroy' }, topicProperties(name)),
-      () => 'property RemovalPolicy "Destroy" is not valid; allowed: retain or destroy',
-    ],
-  ])(
-    'refuses %s: no topic created, the declared existing topic neither grown nor reconfigured',
-    async (_, event, reason) => {
-      const name = uniqueName('malformed-new');
-      const outcome = await refused(() => topics.onEvent(event(name)));
-      expect(outcome.message).toBe(reason(name));
-    },
-  );
+  ])('refuses %s: no topic created, nothing changed', async (_, event, reason) => {
+    const name = uniqueName('malformed-new');
+    const outcome = await refused(() => topics.onEvent(event(name)));
+    expect(outcome.message).toBe(reason(name));
+  });
 });
 
 // ------------------------------------------------------------------------------------------------ configuration
@@ -359,13 +349,10 @@ describe('one mistake, two entry points: synth time and the custom resource give
   ])('%s', async (_name, declared, reason) => {
     expect(configError({ topics: JSON.stringify([declared]) })).toBe(`HelloMsk-dev-Cluster/Topics: ${reason}`);
     const event = createEvent(
-      {},
-      {
-        Name: declared.name,
-        Partitions: String(declared.partitions),
-        ReplicationFactor: '1',
-        Config: 'config' in declared ? declared.config : {},
-      },
+      topicProperties(declared.name, {
+        PartitionCount: String(declared.partitions),
+        ...('config' in declared ? { Configs: configs(declared.config) } : {}),
+      }),
     );
     const outcome = await refused(() => topics.onEvent(event));
     expect(outcome.message).toBe(reason);

@@ -1,18 +1,20 @@
 /**
- * The bundled topic-bootstrap handler (what would be deployed) driven with CloudFormation-shaped events
- * on the local MSK twin: one test per lifecycle rule, each checking the live topic afterwards.
+ * The bundled topic handler (what would be deployed) driven with CloudFormation-shaped events of one topic
+ * resource (`AWS::MSK::Topic`'s properties) on the local MSK twin: one test per lifecycle rule, each checking the
+ * live topic afterwards, and the upgrade of a stack from the earlier one-resource-for-all-topics version.
  *
  * onEvent and isComplete run in Lambda-like containers on Node.js 24 as their own roles, over TLS + IAM, with the
  * ACLs of those roles' policies from the synthesized dev app, renamed from the stack's topic to every topic named
  * `tb-*` (the names these tests use). Checks and set-up read and make topics over the twin's plaintext listener
- * (raw access). The tests that inject broker faults into the handler's admin client, or point it at a port where
- * no broker listens, load the handler in this process on plaintext: they need control of its client, not sign-in.
+ * (raw access). The dev app keeps its topics (retain), so its role may not delete them: Delete events, and the
+ * tests that inject broker faults into the handler's admin client or point it at a port where no broker listens,
+ * load the handler in this process on plaintext: they need control of its client, not sign-in.
  */
+import { createHash } from 'node:crypto';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { ConfigResourceTypes, ConfigSource, type Admin } from 'kafkajs';
-import { KAFKA_TIMEOUTS } from '../../lambda/shared/kafka';
 import { BASE_CONFIG } from '../../lib/config';
-import { OWNERSHIP_MARK_CONFIG } from '../../lib/kafka-rules';
+import { encodeTopicConfigs } from '../../lib/kafka-rules';
 import { asCloudFormationDelivers, type LambdaRunner, renamed, type TwinAppInstance } from 'msk-twin';
 import { eventually, kafkaClient, testBrokers, uniqueName } from '../integration/kafka-helpers';
 import { useTwinApp } from '../integration/twin-helpers';
@@ -58,8 +60,7 @@ afterAll(async () => {
 
 const STACK_ID =
   'arn:aws:cloudformation:eu-west-1:123456789012:stack/HelloMsk-test-Cluster/5b1c0f40-0000-11ef-0000-0a1b2c3d4e5f';
-const LOGICAL_ID = 'Topics025BDD29';
-const PHYSICAL_ID = `hello-msk-topics-${LOGICAL_ID}`;
+const LOGICAL_ID = 'TopicsTopictesttopicE84D1EDE';
 const ROLLBACK_HINT = `if this is a stack rollback, skip this resource: aws cloudformation continue-update-rollback --stack-name HelloMsk-test-Cluster --resources-to-skip ${LOGICAL_ID}`;
 
 let handler: TopicBootstrapModule;
@@ -84,28 +85,21 @@ interface Topic {
   readonly config?: Record<string, string>;
 }
 
-interface Declared {
-  readonly topics: Topic[];
-  readonly removalPolicy?: 'retain' | 'destroy';
-  readonly adoptExisting?: boolean;
-  readonly clusterKind?: 'serverless';
-}
+const SERVICE_TOKEN = 'arn:aws:lambda:eu-west-1:123456789012:function:TopicsProviderframeworkonEvent';
+const CLUSTER_ARN =
+  'arn:aws:kafka:eu-west-1:123456789012:cluster/HelloMskdevCluster-EDB6C16D/0a1b2c3d-4e5f-6789-0abc-def012345678-2';
 
-function properties(declared: Declared): Record<string, unknown> & { ServiceToken: string } {
+/** The resource's properties as the construct declares them and CloudFormation delivers them (as strings). */
+function properties(topic: Topic): Record<string, unknown> & { ServiceToken: string } {
+  const config = topic.config ?? {};
   return asCloudFormationDelivers({
-    ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:TopicsProviderframeworkonEvent',
+    ServiceToken: SERVICE_TOKEN,
     ServiceTimeout: 900,
-    ClusterArn:
-      'arn:aws:kafka:eu-west-1:123456789012:cluster/HelloMskdevCluster-EDB6C16D/0a1b2c3d-4e5f-6789-0abc-def012345678-2',
-    Topics: declared.topics.map((t) => ({
-      Name: t.name,
-      Partitions: t.partitions,
-      ReplicationFactor: t.replicationFactor ?? 1,
-      Config: t.config ?? {},
-    })),
-    RemovalPolicy: declared.removalPolicy ?? 'retain',
-    AdoptExisting: declared.adoptExisting ?? true,
-    ...(declared.clusterKind ? { ClusterKind: declared.clusterKind } : {}),
+    ClusterArn: CLUSTER_ARN,
+    TopicName: topic.name,
+    PartitionCount: topic.partitions,
+    ReplicationFactor: topic.replicationFactor ?? 1,
+    ...(Object.keys(config).length > 0 ? { Configs: encodeTopicConfigs(config) } : {}),
   }) as Record<string, unknown> & { ServiceToken: string };
 }
 
@@ -113,37 +107,32 @@ let requests = 0;
 function common() {
   requests += 1;
   return {
-    ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:TopicsProviderframeworkonEvent',
+    ServiceToken: SERVICE_TOKEN,
     ResponseURL: 'https://cloudformation-custom-resource-response-euwest1.s3.amazonaws.com/...',
     StackId: STACK_ID,
     RequestId: `request-${requests}`,
     LogicalResourceId: LOGICAL_ID,
-    ResourceType: 'Custom::KafkaTopics',
+    ResourceType: 'Custom::MskTopic',
   };
 }
 
-function createEvent(declared: Declared | Record<string, unknown>): CloudFormationCustomResourceEvent {
-  const props = 'topics' in declared ? properties(declared as Declared) : declared;
-  return { ...common(), RequestType: 'Create', ResourceProperties: props as { ServiceToken: string } };
+function createEvent(topic: Topic): CloudFormationCustomResourceEvent {
+  return { ...common(), RequestType: 'Create', ResourceProperties: properties(topic) };
 }
 
-function updateEvent(declared: Declared, old: Declared): CloudFormationCustomResourceEvent {
+/** CloudFormation sends the physical id onEvent returned: the topic name of the old declaration. */
+function updateEvent(topic: Topic, old: Topic): CloudFormationCustomResourceEvent {
   return {
     ...common(),
     RequestType: 'Update',
-    PhysicalResourceId: PHYSICAL_ID,
-    ResourceProperties: properties(declared),
+    PhysicalResourceId: old.name,
+    ResourceProperties: properties(topic),
     OldResourceProperties: properties(old),
   };
 }
 
-function deleteEvent(declared: Declared): CloudFormationCustomResourceEvent {
-  return {
-    ...common(),
-    RequestType: 'Delete',
-    PhysicalResourceId: PHYSICAL_ID,
-    ResourceProperties: properties(declared),
-  };
+function deleteEvent(topic: Topic, physicalId = topic.name): CloudFormationCustomResourceEvent {
+  return { ...common(), RequestType: 'Delete', PhysicalResourceId: physicalId, ResourceProperties: properties(topic) };
 }
 
 type LogLine = Record<string, unknown>;
@@ -224,7 +213,7 @@ interface LiveTopic {
   readonly overrides: Record<string, string>;
 }
 
-/** The topic as the broker has it (its ownership mark left out, see markOf), or undefined when it does not exist. */
+/** The topic as the broker has it, or undefined when it does not exist. */
 async function live(name: string): Promise<LiveTopic | undefined> {
   if (!(await admin.listTopics()).includes(name)) return undefined;
   const {
@@ -238,7 +227,7 @@ async function live(name: string): Promise<LiveTopic | undefined> {
   });
   const overrides = Object.fromEntries(
     config.configEntries
-      .filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG && e.configName !== OWNERSHIP_MARK_CONFIG)
+      .filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG)
       .map((e) => [e.configName, e.configValue]),
   );
   return {
@@ -259,12 +248,6 @@ async function effective(name: string, key: string): Promise<{ value: string; is
   });
   const [entry] = config.configEntries;
   return { value: entry.configValue, isDefault: entry.configSource !== ConfigSource.TOPIC_CONFIG };
-}
-
-/** The topic's ownership mark, or undefined when it has none. */
-async function markOf(name: string): Promise<string | undefined> {
-  const { value, isDefault } = await effective(name, OWNERSHIP_MARK_CONFIG);
-  return isDefault ? undefined : value;
 }
 
 /**
@@ -289,593 +272,199 @@ async function makeTopic(name: string, partitions: number, config: Record<string
   });
 }
 
-// ------------------------------------------------------------------------------------------------ lifecycle
+// ------------------------------------------------------------------------------------------------ create
 
-describe('new topic', () => {
-  test('Create makes it with the declared partitions, replication factor and overrides, and waits for leaders', async () => {
+/** The in-process handler on plaintext, as the Provider framework calls it (Delete events need no sign-in). */
+const inProcess = (): Handlers => handler;
+
+describe('Create', () => {
+  test('makes the topic with the declared partitions, replication factor and overrides; the physical id is its name', async () => {
     const name = uniqueName('tb-new');
     const config = { 'retention.ms': '3600000', 'cleanup.policy': 'compact' };
-    const { physicalId, logs } = await deploy(createEvent({ topics: [{ name, partitions: 3, config }] }));
-    expect(physicalId).toBe(PHYSICAL_ID);
+    const { physicalId, logs } = await deploy(createEvent({ name, partitions: 3, config }));
+    expect(physicalId).toBe(name);
     expect(await live(name)).toEqual({ partitions: 3, replicationFactor: 1, leaders: true, overrides: config });
     expect(messages(logs)).toContain(`Created topic ${name} (3 partitions, replication factor 1)`);
   });
 
-  test('a topic added to the list by an Update is created beside the existing ones', async () => {
-    const [kept, added] = [uniqueName('tb-kept'), uniqueName('tb-added')];
-    const before: Declared = { topics: [{ name: kept, partitions: 1 }] };
-    await deploy(createEvent(before));
-    await deploy(
-      updateEvent(
-        {
-          topics: [
-            { name: kept, partitions: 1 },
-            { name: added, partitions: 2 },
-          ],
-        },
-        before,
-      ),
-    );
-    expect(await live(added)).toEqual({ partitions: 2, replicationFactor: 1, leaders: true, overrides: {} });
-    expect((await live(kept))?.partitions).toBe(1);
-  });
-});
-
-describe('topic exists at create', () => {
-  test('is adopted when its partitions and replication factor match; the declared overrides replace its own', async () => {
-    const name = uniqueName('tb-adopt');
-    await makeTopic(name, 2, { 'retention.ms': '1000' });
-    const { logs } = await deploy(
-      createEvent({ topics: [{ name, partitions: 2, config: { 'segment.ms': '600000' } }] }),
-    );
+  test('delivered twice: the second finds the topic exactly as declared and succeeds, changing nothing', async () => {
+    const name = uniqueName('tb-twice');
+    const event = createEvent({ name, partitions: 3, config: { 'retention.ms': '60000' } });
+    await deploy(event);
+    const second = await deploy(event);
+    expect(second.physicalId).toBe(name);
+    expect(messages(second.logs)).toContain(`Topic ${name} already exists as declared`);
+    expect(messages(second.logs).filter((m) => /^(Created|Set|Grew)/.test(m))).toEqual([]);
     expect(await live(name)).toEqual({
-      partitions: 2,
+      partitions: 3,
       replicationFactor: 1,
       leaders: true,
-      overrides: { 'segment.ms': '600000' },
+      overrides: { 'retention.ms': '60000' },
     });
-    expect(messages(logs)).toContain(`Adopting existing topic ${name}; this stack will never delete it`);
   });
 
   test.each([
-    [
-      'other partitions',
-      { partitions: 3, adoptExisting: true },
-      (n: string) =>
-        `topic "${n}" already exists with 2 partitions and replication factor 1; it is adopted only with those values, not the declared 3 and 1`,
-    ],
-    [
-      'AdoptExisting false',
-      { partitions: 2, adoptExisting: false },
-      (n: string) =>
-        `topic "${n}" already exists (2 partitions, replication factor 1) and this stack did not create it, and AdoptExisting is false; delete it, declare another name, or allow adopting existing topics`,
-    ],
-  ])('fails before changing anything with %s', async (_, declared, reason) => {
-    const [name, other] = [uniqueName('tb-exists'), uniqueName('tb-other')];
+    ['other partitions', { partitions: 3, config: { 'retention.ms': '1000' } }],
+    ['other overrides', { partitions: 2, config: { 'retention.ms': '2000' } }],
+    ['no overrides where it has some', { partitions: 2, config: {} }],
+  ])('finding a topic that is not as declared (%s) fails in one line and leaves it as it was', async (_, declared) => {
+    const name = uniqueName('tb-exists');
     await makeTopic(name, 2, { 'retention.ms': '1000' });
-    const event = createEvent({
-      adoptExisting: declared.adoptExisting,
-      topics: [
-        { name: other, partitions: 1 },
-        { name, partitions: declared.partitions, config: { 'retention.ms': '2000' } },
-      ],
-    });
-    expect((await failure(event)).reason).toBe(reason(name));
+    const { reason } = await failure(createEvent({ name, ...declared }));
+    expect(reason).toBe(
+      `topic "${name}" already exists with 2 partitions, replication factor 1 and overrides {"retention.ms":"1000"}, not as declared (${declared.partitions}, 1, ${JSON.stringify(declared.config)}); delete it, or declare it exactly as it is to take it over`,
+    );
     expect(await live(name)).toEqual({
       partitions: 2,
       replicationFactor: 1,
       leaders: true,
       overrides: { 'retention.ms': '1000' },
     });
-    expect(await live(other)).toBeUndefined();
+  });
+
+  test('finding a topic exactly as declared takes it over (it cannot be told from a re-delivered Create)', async () => {
+    const name = uniqueName('tb-identical');
+    await makeTopic(name, 2, { 'retention.ms': '1000' });
+    const { physicalId, logs } = await deploy(createEvent({ name, partitions: 2, config: { 'retention.ms': '1000' } }));
+    expect(physicalId).toBe(name);
+    expect(messages(logs)).toContain(`Topic ${name} already exists as declared`);
+  });
+
+  test('a setting only the broker refuses fails in one line and leaves no topic', async () => {
+    const name = uniqueName('tb-refused');
+    const config = { 'min.compaction.lag.ms': '60000', 'max.compaction.lag.ms': '1000' };
+    const { reason } = await failure(createEvent({ name, partitions: 1, config }));
+    expect(reason).toBe(`topic "${name}": creating it failed: Configuration is invalid`);
+    expect(await live(name)).toBeUndefined();
   });
 });
 
-describe('partitions', () => {
-  test('up: grows the topic in place and waits for the new partitions leaders', async () => {
+// ------------------------------------------------------------------------------------------------ update
+
+describe('Update', () => {
+  test('more partitions: grows the topic in place and waits for the new partitions leaders', async () => {
     const name = uniqueName('tb-grow');
-    const before: Declared = { topics: [{ name, partitions: 2 }] };
+    const before: Topic = { name, partitions: 2 };
     await deploy(createEvent(before));
-    const { logs } = await deploy(updateEvent({ topics: [{ name, partitions: 5 }] }, before));
+    const { physicalId, logs } = await deploy(updateEvent({ name, partitions: 5 }, before));
+    expect(physicalId).toBe(name);
     expect(await live(name)).toEqual({ partitions: 5, replicationFactor: 1, leaders: true, overrides: {} });
     expect(messages(logs)).toContain(`Grew topic ${name} from 2 to 5 partitions`);
   });
 
-  test('down: fails with the reason and changes nothing, not even the other changes of the same Update', async () => {
-    const [name, other, added] = [uniqueName('tb-shrink'), uniqueName('tb-other'), uniqueName('tb-added')];
-    const before: Declared = {
-      topics: [
-        { name, partitions: 4 },
-        { name: other, partitions: 1 },
-      ],
-    };
+  test('fewer partitions: fails naming the escape, changing nothing, not even the overrides of the same Update', async () => {
+    const name = uniqueName('tb-shrink');
+    const before: Topic = { name, partitions: 4 };
     await deploy(createEvent(before));
-    const shrink: Declared = {
-      topics: [
-        { name, partitions: 2 },
-        { name: other, partitions: 1, config: { 'retention.ms': '5000' } },
-        { name: added, partitions: 1 },
-      ],
-    };
-    expect((await failure(updateEvent(shrink, before))).reason).toBe(
+    const { reason } = await failure(updateEvent({ name, partitions: 2, config: { 'retention.ms': '5000' } }, before));
+    expect(reason).toBe(
       `topic "${name}": partitions 2 is below the 4 it has, and Kafka cannot remove partitions; declare 4 or more (${ROLLBACK_HINT})`,
     );
-    expect((await live(name))?.partitions).toBe(4);
-    expect((await live(other))?.overrides).toEqual({});
-    expect(await live(added)).toBeUndefined();
+    expect(await live(name)).toEqual({ partitions: 4, replicationFactor: 1, leaders: true, overrides: {} });
   });
-});
 
-describe('replication factor', () => {
-  test('a changed replication factor fails with the reason and changes nothing', async () => {
+  test('another replication factor fails with the reason and changes nothing', async () => {
     const name = uniqueName('tb-rf');
-    const before: Declared = { topics: [{ name, partitions: 2, replicationFactor: 1 }] };
+    const before: Topic = { name, partitions: 2 };
     await deploy(createEvent(before));
-    const event = updateEvent({ topics: [{ name, partitions: 3, replicationFactor: 2 }] }, before);
-    expect((await failure(event)).reason).toBe(
+    const { reason } = await failure(updateEvent({ name, partitions: 3, replicationFactor: 2 }, before));
+    expect(reason).toBe(
       `topic "${name}": replicationFactor 1 -> 2 is not supported (reassigning replicas is out of scope); the topic has 1, declare that`,
     );
     expect(await live(name)).toEqual({ partitions: 2, replicationFactor: 1, leaders: true, overrides: {} });
   });
-});
 
-describe('configuration overrides', () => {
-  test('added, changed and removed keys: the topic ends with exactly the declared set, removed keys at the default', async () => {
+  test('overrides added, changed and removed: the topic ends with exactly the declared set', async () => {
     const name = uniqueName('tb-config');
-    const first: Declared = {
-      topics: [{ name, partitions: 1, config: { 'retention.ms': '3600000', 'cleanup.policy': 'compact' } }],
-    };
+    const first: Topic = { name, partitions: 1, config: { 'retention.ms': '3600000', 'cleanup.policy': 'compact' } };
     await deploy(createEvent(first));
-    const defaultCleanup = 'delete';
-
-    const second: Declared = {
-      topics: [{ name, partitions: 1, config: { 'retention.ms': '7200000', 'max.message.bytes': '2097152' } }],
+    const second: Topic = {
+      name,
+      partitions: 1,
+      config: { 'retention.ms': '7200000', 'max.message.bytes': '2097152' },
     };
     await deploy(updateEvent(second, first));
     expect((await live(name))?.overrides).toEqual({ 'retention.ms': '7200000', 'max.message.bytes': '2097152' });
-    expect(await effective(name, 'cleanup.policy')).toEqual({ value: defaultCleanup, isDefault: true });
-
-    await deploy(updateEvent({ topics: [{ name, partitions: 1 }] }, second));
+    expect(await effective(name, 'cleanup.policy')).toEqual({ value: 'delete', isDefault: true });
+    await deploy(updateEvent({ name, partitions: 1 }, second));
     expect((await live(name))?.overrides).toEqual({});
-    expect((await effective(name, 'retention.ms')).isDefault).toBe(true);
   });
 
-  test('overrides changed outside CloudFormation are put back to the declared set by the next Update', async () => {
+  test('overrides changed outside CloudFormation are put back by the next Update', async () => {
     const name = uniqueName('tb-drift');
-    const declared: Declared = { topics: [{ name, partitions: 1, config: { 'retention.ms': '3600000' } }] };
+    const declared: Topic = { name, partitions: 1, config: { 'retention.ms': '3600000' } };
     await deploy(createEvent(declared));
     await admin.alterConfigs({
       validateOnly: false,
       resources: [{ type: ConfigResourceTypes.TOPIC, name, configEntries: [{ name: 'segment.ms', value: '60000' }] }],
     });
-    // The drift must have reached the broker's metadata before the Update reads it, as it would long before a
-    // real deploy.
     await eventually('the drifted overrides on the broker', 10000, async () =>
       (await live(name))?.overrides['segment.ms'] === '60000' ? true : undefined,
     );
     await deploy(updateEvent(declared, declared));
     expect((await live(name))?.overrides).toEqual({ 'retention.ms': '3600000' });
   });
-});
 
-describe('topic removed from the list', () => {
-  test('is kept under the retain policy, and the log says so', async () => {
-    const [name, stays] = [uniqueName('tb-removed'), uniqueName('tb-stays')];
-    const before: Declared = {
-      topics: [
-        { name, partitions: 2 },
-        { name: stays, partitions: 1 },
-      ],
-    };
-    await deploy(createEvent(before));
-    const { logs } = await deploy(updateEvent({ topics: [{ name: stays, partitions: 1 }] }, before));
-    expect(await live(name)).toMatchObject({ partitions: 2 });
-    expect(messages(logs)).toContain(`Kept topic ${name}: it left the list and the removal policy is retain`);
-  });
-
-  test('is deleted under the destroy policy', async () => {
-    const [name, stays] = [uniqueName('tb-removed'), uniqueName('tb-stays')];
-    const before: Declared = {
-      removalPolicy: 'destroy',
-      topics: [
-        { name, partitions: 2 },
-        { name: stays, partitions: 1 },
-      ],
-    };
-    await deploy(createEvent(before));
-    await deploy(updateEvent({ removalPolicy: 'destroy', topics: [{ name: stays, partitions: 1 }] }, before));
-    await expectGone(name);
-    expect(await live(stays)).toMatchObject({ partitions: 1 });
-  });
-});
-
-describe('stack deleted', () => {
-  test('retain keeps every topic, and needs no broker to do so', async () => {
-    const name = uniqueName('tb-delete-retain');
-    const declared: Declared = { topics: [{ name, partitions: 1 }] };
+  test('a topic deleted outside CloudFormation (or a replaced cluster) is created again', async () => {
+    const name = uniqueName('tb-recreate');
+    const declared: Topic = { name, partitions: 2 };
     await deploy(createEvent(declared));
-    // A container whose broker is unreachable: with retain, Delete must not even try to connect.
-    const unreachable = loadBundle<TopicBootstrapModule>('topic-bootstrap', {
-      KAFKA_BROKERS: '127.0.0.1:1',
-      KAFKA_AUTH: 'none',
-    });
-    try {
-      const { physicalId, logs } = await deploy(deleteEvent(declared), unreachable);
-      expect(physicalId).toBe(PHYSICAL_ID);
-      expect(messages(logs)).toContain(`Kept topics ${name}: the removal policy is retain`);
-    } finally {
-      await unreachable.close();
-    }
-    expect(await live(name)).toMatchObject({ partitions: 1 });
-  });
-
-  test('destroy deletes the declared topics, and a topic already gone is no error', async () => {
-    const [name, gone] = [uniqueName('tb-delete'), uniqueName('tb-gone')];
-    const declared: Declared = {
-      removalPolicy: 'destroy',
-      topics: [
-        { name, partitions: 2 },
-        { name: gone, partitions: 1 },
-      ],
-    };
-    await deploy(createEvent(declared));
-    await admin.deleteTopics({ topics: [gone] });
-    await expectGone(gone);
-    const { physicalId, logs } = await deploy(deleteEvent(declared));
-    expect(physicalId).toBe(PHYSICAL_ID);
-    expect(messages(logs)).toContain(`Topics already gone: ${gone}`);
+    await admin.deleteTopics({ topics: [name] });
     await expectGone(name);
-  });
-});
-
-describe('ownership: the stack deletes only topics it created', () => {
-  const ourMark = () => handler.ownershipMark(STACK_ID, LOGICAL_ID);
-
-  test('a created topic carries this resource’s mark, at a value with no effect, through every later change of its overrides', async () => {
-    const name = uniqueName('tb-mark');
-    const before: Declared = { topics: [{ name, partitions: 1, config: { 'retention.ms': '60000' } }] };
-    await deploy(createEvent(before));
-    expect(await markOf(name)).toBe(ourMark());
-    // Reject records older than this: about 292 million years.
-    expect(BigInt(ourMark()) / 1000n / 3600n / 24n / 365n).toBeGreaterThan(290_000_000n);
-    await deploy(updateEvent({ topics: [{ name, partitions: 1, config: { 'cleanup.policy': 'compact' } }] }, before));
-    expect((await live(name))?.overrides).toEqual({ 'cleanup.policy': 'compact' });
-    expect(await markOf(name)).toBe(ourMark());
-    // Another resource (another stack, or another logical id) has another mark.
-    expect(handler.ownershipMark(STACK_ID, 'OtherTopics')).not.toBe(ourMark());
+    const { physicalId, logs } = await deploy(updateEvent(declared, declared));
+    expect(physicalId).toBe(name);
+    expect(await live(name)).toMatchObject({ partitions: 2, leaders: true });
+    expect(messages(logs)).toContain(`Topic ${name} does not exist (deleted, or a new cluster); creating it`);
   });
 
-  test.each([
-    ['retain', 'retain' as const],
-    ['destroy', 'destroy' as const],
-  ])(
-    'AdoptExisting false (%s): a topic someone else made, identical to the declaration, is refused in one line and left as it was',
-    async (_, removalPolicy) => {
-      const [name, other] = [uniqueName('tb-foreign'), uniqueName('tb-other')];
-      await makeTopic(name, 2, { 'retention.ms': '60000' });
-      const event = createEvent({
-        adoptExisting: false,
-        removalPolicy,
-        topics: [
-          { name: other, partitions: 1 },
-          { name, partitions: 2, config: { 'retention.ms': '60000' } },
-        ],
-      });
-      expect((await failure(event)).reason).toBe(
-        `topic "${name}" already exists (2 partitions, replication factor 1) and this stack did not create it, and AdoptExisting is false; delete it, declare another name, or allow adopting existing topics`,
-      );
-      expect(await live(name)).toEqual({
-        partitions: 2,
-        replicationFactor: 1,
-        leaders: true,
-        overrides: { 'retention.ms': '60000' },
-      });
-      expect(await markOf(name)).toBeUndefined();
-      expect(await live(other)).toBeUndefined();
-    },
-  );
-
-  test('on MSK Serverless the mark is in message.timestamp.difference.max.ms, the one timestamp bound it lets clients set, and works the same', async () => {
-    const name = uniqueName('tb-mark-sls');
-    const declared: Declared = {
-      clusterKind: 'serverless',
-      adoptExisting: false,
-      removalPolicy: 'destroy',
-      topics: [{ name, partitions: 1, config: { 'retention.ms': '60000' } }],
-    };
-    await deploy(createEvent(declared));
-    expect(await effective(name, 'message.timestamp.difference.max.ms')).toEqual({
-      value: ourMark(),
-      isDefault: false,
-    });
-    expect(await markOf(name)).toBeUndefined();
-    expect(await live(name)).toMatchObject({
-      overrides: { 'retention.ms': '60000', 'message.timestamp.difference.max.ms': ourMark() },
-    });
-    // A repeated delivery recognises it as its own, and a Delete under destroy deletes it.
-    const again = await deploy(createEvent(declared));
-    expect(messages(again.logs)).toContain(`Topic ${name} already exists as declared`);
-    await deploy(deleteEvent(declared));
-    await expectGone(name);
-  });
-
-  test('a topic another stack created (its mark, not ours) is refused too', async () => {
-    const name = uniqueName('tb-theirs');
-    await makeTopic(name, 1, { [OWNERSHIP_MARK_CONFIG]: handler.ownershipMark(STACK_ID, 'OtherTopics') });
-    const event = createEvent({ adoptExisting: false, removalPolicy: 'destroy', topics: [{ name, partitions: 1 }] });
-    expect((await failure(event)).reason).toMatch(/this stack did not create it/);
-  });
-
-  test('a re-delivered Create (the first delivery made its topics, then the framework failed) finds them by their mark and succeeds, also with AdoptExisting false and destroy', async () => {
-    const [first, second] = [uniqueName('tb-redeliver'), uniqueName('tb-redeliver')];
-    const declared: Declared = {
-      adoptExisting: false,
-      removalPolicy: 'destroy',
-      topics: [
-        { name: first, partitions: 2, config: { 'retention.ms': '60000' } },
-        { name: second, partitions: 1 },
-      ],
-    };
-    const event = createEvent(declared);
-    // The first delivery's onEvent made the topics; its answer never reached CloudFormation.
-    await captureLogs(() => onTwin.onEvent(event));
-    const { physicalId, logs } = await deploy(event);
-    expect(physicalId).toBe(PHYSICAL_ID);
-    expect(messages(logs)).toEqual(
-      expect.arrayContaining([
-        `Topic ${first} already exists as declared`,
-        `Topic ${second} already exists as declared`,
-      ]),
-    );
-    expect(await live(first)).toEqual({
-      partitions: 2,
-      replicationFactor: 1,
-      leaders: true,
-      overrides: { 'retention.ms': '60000' },
-    });
-    // Still this stack's own: its Delete removes both.
-    await deploy(deleteEvent(declared));
-    await expectGone(first);
-    await expectGone(second);
-  });
-
-  test('destroy: the stack’s Delete deletes the topics it created and keeps the one it adopted', async () => {
-    const [created, adopted] = [uniqueName('tb-own'), uniqueName('tb-adopted')];
-    await makeTopic(adopted, 1);
-    const declared: Declared = {
-      adoptExisting: true,
-      removalPolicy: 'destroy',
-      topics: [
-        { name: created, partitions: 1 },
-        { name: adopted, partitions: 1 },
-      ],
-    };
-    const { logs: createLogs } = await deploy(createEvent(declared));
-    expect(messages(createLogs)).toContain(`Adopting existing topic ${adopted}; this stack will never delete it`);
-    expect(await markOf(adopted)).toBeUndefined();
-    const { logs } = await deploy(deleteEvent(declared));
-    await expectGone(created);
-    expect(await live(adopted)).toMatchObject({ partitions: 1 });
-    expect(messages(logs)).toContain(`Kept topics ${adopted}: this stack did not create them`);
-  });
-
-  test('destroy: a topic that leaves the list is deleted only when this stack created it', async () => {
-    const [created, adopted] = [uniqueName('tb-own'), uniqueName('tb-adopted')];
-    await makeTopic(adopted, 1);
-    const before: Declared = {
-      removalPolicy: 'destroy',
-      topics: [
-        { name: created, partitions: 1 },
-        { name: adopted, partitions: 1 },
-      ],
-    };
-    await deploy(createEvent(before));
-    const { logs } = await deploy(updateEvent({ removalPolicy: 'destroy', topics: [] }, before));
-    await expectGone(created);
-    expect(await live(adopted)).toMatchObject({ partitions: 1 });
-    expect(messages(logs)).toContain(`Kept topic ${adopted}: it left the list, but this stack did not create it`);
-  });
-
-  test('destroy: the rollback of an Update refused for meeting someone else’s topic leaves that topic alone', async () => {
-    const [name, foreign] = [uniqueName('tb-rb-own'), uniqueName('tb-rb-foreign')];
-    const before: Declared = { adoptExisting: false, removalPolicy: 'destroy', topics: [{ name, partitions: 1 }] };
-    await deploy(createEvent(before));
-    await makeTopic(foreign, 1);
-    const forward: Declared = { ...before, topics: [...before.topics, { name: foreign, partitions: 1 }] };
-    await failure(updateEvent(forward, before));
-    // CloudFormation rolls the resource back with an Update from the refused properties to the previous ones:
-    // the foreign topic seems to leave the list.
-    await deploy(updateEvent(before, forward));
-    expect(await live(foreign)).toMatchObject({ partitions: 1 });
-    expect((await live(name))?.partitions).toBe(1);
-  });
-});
-
-describe('same event delivered twice', () => {
-  test('Create twice: same physical id, same topic, no error (also with AdoptExisting false)', async () => {
-    const name = uniqueName('tb-twice');
-    const event = createEvent({
-      adoptExisting: false,
-      topics: [{ name, partitions: 3, config: { 'retention.ms': '60000' } }],
-    });
-    const first = await deploy(event);
-    const second = await deploy(event);
-    expect(second.physicalId).toBe(first.physicalId);
-    expect(messages(second.logs)).toContain(`Topic ${name} already exists as declared`);
-    expect(await live(name)).toEqual({
-      partitions: 3,
-      replicationFactor: 1,
-      leaders: true,
-      overrides: { 'retention.ms': '60000' },
-    });
-  });
-
-  test('Update twice: the second finds the grown, reconfigured topic and changes nothing', async () => {
-    const name = uniqueName('tb-twice');
-    const before: Declared = { topics: [{ name, partitions: 1 }] };
-    await deploy(createEvent(before));
-    const event = updateEvent({ topics: [{ name, partitions: 3, config: { 'retention.ms': '60000' } }] }, before);
-    await deploy(event);
-    const second = await deploy(event);
-    expect(second.physicalId).toBe(PHYSICAL_ID);
-    expect(messages(second.logs).filter((m) => /^(Grew|Set|Created)/.test(m))).toEqual([]);
-    expect(await live(name)).toEqual({
-      partitions: 3,
-      replicationFactor: 1,
-      leaders: true,
-      overrides: { 'retention.ms': '60000' },
-    });
-  });
-
-  test('Delete twice under destroy: the second finds nothing to delete', async () => {
-    const name = uniqueName('tb-twice');
-    const declared: Declared = { removalPolicy: 'destroy', topics: [{ name, partitions: 1 }] };
-    await deploy(createEvent(declared));
-    const event = deleteEvent(declared);
-    await deploy(event);
-    const second = await deploy(event);
-    expect(messages(second.logs)).toContain(`Topics already gone: ${name}`);
-    await expectGone(name);
-  });
-
-  test('a refused Update delivered twice fails twice with the same reason', async () => {
-    const name = uniqueName('tb-twice');
-    const before: Declared = { topics: [{ name, partitions: 2 }] };
-    await deploy(createEvent(before));
-    const event = updateEvent({ topics: [{ name, partitions: 1 }] }, before);
-    const first = await failure(event);
-    expect((await failure(event)).reason).toBe(first.reason);
-    expect((await live(name))?.partitions).toBe(2);
-  });
-});
-
-describe('rename', () => {
-  test('under retain: the new name is created and the old topic is kept', async () => {
+  test('a new TopicName is a replacement: a new topic under a new physical id; the old one is left to the Delete', async () => {
     const [oldName, newName] = [uniqueName('tb-old'), uniqueName('tb-new')];
-    const before: Declared = { topics: [{ name: oldName, partitions: 2 }] };
+    const before: Topic = { name: oldName, partitions: 2 };
     await deploy(createEvent(before));
-    await deploy(updateEvent({ topics: [{ name: newName, partitions: 2 }] }, before));
+    const { physicalId } = await deploy(updateEvent({ name: newName, partitions: 2 }, before));
+    expect(physicalId).toBe(newName);
     expect(await live(newName)).toMatchObject({ partitions: 2, leaders: true });
     expect(await live(oldName)).toMatchObject({ partitions: 2 });
-  });
-
-  test('under destroy: the new name is created and the old topic is deleted', async () => {
-    const [oldName, newName] = [uniqueName('tb-old'), uniqueName('tb-new')];
-    const before: Declared = { removalPolicy: 'destroy', topics: [{ name: oldName, partitions: 2 }] };
-    await deploy(createEvent(before));
-    await deploy(updateEvent({ removalPolicy: 'destroy', topics: [{ name: newName, partitions: 2 }] }, before));
-    expect(await live(newName)).toMatchObject({ partitions: 2, leaders: true });
+    // Under destroy, CloudFormation then deletes the old physical id (under retain it sends nothing).
+    await deploy(deleteEvent(before, oldName), inProcess());
     await expectGone(oldName);
+    expect(await live(newName)).toMatchObject({ partitions: 2 });
   });
 });
 
 // CloudFormation rolls a failed update back with another Update whose properties are the previous ones.
 describe('Update rollback', () => {
-  test('after an Update refused before any change, the rollback finds the live topics as declared and succeeds', async () => {
-    const [grows, rf] = [uniqueName('tb-rb-grow'), uniqueName('tb-rb-rf')];
-    const before: Declared = {
-      topics: [
-        { name: grows, partitions: 3 },
-        { name: rf, partitions: 1 },
-      ],
-    };
+  test('after an Update refused before any change, the rollback finds the topic as declared and succeeds', async () => {
+    const name = uniqueName('tb-rb-rf');
+    const before: Topic = { name, partitions: 3 };
     await deploy(createEvent(before));
-    const refused: Declared = {
-      topics: [
-        { name: grows, partitions: 6, config: { 'retention.ms': '5000' } },
-        { name: rf, partitions: 1, replicationFactor: 2 },
-      ],
-    };
+    const refused: Topic = { name, partitions: 6, replicationFactor: 2, config: { 'retention.ms': '5000' } };
     await failure(updateEvent(refused, before));
-    expect((await live(grows))?.partitions).toBe(3);
-    // Compared with the old properties, the rollback looks like a shrink and a replication change; the
-    // live cluster shows there is nothing to do.
+    // Compared with the old properties, the rollback looks like a shrink and a replication change; the live
+    // topic shows there is nothing to do.
     await deploy(updateEvent(before, refused));
-    expect(await live(grows)).toEqual({ partitions: 3, replicationFactor: 1, leaders: true, overrides: {} });
-    expect(await live(rf)).toEqual({ partitions: 1, replicationFactor: 1, leaders: true, overrides: {} });
+    expect(await live(name)).toEqual({ partitions: 3, replicationFactor: 1, leaders: true, overrides: {} });
   });
 
-  test('after a refused decrease, the rollback (back to the count the topic has) succeeds without touching it', async () => {
-    const name = uniqueName('tb-rb-shrink');
-    const before: Declared = { topics: [{ name, partitions: 4 }] };
+  test('after a successful Update that changed the overrides, the rollback restores them', async () => {
+    const name = uniqueName('tb-rb-config');
+    const before: Topic = { name, partitions: 1, config: { 'retention.ms': '3600000' } };
     await deploy(createEvent(before));
-    const shrink: Declared = { topics: [{ name, partitions: 2 }] };
-    await failure(updateEvent(shrink, before));
-    const { logs } = await deploy(updateEvent(before, shrink));
-    expect(messages(logs).filter((m) => m.startsWith('Grew'))).toEqual([]);
-    expect((await live(name))?.partitions).toBe(4);
-  });
-
-  test('after a successful update that changed overrides and deleted a topic (destroy), the rollback restores both', async () => {
-    const [name, removed] = [uniqueName('tb-rb-config'), uniqueName('tb-rb-removed')];
-    const before: Declared = {
-      removalPolicy: 'destroy',
-      topics: [
-        { name, partitions: 1, config: { 'retention.ms': '3600000' } },
-        { name: removed, partitions: 2, config: { 'cleanup.policy': 'compact' } },
-      ],
-    };
-    await deploy(createEvent(before));
-    const forward: Declared = {
-      removalPolicy: 'destroy',
-      topics: [{ name, partitions: 1, config: { 'segment.ms': '60000' } }],
-    };
-    await deploy(updateEvent(forward, before));
-    await expectGone(removed);
-    // A broker applies a configuration change moments after the controller accepts it: wait for it to show,
-    // before the rollback (which comes later in real life) and before checking the rollback's own change.
-    const showsOverrides = (overrides: Record<string, string>) =>
-      eventually(`overrides ${JSON.stringify(overrides)} on the broker`, 10000, async () =>
-        JSON.stringify((await live(name))?.overrides) === JSON.stringify(overrides) ? true : undefined,
-      );
-    await showsOverrides({ 'segment.ms': '60000' });
-    // Another resource of the stack fails; CloudFormation rolls this resource back.
-    await deploy(updateEvent(before, forward));
-    await showsOverrides({ 'retention.ms': '3600000' });
-    expect(await live(removed)).toEqual({
-      partitions: 2,
-      replicationFactor: 1,
-      leaders: true,
-      overrides: { 'cleanup.policy': 'compact' },
-    });
-  });
-
-  test('a rollback that re-declares a topic kept under retain succeeds even with AdoptExisting false', async () => {
-    const [name, removed] = [uniqueName('tb-rb-keep'), uniqueName('tb-rb-kept')];
-    const before: Declared = {
-      adoptExisting: false,
-      topics: [
-        { name, partitions: 1 },
-        { name: removed, partitions: 2, config: { 'retention.ms': '60000' } },
-      ],
-    };
-    await deploy(createEvent(before));
-    const forward: Declared = { adoptExisting: false, topics: [{ name, partitions: 1 }] };
+    const forward: Topic = { name, partitions: 1, config: { 'segment.ms': '60000' } };
     await deploy(updateEvent(forward, before));
     await deploy(updateEvent(before, forward));
-    expect(await live(removed)).toMatchObject({ partitions: 2, overrides: { 'retention.ms': '60000' } });
+    expect((await live(name))?.overrides).toEqual({ 'retention.ms': '3600000' });
   });
 
   test('a rollback that finds more partitions than it declares, without asking for fewer, keeps them and logs it', async () => {
-    const [name, rf] = [uniqueName('tb-rb-kept'), uniqueName('tb-rb-rf')];
-    const before: Declared = {
-      topics: [
-        { name, partitions: 3 },
-        { name: rf, partitions: 1 },
-      ],
-    };
+    const name = uniqueName('tb-rb-kept');
+    const before: Topic = { name, partitions: 3 };
     await deploy(createEvent(before));
-    // Grown outside CloudFormation (or by an increase whose rollback was skipped with continue-update-rollback).
     await admin.createPartitions({ topicPartitions: [{ topic: name, count: 5 }] });
     await eventually('5 partitions on the broker', 10000, async () =>
       (await live(name))?.partitions === 5 ? true : undefined,
     );
-    const refused: Declared = {
-      topics: [
-        { name, partitions: 3, config: { 'retention.ms': '5000' } },
-        { name: rf, partitions: 1, replicationFactor: 3 },
-      ],
-    };
+    const refused: Topic = { name, partitions: 3, replicationFactor: 3 };
     await failure(updateEvent(refused, before));
     const { logs } = await deploy(updateEvent(before, refused));
     expect((await live(name))?.partitions).toBe(5);
@@ -883,47 +472,29 @@ describe('Update rollback', () => {
   });
 
   test('the rollback of a successful increase cannot be told from a decrease: it fails naming the escape', async () => {
-    // Documented limit: "declared 3, previously 6, the topic has 6" is also what a user's 6 -> 3 looks like,
-    // and only the stack status (out of reach of this function) could tell them apart.
     const name = uniqueName('tb-rb-increase');
-    const before: Declared = { topics: [{ name, partitions: 3 }] };
+    const before: Topic = { name, partitions: 3 };
     await deploy(createEvent(before));
-    const forward: Declared = { topics: [{ name, partitions: 6 }] };
+    const forward: Topic = { name, partitions: 6 };
     await deploy(updateEvent(forward, before));
     const { reason } = await failure(updateEvent(before, forward));
     expect(reason).toBe(
       `topic "${name}": partitions 3 is below the 6 it has, and Kafka cannot remove partitions; declare 6 or more (${ROLLBACK_HINT})`,
     );
-    expect((await live(name))?.partitions).toBe(6);
   });
-});
 
-describe('a failing event undoes its own partial work', () => {
-  /** The shared test admin, with one kind of call failing as a broker might, after validation passed. */
-  function failingOn(method: 'createTopics' | 'createPartitions', when: (args: unknown) => boolean): Admin {
-    return new Proxy(admin, {
+  test('an Update that fails growing the topic restores the overrides it set', async () => {
+    const name = uniqueName('tb-undo');
+    const before: Topic = { name, partitions: 1, config: { 'retention.ms': '3600000' } };
+    await deploy(createEvent(before));
+    const faulty = new Proxy(admin, {
       get(target, property, receiver) {
         const value: unknown = Reflect.get(target, property, receiver);
-        if (property !== method || typeof value !== 'function') return value;
-        return (args: { validateOnly?: boolean }) =>
-          !args.validateOnly && when(args)
-            ? Promise.reject(new Error('The broker failed this request'))
-            : (value as (a: unknown) => Promise<unknown>).call(target, args);
+        if (property !== 'createPartitions') return value;
+        return () => Promise.reject(new Error('The broker failed this request'));
       },
     });
-  }
-
-  test('a Create that fails on its second topic deletes the first and restores an adopted topic', async () => {
-    const [adopted, first, second] = [uniqueName('tb-undo-adopted'), uniqueName('tb-undo-1'), uniqueName('tb-undo-2')];
-    await makeTopic(adopted, 1, { 'retention.ms': '1000' });
-    const faulty = failingOn('createTopics', (args) => JSON.stringify(args).includes(second));
-    const event = createEvent({
-      topics: [
-        { name: adopted, partitions: 1, config: { 'retention.ms': '2000' } },
-        { name: first, partitions: 1 },
-        { name: second, partitions: 1 },
-      ],
-    });
+    const event = updateEvent({ name, partitions: 2, config: { 'retention.ms': '60000' } }, before);
     const { result: error, lines } = await captureLogs(() =>
       handler
         .onEventWith(() => Promise.resolve(faulty), event)
@@ -932,59 +503,121 @@ describe('a failing event undoes its own partial work', () => {
           (e: unknown) => e as Error,
         ),
     );
-    expect(error?.message).toBe(`topic "${second}": creating it failed: The broker failed this request`);
-    await expectGone(first);
-    expect(await live(second)).toBeUndefined();
-    expect((await live(adopted))?.overrides).toEqual({ 'retention.ms': '1000' });
-    expect(messages(lines)).toContain(`Deleted the topics this event created: ${first}`);
-  });
-
-  test('an Update that fails growing a topic deletes the topic it created and restores the overrides it set', async () => {
-    const [grows, reconfigured, added] = [
-      uniqueName('tb-undo-grow'),
-      uniqueName('tb-undo-conf'),
-      uniqueName('tb-undo-add'),
-    ];
-    const before: Declared = {
-      topics: [
-        { name: grows, partitions: 1 },
-        { name: reconfigured, partitions: 1, config: { 'retention.ms': '3600000' } },
-      ],
-    };
-    await deploy(createEvent(before));
-    const faulty = failingOn('createPartitions', () => true);
-    const event = updateEvent(
-      {
-        topics: [
-          { name: grows, partitions: 2 },
-          { name: reconfigured, partitions: 1, config: { 'retention.ms': '60000', 'segment.ms': '60000' } },
-          { name: added, partitions: 1 },
-        ],
-      },
-      before,
-    );
-    const { result: error } = await captureLogs(() =>
-      handler
-        .onEventWith(() => Promise.resolve(faulty), event)
-        .then(
-          () => undefined,
-          (e: unknown) => e as Error,
-        ),
-    );
-    expect(error?.message).toBe(`topic "${grows}": growing it to 2 partitions failed: The broker failed this request`);
-    expect((await live(grows))?.partitions).toBe(1);
-    expect((await live(reconfigured))?.overrides).toEqual({ 'retention.ms': '3600000' });
-    await expectGone(added);
+    expect(error?.message).toBe(`topic "${name}": growing it to 2 partitions failed: The broker failed this request`);
+    expect(messages(lines)).toContain(`Restored the configuration overrides of topic ${name}`);
+    expect(await live(name)).toMatchObject({ partitions: 1, overrides: { 'retention.ms': '3600000' } });
   });
 });
 
+// ------------------------------------------------------------------------------------------------ delete
+
+describe('Delete (sent only under the destroy policy)', () => {
+  test('deletes the topic its physical id names, and is done once the broker no longer lists it', async () => {
+    const [name, other] = [uniqueName('tb-delete'), uniqueName('tb-other')];
+    await deploy(createEvent({ name, partitions: 2 }));
+    await deploy(createEvent({ name: other, partitions: 1 }));
+    const { physicalId, logs } = await deploy(deleteEvent({ name, partitions: 2 }), inProcess());
+    expect(physicalId).toBe(name);
+    expect(messages(logs)).toContain(`Deleted topic ${name}`);
+    expect((await admin.listTopics()).includes(name)).toBe(false);
+    expect(await live(other)).toMatchObject({ partitions: 1 });
+  });
+
+  test('delivered twice, or for a topic already gone: succeeds', async () => {
+    const name = uniqueName('tb-delete-twice');
+    await deploy(createEvent({ name, partitions: 1 }));
+    const event = deleteEvent({ name, partitions: 1 });
+    await deploy(event, inProcess());
+    const second = await deploy(event, inProcess());
+    expect(messages(second.logs)).toContain(`Topic ${name} is already gone`);
+  });
+});
+
+// ------------------------------------------------------------------------------------------------ upgrade
+
+/** The ownership mark the earlier topic-list handler set on the topics it created (its `ownershipMark`). */
+function legacyMark(stackId: string, logicalId: string): string {
+  const digest = createHash('sha256').update(`${stackId}\n${logicalId}`).digest();
+  return (2n ** 63n - 2n - BigInt(`0x${digest.subarray(0, 6).toString('hex')}`)).toString();
+}
+
+describe('upgrade from the earlier resource that held the whole topic list', () => {
+  const OLD_LOGICAL_ID = 'Topics025BDD29';
+
+  test('the new per-topic Creates take over the topics with their data; the old resource’s Delete keeps them', async () => {
+    const [first, second] = [uniqueName('tb-upgrade'), uniqueName('tb-upgrade')];
+    const mark = legacyMark(STACK_ID, OLD_LOGICAL_ID);
+    // As the earlier handler made them: the declared settings plus its mark.
+    await makeTopic(first, 2, { 'retention.ms': '3600000', 'message.timestamp.before.max.ms': mark });
+    await makeTopic(second, 1, { 'message.timestamp.before.max.ms': mark });
+    const producer = kafkaClient(testBrokers()).producer();
+    await producer.connect();
+    await producer.send({ topic: first, messages: [{ key: 'k', value: 'kept across the upgrade' }] });
+    await producer.disconnect();
+    const offsetsBefore = await admin.fetchTopicOffsets(first);
+
+    // The new template: one resource per topic (the first also grows), created before the old one is deleted.
+    const firstLogs = await deploy(createEvent({ name: first, partitions: 3, config: { 'retention.ms': '3600000' } }));
+    const secondLogs = await deploy(createEvent({ name: second, partitions: 1 }));
+    for (const { logs } of [firstLogs, secondLogs]) {
+      expect(messages(logs).filter((m) => m.startsWith('Created'))).toEqual([]);
+    }
+    expect(messages(firstLogs.logs)).toContain(
+      `Taking over topic ${first} from the earlier topic-list resource; its ownership mark is removed`,
+    );
+    expect(await live(first)).toEqual({
+      partitions: 3,
+      replicationFactor: 1,
+      leaders: true,
+      overrides: { 'retention.ms': '3600000' },
+    });
+    expect((await live(second))?.overrides).toEqual({});
+
+    // CloudFormation deletes the resource that left the template; the new code receives it (same provider).
+    const oldDelete: CloudFormationCustomResourceEvent = {
+      ...common(),
+      LogicalResourceId: OLD_LOGICAL_ID,
+      ResourceType: 'Custom::KafkaTopics',
+      RequestType: 'Delete',
+      PhysicalResourceId: `hello-msk-topics-${OLD_LOGICAL_ID}`,
+      ResourceProperties: asCloudFormationDelivers({
+        ServiceToken: SERVICE_TOKEN,
+        ClusterArn: CLUSTER_ARN,
+        Topics: [
+          { Name: first, Partitions: 2, ReplicationFactor: 1, Config: { 'retention.ms': '3600000' } },
+          { Name: second, Partitions: 1, ReplicationFactor: 1, Config: {} },
+        ],
+        RemovalPolicy: 'destroy',
+        AdoptExisting: true,
+      }) as { ServiceToken: string },
+    };
+    const { logs } = await deploy(oldDelete, inProcess());
+    expect(messages(logs)).toContain(
+      `Kept topics ${first}, ${second}: the topic-list resource is replaced by one resource per topic`,
+    );
+    expect(await live(first)).toMatchObject({ partitions: 3 });
+    expect(await live(second)).toMatchObject({ partitions: 1 });
+    // Same topic, same data: the message is where it was, nothing was recreated.
+    const offsetsAfter = await admin.fetchTopicOffsets(first);
+    for (const before of offsetsBefore) {
+      expect(offsetsAfter.find((p) => p.partition === before.partition)?.high).toBe(before.high);
+    }
+    const consumer = kafkaClient(testBrokers()).consumer({ groupId: uniqueName('tb-upgrade-reader') });
+    await consumer.connect();
+    await consumer.subscribe({ topic: first, fromBeginning: true });
+    const read = new Promise<string>((resolve) => {
+      void consumer.run({ eachMessage: async ({ message }) => resolve(String(message.value)) });
+    });
+    expect(await read).toBe('kept across the upgrade');
+    await consumer.disconnect();
+  });
+});
+
+// ------------------------------------------------------------------------------------------------ visibility
+
 // A broker accepts a change before its metadata shows it; CloudFormation must hear "done" only once it shows.
 describe('done means visible in the broker metadata', () => {
-  /**
-   * The shared test admin, whose reads lag its writes: for the next `lag` reads after an AlterConfigs, the
-   * topic's configuration reads as it was before; after a DeleteTopics, the topic is still listed. Counts the
-   * stale answers it gave.
-   */
+  /** The shared test admin whose reads lag its writes: `lag` stale answers after each AlterConfigs or DeleteTopics. */
   function lagging(lag: number): { admin: Admin; staleReads: () => number } {
     const staleConfigs = new Map<string, { left: number; entries: unknown[] }>();
     const staleTopics = new Map<string, number>();
@@ -994,16 +627,14 @@ describe('done means visible in the broker metadata', () => {
         const value: unknown = Reflect.get(target, property, receiver);
         if (property === 'alterConfigs') {
           return async (args: Parameters<Admin['alterConfigs']>[0]) => {
-            if (!args.validateOnly) {
-              for (const resource of args.resources) {
-                const {
-                  resources: [before],
-                } = await target.describeConfigs({
-                  includeSynonyms: false,
-                  resources: [{ type: ConfigResourceTypes.TOPIC, name: resource.name }],
-                });
-                staleConfigs.set(resource.name, { left: lag, entries: before.configEntries });
-              }
+            for (const resource of args.resources) {
+              const {
+                resources: [before],
+              } = await target.describeConfigs({
+                includeSynonyms: false,
+                resources: [{ type: ConfigResourceTypes.TOPIC, name: resource.name }],
+              });
+              staleConfigs.set(resource.name, { left: lag, entries: before.configEntries });
             }
             await target.alterConfigs(args);
           };
@@ -1048,11 +679,11 @@ describe('done means visible in the broker metadata', () => {
   async function onEventWith(
     proxy: Admin,
     event: CloudFormationCustomResourceEvent,
-    visibilityTimeoutMs?: number,
+    options: Parameters<TopicBootstrapModule['onEventWith']>[2] = {},
   ): Promise<{ error?: Error; logs: LogLine[] }> {
     const { result, lines } = await captureLogs(() =>
       handler
-        .onEventWith(() => Promise.resolve(proxy), event, { visibilityTimeoutMs })
+        .onEventWith(() => Promise.resolve(proxy), event, options)
         .then(
           () => undefined,
           (e: unknown) => e as Error,
@@ -1063,39 +694,24 @@ describe('done means visible in the broker metadata', () => {
 
   test('a configuration change is done only once the broker reads the declared overrides back', async () => {
     const name = uniqueName('tb-vis-config');
-    const before: Declared = { topics: [{ name, partitions: 1, config: { 'retention.ms': '3600000' } }] };
+    const before: Topic = { name, partitions: 1, config: { 'retention.ms': '3600000' } };
     await deploy(createEvent(before));
     const slow = lagging(3);
     const { error, logs } = await onEventWith(
       slow.admin,
-      updateEvent({ topics: [{ name, partitions: 1, config: { 'segment.ms': '600000' } }] }, before),
+      updateEvent({ name, partitions: 1, config: { 'segment.ms': '600000' } }, before),
     );
     expect(error).toBeUndefined();
-    // It read until the broker answered with the new set: every stale answer was used up.
     expect(slow.staleReads()).toBe(3);
     expect(messages(logs)).toContain(`Waiting until the broker's metadata shows the configuration of ${name}`);
     expect((await live(name))?.overrides).toEqual({ 'segment.ms': '600000' });
   });
 
-  test.each([
-    ['an Update (the topic left the list under destroy)', 'update'],
-    ['a Delete (the stack is deleted under destroy)', 'delete'],
-  ])('a deletion by %s is done only once the broker no longer lists the topic', async (_, how) => {
-    const [name, stays] = [uniqueName('tb-vis-delete'), uniqueName('tb-vis-stays')];
-    const before: Declared = {
-      removalPolicy: 'destroy',
-      topics: [
-        { name, partitions: 1 },
-        { name: stays, partitions: 1 },
-      ],
-    };
-    await deploy(createEvent(before));
+  test('a deletion is done only once the broker no longer lists the topic', async () => {
+    const name = uniqueName('tb-vis-delete');
+    await deploy(createEvent({ name, partitions: 1 }));
     const slow = lagging(3);
-    const event =
-      how === 'update'
-        ? updateEvent({ removalPolicy: 'destroy', topics: [{ name: stays, partitions: 1 }] }, before)
-        : deleteEvent({ removalPolicy: 'destroy', topics: [{ name, partitions: 1 }] });
-    const { error, logs } = await onEventWith(slow.admin, event);
+    const { error, logs } = await onEventWith(slow.admin, deleteEvent({ name, partitions: 1 }));
     expect(error).toBeUndefined();
     expect(slow.staleReads()).toBe(3);
     expect(messages(logs)).toContain(`Waiting until the broker's metadata shows the deletion of ${name}`);
@@ -1104,202 +720,137 @@ describe('done means visible in the broker metadata', () => {
 
   test('a change that never shows fails the event in one line, naming the topic', async () => {
     const name = uniqueName('tb-vis-never');
-    const before: Declared = { topics: [{ name, partitions: 1 }] };
+    const before: Topic = { name, partitions: 1 };
     await deploy(createEvent(before));
     const stuck = lagging(Number.MAX_SAFE_INTEGER);
     const { error } = await onEventWith(
       stuck.admin,
-      updateEvent({ topics: [{ name, partitions: 1, config: { 'retention.ms': '60000' } }] }, before),
-      2000,
+      updateEvent({ name, partitions: 1, config: { 'retention.ms': '60000' } }, before),
+      { visibilityTimeoutMs: 2000 },
     );
     expect(error?.message).toBe(
       `configuration of ${name} did not show in the broker's metadata within 2 s; run the deploy again`,
     );
   });
+});
 
-  test('a Delete that meets a deletion already under way (a second delivery) counts the topic as gone', async () => {
-    const [name, other] = [uniqueName('tb-vis-twice'), uniqueName('tb-vis-twice')];
-    const declared: Declared = {
-      removalPolicy: 'destroy',
-      topics: [
-        { name, partitions: 1 },
-        { name: other, partitions: 1 },
-      ],
-    };
-    await deploy(createEvent(declared));
-    // An admin that retries as the handler's own client does (kafkajs retries an unknown topic first).
-    const bounded = kafkaClient(testBrokers(), 'hello-msk-test-bounded', { ...KAFKA_TIMEOUTS.retry }).admin();
-    await bounded.connect();
-    // The other delivery deletes the topic between this one's read and its own DeleteTopics request, which
-    // Kafka then answers with "This server does not host this topic-partition".
-    const racing = new Proxy(bounded, {
+// ------------------------------------------------------------------------------------------------ IAM
+
+describe('authorization refused (IAM not yet showing the new grant)', () => {
+  /** The shared test admin, answering TOPIC_AUTHORIZATION_FAILED to the first `times` topic listings. */
+  function deniedFirst(times: number): { admin: Admin; denials: () => number } {
+    let denials = 0;
+    const proxy = new Proxy(admin, {
       get(target, property, receiver) {
         const value: unknown = Reflect.get(target, property, receiver);
-        if (property !== 'deleteTopics') return value;
-        return async (args: Parameters<Admin['deleteTopics']>[0]) => {
-          if (args.topics.includes(name)) {
-            await target.deleteTopics({ topics: [name] });
-            await expectGone(name);
+        if (property !== 'listTopics') return value;
+        return async () => {
+          if (denials < times) {
+            denials += 1;
+            throw Object.assign(new Error('Not authorized to access topics: [Topic authorization failed]'), {
+              type: 'TOPIC_AUTHORIZATION_FAILED',
+            });
           }
-          return target.deleteTopics(args);
+          return target.listTopics();
         };
       },
     });
-    const { error, logs } = await onEventWith(racing, deleteEvent(declared)).finally(() => bounded.disconnect());
-    expect(error).toBeUndefined();
-    expect(messages(logs)).toContain(`Topic ${name} is already gone (deleted meanwhile)`);
-    await expectGone(name);
-    await expectGone(other);
+    return { admin: proxy, denials: () => denials };
+  }
+
+  test('is retried until the grant shows', async () => {
+    const name = uniqueName('tb-iam-late');
+    const late = deniedFirst(2);
+    const { result, lines } = await captureLogs(() =>
+      handler.onEventWith(() => Promise.resolve(late.admin), createEvent({ name, partitions: 1 }), {
+        authorizationRetryMs: 10_000,
+      }),
+    );
+    expect(result).toEqual({ PhysicalResourceId: name });
+    expect(late.denials()).toBe(2);
+    expect(messages(lines)).toContain(
+      `Not authorized: kafka-cluster:DescribeTopic or kafka-cluster:DescribeTopicDynamicConfiguration on topic ${name}; retrying in 1 s (IAM may not show a new grant yet)`,
+    );
+    await eventually(`topic ${name}`, 10000, async () => ((await live(name)) ? true : undefined));
+  });
+
+  test('fails in one line naming the action once the retry window has passed', async () => {
+    const name = uniqueName('tb-iam-never');
+    const never = deniedFirst(Number.MAX_SAFE_INTEGER);
+    const started = Date.now();
+    const { result } = await captureLogs(() =>
+      handler
+        .onEventWith(() => Promise.resolve(never.admin), createEvent({ name, partitions: 1 }), {
+          authorizationRetryMs: 2500,
+        })
+        .then(
+          () => new Error('succeeded; it should have failed'),
+          (e: unknown) => e as Error,
+        ),
+    );
+    expect(result.message).toBe(
+      `Not authorized: kafka-cluster:DescribeTopic or kafka-cluster:DescribeTopicDynamicConfiguration on topic ${name}`,
+    );
+    expect(never.denials()).toBe(2);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await live(name)).toBeUndefined();
   });
 });
 
-// ------------------------------------------------------------------------------------------------ bad properties
-
-type Bad = (ok: string, bad: string) => Record<string, unknown>;
-const okTopic = (name: string) => ({ Name: name, Partitions: '1', ReplicationFactor: '1', Config: {} });
-const withTopic = (ok: string, topic: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
-  ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:TopicsProviderframeworkonEvent',
-  Topics: [okTopic(ok), topic],
-  RemovalPolicy: 'retain',
-  AdoptExisting: 'true',
-  ...extra,
-});
-const LONG = `tb-${'x'.repeat(247)}`;
-
-const BAD_PROPERTIES: [string, Bad, (bad: string, ok: string) => string][] = [
-  [
-    'Topics missing',
-    () => ({ ServiceToken: 'x', RemovalPolicy: 'retain' }),
-    () => 'property Topics is missing; expected a list of { Name, Partitions, ReplicationFactor, Config }',
-  ],
-  [
-    'Topics not a list',
-    () => ({ ServiceToken: 'x', Topics: 'test-topic' }),
-    () =>
-      'property Topics "test-topic" is not valid; expected a list of { Name, Partitions, ReplicationFactor, Config }',
-  ],
-  [
-    'an unknown property',
-    (ok, bad) => withTopic(ok, okTopic(bad), { Retention: '7d' }),
-    () => 'property Retention is not known; allowed: ClusterArn, Topics, RemovalPolicy, AdoptExisting, ClusterKind',
-  ],
-  [
-    'ClusterKind not provisioned or serverless',
-    (ok, bad) => withTopic(ok, okTopic(bad), { ClusterKind: 'express' }),
-    () => 'property ClusterKind "express" is not valid; allowed: provisioned or serverless',
-  ],
-  [
-    'RemovalPolicy not retain or destroy',
-    (ok, bad) => withTopic(ok, okTopic(bad), { RemovalPolicy: 'snapshot' }),
-    () => 'property RemovalPolicy "snapshot" is not valid; allowed: retain or destroy',
-  ],
-  [
-    'AdoptExisting not a boolean',
-    (ok, bad) => withTopic(ok, okTopic(bad), { AdoptExisting: 'yes' }),
-    () => 'property AdoptExisting "yes" is not valid; allowed: true or false',
-  ],
-  [
-    'a topic without a name',
-    (ok) => withTopic(ok, { Partitions: '1', ReplicationFactor: '1' }),
-    () => 'Topics[1].Name undefined is not valid; expected a topic name',
-  ],
-  [
-    'a topic name Kafka rejects',
-    (ok, bad) => withTopic(ok, okTopic(`${bad} x`)),
-    (bad) => `topic name "${bad} x" has characters Kafka rejects; use only a-z A-Z 0-9 . _ -`,
-  ],
-  [
-    'a topic name longer than 249',
-    (ok) => withTopic(ok, okTopic(LONG)),
-    () => `topic name "${LONG}" is 250 characters; at most 249 are allowed`,
-  ],
-  [
-    'a topic name reserved for internal topics',
-    (ok, bad) => withTopic(ok, okTopic(`__${bad}`)),
-    (bad) => `topic name "__${bad}" starts with "__", which Kafka reserves for internal topics`,
-  ],
-  [
-    'an unknown topic field',
-    (ok, bad) => withTopic(ok, { ...okTopic(bad), Retention: '1d' }),
-    (bad) => `topic "${bad}": Retention is not a topic field; allowed: Name, Partitions, ReplicationFactor, Config`,
-  ],
-  [
-    'partitions 0',
-    (ok, bad) => withTopic(ok, { ...okTopic(bad), Partitions: '0' }),
-    (bad) => `topic "${bad}": partitions 0 is not valid; allowed: a whole number >= 1`,
-  ],
-  [
-    'partitions not a number',
-    (ok, bad) => withTopic(ok, { ...okTopic(bad), Partitions: 'three' }),
-    (bad) => `topic "${bad}": partitions "three" is not valid; allowed: a whole number >= 1`,
-  ],
-  [
-    'partitions not whole',
-    (ok, bad) => withTopic(ok, { ...okTopic(bad), Partitions: '1.5' }),
-    (bad) => `topic "${bad}": partitions "1.5" is not valid; allowed: a whole number >= 1`,
-  ],
-  [
-    'replication factor missing',
-    (ok, bad) => withTopic(ok, { Name: bad, Partitions: '1' }),
-    (bad) => `topic "${bad}": replicationFactor undefined is not valid; allowed: a whole number >= 1`,
-  ],
-  [
-    'replication factor above the live broker count',
-    (ok, bad) => withTopic(ok, { ...okTopic(bad), ReplicationFactor: '2' }),
-    (bad) => `topic "${bad}": replicationFactor 2 is above the broker count 1; allowed: 1 to 1`,
-  ],
-  [
-    // MSK Serverless places replicas away from the brokers a client sees, so the handler leaves the judgement to
-    // the cluster: here the one local broker answers for itself.
-    'on a serverless cluster, a replication factor only the broker refuses',
-    (ok, bad) => withTopic(ok, { ...okTopic(bad), ReplicationFactor: '2' }, { ClusterKind: 'serverless' }),
-    (bad) => `topic "${bad}": Kafka refuses to create it: Replication-factor is invalid`,
-  ],
-  [
-    'a duplicate name',
-    (ok) => withTopic(ok, okTopic(ok)),
-    (_, ok) => `topic "${ok}" is declared twice (or collides with another name that differs only in . and _)`,
-  ],
-  [
-    'config not an object',
-    (ok, bad) => withTopic(ok, { ...okTopic(bad), Config: 'retention.ms=1' }),
-    (bad) => `topic "${bad}": config "retention.ms=1" is not valid; expected an object of string values`,
-  ],
-  [
-    'an unknown config key',
-    (ok, bad) => withTopic(ok, { ...okTopic(bad), Config: { 'retention.days': '7' } }),
-    (bad) =>
-      `topic "${bad}": config retention.days is not a topic-level configuration key (see the Kafka topic configs; e.g. retention.ms, cleanup.policy)`,
-  ],
-  [
-    'a config value the key does not allow',
-    (ok, bad) => withTopic(ok, { ...okTopic(bad), Config: { 'cleanup.policy': 'archive' } }),
-    (bad) => `topic "${bad}": config cleanup.policy has value "archive"; allowed: delete, compact or compact,delete`,
-  ],
-  [
-    'min.insync.replicas not below the replication factor',
-    (ok, bad) => withTopic(ok, { ...okTopic(bad), Config: { 'min.insync.replicas': '2' } }),
-    (bad) =>
-      `topic "${bad}": min.insync.replicas 2 is not valid; allowed: 1 (below the replication factor 1, so one broker may be down)`,
-  ],
-  [
-    'a combination of values that only the broker refuses',
-    (ok, bad) =>
-      withTopic(ok, {
-        ...okTopic(bad),
-        Config: { 'min.compaction.lag.ms': '60000', 'max.compaction.lag.ms': '1000' },
-      }),
-    (bad) => `topic "${bad}": Kafka refuses to create it: Configuration is invalid`,
-  ],
-];
+// ------------------------------------------------------------------------------------------------ properties
 
 describe('bad properties', () => {
-  test.each(BAD_PROPERTIES)('%s: fails with the one-line reason and changes nothing', async (_, props, reason) => {
-    const [ok, bad] = [uniqueName('tb-ok'), uniqueName('tb-bad')];
-    const { reason: actual } = await failure(createEvent(props(ok, bad)));
-    expect(actual).toBe(reason(bad, ok));
-    const topics = await admin.listTopics();
-    expect(topics.filter((t) => t === ok || t.includes(bad))).toEqual([]);
+  test.each<[string, (name: string) => Record<string, unknown>, (name: string) => string]>([
+    [
+      'a property AWS::MSK::Topic does not have',
+      (name) => ({ ...properties({ name, partitions: 1 }), RemovalPolicy: 'destroy' }),
+      () =>
+        'property RemovalPolicy is not known; allowed: ClusterArn, TopicName, PartitionCount, ReplicationFactor, Configs',
+    ],
+    [
+      'a topic name Kafka rejects',
+      (name) => properties({ name: `${name} x`, partitions: 1 }),
+      (name) => `topic name "${name} x" has characters Kafka rejects; use only a-z A-Z 0-9 . _ -`,
+    ],
+    [
+      'partitions not whole',
+      (name) => ({ ...properties({ name, partitions: 1 }), PartitionCount: '1.5' }),
+      (name) => `topic "${name}": PartitionCount "1.5" is not valid; allowed: a whole number >= 1`,
+    ],
+    [
+      'replication factor missing',
+      (name) => {
+        const { ReplicationFactor: _, ...rest } = properties({ name, partitions: 1 });
+        return rest;
+      },
+      (name) => `topic "${name}": ReplicationFactor undefined is not valid; allowed: a whole number >= 1`,
+    ],
+    [
+      'Configs that are not base64',
+      (name) => ({ ...properties({ name, partitions: 1 }), Configs: 'retention.ms=1' }),
+      () => 'property Configs "retention.ms=1" is not valid; expected base64 of a JSON object of string values',
+    ],
+    [
+      'an unknown config key',
+      (name) => properties({ name, partitions: 1, config: { 'retention.days': '7' } }),
+      (name) =>
+        `topic "${name}": config retention.days is not a topic-level configuration key (see the Kafka topic configs; e.g. retention.ms, cleanup.policy)`,
+    ],
+    [
+      'a replication factor above the broker count',
+      (name) => properties({ name, partitions: 1, replicationFactor: 2 }),
+      (name) => `topic "${name}": creating it failed: Replication-factor is invalid`,
+    ],
+  ])('%s: fails with the one-line reason and creates nothing', async (_, props, reason) => {
+    const name = uniqueName('tb-bad');
+    const event = {
+      ...common(),
+      RequestType: 'Create',
+      ResourceProperties: props(name),
+    } as CloudFormationCustomResourceEvent;
+    const { reason: actual } = await failure(event);
+    expect(actual).toBe(reason(name));
+    expect((await admin.listTopics()).filter((t) => t.includes(name))).toEqual([]);
   });
 });
 
@@ -1310,10 +861,8 @@ describe('isComplete', () => {
       KAFKA_AUTH: 'none',
     });
     try {
-      const event = {
-        ...createEvent({ topics: [{ name: uniqueName('tb-wait'), partitions: 1 }] }),
-        PhysicalResourceId: PHYSICAL_ID,
-      };
+      const name = uniqueName('tb-wait');
+      const event = { ...createEvent({ name, partitions: 1 }), PhysicalResourceId: name };
       const { result } = await captureLogs(() => unreachable.isComplete(event));
       expect(result).toEqual({ IsComplete: false });
     } finally {
@@ -1321,10 +870,10 @@ describe('isComplete', () => {
     }
   });
 
-  test('waits while a declared topic has fewer partitions than declared', async () => {
+  test('waits while the topic has fewer partitions than declared', async () => {
     const name = uniqueName('tb-wait');
     await makeTopic(name, 1);
-    const event = { ...createEvent({ topics: [{ name, partitions: 2 }] }), PhysicalResourceId: PHYSICAL_ID };
+    const event = { ...createEvent({ name, partitions: 2 }), PhysicalResourceId: name };
     const { result, lines } = await captureLogs(() => onTwin.isComplete(event));
     expect(result).toEqual({ IsComplete: false });
     expect(messages(lines)).toContain(`Waiting for partition leaders of ${name}`);

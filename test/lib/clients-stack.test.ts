@@ -29,6 +29,13 @@ function statementsOf(t: ReturnType<typeof synthTemplates>['clients'], functionI
 describe('ClientsStack', () => {
   const { clients } = synthTemplates();
   const { producer, consumer, admin } = functionsByHandler(clients);
+  /** The one SSM-typed template parameter: the bootstrap brokers the cluster stack writes. */
+  const brokersParameterId = (): string => {
+    const parameters = clients.toJSON().Parameters as Record<string, { Type: string }>;
+    const ids = Object.keys(parameters).filter((id) => parameters[id].Type === 'AWS::SSM::Parameter::Value<String>');
+    expect(ids).toHaveLength(1);
+    return ids[0];
+  };
 
   test('matches the snapshot', () => {
     expect(normalise(clients)).toMatchSnapshot();
@@ -63,7 +70,7 @@ describe('ClientsStack', () => {
   });
 
   test('gives the functions the IAM bootstrap brokers, IAM auth, the topic and the group', () => {
-    const brokers = { Ref: 'BootstrapBrokers' };
+    const brokers = { Ref: brokersParameterId() };
     expect(producer.fn.Properties.Environment.Variables).toMatchObject({
       KAFKA_BROKERS: brokers,
       KAFKA_AUTH: 'iam',
@@ -109,7 +116,7 @@ describe('ClientsStack', () => {
     expect(admin.fn.Properties.Environment.Variables).toEqual({
       NODE_OPTIONS: '--enable-source-maps',
       // The same SSM-backed template parameter as the producer and consumer, resolved on every deploy.
-      KAFKA_BROKERS: { Ref: 'BootstrapBrokers' },
+      KAFKA_BROKERS: { Ref: brokersParameterId() },
       KAFKA_AUTH: 'iam',
     });
   });
@@ -206,11 +213,13 @@ describe('ClientsStack', () => {
   test('reads the bootstrap brokers at deploy time from the cluster stack’s SSM parameter, never from an export', () => {
     // An imported export would make CloudFormation refuse any cluster stack update that changes the brokers.
     expect(JSON.stringify(clients.toJSON())).not.toMatch(/"Fn::ImportValue":"[^"]*(Endpoint|BootstrapBrokers)/);
-    expect(clients.toJSON().Parameters.BootstrapBrokers).toEqual({
+    const parameters = clients.toJSON().Parameters as Record<string, { Type: string; Default: string }>;
+    expect(parameters[brokersParameterId()]).toEqual({
       Type: 'AWS::SSM::Parameter::Value<String>',
       Default: '/HelloMsk-dev-Cluster/bootstrap-brokers-sasl-iam',
-      Description: 'SSM parameter with the MSK IAM bootstrap brokers, written by the cluster stack',
     });
+    // A logical id CDK derives from the parameter name, not a fixed one of ours.
+    expect(brokersParameterId()).toMatch(/^SsmParameterValueHelloMskdevClusterbootstrapbrokerssasliam/);
     const { cluster } = synthTemplates();
     cluster.hasResourceProperties('AWS::SSM::Parameter', {
       Name: '/HelloMsk-dev-Cluster/bootstrap-brokers-sasl-iam',

@@ -92,12 +92,14 @@ describe('MSK Serverless (clusterKind serverless)', () => {
     });
   });
 
-  test('creates the topics with replication factor 3 and tells the handler the cluster is serverless', () => {
-    cluster.hasResourceProperties('Custom::KafkaTopics', {
+  test('creates the topics with replication factor 3, with the custom resource (AWS::MSK::Topic is provisioned only)', () => {
+    cluster.hasResourceProperties('Custom::MskTopic', {
       ClusterArn: { 'Fn::GetAtt': [clusterId, 'Arn'] },
-      Topics: [{ Name: 'test-topic', Partitions: 3, ReplicationFactor: 3, Config: {} }],
-      ClusterKind: 'serverless',
+      TopicName: 'test-topic',
+      PartitionCount: 3,
+      ReplicationFactor: 3,
     });
+    cluster.resourceCountIs('AWS::MSK::Topic', 0);
   });
 
   test('grants the functions topic and group ARNs derived from the serverless cluster ARN (cluster/NAME/UUID)', () => {
@@ -217,9 +219,11 @@ describe('Express brokers (profile express)', () => {
   test('leaves replication to Express (no replication keys in the broker configuration) and creates topics with RF 3', () => {
     const [config] = Object.values(cluster.findResources('AWS::MSK::Configuration'));
     expect(config.Properties.ServerProperties).not.toMatch(/replication|insync|unclean/);
-    cluster.hasResourceProperties('Custom::KafkaTopics', {
-      Topics: [{ Name: 'test-topic', Partitions: 6, ReplicationFactor: 3, Config: {} }],
-      ClusterKind: Match.absent(),
+    cluster.hasResourceProperties('Custom::MskTopic', {
+      TopicName: 'test-topic',
+      PartitionCount: 6,
+      ReplicationFactor: 3,
+      Configs: Match.absent(),
     });
   });
 

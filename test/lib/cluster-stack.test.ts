@@ -188,7 +188,7 @@ describe('ClusterEndpoint (the bootstrap brokers at deploy time)', () => {
         .USER_ON_EVENT_FUNCTION_ARN,
     );
     const handlerId = /"Fn::GetAtt":\["([^"]+)","Arn"\]/.exec(handlerArn)?.[1] as string;
-    expect(json.Resources[handlerId].Properties.Timeout).toBe(60);
+    expect(json.Resources[handlerId].Properties.Timeout).toBe(120);
     expect(json.Resources[frameworkId].Properties.Timeout).toBeLessThanOrEqual(900);
   });
 

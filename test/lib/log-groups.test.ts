@@ -76,3 +76,16 @@ describe.each([
     expect(functions).toBeGreaterThan(5);
   });
 });
+
+describe('the custom-resource Provider framework functions', () => {
+  test('log at ERROR, so that the framework’s own failures show (CDK’s default, FATAL, hides them)', () => {
+    const framework = Object.values(synthTemplates())
+      .flatMap((t) => Object.values(resources(t)))
+      .filter((r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties?.Handler).startsWith('framework.'));
+    // Topics (onEvent, isComplete, onTimeout) and the cluster endpoint.
+    expect(framework.length).toBeGreaterThanOrEqual(4);
+    for (const fn of framework) {
+      expect(fn.Properties?.LoggingConfig).toMatchObject({ ApplicationLogLevel: 'ERROR', LogFormat: 'JSON' });
+    }
+  });
+});

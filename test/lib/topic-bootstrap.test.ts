@@ -1,8 +1,10 @@
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as msk from 'aws-cdk-lib/aws-msk';
 import { MskCluster } from '../../lib/constructs/msk-cluster';
-import { TopicBootstrap } from '../../lib/constructs/topic-bootstrap';
+import { TopicBootstrap, TOPIC_RESOURCE_TYPE } from '../../lib/constructs/topic-bootstrap';
+import { encodeTopicConfigs } from '../../lib/kafka-rules';
 import { buildTestApp, synthTemplates } from './synth';
 
 interface Resource {
@@ -15,6 +17,8 @@ interface Resource {
     Timeout?: number;
   };
   DependsOn?: string[];
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
 }
 type Resources = Record<string, Resource>;
 interface Statement {
@@ -113,19 +117,35 @@ function topicArn(clusterId: string, topic: string): unknown {
 describe('TopicBootstrap (dev profile)', () => {
   const { cluster, network } = synthTemplates();
   const resources = resourcesOf(cluster);
-  const customResourceId = onlyKey(cluster.findResources('Custom::KafkaTopics'));
+  const customResourceId = onlyKey(cluster.findResources(TOPIC_RESOURCE_TYPE));
   const customResource = resources[customResourceId];
   const functions = topicFunctions(cluster);
 
-  test('declares the topics, removal policy, adoption and cluster as the custom resource properties', () => {
+  test('declares each topic as a resource with the properties of AWS::MSK::Topic, retained under retain', () => {
     expect(customResource.Properties).toEqual({
       ServiceToken: { 'Fn::GetAtt': [expect.stringMatching(/^TopicsProviderframeworkonEvent/), 'Arn'] },
       ServiceTimeout: '900',
       ClusterArn: { 'Fn::GetAtt': [expect.stringMatching(/^Cluster[A-F0-9]+$/), 'Arn'] },
-      Topics: [{ Name: 'test-topic', Partitions: 3, ReplicationFactor: 2, Config: {} }],
-      RemovalPolicy: 'retain',
-      AdoptExisting: true,
+      TopicName: 'test-topic',
+      PartitionCount: 3,
+      ReplicationFactor: 2,
     });
+    expect(customResource.DeletionPolicy).toBe('Retain');
+    expect(customResource.UpdateReplacePolicy).toBe('Retain');
+    // Moving to the native resource is a change of type: every property is one CfnTopic takes.
+    const stack = new Stack();
+    new msk.CfnTopic(stack, 'T', {
+      clusterArn: 'a',
+      topicName: 't',
+      partitionCount: 1,
+      replicationFactor: 1,
+      configs: 'e30=',
+    });
+    const native = new Set(Object.keys(Template.fromStack(stack).toJSON().Resources.T.Properties as object));
+    for (const key of Object.keys(customResource.Properties ?? {})) {
+      if (!['ServiceToken', 'ServiceTimeout'].includes(key)) expect(native).toContain(key);
+    }
+    expect(cluster.findResources('Custom::KafkaTopics')).toEqual({});
   });
 
   test('runs both handlers in the VPC private subnets with the topic-admin security group only', () => {
@@ -182,7 +202,7 @@ describe('TopicBootstrap (dev profile)', () => {
     expect(definition).toContain('\\"IntervalSeconds\\":10,\\"MaxAttempts\\":60');
   });
 
-  test('grants onEvent topic administration of the declared topics only, with no wildcard action', () => {
+  test('grants onEvent topic administration of the declared topics only, without DeleteTopic under retain', () => {
     const clusterId = onlyKey(cluster.findResources('AWS::MSK::Cluster'));
     expect(statementsOf(cluster, rolePolicyOf(cluster, functions.onEvent))).toEqual([
       { Effect: 'Allow', Action: 'kafka-cluster:Connect', Resource: { 'Fn::GetAtt': [clusterId, 'Arn'] } },
@@ -192,7 +212,6 @@ describe('TopicBootstrap (dev profile)', () => {
           'kafka-cluster:AlterTopic',
           'kafka-cluster:AlterTopicDynamicConfiguration',
           'kafka-cluster:CreateTopic',
-          'kafka-cluster:DeleteTopic',
           'kafka-cluster:DescribeTopic',
           'kafka-cluster:DescribeTopicDynamicConfiguration',
         ],
@@ -242,20 +261,18 @@ describe('TopicBootstrap (dev profile)', () => {
 });
 
 describe('TopicBootstrap options', () => {
-  test('with the destroy removal policy, lets onEvent see, check the mark of and delete topics that left the list', () => {
-    const { cluster } = synthTemplates({ topicRemovalPolicy: 'destroy', adoptExistingTopics: 'false' });
-    cluster.hasResourceProperties('Custom::KafkaTopics', { RemovalPolicy: 'destroy', AdoptExisting: false });
+  test('with the destroy removal policy, each topic resource is deleted with the stack, and onEvent may delete topics that left the template', () => {
+    const { cluster } = synthTemplates({ topicRemovalPolicy: 'destroy' });
+    const [resource] = Object.values(cluster.findResources(TOPIC_RESOURCE_TYPE));
+    expect(resource.DeletionPolicy).toBe('Delete');
+    expect(resource.UpdateReplacePolicy).toBe('Delete');
     const clusterId = onlyKey(cluster.findResources('AWS::MSK::Cluster'));
     const statements = statementsOf(cluster, rolePolicyOf(cluster, topicFunctions(cluster).onEvent));
     expect(statements).toHaveLength(3);
     expect(statements[1].Resource).toEqual(topicArn(clusterId, 'test-topic'));
     expect(statements[2]).toEqual({
       Effect: 'Allow',
-      Action: [
-        'kafka-cluster:DeleteTopic',
-        'kafka-cluster:DescribeTopic',
-        'kafka-cluster:DescribeTopicDynamicConfiguration',
-      ],
+      Action: ['kafka-cluster:DeleteTopic', 'kafka-cluster:DescribeTopic'],
       Resource: topicArn(clusterId, '*'),
     });
     expect(statements.flatMap(actionsOf).filter((a) => a.includes('*'))).toEqual([]);
@@ -268,26 +285,56 @@ describe('TopicBootstrap options', () => {
     expect(text).not.toContain('/*');
   });
 
-  test('in prod, declares the prod topic settings and waits for storage scaling too', () => {
-    const { cluster } = synthTemplates({ profile: 'prod' });
-    cluster.hasResourceProperties('Custom::KafkaTopics', {
-      Topics: [
-        {
-          Name: 'test-topic',
-          Partitions: 6,
-          ReplicationFactor: 3,
-          Config: { 'min.insync.replicas': '2', 'retention.ms': '604800000' },
-        },
-      ],
+  test('declares one resource per topic, Configs as base64 of the JSON overrides, in prod waiting for storage scaling too', () => {
+    const topics = [
+      {
+        name: 'test-topic',
+        partitions: 6,
+        replicationFactor: 3,
+        config: { 'retention.ms': '604800000', 'min.insync.replicas': '2' },
+      },
+      { name: 'orders.v1', partitions: 3 },
+    ];
+    const { cluster } = synthTemplates({ profile: 'prod', topics: JSON.stringify(topics) });
+    const declared = Object.entries(cluster.findResources(TOPIC_RESOURCE_TYPE));
+    expect(declared.map(([, r]) => r.Properties.TopicName as string)).toEqual(['test-topic', 'orders.v1']);
+    expect(declared[0][1].Properties).toMatchObject({
+      PartitionCount: 6,
+      ReplicationFactor: 3,
+      Configs: encodeTopicConfigs({ 'min.insync.replicas': '2', 'retention.ms': '604800000' }),
     });
+    expect(JSON.parse(Buffer.from(declared[0][1].Properties.Configs as string, 'base64').toString())).toEqual({
+      'min.insync.replicas': '2',
+      'retention.ms': '604800000',
+    });
+    expect(declared[1][1].Properties.Configs).toBeUndefined();
     const resources = resourcesOf(cluster);
-    const id = onlyKey(cluster.findResources('Custom::KafkaTopics'));
     const scaling = [
       ...Object.keys(cluster.findResources('AWS::ApplicationAutoScaling::ScalableTarget')),
       ...Object.keys(cluster.findResources('AWS::ApplicationAutoScaling::ScalingPolicy')),
     ];
     expect(scaling).toHaveLength(2);
-    for (const s of scaling) expect(dependencyClosure(resources, id)).toContain(s);
+    for (const [id] of declared) for (const s of scaling) expect(dependencyClosure(resources, id)).toContain(s);
+  });
+
+  test('topicResource native: AWS::MSK::Topic with the same properties, and no topic functions', () => {
+    const custom = synthTemplates().cluster;
+    const { cluster } = synthTemplates({ topicResource: 'native' });
+    const [native] = Object.values(cluster.findResources('AWS::MSK::Topic'));
+    const [ours] = Object.values(custom.findResources(TOPIC_RESOURCE_TYPE));
+    const {
+      ServiceToken: _token,
+      ServiceTimeout: _timeout,
+      ...properties
+    } = ours.Properties as Record<string, unknown>;
+    expect(native.Properties).toEqual(properties);
+    expect(native.DeletionPolicy).toBe('Retain');
+    expect(cluster.findResources(TOPIC_RESOURCE_TYPE)).toEqual({});
+    expect(
+      Object.values(cluster.findResources('AWS::Lambda::Function')).filter((fn) =>
+        /topic custom resource|partition of a declared topic/.test(String(fn.Properties.Description)),
+      ),
+    ).toEqual([]);
   });
 
   test('rejects a removal policy other than destroy or retain', () => {

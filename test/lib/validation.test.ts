@@ -19,7 +19,7 @@ const cases: [string, Record<string, unknown>, string][] = [
   [
     'unknown key in a profile',
     { 'hello-msk:profiles': { dev: { brokerCount: 2 } } },
-    'Config profile "dev": brokerCount is not a configuration key; use one of clusterKind, kafkaVersion, instanceType, brokersPerAz, azCount, availabilityZones, vpcCidr, natGateways, ebsVolumeGiB, ebsMaxVolumeGiB, storageMode, enhancedMonitoring, removalPolicy, logRetentionDays, brokerConfig, topics, demoTopic, consumerGroup, consumerSchedule, consumerConcurrency, topicRemovalPolicy, adoptExistingTopics, alarmEmail, encryptionKey, saslScram',
+    'Config profile "dev": brokerCount is not a configuration key; use one of clusterKind, kafkaVersion, instanceType, brokersPerAz, azCount, availabilityZones, vpcCidr, natGateways, ebsVolumeGiB, ebsMaxVolumeGiB, storageMode, enhancedMonitoring, removalPolicy, logRetentionDays, brokerConfig, topics, demoTopic, consumerGroup, consumerSchedule, consumerConcurrency, topicRemovalPolicy, topicResource, alarmEmail, encryptionKey, saslScram',
   ],
   [
     'misspelt -c key',
@@ -39,7 +39,7 @@ const cases: [string, Record<string, unknown>, string][] = [
   [
     '-c key that is nothing like a configuration key',
     { color: 'blue' },
-    'Context -c color: color "blue" is not a configuration key; use one of profile, clusterKind, kafkaVersion, instanceType, brokersPerAz, azCount, availabilityZones, vpcCidr, natGateways, ebsVolumeGiB, ebsMaxVolumeGiB, storageMode, enhancedMonitoring, removalPolicy, logRetentionDays, brokerConfig, topics, demoTopic, consumerGroup, consumerSchedule, consumerConcurrency, topicRemovalPolicy, adoptExistingTopics, alarmEmail, encryptionKey, saslScram',
+    'Context -c color: color "blue" is not a configuration key; use one of profile, clusterKind, kafkaVersion, instanceType, brokersPerAz, azCount, availabilityZones, vpcCidr, natGateways, ebsVolumeGiB, ebsMaxVolumeGiB, storageMode, enhancedMonitoring, removalPolicy, logRetentionDays, brokerConfig, topics, demoTopic, consumerGroup, consumerSchedule, consumerConcurrency, topicRemovalPolicy, topicResource, alarmEmail, encryptionKey, saslScram',
   ],
   [
     'misspelt key in a profile',
@@ -168,16 +168,7 @@ const cases: [string, Record<string, unknown>, string][] = [
       topics: '[{"name":"t","partitions":1,"config":{"segment.bytes":"1048576"}}]',
       demoTopic: 't',
     },
-    'HelloMsk-dev-Cluster/Topics: topic "t": config segment.bytes is not valid on MSK Serverless; allowed: cleanup.policy, compression.type, max.message.bytes, message.timestamp.type, retention.bytes, retention.ms',
-  ],
-  [
-    'serverless topic with the one timestamp bound MSK Serverless allows, which holds the ownership mark there',
-    {
-      clusterKind: 'serverless',
-      topics: '[{"name":"t","partitions":1,"config":{"message.timestamp.difference.max.ms":"86400000"}}]',
-      demoTopic: 't',
-    },
-    'HelloMsk-dev-Cluster/Topics: topic "t": config message.timestamp.difference.max.ms is reserved on MSK Serverless: the topic bootstrap records in it which topics this stack created',
+    'HelloMsk-dev-Cluster/Topics: topic "t": config segment.bytes is not valid on MSK Serverless; allowed: cleanup.policy, compression.type, max.message.bytes, message.timestamp.difference.max.ms, message.timestamp.type, retention.bytes, retention.ms',
   ],
   [
     'serverless topic with its own min.insync.replicas',
@@ -186,7 +177,7 @@ const cases: [string, Record<string, unknown>, string][] = [
       topics: '[{"name":"t","partitions":1,"config":{"min.insync.replicas":"1"}}]',
       demoTopic: 't',
     },
-    'HelloMsk-dev-Cluster/Topics: topic "t": config min.insync.replicas is not valid on MSK Serverless; allowed: cleanup.policy, compression.type, max.message.bytes, message.timestamp.type, retention.bytes, retention.ms',
+    'HelloMsk-dev-Cluster/Topics: topic "t": config min.insync.replicas is not valid on MSK Serverless; allowed: cleanup.policy, compression.type, max.message.bytes, message.timestamp.difference.max.ms, message.timestamp.type, retention.bytes, retention.ms',
   ],
   [
     'serverless topic with messages above 8 MiB',
@@ -376,11 +367,6 @@ const cases: [string, Record<string, unknown>, string][] = [
     'HelloMsk-dev-Cluster/Topics: topic name "__consumer_offsets" starts with "__", which Kafka reserves for internal topics',
   ],
   [
-    'the topic setting that records ownership',
-    { topics: '[{"name":"t","partitions":1,"config":{"message.timestamp.before.max.ms":"86400000"}}]' },
-    'HelloMsk-dev-Cluster/Topics: topic "t": config message.timestamp.before.max.ms is reserved: the topic bootstrap records in it which topics this stack created',
-  ],
-  [
     'partitions below 1',
     { topics: '[{"name":"t","partitions":0}]' },
     'HelloMsk-dev-Cluster/Topics: topic "t": partitions 0 is not valid; allowed: a whole number >= 1',
@@ -430,9 +416,14 @@ const cases: [string, Record<string, unknown>, string][] = [
     'HelloMsk-dev-Cluster: topicRemovalPolicy "delete" is not valid; allowed: destroy or retain',
   ],
   [
-    'adoptExistingTopics that is not a boolean',
-    { adoptExistingTopics: 'yes' },
-    'Context -c adoptExistingTopics: adoptExistingTopics "yes" is not valid; expected true or false',
+    'unknown topic resource',
+    { topicResource: 'cfn' },
+    'HelloMsk-dev-Cluster/Topics: topicResource "cfn" is not valid; allowed: custom or native',
+  ],
+  [
+    'the native topic resource on MSK Serverless',
+    { clusterKind: 'serverless', topicResource: 'native' },
+    'HelloMsk-dev-Cluster/Topics: topicResource "native" is not valid; allowed: custom with clusterKind serverless (AWS::MSK::Topic works on provisioned clusters only)',
   ],
   [
     'demo topic that is not declared',

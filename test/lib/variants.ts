@@ -15,6 +15,7 @@ export const PROFILE_VARIANTS: readonly Variant[] = [
 export const APP_VARIANTS: readonly Variant[] = [
   ...PROFILE_VARIANTS,
   ['destroy topics', { topicRemovalPolicy: 'destroy' }],
+  ['native topic resources', { topicResource: 'native' }],
   [
     'customer-managed key and SCRAM',
     { encryptionKey: 'customer-managed', saslScram: 'true', alarmEmail: 'ops@example.com' },

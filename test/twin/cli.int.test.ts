@@ -40,9 +40,9 @@ test('up, then invoke the topic bootstrap, the producer and the consumer: Hello 
   }
 
   const app = describeTwinApp(readCloudAssembly(assembly));
-  const create = customResourceCreateEvent(app, 'Custom::KafkaTopics', { bootstrapBrokers });
+  const create = customResourceCreateEvent(app, 'Custom::MskTopic', { bootstrapBrokers });
   const topics = payloadOf(await cli(['invoke', 'Topics/OnEvent', '--payload', JSON.stringify(create)]));
-  expect(topics.PhysicalResourceId).toEqual(expect.any(String));
+  expect(topics.PhysicalResourceId).toBe('test-topic');
 
   const sent = payloadOf(await cli(['invoke', 'Producer', '--payload', '{"message":"Hello MSK from the CLI"}']));
   expect(sent).toMatchObject({ topic: 'test-topic', count: 1 });

@@ -12,32 +12,43 @@ export function asCloudFormationDelivers(value: unknown): unknown {
 }
 
 /**
- * The Create event CloudFormation sends the provider of the app's one custom resource of `resourceType` (e.g.
- * `Custom::KafkaTopics`), its properties resolved for the twin as CloudFormation delivers them.
+ * The Create events CloudFormation sends the provider of each of the app's custom resources of `resourceType`
+ * (e.g. `Custom::MskTopic`, one per topic), in template order, their properties resolved for the twin as
+ * CloudFormation delivers them.
  */
+export function customResourceCreateEvents(
+  app: Pick<TwinApp, 'resolver'>,
+  resourceType: string,
+  endpoint: TwinEndpoint,
+): Record<string, unknown>[] {
+  return app.resolver.resourcesOfType([resourceType]).map(({ stack, logicalId, resource }) => {
+    const properties = app.resolver.resolve(resource.Properties ?? {}, {
+      stack,
+      where: `${stack.name}/${logicalId} Properties`,
+      endpoint,
+    }) as { ServiceToken?: unknown };
+    return {
+      RequestType: 'Create',
+      ServiceToken: properties.ServiceToken,
+      ResponseURL: `https://cloudformation-custom-resource-response-${TWIN_REGION.replace(/-/g, '')}.s3.amazonaws.com/msk-twin`,
+      StackId: `arn:aws:cloudformation:${TWIN_REGION}:${TWIN_ACCOUNT}:stack/${stack.name}/msk-twin`,
+      RequestId: `msk-twin-create-${logicalId}`,
+      LogicalResourceId: logicalId,
+      ResourceType: resourceType,
+      ResourceProperties: asCloudFormationDelivers(properties),
+    };
+  });
+}
+
+/** The Create event of the app's one custom resource of `resourceType`; throws unless there is exactly one. */
 export function customResourceCreateEvent(
   app: Pick<TwinApp, 'resolver'>,
   resourceType: string,
   endpoint: TwinEndpoint,
 ): Record<string, unknown> {
-  const found = app.resolver.resourcesOfType([resourceType]);
-  if (found.length !== 1) {
-    throw new Error(`The assembly declares ${found.length} resources of type ${resourceType}; expected one`);
+  const events = customResourceCreateEvents(app, resourceType, endpoint);
+  if (events.length !== 1) {
+    throw new Error(`The assembly declares ${events.length} resources of type ${resourceType}; expected one`);
   }
-  const [{ stack, logicalId, resource }] = found;
-  const properties = app.resolver.resolve(resource.Properties ?? {}, {
-    stack,
-    where: `${stack.name}/${logicalId} Properties`,
-    endpoint,
-  }) as { ServiceToken?: unknown };
-  return {
-    RequestType: 'Create',
-    ServiceToken: properties.ServiceToken,
-    ResponseURL: `https://cloudformation-custom-resource-response-${TWIN_REGION.replace(/-/g, '')}.s3.amazonaws.com/msk-twin`,
-    StackId: `arn:aws:cloudformation:${TWIN_REGION}:${TWIN_ACCOUNT}:stack/${stack.name}/msk-twin`,
-    RequestId: `msk-twin-create-${logicalId}`,
-    LogicalResourceId: logicalId,
-    ResourceType: resourceType,
-    ResourceProperties: asCloudFormationDelivers(properties),
-  };
+  return events[0];
 }
