@@ -215,7 +215,7 @@ const cases: [string, Record<string, unknown>, string][] = [
   [
     'Express brokers on Kafka 3.9 in ZooKeeper mode',
     { profile: 'express', kafkaVersion: '3.9.x' },
-    'HelloMsk-express-Cluster/Cluster: kafkaVersion "3.9.x" is not valid; allowed: for Express brokers one of 3.6.x, 3.8.x, 3.9.x.kraft',
+    'HelloMsk-express-Cluster/Cluster: kafkaVersion "3.9.x" is not valid; allowed: for Express brokers one of 3.6.0, 3.8.x, 3.9.x.kraft',
   ],
   [
     'Express topic with a replication factor other than 3',
@@ -309,7 +309,7 @@ const cases: [string, Record<string, unknown>, string][] = [
   [
     'Express brokers on a version Express does not run',
     { instanceType: 'express.m7g.large', kafkaVersion: '3.7.x', azCount: 3 },
-    'HelloMsk-dev-Cluster/Cluster: kafkaVersion "3.7.x" is not valid; allowed: for Express brokers one of 3.6.x, 3.8.x, 3.9.x.kraft',
+    'HelloMsk-dev-Cluster/Cluster: kafkaVersion "3.7.x" is not valid; allowed: for Express brokers one of 3.6.0, 3.8.x, 3.9.x.kraft',
   ],
   [
     'Express brokers with storage auto scaling',

@@ -17,11 +17,12 @@ export const MSK_KAFKA_VERSIONS = [
 ] as const;
 
 /**
- * Kafka versions Express brokers run. Express on 3.9 exists only in KRaft mode: CreateCluster refuses `3.9.x`
+ * Kafka versions Express brokers run, as CreateCluster spells them: the 3.6 line is `3.6.0` (MSK's "Supported
+ * Apache Kafka versions" lists 3.6.0 beside 3.7.x and later). Express on 3.9 exists only in KRaft mode: CreateCluster refuses `3.9.x`
  * ("Express instance types are not supported for Kafka version 3.9.x", hashicorp/terraform-provider-aws#48309)
  * and MSK announced Express on 3.9 as "KRaft support for Express brokers" (What's New, 2025-12).
  */
-export const EXPRESS_KAFKA_VERSIONS = ['3.6.x', '3.8.x', '3.9.x.kraft'] as const;
+export const EXPRESS_KAFKA_VERSIONS = ['3.6.0', '3.8.x', '3.9.x.kraft'] as const;
 
 const SIZES_M5 = ['large', 'xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge', '24xlarge'];
 const SIZES_M7G = ['large', 'xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge'];
