@@ -174,7 +174,10 @@ test("the function's timeout ends a handler stuck on a broker that never answers
       RequestType: 'Create',
       ResourceProperties: {
         ServiceToken: 'x',
-        Topics: [{ Name: 'stuck', Partitions: '1', ReplicationFactor: '1', Config: {} }],
+        ClusterArn: app.cluster.arn,
+        TopicName: 'stuck',
+        PartitionCount: '1',
+        ReplicationFactor: '1',
       },
     };
     const result = await waiter.invoke(event);
