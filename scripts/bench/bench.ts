@@ -294,10 +294,10 @@ async function benchColdStarts(app: TwinAppInstance, variant: TwinAppInstance): 
   const topic = 'bench-cold';
   await twinTopic(app, topic);
   const create = topicsCreateEvent(variant);
-  const properties = create.ResourceProperties as { Topics: Record<string, unknown>[] };
+  const properties = create.ResourceProperties as Record<string, unknown>;
   const createTopic = (round: number) => ({
     ...create,
-    ResourceProperties: { ...properties, Topics: [{ ...properties.Topics[0], Name: `bench-cold-${round}` }] },
+    ResourceProperties: { ...properties, TopicName: `bench-cold-${round}` },
   });
   const minimal = await minimalProducer(app, topic);
   // A consumer's cold start in a group whose last member was a killed container waits out that member's session;
@@ -338,7 +338,7 @@ async function benchColdStarts(app: TwinAppInstance, variant: TwinAppInstance): 
     {
       name: 'Topics/IsComplete',
       runner: variant.runner('Topics/IsComplete'),
-      event: (round) => ({ ...createTopic(round), PhysicalResourceId: 'bench-cold' }),
+      event: (round) => ({ ...createTopic(round), PhysicalResourceId: `bench-cold-${round}` }),
       oneRequest: true,
     },
   ];
