@@ -25,13 +25,6 @@ export function handlerEntry(name: LambdaHandlerName): string {
   return path.join(LAMBDA_ROOT, name, 'index.ts');
 }
 
-/**
- * Cloud-assembly metadata type on each function resource, naming the handler bundled into it. The template
- * shows only an asset hash; the local twin reads this entry to run the same handler's bundle. It is written
- * to the assembly manifest, not to the template.
- */
-export const BUNDLE_METADATA_TYPE = 'hello-msk:bundle';
-
 /** The Node.js major the functions run on (Lambda's newest Node.js runtime that CDK offers). */
 export const NODE_MAJOR = 24;
 

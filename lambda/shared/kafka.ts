@@ -4,17 +4,9 @@ import { Kafka, logLevel, type KafkaConfig, type LogEntry, type OauthbearerProvi
 import type { KafkaSettings } from './env';
 
 /**
- * Time limits, chosen so that a dead or unreachable broker fails an invocation in about 12 seconds with a
- * clear error, well before the function's own timeout, instead of kafkajs' default minutes of retries.
- *
- * Retries wait about 1 s, then 2 s (kafkajs adds 20 % jitter): AWS's guidance for MSK IAM clients is a reconnect
- * back-off of at least 1 s, since a broker takes only so many new IAM connections per second (4 on
- * kafka.t3.small, MSK developer guide, "Amazon MSK quota") and refuses the rest; a client retrying faster only
- * adds refused attempts. The jitter spreads cold starts that failed together. 3 s for the TLS handshake and
- * for the sign-in covers a broker that throttles accepts (Kafka's KIP-612, as the twin does): 20 cold starts at
- * once on the twin's 4 per second per broker connect within this (test/faults/connection-rules.faults.test.ts).
- * kafkajs re-authenticates an open connection itself, before a request, once its session is within 10 s of
- * its end (reauthenticationThreshold); MSK sessions last up to 15 minutes, so the default stands.
+ * Time limits: a dead or unreachable broker fails an invocation in about 12 s with a clear error, before the
+ * function's own timeout. Retries back off 1 s, then 2 s, as AWS advises MSK IAM clients (a broker accepts only so
+ * many new IAM connections per second). The reasoning and figures are in docs/clients.md.
  */
 export const KAFKA_TIMEOUTS = {
   connectionTimeout: 3000,

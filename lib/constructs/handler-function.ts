@@ -5,7 +5,6 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import {
-  BUNDLE_METADATA_TYPE,
   ESBUILD_OPTIONS,
   externalModules,
   handlerEntry,
@@ -86,6 +85,9 @@ export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
  * (minified, with source maps), its own log group with retention, JSON logs.
  */
 export class HandlerFunction extends nodejs.NodejsFunction {
+  /** The handler under `lambda/` bundled into this function. */
+  readonly handlerName: LambdaHandlerName;
+
   constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
       retention: props.logRetentionDays as logs.RetentionDays,
@@ -119,7 +121,7 @@ export class HandlerFunction extends nodejs.NodejsFunction {
       },
     });
     if (this.role) acknowledgeLambdaExecutionRole(this.role, props.vpc !== undefined);
-    (this.node.defaultChild as lambda.CfnFunction).node.addMetadata(BUNDLE_METADATA_TYPE, props.handlerName);
+    this.handlerName = props.handlerName;
     skipCheckov(this, 'CKV_AWS_116', props.noDeadLetterQueueReason ?? CHECKOV_REASONS.synchronousOnly);
     skipCheckov(this, 'CKV_AWS_173', CHECKOV_REASONS.noSecretsInEnvironment);
     if (props.reservedConcurrentExecutions === undefined) {

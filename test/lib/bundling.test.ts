@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { BUNDLE_METADATA_TYPE, KAFKA_HANDLERS, LAMBDA_HANDLERS, type LambdaHandlerName } from '../../lib/bundling';
+import { KAFKA_HANDLERS, LAMBDA_HANDLERS, type LambdaHandlerName } from '../../lib/bundling';
 import { HandlerFunction } from '../../lib/constructs/handler-function';
 import { buildLambda } from '../../scripts/build-lambdas';
 import { buildTestApp } from './synth';
@@ -29,7 +29,7 @@ function synthesizeWithBundling(outdir: string): void {
   app.synth();
   for (const fn of app.node.findAll().filter((c): c is HandlerFunction => c instanceof HandlerFunction)) {
     const cfn = fn.node.defaultChild as lambda.CfnFunction;
-    const name = cfn.node.metadata.find((m) => m.type === BUNDLE_METADATA_TYPE)?.data as LambdaHandlerName;
+    const name = fn.handlerName;
     const assetPath = cfn.getMetadata('aws:asset:path') as string;
     assets.set(name, [...(assets.get(name) ?? []), path.join(outdir, assetPath, 'index.js')]);
   }
