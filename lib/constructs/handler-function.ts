@@ -4,12 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import {
-  ESBUILD_OPTIONS,
-  externalModules,
-  handlerEntry,
-  type LambdaHandlerName,
-} from '../bundling';
+import { ESBUILD_OPTIONS, externalModules, handlerEntry, type LambdaHandlerName } from '../bundling';
 import { CHECKOV_REASONS, skipCheckov } from '../checkov-suppressions';
 import { acknowledgeLambdaExecutionRole } from '../nag-acknowledgements';
 
