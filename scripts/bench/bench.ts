@@ -12,10 +12,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import kafkajsPackage from 'kafkajs/package.json';
-import { createKafka, ignoreNegativeTimeoutWarnings } from '../../lambda/shared/kafka';
-import { BASE_CONFIG } from '../../lib/config';
-import { buildLambdas, bundlePath, esbuildOptions } from '../build-lambdas';
+import { createKafka } from '../../lambda/shared/kafka';
 import {
+  dropKafkajsTimeoutWarnings,
   ensureKafkaJars,
   IAM_CONNECTION_RATE_KEY,
   type InvokeResult,
@@ -30,6 +29,8 @@ import {
   type TwinAppInstance,
   writeProperties,
 } from 'msk-twin';
+import { BASE_CONFIG } from '../../lib/config';
+import { buildLambdas, bundlePath, esbuildOptions } from '../build-lambdas';
 import { startAppTwin, topicsCreateEvent } from '../app-twin';
 import { iamConnectionRate } from 'msk-catalog';
 
@@ -786,7 +787,7 @@ function benchSynth(): void {
 }
 
 async function main(): Promise<void> {
-  ignoreNegativeTimeoutWarnings();
+  dropKafkajsTimeoutWarnings();
   const started = new Date();
   process.stderr.write(`hello-msk benchmarks${QUICK ? ' (quick)' : ''}\n`);
   await buildLambdas(true);

@@ -8,9 +8,9 @@
  */
 import * as os from 'os';
 import { parseArgs } from 'util';
-import { ignoreNegativeTimeoutWarnings } from '../../lambda/shared/kafka';
 import {
   defaultKafkaVersion,
+  dropKafkajsTimeoutWarnings,
   ensureKafkaJars,
   ensureValidatorJar,
   FAST_START_JVM_OPTIONS,
@@ -31,7 +31,7 @@ type Security = 'plaintext' | 'iam';
 
 async function main(): Promise<void> {
   // Its readiness checks use kafkajs, and npm runs it on Node.js 24, which warns on kafkajs' timer.
-  ignoreNegativeTimeoutWarnings();
+  dropKafkajsTimeoutWarnings();
   const { values } = parseArgs({
     options: {
       runs: { type: 'string', default: '5' },

@@ -15,11 +15,11 @@
  * Kafka's command-line tools (topics, produce, consume, groups) are dispatched to scripts/kafka/tools/.
  */
 import * as path from 'path';
-import { ignoreNegativeTimeoutWarnings } from '../../lambda/shared/kafka';
 import {
   clusterStatus,
   DEFAULT_PORT,
   defaultKafkaVersion,
+  dropKafkajsTimeoutWarnings,
   ensureKafkaJars,
   formatStatus,
   isOurProcess,
@@ -242,7 +242,7 @@ async function main(argv: string[]): Promise<void> {
 const COMMANDS = ['start', 'stop', 'status', 'broker', 'fetch'];
 
 // The readiness checks use kafkajs, and npm runs this on Node.js 24, which warns on kafkajs' timer.
-ignoreNegativeTimeoutWarnings();
+dropKafkajsTimeoutWarnings();
 const argv = process.argv.slice(2);
 const [first = ''] = argv;
 const run = TOOL_NAMES.includes(first)

@@ -18,9 +18,15 @@ import * as fs from 'node:fs';
 import * as tls from 'node:tls';
 import type { Admin } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
-import { ignoreNegativeTimeoutWarnings } from '../../lambda/shared/kafka';
+import {
+  dropKafkajsTimeoutWarnings,
+  IAM_CONNECTION_RATE_KEY,
+  type InvokeResult,
+  type LambdaRunner,
+  renamed,
+  type TwinAppInstance,
+} from 'msk-twin';
 import { BASE_CONFIG } from '../../lib/config';
-import { IAM_CONNECTION_RATE_KEY, type InvokeResult, type LambdaRunner, renamed, type TwinAppInstance } from 'msk-twin';
 import { startAppTwin, topicsCreateEvent } from '../../scripts/app-twin';
 import { ensureBundles } from '../lambda/bundles';
 
@@ -43,7 +49,7 @@ let instance: TwinAppInstance;
 let admin: Admin;
 
 beforeAll(async () => {
-  ignoreNegativeTimeoutWarnings();
+  dropKafkajsTimeoutWarnings();
   await ensureBundles();
   instance = await startAppTwin({
     profile: 'dev',

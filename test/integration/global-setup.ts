@@ -6,14 +6,13 @@
  * its IAM listener (found through HELLO_MSK_TWIN_PORT, see twin-helpers.ts); every other test uses its plaintext
  * listener as KAFKA_BROKERS, with raw access as before.
  */
-import { ignoreNegativeTimeoutWarnings } from '../../lambda/shared/kafka';
-import { type KafkaEndpoint, startTwin, useOrStartKafka } from 'msk-twin';
+import { dropKafkajsTimeoutWarnings, type KafkaEndpoint, startTwin, useOrStartKafka } from 'msk-twin';
 import { setSharedKafka, testKafkaPort } from './kafka-helpers';
 import { TWIN_PORT_VARIABLE } from './twin-helpers';
 
 export default async function globalSetup(): Promise<void> {
   // The brokers' readiness checks use kafkajs in jest's own process, which npm runs on Node.js 24.
-  ignoreNegativeTimeoutWarnings();
+  dropKafkajsTimeoutWarnings();
   const log = (message: string) => process.stderr.write(`${message}\n`);
   let kafka: KafkaEndpoint;
   let how: string;

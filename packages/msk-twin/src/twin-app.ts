@@ -223,15 +223,26 @@ export async function startTwinApp(options: StartTwinAppOptions): Promise<TwinAp
   }
 }
 
+export interface TwinAppOnOptions {
+  /** Grant the app's policies (false when the twin that runs already holds them, as `up` left it). @default true */
+  readonly grant?: boolean;
+  /** See StartTwinAppOptions.brokersVariable. */
+  readonly brokersVariable?: string;
+}
+
 /**
- * An app on a twin that is already running (e.g. the integration tests' shared one): grants its roles' policies as
- * ACLs and returns the instance; its stop() leaves the brokers running.
+ * An app on a twin that is already running (e.g. the integration tests' shared one, or the CLI's): grants its
+ * roles' policies as ACLs and returns the instance; its stop() leaves the brokers running.
  */
-export async function twinAppOn(twin: LocalTwin, app: TwinApp): Promise<TwinAppInstance> {
+export async function twinAppOn(
+  twin: LocalTwin,
+  app: TwinApp,
+  options: TwinAppOnOptions = {},
+): Promise<TwinAppInstance> {
   const translation = translatePolicies(app);
   const brokerConfig = brokerConfigFor(app.cluster, { brokers: twin.cluster.brokers.length });
   const started = performance.now();
-  await twin.applyAuthorization(translation.authorization);
+  if (options.grant ?? true) await twin.applyAuthorization(translation.authorization);
   const aclsMs = performance.now() - started;
   return new TwinAppInstance(
     twin,
@@ -240,6 +251,7 @@ export async function twinAppOn(twin: LocalTwin, app: TwinApp): Promise<TwinAppI
     brokerConfig,
     { synthMs: 0, assemblyMs: 0, brokersMs: 0, aclsMs, totalMs: aclsMs },
     false,
+    options.brokersVariable,
   );
 }
 

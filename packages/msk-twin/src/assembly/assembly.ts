@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { AssetManifestArtifact, CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { TWIN_ACCOUNT, TWIN_PARTITION, TWIN_REGION } from '../identity';
 
 /**
@@ -76,11 +76,9 @@ export function readCloudAssembly(dir: string): CloudAssemblyView {
   const assembly = new CloudAssembly(dir, { topoSort: true });
   const stacks = assembly.stacksRecursively.map((stack): StackView => {
     const fileAssets: Record<string, string> = {};
-    for (const dependency of stack.dependencies) {
-      const files = (dependency as { contents?: { files?: Record<string, { source?: { path?: string } }> } }).contents
-        ?.files;
-      for (const [hash, asset] of Object.entries(files ?? {})) {
-        if (asset.source?.path) fileAssets[hash] = path.resolve(dependency.assembly.directory, asset.source.path);
+    for (const manifest of stack.dependencies.filter(AssetManifestArtifact.isAssetManifestArtifact)) {
+      for (const [hash, asset] of Object.entries(manifest.contents.files ?? {})) {
+        if (asset.source.path) fileAssets[hash] = path.resolve(manifest.assembly.directory, asset.source.path);
       }
     }
     return {
@@ -614,7 +612,7 @@ export function describeTwinApp(assembly: CloudAssemblyView): TwinApp {
       name,
       handler: resolver.resolveString(props.Handler, scope('Handler')),
       path: constructPath(resource, stack, logicalId),
-      codeDir: codeDirOf(resource, stack),
+      codeDir: codeDirOf(resource, stack, assembly.dir),
       runtime: props.Runtime === undefined ? undefined : resolver.resolveString(props.Runtime, scope('Runtime')),
       timeoutSeconds:
         props.Timeout === undefined
@@ -693,12 +691,12 @@ function constructPath(resource: CfnResource, stack: StackView, logicalId: strin
 }
 
 /** The asset of `Code.S3Key` in the stack's asset manifest, else the `aws:asset:path` metadata CDK adds. */
-function codeDirOf(resource: CfnResource, stack: StackView): string | undefined {
+function codeDirOf(resource: CfnResource, stack: StackView, assemblyDir: string): string | undefined {
   const code = (resource.Properties?.Code ?? {}) as { S3Key?: unknown };
   const key = typeof code.S3Key === 'string' ? code.S3Key.replace(/\.zip$/, '') : undefined;
   if (key && stack.fileAssets[key]) return stack.fileAssets[key];
   const assetPath = resource.Metadata?.['aws:asset:path'];
-  return typeof assetPath === 'string' ? assetPath : undefined;
+  return typeof assetPath === 'string' ? path.resolve(assemblyDir, assetPath) : undefined;
 }
 
 /**

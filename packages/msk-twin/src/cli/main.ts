@@ -20,7 +20,7 @@ import { brokerConfigFor, formatBrokerConfig, localBrokerCount } from '../broker
 import { STATE_DIR } from '../broker/local-kafka';
 import { dropKafkajsTimeoutWarnings } from '../kafkajs-warnings';
 import { LocalTwin } from '../twin';
-import { startTwinApp, TwinAppInstance } from '../twin-app';
+import { startTwinApp, twinAppOn } from '../twin-app';
 
 const USAGE = `usage:
   msk-twin up --assembly DIR [--brokers 1|3] [--port N] [--brokers-variable NAME]
@@ -125,15 +125,8 @@ async function invoke(name: string | undefined, values: { payload?: string }): P
   const current = readCurrent();
   const twin = attach(current);
   const app = describeTwinApp(readCloudAssembly(current.assembly));
-  const instance = new TwinAppInstance(
-    twin,
-    app,
-    translatePolicies(app),
-    brokerConfigFor(app.cluster, { brokers: twin.cluster.brokers.length }),
-    { synthMs: 0, assemblyMs: 0, brokersMs: 0, aclsMs: 0, totalMs: 0 },
-    false,
-    current.brokersVariable,
-  );
+  // `up` granted the policies already.
+  const instance = await twinAppOn(twin, app, { grant: false, brokersVariable: current.brokersVariable });
   const runner = instance.runner(name);
   try {
     const result = await runner.invoke(event);

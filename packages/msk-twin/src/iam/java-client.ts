@@ -3,7 +3,7 @@
  * (software.amazon.msk:aws-msk-iam-auth, resolved from Maven Central by java-client/pom.xml): an implementation of
  * MSK's token format independent of aws-msk-iam-sasl-signer-js.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -176,30 +176,14 @@ export async function runKafkaToolClass(options: KafkaToolClassOptions): Promise
       });
       args.push(configOption, file);
     }
-    const classpath = [await ensureKafkaJars(options.kafkaVersion, options.log)];
-    if (options.iam) classpath.push(await ensureMskIamAuthClasspath(options.log));
-    const child = spawn(
-      requireJava().bin,
-      [
-        ...(options.jvmOptions ?? ['-Xmx256m', '-XX:TieredStopAtLevel=1']),
-        toolsLogConfig(dir, options.kafkaVersion),
-        '-cp',
-        classpath.join(path.delimiter),
-        mainClass,
-        ...args,
-      ],
-      {
-        // Nothing from this process's AWS settings: the tool finds exactly the issued credentials and the region.
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: process.env.HOME ?? '',
-          ...(options.iam
-            ? { ...credentialsEnvironment(options.iam.credentials), AWS_REGION: options.iam.region }
-            : {}),
-        },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
+    const child = await spawnKafkaJava({
+      kafkaVersion: options.kafkaVersion,
+      jvmOptions: [...(options.jvmOptions ?? DEFAULT_TOOL_JVM_OPTIONS), toolsLogConfig(dir, options.kafkaVersion)],
+      mainClass,
+      args,
+      signIn: options.iam,
+      log: options.log,
+    });
     child.stdout.setEncoding('utf8').on('data', options.stdout);
     child.stderr.setEncoding('utf8').on('data', options.stderr);
     const onAbort = () => child.kill('SIGTERM');
@@ -232,6 +216,39 @@ async function feed(stdin: NodeJS.WritableStream, input?: AsyncIterable<string>)
   }
 }
 
+/** A small heap and quick start-up (C1 only), for tools that run for seconds. */
+const DEFAULT_TOOL_JVM_OPTIONS: readonly string[] = ['-Xmx256m', '-XX:TieredStopAtLevel=1'];
+
+/**
+ * Starts `mainClass` from Kafka's jars, with aws-msk-iam-auth on the classpath and only the role's credentials
+ * and region in its environment when `signIn` is given (nothing of this process's AWS settings either way).
+ */
+async function spawnKafkaJava(options: {
+  readonly kafkaVersion: string;
+  readonly jvmOptions: readonly string[];
+  readonly mainClass: string;
+  readonly args: readonly string[];
+  readonly signIn?: { readonly credentials: IssuedCredentials; readonly region: string };
+  readonly log?: Logger;
+}): Promise<ChildProcessWithoutNullStreams> {
+  const classpath = [await ensureKafkaJars(options.kafkaVersion, options.log)];
+  if (options.signIn) classpath.push(await ensureMskIamAuthClasspath(options.log));
+  return spawn(
+    requireJava().bin,
+    [...options.jvmOptions, '-cp', classpath.join(path.delimiter), options.mainClass, ...options.args],
+    {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        ...(options.signIn
+          ? { ...credentialsEnvironment(options.signIn.credentials), AWS_REGION: options.signIn.region }
+          : {}),
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
+}
+
 export interface JavaToolOptions {
   readonly kafkaVersion: string;
   /** The tool's main class, e.g. from consoleToolClasses(). */
@@ -250,32 +267,15 @@ export interface JavaToolOptions {
 
 /** Runs a Kafka Java tool with aws-msk-iam-auth on its classpath and only the role's credentials in its environment. */
 export async function runJavaTool(options: JavaToolOptions): Promise<RunResult> {
-  const java = requireJava();
-  const classpath = [
-    await ensureKafkaJars(options.kafkaVersion, options.log),
-    await ensureMskIamAuthClasspath(options.log),
-  ].join(path.delimiter);
+  const child = await spawnKafkaJava({
+    kafkaVersion: options.kafkaVersion,
+    jvmOptions: options.jvmOptions ?? DEFAULT_TOOL_JVM_OPTIONS,
+    mainClass: options.mainClass,
+    args: options.args,
+    signIn: { credentials: options.credentials, region: options.region },
+    log: options.log,
+  });
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      java.bin,
-      [
-        ...(options.jvmOptions ?? ['-Xmx256m', '-XX:TieredStopAtLevel=1']),
-        '-cp',
-        classpath,
-        options.mainClass,
-        ...options.args,
-      ],
-      {
-        // Nothing from this process's AWS settings: the tool finds exactly the issued credentials and the region.
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: process.env.HOME ?? '',
-          ...credentialsEnvironment(options.credentials),
-          AWS_REGION: options.region,
-        },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -203,6 +203,9 @@ export function runtimeNodeMajor(runtime: string | undefined): number {
   return Number(major);
 }
 
+/** Node.js binaries found, by major: each is looked up once per process, not at every container start. */
+const nodeBinaries = new Map<number, string>();
+
 /**
  * A Node.js binary of `major`: MSK_TWIN_LAMBDA_NODE, else the `node-<platform>-<arch>` package when npm installed
  * that major, else this process's own node when it is that major.
@@ -210,18 +213,29 @@ export function runtimeNodeMajor(runtime: string | undefined): number {
 export function lambdaNodeBinary(major = 24): string {
   const override = process.env.MSK_TWIN_LAMBDA_NODE;
   if (override) return override;
+  const found = nodeBinaries.get(major);
+  if (found) return found;
   const packageName = `node-${process.platform}-${process.arch}`;
-  let packaged: string | undefined;
+  let packaged: { dir: string; version: string } | undefined;
   try {
-    packaged = path.join(path.dirname(require.resolve(`${packageName}/package.json`)), 'bin', 'node');
+    const manifest = require.resolve(`${packageName}/package.json`);
+    packaged = {
+      dir: path.dirname(manifest),
+      version: (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { version: string }).version,
+    };
   } catch {
     packaged = undefined;
   }
-  if (packaged && fs.existsSync(packaged) && nodeMajor(packaged) === major) return packaged;
-  if (nodeMajor(process.execPath) === major) return process.execPath;
-  throw new Error(
-    `No Node.js ${major} for the Lambda-like runner: install ${packageName}@${major} (linux-x64 and linux-arm64 only) or set MSK_TWIN_LAMBDA_NODE to a Node.js ${major} binary`,
-  );
+  let binary: string | undefined;
+  if (packaged && Number(packaged.version.split('.')[0]) === major) binary = path.join(packaged.dir, 'bin', 'node');
+  else if (nodeMajor(process.execPath) === major) binary = process.execPath;
+  if (!binary || !fs.existsSync(binary)) {
+    throw new Error(
+      `No Node.js ${major} for the Lambda-like runner: install ${packageName}@${major} (linux-x64 and linux-arm64 only) or set MSK_TWIN_LAMBDA_NODE to a Node.js ${major} binary`,
+    );
+  }
+  nodeBinaries.set(major, binary);
+  return binary;
 }
 
 /**
@@ -229,11 +243,15 @@ export function lambdaNodeBinary(major = 24): string {
  * include the AWS SDK for JavaScript v3 (bundles that mark `@aws-sdk/*` external load it from there). Only the
  * clients installed beside the twin are there; undefined when none is.
  */
+let runtimeModulesDir: string | null | undefined;
+
 function runtimeModules(): string | undefined {
+  if (runtimeModulesDir !== undefined) return runtimeModulesDir ?? undefined;
   let scope: string;
   try {
     scope = path.dirname(path.dirname(require.resolve('@aws-sdk/client-kafka/package.json')));
   } catch {
+    runtimeModulesDir = null;
     return undefined;
   }
   const dir = path.join(os.tmpdir(), 'msk-twin-lambda-runtime', 'node_modules');
@@ -246,6 +264,7 @@ function runtimeModules(): string | undefined {
       if ((error as { code?: string }).code !== 'EEXIST') throw error;
     }
   }
+  runtimeModulesDir = dir;
   return dir;
 }
 
