@@ -7,6 +7,7 @@ import {
   type NodeInfo,
 } from '@aws-sdk/client-kafka';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { NEW_GRANT_RETRY_MS, retryWindow, retryWithin, type RetryWindow } from '../shared/retry';
 
 /**
  * Custom resource that reads the MSK cluster's IAM bootstrap brokers at deploy time. It runs outside the VPC,
@@ -64,14 +65,8 @@ function clusterArnOf(event: CloudFormationCustomResourceEvent): string {
   return arn;
 }
 
-/**
- * How long an AccessDeniedException is retried: this function's policy names the cluster, created minutes before in
- * the same deploy, and IAM is eventually consistent, so a fresh grant can be refused for a few seconds.
- */
-export const ACCESS_DENIED_RETRY_MS = 60_000;
-
 export interface OnEventOptions {
-  /** @default ACCESS_DENIED_RETRY_MS */
+  /** How long an AccessDeniedException is retried. @default NEW_GRANT_RETRY_MS */
   readonly accessDeniedRetryMs?: number;
   /** First wait between retries, doubled up to 8 s. @default 1000 */
   readonly firstRetryDelayMs?: number;
@@ -89,40 +84,32 @@ export async function onEventWith(
 ): Promise<OnEventResponse> {
   if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
   const clusterArn = clusterArnOf(event);
-  retry = {
-    until: Date.now() + (options.accessDeniedRetryMs ?? ACCESS_DENIED_RETRY_MS),
-    firstDelayMs: options.firstRetryDelayMs ?? 1000,
-  };
-  const brokers = await bootstrapBrokers(clusterArn);
+  const window = retryWindow(options.accessDeniedRetryMs ?? NEW_GRANT_RETRY_MS, options.firstRetryDelayMs);
+  const brokers = await bootstrapBrokers(clusterArn, window);
   logger.info(`Bootstrap brokers: ${brokers}`, { clusterArn });
   return { PhysicalResourceId: clusterArn, Data: { BootstrapBrokersSaslIam: brokers } };
 }
-
-/** The current event's retry window for AccessDeniedException. */
-let retry = { until: 0, firstDelayMs: 1000 };
 
 /**
  * An MSK API call whose failure (access denied, throttling, a bad ARN) becomes one line naming the call. Access
  * denied is retried until the event's retry window closes, as IAM may not show this function's grant yet.
  */
-async function call<T>(clusterArn: string, what: string, request: () => Promise<T>): Promise<T> {
-  for (let delay = retry.firstDelayMs; ; delay = Math.min(8000, delay * 2)) {
-    try {
-      return await request();
-    } catch (error) {
-      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      if (error instanceof Error && error.name === 'AccessDeniedException' && Date.now() + delay < retry.until) {
-        logger.warn(`${what}: ${reason}; retrying in ${delay} ms (IAM may not show a new grant yet)`);
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        continue;
-      }
-      throw new ClusterEndpointError(`MSK cluster ${clusterArn}: ${what} failed: ${reason}`);
-    }
+async function call<T>(window: RetryWindow, clusterArn: string, what: string, request: () => Promise<T>): Promise<T> {
+  const reasonOf = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+  try {
+    return await retryWithin(
+      window,
+      request,
+      (error) => (error instanceof Error && error.name === 'AccessDeniedException' ? reasonOf(error) : undefined),
+      (reason, delay) => logger.warn(`${what}: ${reason}; retrying in ${delay} ms (IAM may not show a new grant yet)`),
+    );
+  } catch (error) {
+    throw new ClusterEndpointError(`MSK cluster ${clusterArn}: ${what} failed: ${reasonOf(error)}`);
   }
 }
 
-async function bootstrapBrokers(clusterArn: string): Promise<string> {
-  const { ClusterInfo } = await call(clusterArn, 'DescribeClusterV2', () =>
+async function bootstrapBrokers(clusterArn: string, window: RetryWindow): Promise<string> {
+  const { ClusterInfo } = await call(window, clusterArn, 'DescribeClusterV2', () =>
     kafka.send(new DescribeClusterV2Command({ ClusterArn: clusterArn })),
   );
   const state = ClusterInfo?.State ?? 'UNKNOWN';
@@ -130,7 +117,7 @@ async function bootstrapBrokers(clusterArn: string): Promise<string> {
     const why = ClusterInfo?.StateInfo?.Message ?? ClusterInfo?.StateInfo?.Code ?? 'no reason given';
     throw new ClusterEndpointError(`MSK cluster ${clusterArn} is ${state}, not ACTIVE: ${why}`);
   }
-  const { BootstrapBrokerStringSaslIam: iam } = await call(clusterArn, 'GetBootstrapBrokers', () =>
+  const { BootstrapBrokerStringSaslIam: iam } = await call(window, clusterArn, 'GetBootstrapBrokers', () =>
     kafka.send(new GetBootstrapBrokersCommand({ ClusterArn: clusterArn })),
   );
   if (!iam) {
@@ -142,7 +129,7 @@ async function bootstrapBrokers(clusterArn: string): Promise<string> {
   const nodes: NodeInfo[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await call(clusterArn, 'ListNodes', () =>
+    const page = await call(window, clusterArn, 'ListNodes', () =>
       kafka.send(new ListNodesCommand({ ClusterArn: clusterArn, NextToken: nextToken })),
     );
     nodes.push(...(page.NodeInfoList ?? []));

@@ -22,6 +22,7 @@ import { topicNameProblem, topicsProblem, type TopicProperties } from '../../lib
 import { authorizationFailure, NotAuthorizedError } from '../shared/authorization';
 import { intEnv, readKafkaSettings } from '../shared/env';
 import { createKafka, describeKafkaFailure, isDisconnectedError } from '../shared/kafka';
+import { NEW_GRANT_RETRY_MS, retryWindow, retryWithin } from '../shared/retry';
 
 /** The custom resource's properties as the handler uses them (CloudFormation delivers them as strings). */
 export interface TopicResourceProperties {
@@ -56,12 +57,6 @@ export class TopicBootstrapError extends Error {
 export const MAX_REASON_BYTES = 1000;
 /** How long `onEvent` waits for its changes to show in the broker's metadata before it fails. */
 export const VISIBILITY_TIMEOUT_MS = 30_000;
-/**
- * How long `onEvent` retries a refusal for lack of authorization: the role's policy names the cluster, created
- * minutes before, and IAM is eventually consistent, so a fresh grant can be refused for a few seconds.
- */
-export const AUTHORIZATION_RETRY_MS = 60_000;
-
 const PROPERTY_FIELDS = ['ClusterArn', 'TopicName', 'PartitionCount', 'ReplicationFactor', 'Configs'];
 /** CloudFormation passes these beside the resource's own properties. */
 const FRAMEWORK_FIELDS = ['ServiceToken', 'ServiceTimeout'];
@@ -74,7 +69,8 @@ const MAX_LONG = 2n ** 63n - 1n;
 const LEGACY_MARK_MIN = MAX_LONG - 1n - 2n ** 48n;
 
 // Module scope: one admin client per container, reused by warm invocations.
-const authorizationRetryMs = intEnv('AUTHORIZATION_RETRY_MS', AUTHORIZATION_RETRY_MS);
+// AUTHORIZATION_RETRY_MS shortens the window of refusals retried (tests of refusals).
+const authorizationRetryMs = intEnv('AUTHORIZATION_RETRY_MS', NEW_GRANT_RETRY_MS);
 const logger = new Logger({ serviceName: 'hello-msk-topic-bootstrap' });
 const settings = readKafkaSettings();
 const sharedAdmin = createKafka(settings, 'hello-msk-topic-bootstrap', logger).admin();
@@ -102,7 +98,7 @@ export async function close(): Promise<void> {
 export interface OnEventOptions {
   /** @default VISIBILITY_TIMEOUT_MS */
   readonly visibilityTimeoutMs?: number;
-  /** @default AUTHORIZATION_RETRY_MS */
+  /** How long a refusal for lack of authorization is retried. @default NEW_GRANT_RETRY_MS */
   readonly authorizationRetryMs?: number;
 }
 
@@ -112,21 +108,21 @@ export async function onEventWith(
   event: CloudFormationCustomResourceEvent,
   options: OnEventOptions = {},
 ): Promise<OnEventResponse> {
-  const retryUntil = Date.now() + (options.authorizationRetryMs ?? authorizationRetryMs);
-  for (let delay = 1000; ; delay = Math.min(8000, delay * 2)) {
-    try {
-      return await handleEvent(getAdmin, event, options.visibilityTimeoutMs ?? VISIBILITY_TIMEOUT_MS);
-    } catch (error) {
-      const failure = asFailure(error, event);
-      // Every step reads the live topic first, so running the whole event again is safe.
-      if (failure instanceof NotAuthorizedError && Date.now() + delay < retryUntil) {
-        logger.warn(`${failure.message}; retrying in ${delay / 1000} s (IAM may not show a new grant yet)`);
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        continue;
-      }
-      logger.error(failure.message, { error: error as Error, requestType: event.RequestType });
-      throw failure instanceof TopicBootstrapError ? failure : new TopicBootstrapError(failure.message);
-    }
+  try {
+    // Every step reads the live topic first, so running the whole event again is safe.
+    return await retryWithin(
+      retryWindow(options.authorizationRetryMs ?? authorizationRetryMs),
+      () => handleEvent(getAdmin, event, options.visibilityTimeoutMs ?? VISIBILITY_TIMEOUT_MS),
+      (error) => {
+        const failure = asFailure(error, event);
+        return failure instanceof NotAuthorizedError ? failure.message : undefined;
+      },
+      (reason, delay) => logger.warn(`${reason}; retrying in ${delay / 1000} s (IAM may not show a new grant yet)`),
+    );
+  } catch (error) {
+    const failure = asFailure(error, event);
+    logger.error(failure.message, { error: error as Error, requestType: event.RequestType });
+    throw failure instanceof TopicBootstrapError ? failure : new TopicBootstrapError(failure.message);
   }
 }
 

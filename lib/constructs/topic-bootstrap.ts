@@ -104,7 +104,10 @@ export class TopicBootstrap extends Construct {
       );
     }
     const { cluster } = props;
-    const serviceToken = kind === 'custom' ? this.customProvider(props, removalPolicy) : undefined;
+    const provider = kind === 'custom' ? this.customProvider(props, removalPolicy) : undefined;
+    this.onEventFunction = provider?.onEvent;
+    this.isCompleteFunction = provider?.isComplete;
+    const serviceToken = provider?.serviceToken;
 
     this.resources = this.topics.map((topic) => {
       const properties = {
@@ -143,8 +146,11 @@ export class TopicBootstrap extends Construct {
     });
   }
 
-  /** The onEvent and isComplete functions, their grants, and the Provider framework; returns its service token. */
-  private customProvider(props: TopicBootstrapProps, removalPolicy: RemovalPolicy): string {
+  /** The onEvent and isComplete functions, their grants, and the Provider framework with its service token. */
+  private customProvider(
+    props: TopicBootstrapProps,
+    removalPolicy: RemovalPolicy,
+  ): { serviceToken: string; onEvent: HandlerFunction; isComplete: HandlerFunction } {
     const { cluster } = props;
     const names = this.topics.map((t) => t.Name);
     const destroy = removalPolicy === RemovalPolicy.DESTROY;
@@ -169,7 +175,6 @@ export class TopicBootstrap extends Construct {
       description: 'hello-msk: waits until every partition of a declared topic has a leader',
       timeout: Duration.minutes(1),
     });
-    Object.assign(this, { onEventFunction: onEvent, isCompleteFunction: isComplete });
 
     if (names.length > 0) {
       // No DeleteTopic here: a Create makes its topic in one request, so it has nothing to undo, and under
@@ -213,6 +218,6 @@ export class TopicBootstrap extends Construct {
       logRetentionDays: props.logRetentionDays,
       removalPolicy: props.logRemovalPolicy,
     });
-    return provider.serviceToken;
+    return { serviceToken: provider.serviceToken, onEvent, isComplete };
   }
 }
