@@ -55,6 +55,7 @@ export function buildApp(app: App): HelloMskStacks {
     removalPolicy,
     customerManagedKey: config.encryptionKey === 'customer-managed',
     saslScram: config.saslScram,
+    eventSourceMapping: config.consumer === 'event-source-mapping',
   });
 
   const cluster = new ClusterStack(app, `${prefix}-Cluster`, {

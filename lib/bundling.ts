@@ -4,6 +4,7 @@ import * as path from 'node:path';
 export const LAMBDA_HANDLERS = [
   'producer',
   'consumer',
+  'consumer-esm',
   'topic-bootstrap',
   'cluster-endpoint',
   'availability-zones',

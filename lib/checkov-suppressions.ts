@@ -23,6 +23,8 @@ export const CHECKOV_REASONS = {
     'The environment holds broker addresses, topic and group names and settings, no secret; Lambda encrypts it at rest with its AWS managed key',
   controlPlaneOnly:
     'Calls only AWS control-plane APIs, which from the isolated subnets would need a NAT gateway or an interface endpoint; it talks to no broker',
+  invokedByEventSourceMapping:
+    'Talks to no broker and calls no AWS API: its event source mapping polls the brokers from the VPC and hands it the records',
   cdkFrameworkFunction:
     'CDK custom-resource framework function: invoked by CloudFormation and by its own waiter, which handle its failures; it calls only AWS APIs outside the VPC and its environment holds only the ARNs of the functions and waiter it calls',
   logDeliveryWildcard:

@@ -1,11 +1,16 @@
-import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { lambdaInvokeCommand } from './cli-commands';
 import type { AppConfig } from './config';
+import { CHECKOV_REASONS } from './checkov-suppressions';
 import { HandlerFunction } from './constructs/handler-function';
 import type { KafkaCluster } from './constructs/kafka-cluster';
 import { DEFAULT_MAX_MESSAGE_BYTES, topicNameProblem } from './kafka-rules';
@@ -79,37 +84,10 @@ export class ClientsStack extends Stack {
     });
     cluster.grantProduce(this.producer, [config.demoTopic]);
 
-    // The consumer stays in its group between invocations; its session must outlast the gap between them.
-    const sessionTimeoutMs = Math.min(1800000, Math.max(45000, ((scheduleMinutes ?? 2) * 2 * 60 + 30) * 1000));
-    this.consumer = new HandlerFunction(this, 'Consumer', {
-      ...common,
-      handlerName: 'consumer',
-      description: `hello-msk: logs what is new in ${config.demoTopic} as group ${config.consumerGroup}`,
-      securityGroups: [props.consumerSecurityGroup],
-      environment: {
-        ...kafkaEnv,
-        GROUP_ID: config.consumerGroup,
-        CONSUMER_SESSION_TIMEOUT_MS: String(sessionTimeoutMs),
-      },
-      timeout: CONSUMER_TIMEOUT,
-      reservedConcurrentExecutions: config.consumerConcurrency > 0 ? config.consumerConcurrency : undefined,
-      // A scheduled run that failed, or waited, is superseded by the next one, which reads from the committed
-      // offsets: no retry, and no event older than one schedule period (the EventBridge target's retryAttempts
-      // covers only delivery to Lambda, not Lambda's own asynchronous retries and six-hour event age).
-      retryAttempts: 0,
-      maxEventAge: consumerEventAge(scheduleMinutes),
-      noDeadLetterQueueReason:
-        'Scheduled reader: a failed run is not retried and its event expires after one schedule period, because the next run reads from the committed offsets; the messages stay in Kafka, so a dead-letter queue would hold only an empty schedule event',
-    });
-    cluster.grantConsume(this.consumer, [config.demoTopic], config.consumerGroup);
-
-    if (config.consumerSchedule !== 'off') {
-      new events.Rule(this, 'ConsumerSchedule', {
-        description: 'hello-msk: runs the consumer so that new messages show up in its log',
-        schedule: events.Schedule.expression(config.consumerSchedule),
-        targets: [new targets.LambdaFunction(this.consumer, { retryAttempts: 0 })],
-      });
-    }
+    this.consumer =
+      config.consumer === 'event-source-mapping'
+        ? this.eventSourceMappingConsumer(props, removalPolicy)
+        : this.kafkajsConsumer(props, common, kafkaEnv, scheduleMinutes);
 
     this.admin = new HandlerFunction(this, 'KafkaAdmin', {
       ...common,
@@ -139,15 +117,132 @@ export class ClientsStack extends Stack {
       description: 'Send Hello MSK',
       value: lambdaInvokeCommand(producerName, '{"message":"Hello MSK"}', PRODUCER_TIMEOUT),
     });
-    new CfnOutput(this, 'InvokeConsumerCommand', {
-      description: 'Read what is new now, without waiting for the schedule',
-      value: lambdaInvokeCommand(consumerName, '{}', CONSUMER_TIMEOUT),
-    });
+    if (config.consumer === 'kafkajs') {
+      new CfnOutput(this, 'InvokeConsumerCommand', {
+        description: 'Read what is new now, without waiting for the schedule',
+        value: lambdaInvokeCommand(consumerName, '{}', CONSUMER_TIMEOUT),
+      });
+    }
     new CfnOutput(this, 'TailConsumerLogsCommand', {
       description: "Follow the consumer's log, where each message's value is the log line's message",
       value: `aws logs tail ${this.consumer.logGroup.logGroupName} --follow --format short`,
     });
   }
+  /** The kafkajs consumer in the VPC, run by the schedule; it stays in its group between invocations. */
+  private kafkajsConsumer(
+    props: ClientsStackProps,
+    common: ConsumerCommon,
+    kafkaEnv: Record<string, string>,
+    scheduleMinutes: number | undefined,
+  ): HandlerFunction {
+    const { config, cluster } = props;
+    // Its session must outlast the gap between invocations.
+    const sessionTimeoutMs = Math.min(1800000, Math.max(45000, ((scheduleMinutes ?? 2) * 2 * 60 + 30) * 1000));
+    const consumer = new HandlerFunction(this, 'Consumer', {
+      ...common,
+      handlerName: 'consumer',
+      description: `hello-msk: logs what is new in ${config.demoTopic} as group ${config.consumerGroup}`,
+      securityGroups: [props.consumerSecurityGroup],
+      environment: {
+        ...kafkaEnv,
+        GROUP_ID: config.consumerGroup,
+        CONSUMER_SESSION_TIMEOUT_MS: String(sessionTimeoutMs),
+      },
+      timeout: CONSUMER_TIMEOUT,
+      reservedConcurrentExecutions: config.consumerConcurrency > 0 ? config.consumerConcurrency : undefined,
+      // A scheduled run that failed, or waited, is superseded by the next one, which reads from the committed
+      // offsets: no retry, and no event older than one schedule period (the EventBridge target's retryAttempts
+      // covers only delivery to Lambda, not Lambda's own asynchronous retries and six-hour event age).
+      retryAttempts: 0,
+      maxEventAge: consumerEventAge(scheduleMinutes),
+      noDeadLetterQueueReason:
+        'Scheduled reader: a failed run is not retried and its event expires after one schedule period, because the next run reads from the committed offsets; the messages stay in Kafka, so a dead-letter queue would hold only an empty schedule event',
+    });
+    cluster.grantConsume(consumer, [config.demoTopic], config.consumerGroup);
+    if (config.consumerSchedule !== 'off') {
+      new events.Rule(this, 'ConsumerSchedule', {
+        description: 'hello-msk: runs the consumer so that new messages show up in its log',
+        schedule: events.Schedule.expression(config.consumerSchedule),
+        targets: [new targets.LambdaFunction(consumer, { retryAttempts: 0 })],
+      });
+    }
+    return consumer;
+  }
+
+  /**
+   * The consumer as Lambda's event source mapping runs it: Lambda polls the topic as the consumer group, from
+   * network interfaces in the brokers' subnets and security group (the network stack opens them), and invokes
+   * the function, which needs no VPC. The role holds what the mapping needs (Lambda developer guide, "Configuring
+   * Lambda permissions for Amazon MSK event source mappings"), on the exact ARNs where IAM allows it.
+   */
+  private eventSourceMappingConsumer(props: ClientsStackProps, removalPolicy: RemovalPolicy): HandlerFunction {
+    const { config, cluster } = props;
+    const consumer = new HandlerFunction(this, 'Consumer', {
+      handlerName: 'consumer-esm',
+      description: `hello-msk: logs each batch of ${config.demoTopic} that Lambda reads as group ${config.consumerGroup}`,
+      logRetentionDays: config.logRetentionDays,
+      removalPolicy,
+      environment: { TOPIC: config.demoTopic },
+      timeout: CONSUMER_TIMEOUT,
+      reservedConcurrentExecutions: config.consumerConcurrency > 0 ? config.consumerConcurrency : undefined,
+      noDeadLetterQueueReason:
+        'Invoked by its event source mapping, whose on-failure destination keeps the batches that failed every retry',
+      outsideVpcReason: CHECKOV_REASONS.invokedByEventSourceMapping,
+    });
+    cluster.grantConsume(consumer, [config.demoTopic], config.consumerGroup);
+    consumer.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'kafka-cluster:DescribeClusterDynamicConfiguration',
+          'kafka:DescribeClusterV2',
+          'kafka:GetBootstrapBrokers',
+        ],
+        resources: [cluster.clusterArn],
+      }),
+    );
+    // The mapping's network interfaces: EC2 grants these on no narrower resource.
+    consumer.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DeleteNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSecurityGroups',
+          'ec2:DescribeSubnets',
+          'ec2:DescribeVpcs',
+        ],
+        resources: ['*'],
+      }),
+    );
+    const failures = new sqs.Queue(this, 'ConsumerFailures', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy,
+    });
+    new lambda.EventSourceMapping(this, 'ConsumerEventSource', {
+      target: consumer,
+      eventSourceArn: cluster.clusterArn,
+      kafkaTopic: config.demoTopic,
+      kafkaConsumerGroupId: config.consumerGroup,
+      startingPosition: lambda.StartingPosition.LATEST,
+      batchSize: 100,
+      maxBatchingWindow: Duration.seconds(0),
+      onFailure: new SqsDlq(failures),
+    });
+    new CfnOutput(this, 'ConsumerFailuresQueue', {
+      description: 'Batches the consumer failed on every retry (the event source mapping sends them here)',
+      value: failures.queueUrl,
+    });
+    return consumer;
+  }
+}
+
+interface ConsumerCommon {
+  readonly vpc: ec2.IVpc;
+  readonly vpcSubnets: ec2.SubnetSelection;
+  readonly logRetentionDays: number;
+  readonly removalPolicy: RemovalPolicy;
 }
 
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours)\)$/;
@@ -169,6 +264,9 @@ function validateClientConfig(path: string, config: AppConfig): number | undefin
       config.demoTopic,
       `one of the declared topics (${config.topics.map((t) => t.name).join(', ') || 'none'})`,
     );
+  }
+  if (config.consumer !== 'kafkajs' && config.consumer !== 'event-source-mapping') {
+    throw invalid(path, 'consumer', config.consumer, 'kafkajs or event-source-mapping');
   }
   const groupProblem = topicNameProblem(config.consumerGroup);
   if (groupProblem || config.consumerGroup.includes(':')) {

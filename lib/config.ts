@@ -18,6 +18,7 @@ export interface TopicSpec {
 export type ClusterKind = 'provisioned' | 'serverless';
 export type RemovalPolicyName = 'destroy' | 'retain';
 export type TopicResourceName = 'custom' | 'native';
+export type ConsumerMode = 'kafkajs' | 'event-source-mapping';
 export type EnhancedMonitoring = 'DEFAULT' | 'PER_BROKER' | 'PER_TOPIC_PER_BROKER' | 'PER_TOPIC_PER_PARTITION';
 export type StorageMode = 'LOCAL' | 'TIERED';
 
@@ -61,7 +62,12 @@ export interface AppConfig {
   readonly demoTopic: string;
   /** The consumer function's consumer group. */
   readonly consumerGroup: string;
-  /** EventBridge schedule that runs the consumer (`rate(1 minute)`), or `off`. */
+  /**
+   * `kafkajs`: the consumer function reads the topic itself, run by `consumerSchedule`; `event-source-mapping`:
+   * Lambda polls the topic and invokes the consumer with each batch (interface endpoints for Lambda and STS).
+   */
+  readonly consumer: ConsumerMode;
+  /** EventBridge schedule that runs the kafkajs consumer (`rate(1 minute)`), or `off`. */
   readonly consumerSchedule: string;
   /**
    * Reserved concurrency of the consumer; 0 leaves it unreserved. 1 guarantees one group member, but reserving
@@ -108,6 +114,7 @@ export const BASE_CONFIG: Omit<AppConfig, 'profile'> = {
   topics: [{ name: 'test-topic', partitions: 3, config: {} }],
   demoTopic: 'test-topic',
   consumerGroup: 'hello-msk-consumer',
+  consumer: 'kafkajs',
   consumerSchedule: 'rate(1 minute)',
   consumerConcurrency: 0,
   topicRemovalPolicy: 'retain',
@@ -138,6 +145,7 @@ const KINDS: Record<keyof Omit<AppConfig, 'profile'>, Kind> = {
   topics: 'topics',
   demoTopic: 'string',
   consumerGroup: 'string',
+  consumer: 'string',
   consumerSchedule: 'string',
   consumerConcurrency: 'number',
   topicRemovalPolicy: 'string',

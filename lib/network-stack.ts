@@ -36,6 +36,12 @@ export interface NetworkStackProps extends StackProps {
    * @default false
    */
   readonly saslScram?: boolean;
+  /**
+   * Let a Lambda event source mapping poll the brokers: its network interfaces take the brokers' security group,
+   * reach the brokers on the IAM port and call Lambda and STS through interface endpoints.
+   * @default false
+   */
+  readonly eventSourceMapping?: boolean;
 }
 
 /** The names of the Kafka clients that get a security group of their own. */
@@ -146,6 +152,7 @@ export class NetworkStack extends Stack {
         'SCRAM clients to MSK brokers',
       );
     }
+    if (props.eventSourceMapping) this.addEventSourceMappingNetwork();
     if (props.customerManagedKey) {
       this.encryptionKey = new ProjectKey(this, 'EncryptionKey', { removalPolicy: props.removalPolicy }).key;
     }
@@ -167,6 +174,35 @@ export class NetworkStack extends Stack {
     });
     handler.addPropertyOverride('LoggingConfig', { LogGroup: logGroup.logGroupName });
     skipCheckovForFrameworkFunction(handler);
+  }
+
+  /**
+   * An event source mapping in on-demand mode polls from network interfaces in the brokers' subnets and security
+   * group, and invokes the function through Lambda's and STS's endpoints (Lambda developer guide, "Configuring your
+   * Amazon MSK cluster and Amazon VPC network for Lambda"): no NAT gateway.
+   */
+  private addEventSourceMappingNetwork(): void {
+    const brokers = this.brokerSecurityGroup;
+    brokers.connections.allowFrom(brokers, ec2.Port.tcp(MSK_IAM_PORT), 'event source mapping pollers to brokers (IAM)');
+    brokers.connections.allowTo(brokers, ec2.Port.tcp(MSK_IAM_PORT), 'event source mapping pollers to brokers (IAM)');
+    const endpoints = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Lambda and STS interface endpoints: HTTPS from the event source mapping pollers only',
+      allowAllOutbound: false,
+    });
+    brokers.connections.allowTo(endpoints, ec2.Port.tcp(443), 'event source mapping pollers to Lambda and STS');
+    for (const [id, service] of [
+      ['LambdaEndpoint', ec2.InterfaceVpcEndpointAwsService.LAMBDA],
+      ['StsEndpoint', ec2.InterfaceVpcEndpointAwsService.STS],
+    ] as const) {
+      this.vpc.addInterfaceEndpoint(id, {
+        service,
+        subnets: this.brokerSubnets,
+        securityGroups: [endpoints],
+        privateDnsEnabled: true,
+        open: false,
+      });
+    }
   }
 
   get availabilityZones(): string[] {

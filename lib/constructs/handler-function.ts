@@ -70,6 +70,11 @@ export interface HandlerFunctionProps {
    * @default - it is only invoked synchronously
    */
   readonly noDeadLetterQueueReason?: string;
+  /**
+   * Why the function runs outside a VPC (the reason on its checkov skip).
+   * @default - it calls only AWS control-plane APIs
+   */
+  readonly outsideVpcReason?: string;
 }
 
 /** Node.js runtime of every project function: the newest Lambda offers through CDK. */
@@ -122,6 +127,6 @@ export class HandlerFunction extends nodejs.NodejsFunction {
     if (props.reservedConcurrentExecutions === undefined) {
       skipCheckov(this, 'CKV_AWS_115', CHECKOV_REASONS.noReservedConcurrency);
     }
-    if (!props.vpc) skipCheckov(this, 'CKV_AWS_117', CHECKOV_REASONS.controlPlaneOnly);
+    if (!props.vpc) skipCheckov(this, 'CKV_AWS_117', props.outsideVpcReason ?? CHECKOV_REASONS.controlPlaneOnly);
   }
 }

@@ -24,3 +24,4 @@ export * from './runner/lambda-runner';
 export * from './tls/tls';
 export * from './kafkajs-warnings';
 export * from './assembly/custom-resource-event';
+export * from './esm/event-source-mapping';
