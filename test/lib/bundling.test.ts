@@ -24,8 +24,11 @@ const assets = new Map<LambdaHandlerName, string[]>();
 const metafiles = new Map<LambdaHandlerName, Metafile>();
 
 /** Synthesizes the app with every function bundled, as `cdk synth` does, and finds each function's index.js. */
-function synthesizeWithBundling(outdir: string): void {
-  const { app } = buildTestApp({ 'aws:cdk:bundling-stacks': ['**'], 'aws:cdk:enable-asset-metadata': true }, outdir);
+function synthesizeWithBundling(outdir: string, context: Record<string, unknown> = {}): void {
+  const { app } = buildTestApp(
+    { 'aws:cdk:bundling-stacks': ['**'], 'aws:cdk:enable-asset-metadata': true, ...context },
+    outdir,
+  );
   app.synth();
   for (const fn of app.node.findAll().filter((c): c is HandlerFunction => c instanceof HandlerFunction)) {
     const cfn = fn.node.defaultChild as lambda.CfnFunction;
@@ -44,6 +47,8 @@ beforeAll(async () => {
     .mockImplementation((chunk: string | Uint8Array) => chunk.toString().startsWith('Bundling asset ') || write(chunk));
   try {
     synthesizeWithBundling(path.join(dir, 'cdk.out'));
+    // The event-source-mapping consumer's handler is bundled only in that variant.
+    synthesizeWithBundling(path.join(dir, 'cdk.esm.out'), { consumer: 'event-source-mapping' });
   } finally {
     quiet.mockRestore();
   }
@@ -53,7 +58,7 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-test('the app bundles every handler for at least one function', () => {
+test('the app and its event-source-mapping variant bundle every handler for at least one function', () => {
   expect([...assets.keys()].sort()).toEqual([...LAMBDA_HANDLERS].sort());
 });
 

@@ -294,3 +294,102 @@ describe('ClientsStack', () => {
     expect(readme).toContain(`\`${tailCommand}\``);
   });
 });
+
+describe('ClientsStack with consumer event-source-mapping', () => {
+  const { clients, network } = synthTemplates({ consumer: 'event-source-mapping' });
+  const functions = clients.findResources('AWS::Lambda::Function');
+  const [consumerId, consumer] = Object.entries(functions).find(([, f]) =>
+    /that Lambda reads/.test(f.Properties.Description as string),
+  )!;
+
+  test('matches the snapshot', () => {
+    expect(normalise(clients)).toMatchSnapshot();
+  });
+
+  test('maps the cluster’s demo topic to the consumer as its group: from the latest offset, no batching window', () => {
+    clients.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    clients.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: consumerId },
+      EventSourceArn: { 'Fn::ImportValue': Match.stringLikeRegexp('Cluster') },
+      Topics: ['test-topic'],
+      AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'hello-msk-consumer' },
+      StartingPosition: 'LATEST',
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 0,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ConsumerFailures'), 'Arn'] } },
+      },
+    });
+  });
+
+  test('runs a handler typed for MSK events outside the VPC, with no schedule and no manual invoke command', () => {
+    expect(consumer.Properties.VpcConfig).toBeUndefined();
+    expect(consumer.Properties.Environment.Variables).toEqual({
+      NODE_OPTIONS: '--enable-source-maps',
+      TOPIC: 'test-topic',
+    });
+    clients.resourceCountIs('AWS::Events::Rule', 0);
+    expect(Object.keys(clients.toJSON().Outputs)).not.toContain('InvokeConsumerCommand');
+  });
+
+  test('grants the mapping exactly what the Lambda guide lists, Kafka actions on exact ARNs', () => {
+    const statements = statementsOf(clients, consumerId);
+    const actions = (s: Statement) => ([] as string[]).concat(s.Action).sort();
+    expect(statements.map(actions)).toEqual([
+      [
+        'kafka-cluster:Connect',
+        'kafka-cluster:DescribeClusterDynamicConfiguration',
+        'kafka:DescribeClusterV2',
+        'kafka:GetBootstrapBrokers',
+      ],
+      ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
+      ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup'],
+      [
+        'ec2:CreateNetworkInterface',
+        'ec2:DeleteNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeSecurityGroups',
+        'ec2:DescribeSubnets',
+        'ec2:DescribeVpcs',
+      ],
+      ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+    ]);
+    for (const s of statements.filter((x) => JSON.stringify(x.Action).includes('kafka'))) {
+      expect(JSON.stringify(s.Resource)).not.toMatch(/"\*"|\/\*"/);
+    }
+  });
+
+  test('keeps failed batches in an encrypted queue for 14 days', () => {
+    clients.hasResourceProperties('AWS::SQS::Queue', {
+      KmsMasterKeyId: 'alias/aws/sqs',
+      MessageRetentionPeriod: 1209600,
+    });
+  });
+
+  test('the network lets the mapping reach the brokers and Lambda and STS endpoints, with no NAT gateway', () => {
+    network.resourceCountIs('AWS::EC2::NatGateway', 0);
+    const endpoints = Object.values(network.findResources('AWS::EC2::VPCEndpoint'));
+    expect(endpoints.map((e) => JSON.stringify(e.Properties.ServiceName)).sort()).toEqual([
+      expect.stringContaining('.lambda'),
+      expect.stringContaining('.sts'),
+    ]);
+    for (const endpoint of endpoints) expect(endpoint.Properties.PrivateDnsEnabled).toBe(true);
+    network.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      IpProtocol: 'tcp',
+      FromPort: 9098,
+      ToPort: 9098,
+      Description: 'event source mapping pollers to brokers (IAM)',
+    });
+    network.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { IpProtocol: 'tcp', FromPort: 443, ToPort: 443 });
+  });
+
+  test('the default kafkajs consumer adds no endpoint and no mapping', () => {
+    const dev = synthTemplates();
+    dev.network.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+    dev.clients.resourceCountIs('AWS::Lambda::EventSourceMapping', 0);
+  });
+
+  test('another consumer value fails at synth naming the key, the value and what is allowed', () => {
+    expect(() => synthTemplates({ consumer: 'esm' })).toThrow(/consumer.*"esm".*kafkajs or event-source-mapping/);
+  });
+});

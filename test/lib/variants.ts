@@ -21,6 +21,7 @@ export const APP_VARIANTS: readonly Variant[] = [
     { encryptionKey: 'customer-managed', saslScram: 'true', alarmEmail: 'ops@example.com' },
   ],
   ['alarm e-mail with AWS managed keys', { alarmEmail: 'ops@example.com' }],
+  ['event-source-mapping consumer', { consumer: 'event-source-mapping' }],
   [
     'reserved consumer, three named AZs',
     { consumerConcurrency: 1, azCount: 3, availabilityZones: '["eu-west-1a","eu-west-1b","eu-west-1c"]' },
