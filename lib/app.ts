@@ -19,11 +19,9 @@ export interface HelloMskStacks {
 }
 
 /**
- * Runs every configuration check before anything is bundled. The constructs check the values they use as they
- * are built, and building a function bundles its code (esbuild prints as it goes), so a mistake in the Clients
- * stack's settings would otherwise surface only after the Network and Cluster stacks' functions were bundled.
- * This builds the stacks once in a throwaway App that bundles nothing (CDK's `bundling-stacks` context), with
- * the same context as `app`; it throws the first ConfigError, and `app` stays untouched.
+ * Runs every configuration check before anything is bundled: builds the stacks once in a throwaway App that
+ * bundles nothing (CDK's `bundling-stacks` context), with the same context as `app`, and throws the first
+ * ConfigError. `app` stays untouched.
  */
 export function checkConfiguration(app: App): void {
   buildApp(

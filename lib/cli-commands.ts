@@ -6,13 +6,9 @@ export const CLI_CONNECT_TIMEOUT_SECONDS = 10;
 export const CLI_READ_TIMEOUT_MARGIN_SECONDS = 30;
 
 /**
- * The AWS CLI v2 command that invokes a function synchronously and prints its result, then the CLI's own
- * `StatusCode`/`ExecutedVersion` JSON. The CLI's default read timeout (60 s) is no longer than the function's
- * timeout, and the CLI retries a read timeout: a slow producer run would be invoked again and send twice. So the
- * read timeout outlasts the function and the connect timeout is short (the global options `--cli-read-timeout`
- * and `--cli-connect-timeout`, both 60 s by default: `aws help`), and AWS_MAX_ATTEMPTS=1 turns the CLI's retries
- * off for this one call (`max_attempts` counts the first attempt: `aws help config-vars`, "Retry Configuration").
- * `--cli-binary-format raw-in-base64-out` is AWS CLI v2's option for a JSON payload given as text.
+ * The AWS CLI v2 command that invokes a function synchronously and prints its result. Its read timeout outlasts
+ * the function and its retries are off, so a slow run is never invoked twice (docs/deploy.md, "Invoke the
+ * producer").
  */
 export function lambdaInvokeCommand(functionName: string, payload: string, functionTimeout: Duration): string {
   const readTimeout = functionTimeout.toSeconds() + CLI_READ_TIMEOUT_MARGIN_SECONDS;

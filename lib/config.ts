@@ -310,11 +310,8 @@ function notAKey(source: string, key: string, shown: string, known: readonly str
 const CONTEXT_KEYS: readonly string[] = [PROFILE_KEY, ...KEYS];
 
 /**
- * Whether a context key is one the app must recognise. The CDK CLI, its feature flags and cached lookups pass
- * their own keys, always namespaced (`@aws-cdk/core:…`, `aws:cdk:…`, `availability-zones:…`) or in
- * kebab-case (`acknowledged-issue-numbers`); the app's keys are single camelCase words. So a camelCase word is
- * always judged, and any other key without a namespace only when it is a near miss of an app key
- * (`brokers-per-az`).
+ * Whether a context key is one the app must recognise: a camelCase word, or an un-namespaced near miss of an app
+ * key (`brokers-per-az`). The CDK's own keys are namespaced (`@aws-cdk/core:…`) or kebab-case.
  */
 function isAppConfigShaped(key: string): boolean {
   if (/^[a-z][A-Za-z0-9]*$/.test(key)) return true;

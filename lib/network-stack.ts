@@ -66,9 +66,7 @@ export class NetworkStack extends Stack {
     super(scope, id, props);
     validateNetworkProps(this.node.path, props);
 
-    // Synth is credential-free, so it knows neither the region nor the account's AZ names; Fn::GetAZs could
-    // pick a zone MSK refuses (use1-az3), failing minutes into the cluster's creation. The zones are chosen at
-    // deploy time instead, before anything else in the VPC.
+    // Chosen at deploy time: Fn::GetAZs could pick a zone MSK refuses (use1-az3) (docs/deploy.md).
     this.azs =
       props.availabilityZones.length > 0
         ? props.availabilityZones
@@ -119,8 +117,7 @@ export class NetworkStack extends Stack {
       description: 'MSK brokers: IAM/TLS port from the project functions only',
       allowAllOutbound: false,
     });
-    // Brokers talk to each other and to the MSK-managed controllers outside this group; they need no
-    // egress rule here. A group with no egress gets CDK's placeholder rule that matches nothing.
+    // No egress: brokers reach each other and MSK's controllers outside this group.
 
     const descriptions: Record<ClientRole, string> = {
       producer: 'Producer function: to the brokers IAM port only',
@@ -156,13 +153,23 @@ export class NetworkStack extends Stack {
     if (props.customerManagedKey) {
       this.encryptionKey = new ProjectKey(this, 'EncryptionKey', { removalPolicy: props.removalPolicy }).key;
     }
+    if (props.removalPolicy === RemovalPolicy.RETAIN) this.retainWhatTheClusterPins();
   }
 
   /**
-   * restrictDefaultSecurityGroup runs a CDK-written function that has no log group of its own: Lambda would create
-   * /aws/lambda/<function> on its first run, with no retention, and `cdk destroy` would leave it behind. It logs
-   * to a group of this stack instead, with the stack's retention and removal policy; the function is deleted
-   * before the group, after its last run (the custom resource's Delete).
+   * A retained cluster keeps its network interfaces in the broker subnets and security group, which would fail
+   * this stack's deletion with DependencyViolation; they and their VPC stay with it.
+   */
+  private retainWhatTheClusterPins(): void {
+    const subnets = this.vpc.selectSubnets(this.brokerSubnets).subnets;
+    for (const scope of [this.vpc, this.brokerSecurityGroup, ...subnets]) {
+      (scope.node.defaultChild as CfnResource).applyRemovalPolicy(RemovalPolicy.RETAIN);
+    }
+  }
+
+  /**
+   * Gives the CDK-written function behind restrictDefaultSecurityGroup a log group of this stack, with retention
+   * and the removal policy, instead of the /aws/lambda/ group Lambda would create and `cdk destroy` leave behind.
    */
   private keepDefaultSecurityGroupLogs(props: NetworkStackProps): void {
     const provider = this.node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');

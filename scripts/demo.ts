@@ -1,14 +1,8 @@
 /**
- * `npm run demo`: the whole hello-msk path offline, on the local MSK twin of the dev stacks, with the same bundled
- * handlers that `cdk deploy` ships, each run the way Lambda runs it (Node.js 24, the function's environment from
- * the synthesized template, credentials of its own role) and signing in the way it does on MSK (TLS, SASL/
- * OAUTHBEARER with an MSK IAM token), authorized by ACLs translated from its role's IAM policies. It follows
- * Kafka's classic first steps: create a topic, list topics, produce, see the brokers store it, consume from the
- * beginning, list groups; and it shows which role signed in at each step and what that role may do.
- *
- * The twin's IAM listener takes DEMO_KAFKA_PORT, or 9092 (any free ports when 9092 is taken); DEMO_TOPIC changes
- * the topic (default: the stacks' demoTopic, test-topic) by synthesizing the app with it, so the roles' policies
- * name it as a deployment would; the consumer group is the stacks' consumerGroup, as deployed.
+ * `npm run demo`: the whole hello-msk path offline, on the local MSK twin of the dev stacks, with the bundled
+ * handlers that `cdk deploy` ships, following Kafka's first steps (create and list topics, produce, consume from
+ * the beginning, list groups) and showing which role signed in at each step. DEMO_KAFKA_PORT and DEMO_TOPIC:
+ * docs/local-kafka.md.
  */
 import { statSync } from 'node:fs';
 import * as path from 'node:path';

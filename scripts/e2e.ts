@@ -5,10 +5,8 @@
  *
  *   npm run e2e -- [--profile P] [--timeout SECONDS] [--keep] [--dry-run]
  *
- * `--dry-run` needs no AWS account and no network: it synthesizes the app with the project's pinned CDK CLI,
- * lists the stacks from that cloud assembly in deploy order, and prints the commands a real run would run. The
- * deploy reads the same assembly with the same CLI, so a CLI that cannot read what aws-cdk-lib writes (a cloud
- * assembly schema mismatch) fails the dry run, which `npm test` runs. Exit codes: 0 PASS, 1 FAIL, 2 bad arguments.
+ * `--dry-run` needs no AWS account: it synthesizes the app with the pinned CDK CLI, lists the stacks in deploy
+ * order and prints the commands a real run would run. Exit codes: 0 PASS, 1 FAIL, 2 bad arguments.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -5,10 +5,8 @@
  *
  *   npm run hello -- [--message M] [--profile P] [--timeout S] [--wait-for-schedule]
  *
- * `--profile` is the hello-msk configuration profile (the `HelloMsk-<profile>-*` stacks), not an AWS
- * credentials profile: choose those with AWS_PROFILE as usual. The region comes from AWS_REGION, then
- * AWS_DEFAULT_REGION, then the AWS profile, as for the AWS CLI and the CDK CLI. Exit codes: 0 PASS, 1 FAIL,
- * 2 nothing to test (no credentials, no region, no deployed stack, bad arguments).
+ * `--profile` is the hello-msk profile, not an AWS one (docs/deploy.md). Exit codes: 0 PASS, 1 FAIL, 2 nothing to
+ * test (no credentials, no region, no deployed stack, bad arguments).
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';

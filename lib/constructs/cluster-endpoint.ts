@@ -27,14 +27,9 @@ const ON_EVENT_TIMEOUT = Duration.seconds(120);
 export const ENDPOINT_SERVICE_TIMEOUT = Duration.minutes(5);
 
 /**
- * Reads the cluster's IAM bootstrap brokers at deploy time, from outside the VPC, as a deterministic string
- * (lambda/cluster-endpoint says how), and publishes it in an SSM parameter for the other stacks. Runs again
- * whenever the cluster changes.
- *
- * Other stacks read the parameter at deploy time (a CloudFormation parameter of an SSM type, which CloudFormation
- * resolves again on every stack update and the CDK CLI never skips) instead of importing a cross-stack export:
- * CloudFormation refuses to change an export another stack imports, so an export of a value that a cluster
- * change may alter would block the cluster's own stack updates.
+ * Reads the cluster's IAM bootstrap brokers at deploy time, from outside the VPC, and publishes them in an SSM
+ * parameter, which other stacks read as an SSM-typed CloudFormation parameter rather than a cross-stack export
+ * (docs/deploy.md, "Bootstrap brokers"). Runs again whenever the cluster changes.
  */
 export class ClusterEndpoint extends Construct {
   /** `b-1.…:9098,b-2.…:9098`, the IAM bootstrap brokers, for resources in this stack. */

@@ -1,4 +1,4 @@
-import { Aws, CfnResource, Duration, IAspect, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnResource, Duration, IAspect, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -18,6 +18,7 @@ export class ProjectKey extends Construct {
 
   constructor(scope: Construct, id: string, props: ProjectKeyProps) {
     super(scope, id);
+    const stack = Stack.of(this);
     this.key = new kms.Key(this, 'Key', {
       description: 'hello-msk: MSK data at rest, SCRAM secret and log groups',
       enableKeyRotation: true,
@@ -27,7 +28,8 @@ export class ProjectKey extends Construct {
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'CloudWatchLogsForThisAccount',
-        principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+        // Regional principal with the partition's domain: logs.cn-north-1.amazonaws.com.cn in aws-cn.
+        principals: [new iam.ServicePrincipal(`logs.${stack.region}.${stack.urlSuffix}`)],
         actions: [
           'kms:Encrypt',
           'kms:Decrypt',
@@ -40,15 +42,13 @@ export class ProjectKey extends Construct {
         resources: ['*'],
         conditions: {
           ArnLike: {
-            'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:*`,
+            'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*`,
           },
         },
       }),
     );
-    // CloudWatch alarms publish to the alarm topic, which this key encrypts; SNS then needs the publisher to be
-    // allowed the key ("Enable compatibility between event sources from AWS services and encrypted topics",
-    // https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html). The topic's own policy admits only
-    // this account's alarms.
+    // CloudWatch alarms publish to the alarm topic, which this key encrypts
+    // (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html); the topic admits only this account's.
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'CloudWatchAlarmsToTheAlarmTopic',
@@ -66,8 +66,7 @@ export class EncryptLogGroups implements IAspect {
 
   visit(node: IConstruct): void {
     if (node instanceof logs.CfnLogGroup && (node as CfnResource).cfnResourceType === 'AWS::Logs::LogGroup') {
-      // The key policy (which lets CloudWatch Logs use the key) is part of the key resource, so referencing
-      // the key's ARN already orders the group after it.
+      // The key's ARN orders the group after the key and its policy.
       node.kmsKeyId = this.key.keyArn;
     }
   }

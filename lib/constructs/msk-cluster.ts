@@ -1,4 +1,4 @@
-import { Names, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Fn, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -140,12 +140,15 @@ export class MskCluster extends KafkaCluster {
       removalPolicy,
     });
 
+    // Names are unique per account and region; the stack's id ends this one, so a configuration kept by the
+    // retain policy never blocks a new stack of the same name.
+    const stackIdPrefix = Fn.select(0, Fn.split('-', Fn.select(2, Fn.split('/', Stack.of(this).stackId))));
     this.configuration = new msk.CfnConfiguration(this, 'Configuration', {
-      // One configuration for the cluster's whole life: a version upgrade keeps it, and a change of the server
-      // properties becomes its next revision. Binding it to versions (KafkaVersionsList, optional in
-      // CreateConfiguration) would make every upgrade replace it under a new name, and a retained one per
-      // upgrade would pile up against the account's quota of configurations.
-      name: `${Names.uniqueResourceName(this, { maxLength: 57, separator: '-' })}-config`.replace(/_/g, '-'),
+      // Bound to no Kafka version, so that an upgrade keeps it and a properties change is its next revision.
+      name: Fn.join('-', [
+        `${Names.uniqueResourceName(this, { maxLength: 48, separator: '-' })}-config`.replace(/_/g, '-'),
+        stackIdPrefix,
+      ]),
       description: 'hello-msk durable broker defaults',
       serverProperties: Object.entries(this.serverProperties)
         .map(([k, v]) => `${k}=${v}`)

@@ -134,13 +134,8 @@ export class TopicBootstrap extends Construct {
             configs: properties.Configs,
           });
       if (!serviceToken) resource.applyRemovalPolicy(removalPolicy);
-      // Order. Create/Update run after the whole cluster construct (the cluster ACTIVE, its configuration,
-      // storage scaling) and after the ClusterEndpoint: the functions' KAFKA_BROKERS comes from it, and the
-      // service token leads to them. Nothing else in this stack then runs after a partition increase that a
-      // rollback could not undo. Deletion runs in reverse: the topics go first, while the functions, their
-      // security group rules and the cluster still exist. The security groups and subnets (the functions' VPC
-      // ENIs) live in the network stack, which this stack depends on, so CloudFormation deletes them only after
-      // this whole stack. (The ClusterArn property already orders the resource after the cluster itself.)
+      // After everything else of the cluster, so nothing in this stack runs after a partition increase that a
+      // rollback could not undo; on deletion the topics go first, while the functions and the cluster exist.
       resource.node.addDependency(...cluster.node.children.filter((child) => child !== cluster.resource));
       return resource;
     });

@@ -221,7 +221,7 @@ export const COVERAGE: readonly Coverage[] = [
   },
   {
     match:
-      /^aws (lambda get-function-configuration|kafka describe-cluster-v2|cloudformation continue-update-rollback|ec2 describe-subnets|ec2 describe-network-interfaces|kafka delete-configuration|kafka delete-cluster|kafka list-clusters-v2|cloudformation delete-stack|logs describe-resource-policies|logs delete-resource-policy)( |$)/,
+      /^aws (lambda get-function-configuration|kafka describe-cluster-v2|cloudformation continue-update-rollback|ec2 describe-subnets|ec2 describe-network-interfaces|kafka delete-configuration|kafka delete-cluster|kafka list-clusters-v2|kafka list-configurations|ec2 delete-security-group|ec2 delete-subnet|ec2 delete-vpc|ec2 describe-vpcs|logs delete-log-group|cloudformation delete-stack|logs describe-resource-policies|logs delete-resource-policy)( |$)/,
     how: 'troubleshooting and clean-up in your account; the operation and its options are checked against the AWS SDK',
     checks: [{ kind: 'aws-api' }],
   },

@@ -91,7 +91,9 @@ describe('ClusterStack (dev profile)', () => {
     expect(before.properties.KafkaVersionsList).toBeUndefined();
     expect(after.id).toBe(before.id);
     expect(after.properties).toEqual(before.properties);
-    expect(before.properties.Name).toMatch(/^HelloMskdevCluster-[0-9A-F]{8}-config$/);
+    expect(before.properties.Name).toEqual({
+      'Fn::Join': ['-', [expect.stringMatching(/^HelloMskdevCluster-[0-9A-F]{8}-config$/), expect.anything()]],
+    });
   });
 
   test('uses replication factor 3 and min.insync.replicas 2 on three AZs', () => {
