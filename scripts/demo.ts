@@ -3,10 +3,12 @@
  * handlers that `cdk deploy` ships, following Kafka's first steps (create and list topics, produce, consume from
  * the beginning, list groups) and showing which role signed in at each step. DEMO_KAFKA_PORT and DEMO_TOPIC:
  * docs/local-kafka.md.
+ *
+ *   npm run demo -- [--consumer kafkajs|event-source-mapping] [message ...]
  */
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
-import { BASE_CONFIG } from '../lib/config';
+import { BASE_CONFIG, type ConsumerMode } from '../lib/config';
 import {
   type AclBinding,
   functionLabel,
@@ -14,6 +16,8 @@ import {
   type LambdaRunner,
   type LogLine,
   PortInUseError,
+  startEventSourceMappings,
+  type EventSourceMappingPoller,
   type TwinAppInstance,
 } from 'msk-twin';
 import { startAppTwin, topicsCreateEvents } from './app-twin';
@@ -22,7 +26,22 @@ import { explainStartupWarnings } from './startup-warnings';
 const CUSTOM_TOPIC = process.env.DEMO_TOPIC?.trim();
 const TOPIC = CUSTOM_TOPIC || BASE_CONFIG.demoTopic;
 const GROUP = BASE_CONFIG.consumerGroup;
-const MESSAGE = process.argv.slice(2).join(' ') || 'Hello MSK';
+
+/** `[--consumer MODE] [message ...]`; a bad mode stops the demo with one line naming it. */
+function demoArgs(argv: readonly string[]): { consumer: ConsumerMode; message: string } {
+  const rest = [...argv];
+  let consumer: ConsumerMode = 'kafkajs';
+  if (rest[0] === '--consumer' || rest[0]?.startsWith('--consumer=')) {
+    const value = rest[0].includes('=') ? rest.shift()!.slice('--consumer='.length) : (rest.shift(), rest.shift());
+    if (value !== 'kafkajs' && value !== 'event-source-mapping') {
+      throw new Error(
+        `--consumer ${JSON.stringify(value ?? '')} is not valid; expected kafkajs or event-source-mapping`,
+      );
+    }
+    consumer = value;
+  }
+  return { consumer, message: rest.join(' ') || 'Hello MSK' };
+}
 
 /** DEMO_KAFKA_PORT, checked before anything starts; a bad value is named in the one-line error. */
 function demoPort(env: NodeJS.ProcessEnv = process.env): number {
@@ -92,13 +111,16 @@ function payloadOf<T>(what: string, result: InvokeResult): T {
   return result.payload as T;
 }
 
-async function startDemoTwin(port: number): Promise<TwinAppInstance> {
+async function startDemoTwin(port: number, consumer: ConsumerMode): Promise<TwinAppInstance> {
   const chosen = Boolean(process.env.DEMO_KAFKA_PORT?.trim());
   const start = (p: number) =>
     startAppTwin({
       port: p,
       // The topic as the app's configuration declares it, so its roles' policies name it.
-      context: CUSTOM_TOPIC ? { demoTopic: TOPIC, topics: [{ name: TOPIC, partitions: 3, config: {} }] } : {},
+      context: {
+        ...(CUSTOM_TOPIC ? { demoTopic: TOPIC, topics: [{ name: TOPIC, partitions: 3, config: {} }] } : {}),
+        ...(consumer === 'kafkajs' ? {} : { consumer }),
+      },
     });
   const instance = await start(port).catch((error: unknown) => {
     if (chosen || !(error instanceof PortInUseError)) throw error;
@@ -121,12 +143,39 @@ async function startDemoTwin(port: number): Promise<TwinAppInstance> {
   return instance;
 }
 
+/** Waits for the mapping's invocation that logs `message`, and shows what the consumer logged. */
+async function mappedConsumerLines(pollers: readonly EventSourceMappingPoller[], message: string): Promise<string[]> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    for (const poller of pollers) {
+      const invocation = poller.invocations.find(
+        (i) =>
+          i.result.ok && handlerLines(i.result.logs).some((l) => l.includes(`"message":${JSON.stringify(message)}`)),
+      );
+      if (!invocation) continue;
+      const keys = Object.entries(invocation.event.records).map(([key, records]) => `${key} (${records.length})`);
+      say(`records ${keys.join(', ')}, values base64; committed after the function returned`);
+      say('what the consumer logged (CloudWatch Logs shows these lines):');
+      const lines = handlerLines(invocation.result.logs);
+      for (const line of lines) say(`  ${line}`);
+      return lines;
+    }
+    const crashed = pollers.find((p) => p.crashed)?.crashed;
+    if (crashed) throw new Error(`the event source mapping stopped: ${crashed.message}`);
+    if (Date.now() > deadline)
+      throw new Error(`the event source mapping did not hand ${JSON.stringify(message)} over within 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 async function main(): Promise<string> {
   const port = demoPort();
+  const { consumer: mode, message: MESSAGE } = demoArgs(process.argv.slice(2));
+  let pollers: EventSourceMappingPoller[] = [];
   let twin: TwinAppInstance | undefined;
   try {
     twin = await step('Synthesize the dev stacks offline and start their local MSK twin (TLS, IAM sign-in, ACLs)', () =>
-      startDemoTwin(port),
+      startDemoTwin(port, mode),
     );
     const app = twin;
 
@@ -176,6 +225,21 @@ async function main(): Promise<string> {
       for (const t of topics.filter((name) => !name.startsWith('__')).sort()) say(t);
     });
 
+    if (mode === 'event-source-mapping') {
+      pollers = await step(
+        `Start the consumer's event source mapping: Lambda polls ${TOPIC} as group ${GROUP}, as the consumer's role`,
+        async () => {
+          const started = await startEventSourceMappings(app);
+          for (const { mapping } of started) {
+            say(
+              `${mapping.logicalId}: from ${mapping.startingPosition}, batches of up to ${mapping.batchSize}, window ${mapping.maximumBatchingWindowMs} ms, failed batches to ${mapping.onFailure ?? 'nowhere'}`,
+            );
+          }
+          return started;
+        },
+      );
+    }
+
     const producer = app.runner('Producer');
     const sent = await step(
       `Invoke the producer (Node.js 24, a cold start) with ${JSON.stringify({ message: MESSAGE })}`,
@@ -199,17 +263,22 @@ async function main(): Promise<string> {
       }
     });
 
-    const consumer = app.runner('Consumer');
-    const read = await step('Invoke the consumer with {"fromBeginning":true} (--from-beginning)', async () => {
-      const result = await consumer.invoke({ fromBeginning: true });
-      const payload = payloadOf<{ count: number; caughtUp: boolean }>('the consumer', result);
-      sayWhoSignedIn(app, consumer, app.function('Consumer').roleArn);
-      say(`returned count=${payload.count}, caughtUp=${payload.caughtUp}`);
-      say('what the consumer logged (CloudWatch Logs shows these lines):');
-      const lines = handlerLines(result.logs);
-      for (const line of explainStartupWarnings(lines)) say(`  ${line}`);
-      return lines;
-    });
+    const read =
+      mode === 'event-source-mapping'
+        ? await step('The event source mapping invokes the consumer with the batch (an MSK event)', () =>
+            mappedConsumerLines(pollers, MESSAGE),
+          )
+        : await step('Invoke the consumer with {"fromBeginning":true} (--from-beginning)', async () => {
+            const consumer = app.runner('Consumer');
+            const result = await consumer.invoke({ fromBeginning: true });
+            const payload = payloadOf<{ count: number; caughtUp: boolean }>('the consumer', result);
+            sayWhoSignedIn(app, consumer, app.function('Consumer').roleArn);
+            say(`returned count=${payload.count}, caughtUp=${payload.caughtUp}`);
+            say('what the consumer logged (CloudWatch Logs shows these lines):');
+            const lines = handlerLines(result.logs);
+            for (const line of explainStartupWarnings(lines)) say(`  ${line}`);
+            return lines;
+          });
 
     await step('List consumer groups (kafka-consumer-groups --list)', async () => {
       const { groups } = await app.twin.withAdmin((admin) => admin.listGroups());
@@ -220,6 +289,7 @@ async function main(): Promise<string> {
     if (!helloLine) throw new Error(`The consumer did not log ${JSON.stringify(MESSAGE)}`);
     return helloLine;
   } finally {
+    await Promise.all(pollers.map((p) => p.stop()));
     if (twin) {
       process.stdout.write('\nStopping the functions and the local MSK twin\n');
       await twin.stop();

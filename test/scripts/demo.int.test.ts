@@ -76,4 +76,28 @@ describe('npm run demo', () => {
       /\{"level":"WARN"[^\n]*"logger":"kafkajs"[^\n]*"error":"The (group )?coordinator/,
     );
   });
+
+  test('npm run demo -- --consumer event-source-mapping ends with Hello MSK, handed over by the mapping', () => {
+    const topic = uniqueName('demo-esm');
+    const result = demo(['--consumer', 'event-source-mapping'], topic);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines.at(-2)).toBe('The consumer logged:');
+    const logged = JSON.parse(lines.at(-1) as string) as Record<string, unknown>;
+    expect(Object.keys(logged)).toEqual(Object.keys(readmeSample()));
+    expect(logged).toMatchObject({ message: 'Hello MSK', topic, service: 'hello-msk-consumer' });
+    expect(result.stdout).toContain(
+      `Lambda polls ${topic} as group ${BASE_CONFIG.consumerGroup}, as the consumer's role`,
+    );
+    expect(result.stdout).toMatch(/records [\w-]+-\d \(1\), values base64; committed after the function returned/);
+  });
+
+  test('npm run demo -- --consumer esm stops at once with one line naming the value', () => {
+    const result = demo(['--consumer', 'esm'], uniqueName('demo-bad'));
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim()).toBe(
+      'demo failed: --consumer "esm" is not valid; expected kafkajs or event-source-mapping',
+    );
+  });
 });

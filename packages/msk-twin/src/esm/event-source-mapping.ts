@@ -138,7 +138,7 @@ export class EventSourceMappingPoller {
     private readonly options: PollerOptions = {},
   ) {}
 
-  /** Joins the group and starts polling; resolves once the consumer runs. */
+  /** Joins the group and starts polling; resolves once it fetches (from LATEST: what is sent from then on). */
   async start(): Promise<void> {
     const { twin } = this.app;
     const kafka = new Kafka(
@@ -168,11 +168,26 @@ export class EventSourceMappingPoller {
       topics: [...this.mapping.topics],
       fromBeginning: this.mapping.startingPosition === 'TRIM_HORIZON',
     });
-    await this.consumer.run({
+    const consumer = this.consumer;
+    const fetching = new Promise<void>((resolve, reject) => {
+      let joined = false;
+      const removeJoin = consumer.on(consumer.events.GROUP_JOIN, () => {
+        joined = true;
+      });
+      const removeFetch = consumer.on(consumer.events.FETCH_START, () => {
+        if (!joined) return;
+        removeJoin();
+        removeFetch();
+        resolve();
+      });
+      consumer.on(consumer.events.CRASH, (e) => reject(e.payload.error));
+    });
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.eachBatch(payload),
     });
+    await fetching;
   }
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
