@@ -9,6 +9,8 @@ import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.PolicyViolationException;
 import org.apache.kafka.server.policy.AlterConfigPolicy;
 import org.apache.kafka.server.policy.CreateTopicPolicy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What MSK Serverless and Express brokers refuse in a topic: a replication factor other than the one they fix,
@@ -20,6 +22,7 @@ import org.apache.kafka.server.policy.CreateTopicPolicy;
  */
 public final class MskTopicPolicy implements CreateTopicPolicy, AlterConfigPolicy {
     static final String PREFIX = "msk.twin.topic.policy.";
+    private static final Logger log = LoggerFactory.getLogger(MskTopicPolicy.class);
 
     private String kind = "this cluster";
     private Short replicationFactor;
@@ -60,11 +63,11 @@ public final class MskTopicPolicy implements CreateTopicPolicy, AlterConfigPolic
         }
         checkConfigs("Topic " + topic, request.configs());
         if (replicationFactor != null && factor != null && !factor.equals(replicationFactor)) {
-            throw new PolicyViolationException("Topic " + topic + ": replication factor " + factor
+            throw refuse("Topic " + topic + ": replication factor " + factor
                     + " is not allowed on " + kind + "; allowed: " + replicationFactor);
         }
         if (maxPartitions != null && partitions != null && partitions > maxPartitions) {
-            throw new PolicyViolationException("Topic " + topic + ": " + partitions
+            throw refuse("Topic " + topic + ": " + partitions
                     + " partitions are more than " + kind + " allows; allowed: at most " + maxPartitions);
         }
     }
@@ -86,20 +89,29 @@ public final class MskTopicPolicy implements CreateTopicPolicy, AlterConfigPolic
             if (value == null) continue;
             if (key.equals("min.insync.replicas") && minInsyncReplicas != null) {
                 if (!value.equals(minInsyncReplicas)) {
-                    throw new PolicyViolationException(what + ": min.insync.replicas " + value
+                    throw refuse(what + ": min.insync.replicas " + value
                             + " is not allowed on " + kind + "; allowed: " + minInsyncReplicas + " or unset");
                 }
                 continue;
             }
             if (!configs.isEmpty() && !configs.contains(key)) {
-                throw new PolicyViolationException(what + ": config " + key + " is not allowed on " + kind
+                throw refuse(what + ": config " + key + " is not allowed on " + kind
                         + "; allowed: " + String.join(", ", configs));
             }
             if (key.equals("max.message.bytes") && maxMessageBytes != null && parseLong(value) > maxMessageBytes) {
-                throw new PolicyViolationException(what + ": max.message.bytes " + value + " is not allowed on "
+                throw refuse(what + ": max.message.bytes " + value + " is not allowed on "
                         + kind + "; allowed: at most " + maxMessageBytes);
             }
         }
+    }
+
+    /**
+     * The refusal, logged: Java clients get the message with POLICY_VIOLATION, but kafkajs shows only the error
+     * code's text, so the broker log is where the reason can always be read.
+     */
+    private static PolicyViolationException refuse(String message) {
+        log.warn("MSK topic policy refused: {}", message);
+        return new PolicyViolationException(message);
     }
 
     private static long parseLong(String value) {
