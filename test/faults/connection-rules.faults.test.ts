@@ -1,6 +1,6 @@
 /**
  * MSK's connection rules on the local MSK twin, against the bundled producer, consumer and topic bootstrap in
- * Lambda-like containers (as deployed, each as its own role over TLS + IAM), on three brokers of the dev profile:
+ * Lambda-like containers (as deployed, each as its own role over TLS + IAM), on the dev profile's two brokers:
  *
  * - sessions end: every IAM session lasts SESSION_MS (the twin's session switch, as `connections.max.reauth.ms`),
  *   so a warm client must sign in again on its open connections (KIP-368) or lose them;
@@ -53,7 +53,6 @@ beforeAll(async () => {
   await ensureBundles();
   instance = await startAppTwin({
     profile: 'dev',
-    brokers: 3,
     maxSessionMs: SESSION_MS,
     brokerConfig: { 'connections.max.idle.ms': String(IDLE_MS) },
     // The dev policies' actions on the names these tests use.

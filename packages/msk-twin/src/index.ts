@@ -13,6 +13,7 @@ export * from './authorization/authorization';
 export * from './authorization/policy-acls';
 export * from './authorization/policy-variants';
 export * from './broker/broker-config';
+export * from './broker/topology';
 export * from './broker/local-kafka';
 export * from './broker/ports';
 export * from './broker/status';

@@ -2,7 +2,8 @@
  * The local MSK twin of a synthesized app, the halves put together:
  *
  * 1. read the cloud assembly (assembly/assembly.ts);
- * 2. start the broker(s) with the template's broker configuration (broker-config.ts), TLS and IAM sign-in (twin.ts);
+ * 2. start as many brokers as the cluster declares, with the client listeners it opens (topology.ts), its broker
+ *    configuration (broker-config.ts), TLS and IAM sign-in (twin.ts);
  * 3. translate the function roles' IAM policies to Kafka ACLs (policy-acls.ts) and apply them;
  * 4. give each function a Lambda-like runner on Node.js 24 (lambda-runner.ts) with its template environment (the
  *    bootstrap brokers resolved to the twin), credentials issued for its own role, and the twin's CA.
@@ -21,9 +22,10 @@ import {
   type TwinApp,
   type TwinFunction,
 } from './assembly/assembly';
-import { brokerConfigFor, localBrokerCount, type BrokerConfigPlan } from './broker/broker-config';
+import { brokerConfigFor, type BrokerConfigPlan } from './broker/broker-config';
+import { clientListeners, localBrokerCount } from './broker/topology';
 import { LambdaRunner, functionSpec, type LambdaRunnerOptions } from './runner/lambda-runner';
-import type { BrokerCount, Logger } from './broker/local-kafka';
+import type { Logger } from './broker/local-kafka';
 import { translatePolicies, type PolicyTranslation } from './authorization/policy-acls';
 import type { IssuedCredentials } from './iam/credentials';
 import { LocalTwin, startTwin, type StartTwinOptions } from './twin';
@@ -42,11 +44,6 @@ export interface StartTwinAppOptions extends Pick<
   readonly synthMs?: number;
   /** The functions' environment variable that carries the bootstrap brokers. @default found from the template */
   readonly brokersVariable?: string;
-  /**
-   * Brokers to run; the deployed replication needs 3 for a cluster of more than one broker.
-   * @default localBrokerCount(cluster)
-   */
-  readonly brokers?: BrokerCount;
   /**
    * server.properties entries over the template's, for every broker (e.g. a listener's
    * `listener.name.iam.max.connection.creation.rate`). @default none
@@ -183,7 +180,8 @@ export async function startTwinApp(options: StartTwinAppOptions): Promise<TwinAp
   if (options.editApp) app = options.editApp(app);
   // Translated before anything starts: a statement the twin cannot translate fails here, in one line.
   const translation = translatePolicies(app);
-  const brokers = options.brokers ?? localBrokerCount(app.cluster);
+  const brokers = localBrokerCount(app.cluster);
+  const listeners = clientListeners(app.cluster);
   const brokerConfig = brokerConfigFor(app.cluster, {
     brokers,
     groupInitialRebalanceDelayMs: options.groupInitialRebalanceDelayMs,
@@ -195,6 +193,7 @@ export async function startTwinApp(options: StartTwinAppOptions): Promise<TwinAp
   );
   const twin = await startTwin({
     brokers,
+    listeners,
     port: options.port,
     logDir: options.logDir,
     jvmOptions: options.jvmOptions,

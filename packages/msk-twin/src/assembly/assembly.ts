@@ -518,6 +518,23 @@ export interface TwinCluster {
   readonly serverProperties?: string;
   /** `Stack/LogicalId` of that configuration. */
   readonly configuration?: string;
+  /** The client authentication methods `ClientAuthentication` enables (none enabled: unauthenticated). */
+  readonly clientAuthentication: ClientAuthentication;
+  /** `EncryptionInfo.EncryptionInTransit`, with MSK's defaults (TLS, in-cluster encryption on). */
+  readonly encryptionInTransit: EncryptionInTransit;
+}
+
+export interface ClientAuthentication {
+  readonly iam: boolean;
+  readonly scram: boolean;
+  /** Mutual TLS with client certificates (`ClientAuthentication.Tls`). */
+  readonly tls: boolean;
+  readonly unauthenticated: boolean;
+}
+
+export interface EncryptionInTransit {
+  readonly clientBroker: 'TLS' | 'TLS_PLAINTEXT' | 'PLAINTEXT';
+  readonly inCluster: boolean;
 }
 
 /** A Lambda function of the app, as the twin runs it. */
@@ -772,7 +789,41 @@ function describeCluster(resolver: TwinResolver): TwinCluster {
     azCount: Array.isArray(subnets) ? subnets.length : undefined,
     serverProperties,
     configuration,
+    clientAuthentication: clientAuthenticationOf(
+      resolver.resolve(props.ClientAuthentication, scope('ClientAuthentication')),
+    ),
+    encryptionInTransit: encryptionInTransitOf(
+      resolver.resolve(props.EncryptionInfo, scope('EncryptionInfo')),
+      `${stack.name}/${logicalId} EncryptionInfo.EncryptionInTransit.ClientBroker`,
+    ),
   };
+}
+
+/** MSK creates a cluster without `ClientAuthentication` for unauthenticated clients. */
+function clientAuthenticationOf(value: unknown): ClientAuthentication {
+  const auth = (value ?? {}) as {
+    Sasl?: { Iam?: { Enabled?: unknown }; Scram?: { Enabled?: unknown } };
+    Tls?: { Enabled?: unknown; CertificateAuthorityArnList?: unknown[] };
+    Unauthenticated?: { Enabled?: unknown };
+  };
+  const on = (v: unknown) => v === true || v === 'true';
+  const iam = on(auth.Sasl?.Iam?.Enabled);
+  const scram = on(auth.Sasl?.Scram?.Enabled);
+  const tls =
+    auth.Tls !== undefined &&
+    (auth.Tls.Enabled === undefined ? (auth.Tls.CertificateAuthorityArnList ?? []).length > 0 : on(auth.Tls.Enabled));
+  const unauthenticated = on(auth.Unauthenticated?.Enabled) || (value === undefined && !iam && !scram && !tls);
+  return { iam, scram, tls, unauthenticated };
+}
+
+function encryptionInTransitOf(value: unknown, where: string): EncryptionInTransit {
+  const inTransit = ((value ?? {}) as { EncryptionInTransit?: { ClientBroker?: unknown; InCluster?: unknown } })
+    .EncryptionInTransit;
+  const clientBroker = inTransit?.ClientBroker ?? 'TLS';
+  if (clientBroker !== 'TLS' && clientBroker !== 'TLS_PLAINTEXT' && clientBroker !== 'PLAINTEXT') {
+    throw new TwinAssemblyError(`${where}: ${show(clientBroker)} is not valid; allowed: TLS, TLS_PLAINTEXT, PLAINTEXT`);
+  }
+  return { clientBroker, inCluster: inTransit?.InCluster === undefined ? true : inTransit.InCluster !== false };
 }
 
 const AWS_MANAGED_POLICY = /^arn:[^:]+:iam::aws:policy\//;
