@@ -49,7 +49,7 @@ export interface StartTwinAppOptions extends Pick<
   readonly brokers?: BrokerCount;
   /**
    * server.properties entries over the template's, for every broker (e.g. a listener's
-   * `listener.name.iam.max.connection.creation.rate`). @default none
+   * `listener.name.iam.max.connections`). @default none
    */
   readonly brokerConfig?: Readonly<Record<string, string>>;
   /** Kafka's `group.initial.rebalance.delay.ms` when the configuration leaves it out. @default 3000, as MSK */
