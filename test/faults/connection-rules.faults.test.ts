@@ -13,7 +13,7 @@
  *   once and against sign-ins made directly.
  *
  * Each test prints its counts. The oracle: every message the producer acknowledged is logged by the consumer
- * exactly once, and no invocation fails. Set-up and checks use the twin's plaintext listener (raw access).
+ * exactly once, and no invocation fails except on a sign-in refused over the rate. Set-up and checks use the twin's plaintext listener (raw access).
  */
 import * as fs from 'node:fs';
 import type { Admin } from 'kafkajs';
