@@ -6,6 +6,7 @@ import {
   type EncryptionInTransit,
   formatBrokerConfig,
   IAM_CONNECTION_RATE_KEY,
+  IAM_MAX_CONNECTIONS_KEY,
   localBrokerCount,
   parseServerProperties,
   TOPIC_POLICY_CLASS,
@@ -70,10 +71,10 @@ describe('brokerConfigFor', () => {
       'default.replication.factor': '2',
       'delete.topic.enable': 'true',
       'group.initial.rebalance.delay.ms': '3000',
-      'listener.name.iam.max.connection.creation.rate': '4',
+      'hellomsk.twin.iam.connection.rate': '4',
+      'listener.name.iam.max.connections': '3000',
       'min.insync.replicas': '1',
       'num.partitions': '3',
-      'quota.window.num': '2',
       'replica.lag.time.max.ms': '30000',
       'socket.request.max.bytes': '104857600',
       'transaction.state.log.min.isr': '1',
@@ -296,7 +297,7 @@ describe('brokerConfigFor', () => {
     ['kafka.m8g.large', false, 4, false],
     [undefined, true, 4, false],
   ])(
-    "the IAM listener takes new connections at MSK's rate for %s (serverless %s): %d per second",
+    "the twin's sign-in validator takes new IAM connections at MSK's rate for %s (serverless %s): %d per second",
     (instanceType, serverless, perSecond, known) => {
       expect(iamConnectionRate(instanceType)).toEqual(
         serverless ? { perSecond: DEFAULT_IAM_CONNECTION_RATE, known: false } : { perSecond, known },
@@ -310,28 +311,35 @@ describe('brokerConfigFor', () => {
       expect(plan.properties[IAM_CONNECTION_RATE_KEY]).toBe(String(perSecond));
       const entry = setting(plan.settings, IAM_CONNECTION_RATE_KEY);
       expect(entry).toMatchObject({ source: 'msk-quota', deployed: String(perSecond), local: String(perSecond) });
-      expect(entry?.reason).toContain(
-        known ? 'Kafka delays connections over the rate (KIP-612)' : 'the strictest (4/s)',
-      );
+      if (known) expect(entry?.reason).toBeUndefined();
+      else expect(entry?.reason).toContain('the strictest (4/s)');
     },
   );
 
-  test("the rate is measured over 2 s, not Kafka's 11, so that a burst is throttled at once", () => {
-    const { properties, settings } = brokerConfigFor(DEV, { brokers: 3 });
-    expect(properties['quota.window.num']).toBe('2');
-    expect(setting(settings, 'quota.window.num')).toMatchObject({
-      deployed: '11',
-      source: 'kafka-default',
-      local: '2',
-    });
+  test("the rate is the twin validator's, not Kafka's KIP-612 rate, which delays connections instead of refusing them", () => {
+    expect(IAM_CONNECTION_RATE_KEY).toBe('hellomsk.twin.iam.connection.rate');
+    const { properties } = brokerConfigFor(PROD, { brokers: 3 });
+    expect(
+      Object.keys(properties).filter((k) => k.includes('connection.creation') || k.includes('quota.window')),
+    ).toEqual([]);
   });
 
-  test('the rate applies to the IAM listener only', () => {
-    expect(IAM_CONNECTION_RATE_KEY).toBe('listener.name.iam.max.connection.creation.rate');
-    expect(
-      Object.keys(brokerConfigFor(PROD, { brokers: 3 }).properties).filter((k) => k.includes('connection.creation')),
-    ).toEqual([IAM_CONNECTION_RATE_KEY]);
-  });
+  test.each([
+    ['kafka.t3.small', false, undefined],
+    ['express.m7g.large', false, undefined],
+    [undefined, true, 'MSK Serverless states its connection quotas per cluster'],
+  ])(
+    "the IAM listener holds MSK's 3000 connections per broker for %s (serverless %s)",
+    (instanceType, serverless, reason) => {
+      const plan = brokerConfigFor(cluster(3, 3, { instanceType, serverless }), { brokers: 3 });
+      expect(IAM_MAX_CONNECTIONS_KEY).toBe('listener.name.iam.max.connections');
+      expect(plan.properties[IAM_MAX_CONNECTIONS_KEY]).toBe('3000');
+      const entry = setting(plan.settings, IAM_MAX_CONNECTIONS_KEY);
+      expect(entry).toMatchObject({ source: 'msk-quota', deployed: '3000', local: '3000' });
+      if (reason) expect(entry?.reason).toContain(reason);
+      else expect(entry?.reason).toBeUndefined();
+    },
+  );
 
   test('formats the plan as a table with the reason for every difference', () => {
     const text = formatBrokerConfig(brokerConfigFor(DEV, { brokers: 1 }), 1);

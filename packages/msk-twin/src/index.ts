@@ -21,6 +21,7 @@ export * from './iam/credentials';
 export * from './iam/iam-client';
 export * from './iam/java-client';
 export * from './iam/validator';
+export * from './network/security-groups';
 export * from './runner/lambda-runner';
 export * from './tls/tls';
 export * from './kafkajs-warnings';

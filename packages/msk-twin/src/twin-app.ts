@@ -30,6 +30,7 @@ import { translatePolicies, type PolicyTranslation } from './authorization/polic
 import type { IssuedCredentials } from './iam/credentials';
 import { LocalTwin, startTwin, type StartTwinOptions } from './twin';
 import type { AclBinding } from './identity';
+import { brokerReach, type BrokerReach } from './network/security-groups';
 
 /** Lambda hands a function's container credentials of its role's session; the twin's last this long. */
 export const FUNCTION_CREDENTIAL_TTL_SECONDS = 3600;
@@ -46,7 +47,7 @@ export interface StartTwinAppOptions extends Pick<
   readonly brokersVariable?: string;
   /**
    * server.properties entries over the template's, for every broker (e.g. a listener's
-   * `listener.name.iam.max.connection.creation.rate`). @default none
+   * `listener.name.iam.max.connections`). @default none
    */
   readonly brokerConfig?: Readonly<Record<string, string>>;
   /** Kafka's `group.initial.rebalance.delay.ms` when the configuration leaves it out. @default 3000, as MSK */
@@ -111,6 +112,11 @@ export class TwinAppInstance {
     return findFunction(this.app.functions, name);
   }
 
+  /** Whether the template's security groups let the function named `name` reach the brokers, and why. */
+  reach(name: string): BrokerReach {
+    return brokerReach(this.app, this.function(name));
+  }
+
   /** The ACLs the twin granted to `roleArn`. */
   aclsOf(roleArn: string): AclBinding[] {
     return this.translation.authorization.acls.filter((a) => a.principal === `User:${roleArn}`);
@@ -125,12 +131,17 @@ export class TwinAppInstance {
     const { roleArn, credentialTtlSeconds, credentials: given, ...rest } = options;
     const fn = this.function(name);
     const role = roleArn ?? fn.roleArn;
+    // In the VPC, a function whose security groups do not allow it cannot open a connection to any broker.
+    const unreachablePorts = brokerReach(this.app, fn).reachable
+      ? []
+      : this.twin.bootstrapBrokers.split(',').map((address) => Number(address.slice(address.lastIndexOf(':') + 1)));
     const runner = new LambdaRunner(
       functionSpec(this.app, fn, {
         bootstrapBrokers: this.twin.bootstrapBrokers,
         brokersVariable: this.brokersVariable,
       }),
       {
+        unreachablePorts,
         ...rest,
         region: rest.region ?? this.twin.region,
         caFile: this.twin.caFile,

@@ -118,6 +118,11 @@ export function twinRoleArn(roleName: string, rolePath = '/'): string {
 // Resolving CloudFormation values for the twin
 // ---------------------------------------------------------------------------------------------------------
 
+/** The twin's id of a security group of the app (`sg-` and 17 hex digits, as EC2's), stable per logical id. */
+export function twinSecurityGroupId(stack: string, logicalId: string): string {
+  return `sg-${createHash('sha256').update(`${stack}/${logicalId}`).digest('hex').slice(0, 17)}`;
+}
+
 /** Where the twin's brokers listen; needed only for values that name the bootstrap brokers. */
 export interface TwinEndpoint {
   /** `host:port[,host:port]` of the twin's IAM listener. */
@@ -436,6 +441,8 @@ export class TwinResolver {
         return own('Name', 2048);
       case 'AWS::IAM::ManagedPolicy':
         return this.managedPolicyArn(scope.stack, name, scope);
+      case 'AWS::EC2::SecurityGroup':
+        return twinSecurityGroupId(scope.stack.name, name);
       default:
         return this.fail(scope, { Ref: name }, `the twin has no value for a Ref to ${resource.Type}`);
     }
@@ -464,6 +471,8 @@ export class TwinResolver {
         return this.value(resource.Properties?.Value, { ...scope, where: `${scope.stack.name}/${logicalId} Value` });
       case 'AWS::IAM::ManagedPolicy.PolicyArn':
         return this.managedPolicyArn(scope.stack, logicalId, scope);
+      case 'AWS::EC2::SecurityGroup.GroupId':
+        return twinSecurityGroupId(scope.stack.name, logicalId);
       default:
         break;
     }

@@ -92,17 +92,19 @@ export function mskDefaultConfiguration(azCount: number): Record<string, string>
   };
 }
 
-/** The IAM listener's KIP-612 limit on new connections per second, per broker. */
-export const IAM_CONNECTION_RATE_KEY = `listener.name.${IAM_LISTENER.toLowerCase()}.max.connection.creation.rate`;
+/**
+ * MSK's limit on new IAM connections per second, per broker: read by the twin's sign-in validator
+ * (src/iam/.../ConnectionRateLimit.java), which refuses a sign-in over it as MSK does ("Too many connects").
+ * Kafka's own `max.connection.creation.rate` (KIP-612) would delay such connections instead.
+ */
+export const IAM_CONNECTION_RATE_KEY = 'hellomsk.twin.iam.connection.rate';
 
 /**
- * Kafka measures the connection rate (KIP-612) like its client quotas: over `quota.window.num` samples of
- * `quota.window.size.seconds` (11 of 1 s by default), so a broker that was quiet takes about 40 connections at once
- * before it throttles at 4 per second. The twin measures over 2 samples: bursts above a few connections per second
- * per broker are throttled, as MSK's per-second figure reads. It changes only how fast a burst is throttled, not the
- * rate, and no client quota is configured that the shorter window would also change.
+ * MSK's limit on open connections per broker on its IAM listener, Kafka's own per-listener `max.connections`
+ * (MSK developer guide, "Amazon MSK quota": 3000, set as `listener.name.client_iam.max.connections`).
  */
-export const TWIN_QUOTA_WINDOW_NUM = '2';
+export const IAM_MAX_CONNECTIONS_KEY = `listener.name.${IAM_LISTENER.toLowerCase()}.max.connections`;
+export const IAM_MAX_CONNECTIONS = 3000;
 
 /** Express brokers fix these themselves (MSK developer guide, Express brokers). */
 const EXPRESS_FIXED: Record<string, string> = {
@@ -174,7 +176,7 @@ export function brokerConfigFor(cluster: TwinCluster, options: BrokerConfigOptio
   }
   const rate = iamConnectionRate(cluster.serverless ? undefined : cluster.instanceType);
   deployed.set(IAM_CONNECTION_RATE_KEY, { value: String(rate.perSecond), source: 'msk-quota' });
-  if (!deployed.has('quota.window.num')) deployed.set('quota.window.num', { value: '11', source: 'kafka-default' });
+  deployed.set(IAM_MAX_CONNECTIONS_KEY, { value: String(IAM_MAX_CONNECTIONS), source: 'msk-quota' });
 
   const accepted = express ? EXPRESS_CONFIGURABLE_BROKER_PROPERTIES : MSK_CONFIGURABLE_BROKER_PROPERTIES;
   checkConfiguration(cluster, configured, accepted, express);
@@ -202,18 +204,19 @@ export function brokerConfigFor(cluster: TwinCluster, options: BrokerConfigOptio
     } else if (key === 'group.initial.rebalance.delay.ms' && source === 'kafka-default') {
       const delay = String(options.groupInitialRebalanceDelayMs ?? 3000);
       setting(delay, delay === value ? undefined : 'shortened on request, for tests that create many groups');
-    } else if (key === 'quota.window.num' && source === 'kafka-default') {
-      setting(
-        TWIN_QUOTA_WINDOW_NUM,
-        `the connection rate is measured over ${TWIN_QUOTA_WINDOW_NUM} s instead of 11 s, so that a burst is throttled at once (${IAM_CONNECTION_RATE_KEY})`,
-      );
     } else if (key === IAM_CONNECTION_RATE_KEY) {
-      // KIP-612 delays accepting a connection over the rate; MSK refuses it (IAMTooManyConnections).
       setting(
         value,
         rate.known
-          ? 'Kafka delays connections over the rate (KIP-612) where MSK refuses them (IAMTooManyConnections)'
-          : `${cluster.serverless ? 'MSK Serverless' : (cluster.instanceType ?? 'an unnamed instance type')} has no per-broker figure in the table: the strictest (${DEFAULT_IAM_CONNECTION_RATE}/s) applies; Kafka delays connections over the rate (KIP-612) where MSK refuses them`,
+          ? undefined
+          : `${cluster.serverless ? 'MSK Serverless' : (cluster.instanceType ?? 'an unnamed instance type')} has no per-broker figure in the table: the strictest (${DEFAULT_IAM_CONNECTION_RATE}/s) applies`,
+      );
+    } else if (key === IAM_MAX_CONNECTIONS_KEY) {
+      setting(
+        value,
+        cluster.serverless
+          ? 'MSK Serverless states its connection quotas per cluster; the twin applies the per-broker figure of provisioned clusters'
+          : undefined,
       );
     } else if (REPLICATION.some((r) => r.factor === key)) {
       const factor = Number(value);
