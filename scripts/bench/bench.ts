@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: the bundled functions on the local MSK twin (TLS + IAM, Node.js 24 Lambda-like runners, three
- * brokers), then the handlers on a plaintext broker beside Kafka's own perf tools, and cdk synth. Prints a
+ * `npm run bench`: the bundled functions on the local MSK twin (TLS + IAM, Node.js 24 Lambda-like runners, the dev
+ * cluster's brokers), then the handlers on a plaintext broker beside Kafka's own perf tools, and cdk synth. Prints a
  * cold-start table and one table of every figure, and writes them to bench-results/bench.json.
  * `-- --quick` runs a short version; `-- --cold-start` only the twin's cold starts. docs/benchmarks.md holds the
  * figures and what each target means.
@@ -152,8 +152,6 @@ async function benchProducerLatency(brokers: string, admin: Admin): Promise<void
   });
 }
 
-/** The twin's brokers: three, as the dev cluster's replication needs and as the acks comparison needs. */
-const TWIN_BROKERS = 3;
 /** Values of the acks comparison and of the backlog, as in the plaintext sections. */
 const VALUE_BYTES = 100;
 
@@ -164,10 +162,9 @@ const VALUE_BYTES = 100;
  */
 async function benchTwin(): Promise<void> {
   process.stderr.write(
-    `\n1. the functions on the local MSK twin (TLS + IAM, Node.js 24 Lambda-like runner, ${TWIN_BROKERS} brokers)\n`,
+    "\n1. the functions on the local MSK twin (TLS + IAM, Node.js 24 Lambda-like runner, the dev cluster's brokers)\n",
   );
   const app = await startAppTwin({
-    brokers: TWIN_BROKERS,
     port: PORT,
     jvmOptions: THROUGHPUT_JVM_OPTIONS,
     brokerConfig: { [IAM_CONNECTION_RATE_KEY]: String(iamConnectionRate('kafka.m7g.large').perSecond) },
@@ -176,7 +173,7 @@ async function benchTwin(): Promise<void> {
     record('twin start', 'synth of the dev app', app.timings.synthMs, 'ms');
     record(
       'twin start',
-      `${TWIN_BROKERS} brokers with TLS + IAM until the admin role signed in`,
+      `${app.twin.cluster.brokers.length} brokers with TLS + IAM until the admin role signed in`,
       app.timings.brokersMs,
       'ms',
     );
@@ -533,7 +530,7 @@ async function benchTwinDrain(app: TwinAppInstance, variant: TwinAppInstance): P
 
 /**
  * Kafka's durability/latency trade-off in numbers: kafkajs with acks 0, 1 and all (-1) on a topic replicated to
- * all three brokers with min.insync.replicas 2 (MSK's durable setting on three AZs), the same value size, over TLS +
+ * every broker of the dev cluster (two) with min.insync.replicas 2, the same value size, over TLS +
  * IAM: send latency, throughput, and produce-to-consume latency to a kafkajs consumer that is already running.
  */
 async function benchAcks(app: TwinAppInstance): Promise<void> {
@@ -544,7 +541,7 @@ async function benchAcks(app: TwinAppInstance): Promise<void> {
   for (const acks of [0, 1, -1]) {
     const label = acks === -1 ? 'all' : String(acks);
     const topic = `bench-acks-${label}`;
-    await twinTopic(app, topic, TWIN_BROKERS, { 'min.insync.replicas': '2' });
+    await twinTopic(app, topic, app.twin.cluster.brokers.length, { 'min.insync.replicas': '2' });
     const kafka = new Kafka(config(`bench-acks-${label}`));
     const producer = kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: 1 });
     const consumer = kafka.consumer({ groupId: `bench-acks-${label}`, maxWaitTimeInMs: 25 });
@@ -587,7 +584,7 @@ async function benchAcks(app: TwinAppInstance): Promise<void> {
       }
       const throughput = volume / ((nowMs() - started) / 1000);
       const endToEnd = [...sentAt].flatMap(([i, t]) => (arrived.has(i) ? [arrived.get(i)! - t] : []));
-      const section = 'acks trade-off on the twin (kafkajs, 3 brokers, min ISR 2)';
+      const section = 'acks trade-off on the twin (kafkajs, RF = brokers, min ISR 2)';
       record(section, `acks=${label}: send p50`, median(latency), 'ms');
       record(section, `acks=${label}: send p99`, percentile(latency, 99), 'ms');
       record(section, `acks=${label}: throughput (batches of 100)`, throughput, 'msg/s');

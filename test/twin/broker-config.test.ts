@@ -1,10 +1,15 @@
 import {
   brokerConfigFor,
   type BrokerSetting,
+  clientListeners,
+  type ClientAuthentication,
+  type EncryptionInTransit,
   formatBrokerConfig,
   IAM_CONNECTION_RATE_KEY,
+  IAM_MAX_CONNECTIONS_KEY,
   localBrokerCount,
   parseServerProperties,
+  TOPIC_POLICY_CLASS,
   type TwinCluster,
   twinClusterArn,
 } from 'msk-twin';
@@ -28,6 +33,8 @@ function cluster(brokerCount: number, azCount: number, extra: Partial<TwinCluste
       .map(([k, v]) => `${k}=${v}`)
       .join('\n'),
     configuration: 'S/Config',
+    clientAuthentication: { iam: true, scram: false, tls: false, unauthenticated: false },
+    encryptionInTransit: { clientBroker: 'TLS', inCluster: true },
     ...extra,
   };
 }
@@ -64,10 +71,10 @@ describe('brokerConfigFor', () => {
       'default.replication.factor': '2',
       'delete.topic.enable': 'true',
       'group.initial.rebalance.delay.ms': '3000',
-      'listener.name.iam.max.connection.creation.rate': '4',
+      'hellomsk.twin.iam.connection.rate': '4',
+      'listener.name.iam.max.connections': '3000',
       'min.insync.replicas': '1',
       'num.partitions': '3',
-      'quota.window.num': '2',
       'replica.lag.time.max.ms': '30000',
       'socket.request.max.bytes': '104857600',
       'transaction.state.log.min.isr': '1',
@@ -131,13 +138,48 @@ describe('brokerConfigFor', () => {
     expect(setting(settings, key)).toEqual({ key, deployed, source: 'msk-default', local: undefined, reason });
   });
 
-  test('a key MSK does not accept in a custom configuration is listed, not applied', () => {
-    const custom = cluster(2, 2, { serverProperties: 'num.partitions=3\nlisteners=PLAINTEXT://:9092' });
-    const { properties, settings } = brokerConfigFor(custom, { brokers: 3 });
-    expect(properties.listeners).toBeUndefined();
-    expect(setting(settings, 'listeners')?.reason).toBe(
-      'MSK does not accept it in a custom configuration (packages/msk-catalog)',
-    );
+  test.each<[string, string, string, string]>([
+    [
+      'a key MSK does not accept for Standard brokers',
+      'kafka.t3.small',
+      'num.partitions=3\nlisteners=PLAINTEXT://:9092',
+      'S/Config ServerProperties: listeners=PLAINTEXT://:9092 is not a property MSK accepts for Standard brokers; allowed: allow.everyone.if.no.acl.found, auto.create.topics.enable,',
+    ],
+    [
+      'a Standard key that Express brokers do not accept',
+      'express.m7g.large',
+      'min.insync.replicas=2',
+      'S/Config ServerProperties: min.insync.replicas=2 is not a property MSK accepts for Express brokers; allowed: allow.everyone.if.no.acl.found,',
+    ],
+    [
+      'a boolean that is not true or false',
+      'kafka.t3.small',
+      'auto.create.topics.enable=yes',
+      'S/Config ServerProperties: auto.create.topics.enable=yes is not valid; allowed: true or false',
+    ],
+    [
+      'a replication factor below 1',
+      'kafka.t3.small',
+      'default.replication.factor=0',
+      'S/Config ServerProperties: default.replication.factor=0 is not valid; allowed: a whole number from 1 to 32767',
+    ],
+    [
+      'a cleanup policy Kafka does not know',
+      'kafka.t3.small',
+      'log.cleanup.policy=forever',
+      'S/Config ServerProperties: log.cleanup.policy=forever is not valid; allowed: one of delete, compact, compact,delete, delete,compact',
+    ],
+  ])('refuses %s, as CreateConfiguration would, in one line', (_name, instanceType, serverProperties, message) => {
+    const custom = cluster(3, 3, { instanceType, serverProperties });
+    let error: Error | undefined;
+    try {
+      brokerConfigFor(custom, { brokers: 3 });
+    } catch (e) {
+      error = e as Error;
+    }
+    expect(error?.name).toBe('TwinConfigurationError');
+    expect(error?.message.startsWith(message)).toBe(true);
+    expect(error?.message).not.toContain('\n');
   });
 
   test('without a configuration, the brokers run MSK defaults: unclean election on, one partition', () => {
@@ -191,14 +233,60 @@ describe('brokerConfigFor', () => {
     expect(brokerConfigFor(cluster(2, 2, { kafkaVersion }), { brokers: 3 }).kafkaVersion).toEqual(expected);
   });
 
-  test.each<[number | undefined, 1 | 3]>([
+  test.each<[number, number]>([
     [1, 1],
-    [2, 3],
+    [2, 2],
     [3, 3],
-    [6, 3],
-    [undefined, 3],
+    [6, 6],
   ])('a deployed cluster of %s brokers runs locally on %s', (brokerCount, expected) => {
     expect(localBrokerCount(cluster(2, 2, { brokerCount }))).toBe(expected);
+  });
+
+  test('MSK Serverless runs on three local brokers, for the replication factor 3 it gives every topic', () => {
+    expect(localBrokerCount(cluster(3, 3, { serverless: true, brokerCount: undefined }))).toBe(3);
+  });
+
+  test.each<[number | undefined, string]>([
+    [7, 'S/Cluster NumberOfBrokerNodes: 7 brokers; the twin runs at most 6 on one machine'],
+    [undefined, 'S/Cluster NumberOfBrokerNodes: undefined is not valid; allowed: a whole number >= 1'],
+  ])('a provisioned cluster of %s brokers is refused: %s', (brokerCount, message) => {
+    expect(() => localBrokerCount(cluster(2, 2, { brokerCount }))).toThrow(message);
+  });
+
+  test.each<[string, Partial<TwinCluster>, false | Record<string, string>]>([
+    ['Standard brokers', {}, false],
+    [
+      'Express brokers',
+      { instanceType: 'express.m7g.large', serverProperties: '' },
+      {
+        'create.topic.policy.class.name': TOPIC_POLICY_CLASS,
+        'alter.config.policy.class.name': TOPIC_POLICY_CLASS,
+        'msk.twin.topic.policy.kind': 'Express brokers',
+        'msk.twin.topic.policy.replication.factor': '3',
+        'msk.twin.topic.policy.min.insync.replicas': '2',
+      },
+    ],
+    [
+      'MSK Serverless',
+      { serverless: true, instanceType: undefined, serverProperties: undefined, configuration: undefined },
+      {
+        'create.topic.policy.class.name': TOPIC_POLICY_CLASS,
+        'alter.config.policy.class.name': TOPIC_POLICY_CLASS,
+        'msk.twin.topic.policy.kind': 'MSK Serverless',
+        'msk.twin.topic.policy.replication.factor': '3',
+        'msk.twin.topic.policy.min.insync.replicas': '2',
+        'msk.twin.topic.policy.configs':
+          'cleanup.policy,compression.type,max.message.bytes,message.timestamp.difference.max.ms,message.timestamp.type,retention.bytes,retention.ms',
+        'msk.twin.topic.policy.max.message.bytes': '8388608',
+        'msk.twin.topic.policy.max.partitions': '2400',
+      },
+    ],
+  ])("the brokers' topic policy on %s", (_kind, extra, expected) => {
+    const { properties } = brokerConfigFor(cluster(3, 3, extra), { brokers: 3 });
+    const policy = Object.fromEntries(
+      Object.entries(properties).filter(([k]) => k.includes('.policy.') || k.startsWith('msk.twin.')),
+    );
+    expect(policy).toEqual(expected === false ? {} : expected);
   });
 
   test.each<[string | undefined, boolean, number, boolean]>([
@@ -209,37 +297,51 @@ describe('brokerConfigFor', () => {
     ['kafka.m8g.large', false, 4, false],
     [undefined, true, 4, false],
   ])(
-    "the IAM listener takes new connections at MSK's rate for %s (serverless %s): %d per second",
+    "the twin's sign-in validator takes new IAM connections at MSK's rate for %s (serverless %s): %d per second",
     (instanceType, serverless, perSecond, known) => {
       expect(iamConnectionRate(instanceType)).toEqual(
         serverless ? { perSecond: DEFAULT_IAM_CONNECTION_RATE, known: false } : { perSecond, known },
       );
-      const plan = brokerConfigFor(cluster(3, 3, { instanceType, serverless }), { brokers: 3 });
+      // Express brokers accept none of the Standard durability keys the fixture writes.
+      const express = instanceType?.startsWith('express.') ?? false;
+      const plan = brokerConfigFor(
+        cluster(3, 3, { instanceType, serverless, ...(express ? { serverProperties: '' } : {}) }),
+        { brokers: 3 },
+      );
       expect(plan.properties[IAM_CONNECTION_RATE_KEY]).toBe(String(perSecond));
       const entry = setting(plan.settings, IAM_CONNECTION_RATE_KEY);
       expect(entry).toMatchObject({ source: 'msk-quota', deployed: String(perSecond), local: String(perSecond) });
-      expect(entry?.reason).toContain(
-        known ? 'Kafka delays connections over the rate (KIP-612)' : 'the strictest (4/s)',
-      );
+      if (known) expect(entry?.reason).toBeUndefined();
+      else expect(entry?.reason).toContain('the strictest (4/s)');
     },
   );
 
-  test("the rate is measured over 2 s, not Kafka's 11, so that a burst is throttled at once", () => {
-    const { properties, settings } = brokerConfigFor(DEV, { brokers: 3 });
-    expect(properties['quota.window.num']).toBe('2');
-    expect(setting(settings, 'quota.window.num')).toMatchObject({
-      deployed: '11',
-      source: 'kafka-default',
-      local: '2',
-    });
+  test("the rate is the twin validator's, not Kafka's KIP-612 rate, which delays connections instead of refusing them", () => {
+    expect(IAM_CONNECTION_RATE_KEY).toBe('hellomsk.twin.iam.connection.rate');
+    const { properties } = brokerConfigFor(PROD, { brokers: 3 });
+    expect(
+      Object.keys(properties).filter((k) => k.includes('connection.creation') || k.includes('quota.window')),
+    ).toEqual([]);
   });
 
-  test('the rate applies to the IAM listener only', () => {
-    expect(IAM_CONNECTION_RATE_KEY).toBe('listener.name.iam.max.connection.creation.rate');
-    expect(
-      Object.keys(brokerConfigFor(PROD, { brokers: 3 }).properties).filter((k) => k.includes('connection.creation')),
-    ).toEqual([IAM_CONNECTION_RATE_KEY]);
-  });
+  test.each([
+    ['kafka.t3.small', false, undefined],
+    ['express.m7g.large', false, undefined],
+    [undefined, true, 'MSK Serverless states its connection quotas per cluster'],
+  ])(
+    "the IAM listener holds MSK's 3000 connections per broker for %s (serverless %s)",
+    (instanceType, serverless, reason) => {
+      // Express brokers take none of the Standard durability keys.
+      const express = instanceType?.startsWith('express.') ? { serverProperties: '' } : {};
+      const plan = brokerConfigFor(cluster(3, 3, { instanceType, serverless, ...express }), { brokers: 3 });
+      expect(IAM_MAX_CONNECTIONS_KEY).toBe('listener.name.iam.max.connections');
+      expect(plan.properties[IAM_MAX_CONNECTIONS_KEY]).toBe('3000');
+      const entry = setting(plan.settings, IAM_MAX_CONNECTIONS_KEY);
+      expect(entry).toMatchObject({ source: 'msk-quota', deployed: '3000', local: '3000' });
+      if (reason) expect(entry?.reason).toContain(reason);
+      else expect(entry?.reason).toBeUndefined();
+    },
+  );
 
   test('formats the plan as a table with the reason for every difference', () => {
     const text = formatBrokerConfig(brokerConfigFor(DEV, { brokers: 1 }), 1);
@@ -248,5 +350,52 @@ describe('brokerConfigFor', () => {
       '| default.replication.factor | 2 | configuration | 1 | above the 1 local broker(s): capped to 1 (the deployed cluster has 2 brokers) |',
     );
     expect(text).toContain('| auto.create.topics.enable | false | configuration | false |  |');
+  });
+});
+
+describe('clientListeners', () => {
+  const auth = (set: Partial<ClientAuthentication>): ClientAuthentication => ({
+    iam: false,
+    scram: false,
+    tls: false,
+    unauthenticated: false,
+    ...set,
+  });
+  const encryption = (clientBroker: EncryptionInTransit['clientBroker']): EncryptionInTransit => ({
+    clientBroker,
+    inCluster: true,
+  });
+
+  test.each<[string, Partial<TwinCluster>, string[]]>([
+    ['IAM over TLS (the dev cluster)', {}, ['iam 9098']],
+    [
+      'IAM with TLS_PLAINTEXT: a plaintext client listener beside it',
+      { encryptionInTransit: encryption('TLS_PLAINTEXT') },
+      ['plaintext 9092', 'iam 9098'],
+    ],
+    ['SCRAM without IAM: no IAM listener', { clientAuthentication: auth({ scram: true }) }, ['scram 9096']],
+    ['unauthenticated over TLS', { clientAuthentication: auth({ unauthenticated: true }) }, ['tls 9094 none']],
+    [
+      'mutual TLS, IAM and SCRAM',
+      { clientAuthentication: auth({ tls: true, scram: true, iam: true }) },
+      ['tls 9094 required', 'scram 9096', 'iam 9098'],
+    ],
+    [
+      'unauthenticated plaintext only',
+      { clientAuthentication: auth({ unauthenticated: true }), encryptionInTransit: encryption('PLAINTEXT') },
+      ['plaintext 9092'],
+    ],
+    ['MSK Serverless: IAM only', { serverless: true }, ['iam 9098']],
+  ])('%s', (_name, extra, expected) => {
+    const listeners = clientListeners(cluster(2, 2, extra));
+    expect(
+      listeners.map((l) => `${l.kind} ${l.mskPort}${l.kind === 'tls' ? ` ${l.clientCertificates ?? 'none'}` : ''}`),
+    ).toEqual(expected);
+  });
+
+  test('IAM over PLAINTEXT is refused in one line, as MSK authenticates over TLS only', () => {
+    expect(() => clientListeners(cluster(2, 2, { encryptionInTransit: encryption('PLAINTEXT') }))).toThrow(
+      'S/Cluster EncryptionInfo.EncryptionInTransit.ClientBroker: PLAINTEXT with ClientAuthentication.Sasl.Iam is not valid; allowed: TLS or TLS_PLAINTEXT (MSK authenticates clients over TLS only)',
+    );
   });
 });

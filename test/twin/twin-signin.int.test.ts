@@ -3,6 +3,7 @@
  * refused with MSK's answer ("[request id]: Access denied"), and the broker log says why in one line.
  */
 import { generateAuthToken, generateAuthTokenFromCredentialsProvider } from 'aws-msk-iam-sasl-signer-js';
+import { Kafka, logLevel } from 'kafkajs';
 import { type IssuedCredentials, kafkaPrincipal, TWIN_ADMIN_ROLE_ARN, TWIN_REGION } from 'msk-twin';
 import { uniqueName } from '../integration/kafka-helpers';
 import {
@@ -283,5 +284,33 @@ describe('the session', () => {
       `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
     );
     expect(sessionEnds(twin(), longLived.accessKeyId)).toEqual([new Date(signed + 900_000)]);
+  });
+
+  test('cannot change principal on re-authentication (KIP-368): Kafka refuses it on the open connection, as MSK does', async () => {
+    const other = uniqueRole('signin-other');
+    await twin().applyAuthorization({ connectRoleArns: [other], acls: [] });
+    let current = twin().issueCredentials(allowed, 3600);
+    const [first] = twin().bootstrapBrokers.split(',');
+    const admin = new Kafka({
+      ...twin().clientConfig(() => current),
+      brokers: [first],
+      retry: { retries: 0 },
+      logLevel: logLevel.NOTHING,
+      // Re-authenticate before the next request once 1 s of the 900 s session has passed.
+      reauthenticationThreshold: 899_000,
+    }).admin();
+    try {
+      await admin.connect();
+      await admin.describeCluster();
+      current = twin().issueCredentials(other, 3600);
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      const refused = `Cannot change principals during re-authentication from User.${allowed}: User.${other}`;
+      // Kafka answers SASL_AUTHENTICATION_FAILED with this message and closes the connection; kafkajs reports
+      // whichever it reads first.
+      await expect(admin.describeCluster()).rejects.toThrow(/Cannot change principals|Closed connection/);
+      expect(brokerLogLines(twin(), refused)).toHaveLength(1);
+    } finally {
+      await admin.disconnect();
+    }
   });
 });

@@ -51,8 +51,11 @@ export function maxBrokers(kafkaVersion: string): number {
   return kafkaVersion.endsWith('.kraft') ? 60 : 30;
 }
 
-/** Ports of the broker listeners, by client authentication. */
-export const MSK_PORTS = { tls: 9094, saslScram: 9096, iam: 9098 } as const;
+/**
+ * Ports of the broker listeners, by client authentication (MSK developer guide, "Port information": 9092
+ * plaintext, 9094 TLS, 9096 SASL/SCRAM, 9098 IAM, for access from within AWS).
+ */
+export const MSK_PORTS = { plaintext: 9092, tls: 9094, saslScram: 9096, iam: 9098 } as const;
 
 /**
  * Broker properties MSK accepts in a custom configuration for Standard brokers (MSK developer guide,
@@ -168,3 +171,97 @@ export function iamConnectionRate(instanceType: string | undefined): { perSecond
     ? { perSecond: DEFAULT_IAM_CONNECTION_RATE, known: false }
     : { perSecond: known, known: true };
 }
+
+type ValueCheck = (value: string) => string | undefined;
+const wholeNumber =
+  (min: number, max = Number.MAX_SAFE_INTEGER): ValueCheck =>
+  (v) =>
+    /^-?\d+$/.test(v.trim()) && Number(v) >= min && Number(v) <= max
+      ? undefined
+      : max === Number.MAX_SAFE_INTEGER
+        ? `a whole number >= ${min}`
+        : `a whole number from ${min} to ${max}`;
+const trueOrFalse: ValueCheck = (v) => (v === 'true' || v === 'false' ? undefined : 'true or false');
+const oneOf =
+  (...allowed: string[]): ValueCheck =>
+  (v) =>
+    allowed.includes(v) ? undefined : `one of ${allowed.join(', ')}`;
+
+/**
+ * The values Kafka's broker config definitions accept for the configurable keys whose type or range is plain
+ * (Apache Kafka documentation, "Broker Configs"); CreateConfiguration refuses a value the broker could not start
+ * with. Keys not listed here are checked by the broker itself when it starts.
+ */
+export const BROKER_PROPERTY_VALUES: Readonly<Record<string, ValueCheck>> = {
+  'allow.everyone.if.no.acl.found': trueOrFalse,
+  'auto.create.topics.enable': trueOrFalse,
+  'auto.leader.rebalance.enable': trueOrFalse,
+  'compression.type': oneOf('uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'),
+  'default.replication.factor': wholeNumber(1, 32767),
+  'delete.topic.enable': trueOrFalse,
+  'group.initial.rebalance.delay.ms': wholeNumber(0),
+  'log.cleanup.policy': oneOf('delete', 'compact', 'compact,delete', 'delete,compact'),
+  'log.message.timestamp.type': oneOf('CreateTime', 'LogAppendTime'),
+  'log.retention.bytes': wholeNumber(-1),
+  'log.retention.hours': wholeNumber(-1),
+  'log.retention.minutes': wholeNumber(-1),
+  'log.retention.ms': wholeNumber(-1),
+  'log.segment.bytes': wholeNumber(14, 2147483647),
+  'message.max.bytes': wholeNumber(0, 2147483647),
+  'min.insync.replicas': wholeNumber(1, 2147483647),
+  'num.partitions': wholeNumber(1, 2147483647),
+  'offsets.topic.replication.factor': wholeNumber(1, 32767),
+  'transaction.state.log.min.isr': wholeNumber(1, 2147483647),
+  'transaction.state.log.replication.factor': wholeNumber(1, 32767),
+  'unclean.leader.election.enable': trueOrFalse,
+};
+
+/** What a Kafka client may do to a topic on a cluster that limits topics (MSK Serverless, Express brokers). */
+export interface TopicLimits {
+  /** How MSK's pages name the kind, for messages. */
+  readonly kind: string;
+  /** The one replication factor the kind accepts. */
+  readonly replicationFactor: number;
+  /** The one `min.insync.replicas` a topic may set (or leave unset). */
+  readonly minInsyncReplicas: number;
+  /** The only topic configs a client may set; undefined when the kind documents no such list. */
+  readonly topicConfigs?: readonly string[];
+  /** Largest `max.message.bytes`. */
+  readonly maxMessageBytes?: number;
+  /** Most partitions a cluster holds (its quota); a topic with more can never be created. */
+  readonly maxPartitions?: number;
+}
+
+/**
+ * MSK Serverless: "you can set or modify the following topic-level configuration properties. All other
+ * topic-level configuration properties are not configurable" (MSK developer guide, "Configuration properties for
+ * MSK Serverless clusters", which also gives max.message.bytes' 8 MiB ceiling); 2400 partitions per cluster
+ * ("MSK Serverless quota"); three replicas and min ISR 2, which MSK sets and clients cannot.
+ */
+export const SERVERLESS_TOPIC_LIMITS: TopicLimits = {
+  kind: 'MSK Serverless',
+  replicationFactor: 3,
+  minInsyncReplicas: 2,
+  topicConfigs: [
+    'cleanup.policy',
+    'compression.type',
+    'max.message.bytes',
+    'message.timestamp.difference.max.ms',
+    'message.timestamp.type',
+    'retention.bytes',
+    'retention.ms',
+  ],
+  maxMessageBytes: 8388608,
+  maxPartitions: 2400,
+};
+
+/**
+ * Express brokers: `default.replication.factor` 3 and `min.insync.replicas` 2 are read-only (MSK developer guide,
+ * "Express brokers read-only configurations"); "Replication is always set to 3 and the minimum in-sync replica
+ * is always set to 2" ("Best practices for Express brokers").
+ */
+export const EXPRESS_TOPIC_LIMITS: TopicLimits = {
+  kind: 'Express brokers',
+  replicationFactor: 3,
+  minInsyncReplicas: 2,
+};

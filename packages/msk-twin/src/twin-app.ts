@@ -2,7 +2,8 @@
  * The local MSK twin of a synthesized app, the halves put together:
  *
  * 1. read the cloud assembly (assembly/assembly.ts);
- * 2. start the broker(s) with the template's broker configuration (broker-config.ts), TLS and IAM sign-in (twin.ts);
+ * 2. start as many brokers as the cluster declares, with the client listeners it opens (topology.ts), its broker
+ *    configuration (broker-config.ts), TLS and IAM sign-in (twin.ts);
  * 3. translate the function roles' IAM policies to Kafka ACLs (policy-acls.ts) and apply them;
  * 4. give each function a Lambda-like runner on Node.js 24 (lambda-runner.ts) with its template environment (the
  *    bootstrap brokers resolved to the twin), credentials issued for its own role, and the twin's CA.
@@ -21,13 +22,15 @@ import {
   type TwinApp,
   type TwinFunction,
 } from './assembly/assembly';
-import { brokerConfigFor, localBrokerCount, type BrokerConfigPlan } from './broker/broker-config';
+import { brokerConfigFor, type BrokerConfigPlan } from './broker/broker-config';
+import { clientListeners, localBrokerCount } from './broker/topology';
 import { LambdaRunner, functionSpec, type LambdaRunnerOptions } from './runner/lambda-runner';
-import type { BrokerCount, Logger } from './broker/local-kafka';
+import type { Logger } from './broker/local-kafka';
 import { translatePolicies, type PolicyTranslation } from './authorization/policy-acls';
 import type { IssuedCredentials } from './iam/credentials';
 import { LocalTwin, startTwin, type StartTwinOptions } from './twin';
 import type { AclBinding } from './identity';
+import { brokerReach, type BrokerReach } from './network/security-groups';
 
 /** Lambda hands a function's container credentials of its role's session; the twin's last this long. */
 export const FUNCTION_CREDENTIAL_TTL_SECONDS = 3600;
@@ -43,13 +46,8 @@ export interface StartTwinAppOptions extends Pick<
   /** The functions' environment variable that carries the bootstrap brokers. @default found from the template */
   readonly brokersVariable?: string;
   /**
-   * Brokers to run; the deployed replication needs 3 for a cluster of more than one broker.
-   * @default localBrokerCount(cluster)
-   */
-  readonly brokers?: BrokerCount;
-  /**
    * server.properties entries over the template's, for every broker (e.g. a listener's
-   * `listener.name.iam.max.connection.creation.rate`). @default none
+   * `listener.name.iam.max.connections`). @default none
    */
   readonly brokerConfig?: Readonly<Record<string, string>>;
   /** Kafka's `group.initial.rebalance.delay.ms` when the configuration leaves it out. @default 3000, as MSK */
@@ -114,6 +112,11 @@ export class TwinAppInstance {
     return findFunction(this.app.functions, name);
   }
 
+  /** Whether the template's security groups let the function named `name` reach the brokers, and why. */
+  reach(name: string): BrokerReach {
+    return brokerReach(this.app, this.function(name));
+  }
+
   /** The ACLs the twin granted to `roleArn`. */
   aclsOf(roleArn: string): AclBinding[] {
     return this.translation.authorization.acls.filter((a) => a.principal === `User:${roleArn}`);
@@ -128,12 +131,17 @@ export class TwinAppInstance {
     const { roleArn, credentialTtlSeconds, credentials: given, ...rest } = options;
     const fn = this.function(name);
     const role = roleArn ?? fn.roleArn;
+    // In the VPC, a function whose security groups do not allow it cannot open a connection to any broker.
+    const unreachablePorts = brokerReach(this.app, fn).reachable
+      ? []
+      : this.twin.bootstrapBrokers.split(',').map((address) => Number(address.slice(address.lastIndexOf(':') + 1)));
     const runner = new LambdaRunner(
       functionSpec(this.app, fn, {
         bootstrapBrokers: this.twin.bootstrapBrokers,
         brokersVariable: this.brokersVariable,
       }),
       {
+        unreachablePorts,
         ...rest,
         region: rest.region ?? this.twin.region,
         caFile: this.twin.caFile,
@@ -183,7 +191,8 @@ export async function startTwinApp(options: StartTwinAppOptions): Promise<TwinAp
   if (options.editApp) app = options.editApp(app);
   // Translated before anything starts: a statement the twin cannot translate fails here, in one line.
   const translation = translatePolicies(app);
-  const brokers = options.brokers ?? localBrokerCount(app.cluster);
+  const brokers = localBrokerCount(app.cluster);
+  const listeners = clientListeners(app.cluster);
   const brokerConfig = brokerConfigFor(app.cluster, {
     brokers,
     groupInitialRebalanceDelayMs: options.groupInitialRebalanceDelayMs,
@@ -195,6 +204,7 @@ export async function startTwinApp(options: StartTwinAppOptions): Promise<TwinAp
   );
   const twin = await startTwin({
     brokers,
+    listeners,
     port: options.port,
     logDir: options.logDir,
     jvmOptions: options.jvmOptions,

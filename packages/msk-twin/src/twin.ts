@@ -9,15 +9,17 @@
  * - authorization.ts: the roles allowed to connect and the ACLs, applied through the admin identity;
  * - iam-client.ts: kafkajs options that sign in with the real aws-msk-iam-sasl-signer-js.
  *
- * Each broker listens on 127.0.0.1 three times: the IAM listener (SASL_SSL, the bootstrap brokers), a plaintext
- * listener for broker-to-broker traffic, and its KRaft controller. The plaintext listener is the one documented
- * switch for raw access: it needs no sign-in and its principal (User:ANONYMOUS) is a super user, as the brokers
- * themselves need; it is for tests that kill, pause and inspect brokers, never for the functions' own traffic.
+ * Each broker listens on 127.0.0.1 on the client listeners of the deployed cluster (by default the IAM listener,
+ * SASL_SSL, the bootstrap brokers; see broker/topology.ts), on a plaintext INTERNAL listener for broker-to-broker
+ * traffic, and (the first three) on a KRaft controller listener. The INTERNAL listener is no MSK listener: it is
+ * the one documented switch for raw access, needs no sign-in and its principal (User:ANONYMOUS) is a super user,
+ * as the brokers themselves need; it is for tests and tools that kill, pause and inspect brokers, never for the
+ * functions' own traffic.
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Kafka, type Admin, type KafkaConfig } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type KafkaConfig } from 'kafkajs';
 import { dropKafkajsTimeoutWarnings } from './kafkajs-warnings';
 import { applyAuthorization } from './authorization/authorization';
 import { CredentialIssuer, credentialsEnvironment, type IssuedCredentials } from './iam/credentials';
@@ -32,9 +34,19 @@ import {
 } from './broker/local-kafka';
 import { createTlsMaterial, listenerTlsProperties } from './tls/tls';
 import { TWIN_ADMIN_ROLE_ARN, TWIN_REGION, kafkaPrincipal, type TwinAuthorization } from './identity';
+import type { ClientListenerPlan, ListenerKind } from './broker/topology';
 
 /** The client listener's name; its settings are `listener.name.iam.*`. */
 export const IAM_LISTENER = 'IAM';
+/** The listener name of each kind of client listener; its settings are `listener.name.<lower case>.*`. */
+export const LISTENER_NAMES: Readonly<Record<ListenerKind, string>> = {
+  iam: IAM_LISTENER,
+  scram: 'SCRAM',
+  tls: 'TLS',
+  plaintext: 'CLIENT',
+};
+/** MSK's IAM listener on port 9098: the twin's default, and its only one unless `listeners` says otherwise. */
+export const DEFAULT_LISTENERS: readonly ClientListenerPlan[] = [{ kind: 'iam', mskPort: 9098 }];
 /**
  * How far a token's X-Amz-Date may lie ahead of the broker's clock. AWS accepts a signed request within five minutes
  * of its time stamp (IAM User Guide, "AWS Signature Version 4 for API requests": "a request must reach AWS within
@@ -67,6 +79,19 @@ export interface StartTwinOptions extends Omit<StartKafkaOptions, 'secureListene
    * @default MSK_TWIN_SESSION_MS when set, else DEFAULT_MAX_SESSION_MS
    */
   readonly maxSessionMs?: number;
+  /**
+   * The client listeners, as the deployed cluster opens them (topology.ts clientListeners). Without an IAM listener
+   * the twin's own admin client uses the INTERNAL listener. @default DEFAULT_LISTENERS
+   */
+  readonly listeners?: readonly ClientListenerPlan[];
+}
+
+/** A client listener of a running twin. */
+export interface TwinListener extends ClientListenerPlan {
+  /** Its listener name (LISTENER_NAMES). */
+  readonly name: string;
+  /** Its host:port list, as MSK's bootstrap broker string for that port. */
+  readonly bootstrapBrokers: string;
 }
 
 /** What a process needs to use a twin another process started (written to twin.json in the twin's directory). */
@@ -77,7 +102,50 @@ interface TwinFile {
   caFile: string;
   registryDir: string;
   maxSessionMs: number;
+  /** The client listeners; absent in files of twins started with the IAM listener alone. */
+  listeners?: ClientListenerPlan[];
 }
+
+/** server.properties entries of a client listener other than IAM's. */
+export function listenerBrokerConfig(
+  listener: ClientListenerPlan,
+  tls: { caFile: string; brokerKeystoreFile: string },
+): Record<string, string> {
+  const prefix = `listener.name.${LISTENER_NAMES[listener.kind].toLowerCase()}.`;
+  const tlsProperties = {
+    ...listenerTlsProperties({ ...tls, brokerCertFile: '' }, prefix),
+    ...(listener.clientCertificates
+      ? {
+          [`${prefix}ssl.client.auth`]: listener.clientCertificates,
+          [`${prefix}ssl.truststore.type`]: 'PEM',
+          [`${prefix}ssl.truststore.location`]: tls.caFile,
+        }
+      : {}),
+  };
+  switch (listener.kind) {
+    case 'plaintext':
+      return {};
+    case 'tls':
+      return tlsProperties;
+    case 'scram':
+      // No user has SCRAM credentials until one is created (AdminClient alterUserScramCredentials).
+      return {
+        ...tlsProperties,
+        [`${prefix}sasl.enabled.mechanisms`]: 'SCRAM-SHA-512',
+        [`${prefix}scram-sha-512.sasl.jaas.config`]:
+          'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+      };
+    case 'iam':
+      throw new Error('the IAM listener is configured by twinBrokerConfig');
+  }
+}
+
+const LISTENER_PROTOCOLS: Readonly<Record<ListenerKind, 'PLAINTEXT' | 'SSL' | 'SASL_SSL'>> = {
+  iam: 'SASL_SSL',
+  scram: 'SASL_SSL',
+  tls: 'SSL',
+  plaintext: 'PLAINTEXT',
+};
 
 /** server.properties entries of the IAM listener and of authorization. */
 export function twinBrokerConfig(twin: {
@@ -167,6 +235,8 @@ export class LocalTwin implements KafkaEndpoint {
       const tls = await createTlsMaterial(path.join(dir, 'tls'));
       const registryDir = path.join(dir, 'iam');
       fs.mkdirSync(registryDir, { mode: 0o700 });
+      const listeners = [...(options.listeners ?? DEFAULT_LISTENERS)];
+      if (listeners.length === 0) throw new Error('listeners must name at least one client listener');
       const file: TwinFile = {
         kind: TWIN_KIND,
         region: TWIN_REGION,
@@ -174,12 +244,26 @@ export class LocalTwin implements KafkaEndpoint {
         caFile: tls.caFile,
         registryDir,
         maxSessionMs,
+        listeners,
       };
       fs.writeFileSync(path.join(dir, TWIN_FILE), `${JSON.stringify(file, null, 2)}\n`);
+      const iamPrefix = `listener.name.${IAM_LISTENER.toLowerCase()}.`;
+      const brokerConfig = Object.fromEntries(
+        Object.entries(twinBrokerConfig({ ...file, brokerKeystoreFile: tls.brokerKeystoreFile })).filter(
+          ([key]) => !key.startsWith(iamPrefix) || listeners.some((l) => l.kind === 'iam'),
+        ),
+      );
+      for (const listener of listeners.filter((l) => l.kind !== 'iam')) {
+        Object.assign(brokerConfig, listenerBrokerConfig(listener, tls));
+      }
+      const [primary, ...more] = listeners.map((l) => ({
+        name: LISTENER_NAMES[l.kind],
+        protocol: LISTENER_PROTOCOLS[l.kind],
+      }));
       const secureListener: SecureListener = {
-        name: IAM_LISTENER,
-        protocol: 'SASL_SSL',
-        brokerConfig: twinBrokerConfig({ ...file, brokerKeystoreFile: tls.brokerKeystoreFile }),
+        ...primary,
+        more,
+        brokerConfig,
         classpath: [validatorJar],
         ownedDirs: [dir],
       };
@@ -203,7 +287,7 @@ export class LocalTwin implements KafkaEndpoint {
   /** The twin started by another process (e.g. `kafka:start --security iam`) on `port`, if there is one. */
   static attach(port: number): LocalTwin | undefined {
     const cluster = LocalKafkaCluster.attach(port);
-    if (!cluster || cluster.secureListenerName !== IAM_LISTENER) return undefined;
+    if (!cluster || cluster.secureListenerName === null) return undefined;
     const file = cluster.ownedDirs.map(readTwinFile).find((f) => f !== undefined);
     return file ? new LocalTwin(cluster, file) : undefined;
   }
@@ -214,7 +298,25 @@ export class LocalTwin implements KafkaEndpoint {
   }
   /** The IAM listeners (TLS + SASL/OAUTHBEARER), as MSK's `BootstrapBrokerStringSaslIam`. */
   get bootstrapBrokers(): string {
-    return this.cluster.bootstrapBrokers;
+    const iam = this.cluster.listenerBrokers(IAM_LISTENER);
+    if (iam === undefined) {
+      throw new Error(
+        `The twin has no IAM listener (the cluster's ClientAuthentication does not enable Sasl.Iam); its client listeners: ${this.listeners.map((l) => `${l.name} (MSK port ${l.mskPort})`).join(', ')}`,
+      );
+    }
+    return iam;
+  }
+  /** The client listeners, in MSK's port order. */
+  get listeners(): TwinListener[] {
+    return (this.file.listeners ?? DEFAULT_LISTENERS).map((l) => ({
+      ...l,
+      name: LISTENER_NAMES[l.kind],
+      bootstrapBrokers: this.cluster.listenerBrokers(LISTENER_NAMES[l.kind]) ?? '',
+    }));
+  }
+  /** Whether clients sign in with IAM (the cluster enables ClientAuthentication.Sasl.Iam). */
+  get hasIamListener(): boolean {
+    return this.cluster.listenerBrokers(IAM_LISTENER) !== undefined;
   }
   /** The plaintext listeners: no sign-in, super user. For raw broker access in tests only. */
   get plaintextBrokers(): string {
@@ -278,9 +380,15 @@ export class LocalTwin implements KafkaEndpoint {
     }, clientId);
   }
 
-  /** Runs `fn` with an admin client signed in as the admin role, and disconnects it. */
+  /**
+   * Runs `fn` with an admin client signed in as the admin role (over the INTERNAL listener when the twin has no
+   * IAM listener), and disconnects it.
+   */
   async withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
-    const admin = new Kafka(this.adminConfig()).admin();
+    const config: KafkaConfig = this.hasIamListener
+      ? this.adminConfig()
+      : { clientId: 'hello-msk-twin-admin', brokers: this.plaintextBrokers.split(','), logLevel: logLevel.NOTHING };
+    const admin = new Kafka(config).admin();
     await admin.connect();
     try {
       return await fn(admin);

@@ -118,6 +118,11 @@ export function twinRoleArn(roleName: string, rolePath = '/'): string {
 // Resolving CloudFormation values for the twin
 // ---------------------------------------------------------------------------------------------------------
 
+/** The twin's id of a security group of the app (`sg-` and 17 hex digits, as EC2's), stable per logical id. */
+export function twinSecurityGroupId(stack: string, logicalId: string): string {
+  return `sg-${createHash('sha256').update(`${stack}/${logicalId}`).digest('hex').slice(0, 17)}`;
+}
+
 /** Where the twin's brokers listen; needed only for values that name the bootstrap brokers. */
 export interface TwinEndpoint {
   /** `host:port[,host:port]` of the twin's IAM listener. */
@@ -436,6 +441,8 @@ export class TwinResolver {
         return own('Name', 2048);
       case 'AWS::IAM::ManagedPolicy':
         return this.managedPolicyArn(scope.stack, name, scope);
+      case 'AWS::EC2::SecurityGroup':
+        return twinSecurityGroupId(scope.stack.name, name);
       default:
         return this.fail(scope, { Ref: name }, `the twin has no value for a Ref to ${resource.Type}`);
     }
@@ -464,6 +471,8 @@ export class TwinResolver {
         return this.value(resource.Properties?.Value, { ...scope, where: `${scope.stack.name}/${logicalId} Value` });
       case 'AWS::IAM::ManagedPolicy.PolicyArn':
         return this.managedPolicyArn(scope.stack, logicalId, scope);
+      case 'AWS::EC2::SecurityGroup.GroupId':
+        return twinSecurityGroupId(scope.stack.name, logicalId);
       default:
         break;
     }
@@ -518,6 +527,23 @@ export interface TwinCluster {
   readonly serverProperties?: string;
   /** `Stack/LogicalId` of that configuration. */
   readonly configuration?: string;
+  /** The client authentication methods `ClientAuthentication` enables (none enabled: unauthenticated). */
+  readonly clientAuthentication: ClientAuthentication;
+  /** `EncryptionInfo.EncryptionInTransit`, with MSK's defaults (TLS, in-cluster encryption on). */
+  readonly encryptionInTransit: EncryptionInTransit;
+}
+
+export interface ClientAuthentication {
+  readonly iam: boolean;
+  readonly scram: boolean;
+  /** Mutual TLS with client certificates (`ClientAuthentication.Tls`). */
+  readonly tls: boolean;
+  readonly unauthenticated: boolean;
+}
+
+export interface EncryptionInTransit {
+  readonly clientBroker: 'TLS' | 'TLS_PLAINTEXT' | 'PLAINTEXT';
+  readonly inCluster: boolean;
 }
 
 /** A Lambda function of the app, as the twin runs it. */
@@ -772,7 +798,41 @@ function describeCluster(resolver: TwinResolver): TwinCluster {
     azCount: Array.isArray(subnets) ? subnets.length : undefined,
     serverProperties,
     configuration,
+    clientAuthentication: clientAuthenticationOf(
+      resolver.resolve(props.ClientAuthentication, scope('ClientAuthentication')),
+    ),
+    encryptionInTransit: encryptionInTransitOf(
+      resolver.resolve(props.EncryptionInfo, scope('EncryptionInfo')),
+      `${stack.name}/${logicalId} EncryptionInfo.EncryptionInTransit.ClientBroker`,
+    ),
   };
+}
+
+/** MSK creates a cluster without `ClientAuthentication` for unauthenticated clients. */
+function clientAuthenticationOf(value: unknown): ClientAuthentication {
+  const auth = (value ?? {}) as {
+    Sasl?: { Iam?: { Enabled?: unknown }; Scram?: { Enabled?: unknown } };
+    Tls?: { Enabled?: unknown; CertificateAuthorityArnList?: unknown[] };
+    Unauthenticated?: { Enabled?: unknown };
+  };
+  const on = (v: unknown) => v === true || v === 'true';
+  const iam = on(auth.Sasl?.Iam?.Enabled);
+  const scram = on(auth.Sasl?.Scram?.Enabled);
+  const tls =
+    auth.Tls !== undefined &&
+    (auth.Tls.Enabled === undefined ? (auth.Tls.CertificateAuthorityArnList ?? []).length > 0 : on(auth.Tls.Enabled));
+  const unauthenticated = on(auth.Unauthenticated?.Enabled) || (value === undefined && !iam && !scram && !tls);
+  return { iam, scram, tls, unauthenticated };
+}
+
+function encryptionInTransitOf(value: unknown, where: string): EncryptionInTransit {
+  const inTransit = ((value ?? {}) as { EncryptionInTransit?: { ClientBroker?: unknown; InCluster?: unknown } })
+    .EncryptionInTransit;
+  const clientBroker = inTransit?.ClientBroker ?? 'TLS';
+  if (clientBroker !== 'TLS' && clientBroker !== 'TLS_PLAINTEXT' && clientBroker !== 'PLAINTEXT') {
+    throw new TwinAssemblyError(`${where}: ${show(clientBroker)} is not valid; allowed: TLS, TLS_PLAINTEXT, PLAINTEXT`);
+  }
+  return { clientBroker, inCluster: inTransit?.InCluster === undefined ? true : inTransit.InCluster !== false };
 }
 
 const AWS_MANAGED_POLICY = /^arn:[^:]+:iam::aws:policy\//;

@@ -5,13 +5,29 @@
  * that cannot apply to a local broker are listed with the reason, never dropped silently.
  */
 import {
+  BROKER_PROPERTY_VALUES,
   DEFAULT_IAM_CONNECTION_RATE,
   EXPRESS_CONFIGURABLE_BROKER_PROPERTIES,
+  EXPRESS_TOPIC_LIMITS,
   iamConnectionRate,
   MSK_CONFIGURABLE_BROKER_PROPERTIES,
+  SERVERLESS_TOPIC_LIMITS,
+  type TopicLimits,
 } from 'msk-catalog';
 import type { TwinCluster } from '../assembly/assembly';
 import { IAM_LISTENER } from '../twin';
+
+/** The broker's topic policy (src/iam/…/policy/MskTopicPolicy.java), loaded for both policy hooks. */
+export const TOPIC_POLICY_CLASS = 'hellomsk.twin.policy.MskTopicPolicy';
+const TOPIC_POLICY_PREFIX = 'msk.twin.topic.policy.';
+
+/** A server property of the cluster's configuration that MSK's CreateConfiguration would refuse. */
+export class TwinConfigurationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TwinConfigurationError';
+  }
+}
 
 /** Where a deployed value comes from. */
 export type SettingSource = 'configuration' | 'msk-default' | 'express-fixed' | 'kafka-default' | 'msk-quota';
@@ -30,6 +46,8 @@ export interface BrokerSetting {
 export interface BrokerConfigPlan {
   /** `server.properties` entries for every twin broker, over the local broker's own base settings. */
   readonly properties: Readonly<Record<string, string>>;
+  /** The topic limits the brokers' topic policy enforces (MSK Serverless, Express brokers); undefined: none. */
+  readonly topicLimits?: TopicLimits;
   readonly settings: readonly BrokerSetting[];
   /** The MSK version string and the local Apache Kafka release that matches it, if the project tests one. */
   readonly kafkaVersion: { readonly deployed?: string; readonly local?: string; readonly reason?: string };
@@ -74,17 +92,19 @@ export function mskDefaultConfiguration(azCount: number): Record<string, string>
   };
 }
 
-/** The IAM listener's KIP-612 limit on new connections per second, per broker. */
-export const IAM_CONNECTION_RATE_KEY = `listener.name.${IAM_LISTENER.toLowerCase()}.max.connection.creation.rate`;
+/**
+ * MSK's limit on new IAM connections per second, per broker: read by the twin's sign-in validator
+ * (src/iam/.../ConnectionRateLimit.java), which refuses a sign-in over it as MSK does ("Too many connects").
+ * Kafka's own `max.connection.creation.rate` (KIP-612) would delay such connections instead.
+ */
+export const IAM_CONNECTION_RATE_KEY = 'hellomsk.twin.iam.connection.rate';
 
 /**
- * Kafka measures the connection rate (KIP-612) like its client quotas: over `quota.window.num` samples of
- * `quota.window.size.seconds` (11 of 1 s by default), so a broker that was quiet takes about 40 connections at once
- * before it throttles at 4 per second. The twin measures over 2 samples: bursts above a few connections per second
- * per broker are throttled, as MSK's per-second figure reads. It changes only how fast a burst is throttled, not the
- * rate, and no client quota is configured that the shorter window would also change.
+ * MSK's limit on open connections per broker on its IAM listener, Kafka's own per-listener `max.connections`
+ * (MSK developer guide, "Amazon MSK quota": 3000, set as `listener.name.client_iam.max.connections`).
  */
-export const TWIN_QUOTA_WINDOW_NUM = '2';
+export const IAM_MAX_CONNECTIONS_KEY = `listener.name.${IAM_LISTENER.toLowerCase()}.max.connections`;
+export const IAM_MAX_CONNECTIONS = 3000;
 
 /** Express brokers fix these themselves (MSK developer guide, Express brokers). */
 const EXPRESS_FIXED: Record<string, string> = {
@@ -156,9 +176,10 @@ export function brokerConfigFor(cluster: TwinCluster, options: BrokerConfigOptio
   }
   const rate = iamConnectionRate(cluster.serverless ? undefined : cluster.instanceType);
   deployed.set(IAM_CONNECTION_RATE_KEY, { value: String(rate.perSecond), source: 'msk-quota' });
-  if (!deployed.has('quota.window.num')) deployed.set('quota.window.num', { value: '11', source: 'kafka-default' });
+  deployed.set(IAM_MAX_CONNECTIONS_KEY, { value: String(IAM_MAX_CONNECTIONS), source: 'msk-quota' });
 
   const accepted = express ? EXPRESS_CONFIGURABLE_BROKER_PROPERTIES : MSK_CONFIGURABLE_BROKER_PROPERTIES;
+  checkConfiguration(cluster, configured, accepted, express);
   const settings: BrokerSetting[] = [];
   const local = new Map<string, string>();
   const cappedFactor = new Map<string, number>();
@@ -168,9 +189,7 @@ export function brokerConfigFor(cluster: TwinCluster, options: BrokerConfigOptio
       settings.push({ key, deployed: value, source, local: localValue, reason });
       if (localValue !== undefined) local.set(key, localValue);
     };
-    if (source === 'configuration' && !accepted.includes(key)) {
-      setting(undefined, `MSK does not accept it in a custom configuration (packages/msk-catalog)`);
-    } else if (key === 'allow.everyone.if.no.acl.found') {
+    if (key === 'allow.everyone.if.no.acl.found') {
       setting(
         undefined,
         'MSK ignores it under IAM access control (MSK developer guide, "IAM access control"); the twin denies whatever no ACL allows',
@@ -185,18 +204,19 @@ export function brokerConfigFor(cluster: TwinCluster, options: BrokerConfigOptio
     } else if (key === 'group.initial.rebalance.delay.ms' && source === 'kafka-default') {
       const delay = String(options.groupInitialRebalanceDelayMs ?? 3000);
       setting(delay, delay === value ? undefined : 'shortened on request, for tests that create many groups');
-    } else if (key === 'quota.window.num' && source === 'kafka-default') {
-      setting(
-        TWIN_QUOTA_WINDOW_NUM,
-        `the connection rate is measured over ${TWIN_QUOTA_WINDOW_NUM} s instead of 11 s, so that a burst is throttled at once (${IAM_CONNECTION_RATE_KEY})`,
-      );
     } else if (key === IAM_CONNECTION_RATE_KEY) {
-      // KIP-612 delays accepting a connection over the rate; MSK refuses it (IAMTooManyConnections).
       setting(
         value,
         rate.known
-          ? 'Kafka delays connections over the rate (KIP-612) where MSK refuses them (IAMTooManyConnections)'
-          : `${cluster.serverless ? 'MSK Serverless' : (cluster.instanceType ?? 'an unnamed instance type')} has no per-broker figure in the table: the strictest (${DEFAULT_IAM_CONNECTION_RATE}/s) applies; Kafka delays connections over the rate (KIP-612) where MSK refuses them`,
+          ? undefined
+          : `${cluster.serverless ? 'MSK Serverless' : (cluster.instanceType ?? 'an unnamed instance type')} has no per-broker figure in the table: the strictest (${DEFAULT_IAM_CONNECTION_RATE}/s) applies`,
+      );
+    } else if (key === IAM_MAX_CONNECTIONS_KEY) {
+      setting(
+        value,
+        cluster.serverless
+          ? 'MSK Serverless states its connection quotas per cluster; the twin applies the per-broker figure of provisioned clusters'
+          : undefined,
       );
     } else if (REPLICATION.some((r) => r.factor === key)) {
       const factor = Number(value);
@@ -234,11 +254,56 @@ export function brokerConfigFor(cluster: TwinCluster, options: BrokerConfigOptio
     local.set(minIsr, String(value));
   }
 
+  const topicLimits = cluster.serverless ? SERVERLESS_TOPIC_LIMITS : express ? EXPRESS_TOPIC_LIMITS : undefined;
+  if (topicLimits) for (const [key, value] of Object.entries(topicPolicyProperties(topicLimits))) local.set(key, value);
+
   settings.sort((a, b) => a.key.localeCompare(b.key));
   return {
     properties: Object.fromEntries([...local].sort(([a], [b]) => a.localeCompare(b))),
+    topicLimits,
     settings,
     kafkaVersion: localKafkaVersion(cluster.kafkaVersion),
+  };
+}
+
+/**
+ * Refuses, as CreateConfiguration would, the first server property MSK does not accept for the broker kind or
+ * whose value Kafka's config definition refuses: one line naming the configuration, the key, the value and what
+ * is allowed.
+ */
+function checkConfiguration(
+  cluster: TwinCluster,
+  configured: Readonly<Record<string, string>>,
+  accepted: readonly string[],
+  express: boolean,
+): void {
+  const at = `${cluster.configuration ?? `${cluster.stack}/${cluster.logicalId}`} ServerProperties`;
+  for (const [key, value] of Object.entries(configured)) {
+    if (!accepted.includes(key)) {
+      throw new TwinConfigurationError(
+        `${at}: ${key}=${value} is not a property MSK accepts for ${express ? 'Express' : 'Standard'} brokers; allowed: ${accepted.join(', ')}`,
+      );
+    }
+    const allowed = BROKER_PROPERTY_VALUES[key]?.(value);
+    if (allowed) throw new TwinConfigurationError(`${at}: ${key}=${value} is not valid; allowed: ${allowed}`);
+  }
+}
+
+/** The broker properties that switch the topic policy on for both hooks and give it `limits`. */
+export function topicPolicyProperties(limits: TopicLimits): Record<string, string> {
+  return {
+    'create.topic.policy.class.name': TOPIC_POLICY_CLASS,
+    'alter.config.policy.class.name': TOPIC_POLICY_CLASS,
+    [`${TOPIC_POLICY_PREFIX}kind`]: limits.kind,
+    [`${TOPIC_POLICY_PREFIX}replication.factor`]: String(limits.replicationFactor),
+    [`${TOPIC_POLICY_PREFIX}min.insync.replicas`]: String(limits.minInsyncReplicas),
+    ...(limits.topicConfigs ? { [`${TOPIC_POLICY_PREFIX}configs`]: limits.topicConfigs.join(',') } : {}),
+    ...(limits.maxMessageBytes !== undefined
+      ? { [`${TOPIC_POLICY_PREFIX}max.message.bytes`]: String(limits.maxMessageBytes) }
+      : {}),
+    ...(limits.maxPartitions !== undefined
+      ? { [`${TOPIC_POLICY_PREFIX}max.partitions`]: String(limits.maxPartitions) }
+      : {}),
   };
 }
 
@@ -251,14 +316,6 @@ function localKafkaVersion(deployed: string | undefined): BrokerConfigPlan['kafk
     deployed,
     reason: `no local Apache Kafka release is tested for ${deployed} (tested: ${Object.values(LOCAL_KAFKA_RELEASES).join(', ')})`,
   };
-}
-
-/**
- * The smallest local cluster (the tooling runs 1 or 3 brokers) that holds the deployed replication: one
- * broker only when the deployed cluster has one.
- */
-export function localBrokerCount(cluster: TwinCluster): 1 | 3 {
-  return (cluster.brokerCount ?? 3) <= 1 ? 1 : 3;
 }
 
 /** The plan as Markdown. */

@@ -46,7 +46,18 @@ const STATE_KIND = 'hello-msk-local-kafka';
 /** Starts on freshly chosen free ports before giving up, when another process takes one of them first. */
 const BIND_ATTEMPTS = 3;
 
-export type BrokerCount = 1 | 3;
+/** Nodes of a local cluster: 1 to MAX_LOCAL_BROKERS. */
+export type BrokerCount = number;
+/** Most nodes a local cluster runs: each is a JVM on one small machine. */
+export const MAX_LOCAL_BROKERS = 6;
+
+/**
+ * The nodes that also run a KRaft controller: the first three, or the first alone below three nodes (two voters
+ * would lose their quorum with either). The others are brokers only, as MSK's brokers are beside its controllers.
+ */
+export function controllerIds(brokers: number): number[] {
+  return Array.from({ length: brokers >= 3 ? 3 : 1 }, (_, i) => i + 1);
+}
 
 /** A fixed port that a cluster needs is taken (by anything: another Kafka, another program). */
 export class PortInUseError extends Error {
@@ -75,21 +86,29 @@ export const INTERNAL_LISTENER = 'INTERNAL';
 export interface SecureListener {
   /** Listener name, e.g. IAM (upper case; server properties name it `listener.name.iam.`). */
   readonly name: string;
-  readonly protocol: 'SASL_SSL' | 'SSL';
+  readonly protocol: ListenerProtocol;
   /** server.properties entries for every broker: the listener's TLS and SASL settings, the authorizer. */
   readonly brokerConfig: Readonly<Record<string, string>>;
   /** Jars added to the broker classpath (e.g. a SASL callback handler). */
   readonly classpath: readonly string[];
   /** Directories the caller made for this cluster (certificates, credentials): removed when the cluster stops. */
   readonly ownedDirs: readonly string[];
+  /**
+   * More client listeners, each on a port of its own per broker (after the controllers' ports); their settings go
+   * in `brokerConfig`. @default none
+   */
+  readonly more?: readonly { readonly name: string; readonly protocol: ListenerProtocol }[];
 }
+
+export type ListenerProtocol = 'PLAINTEXT' | 'SSL' | 'SASL_SSL';
 
 export interface StartKafkaOptions {
   /** Number of nodes, each a combined broker and KRaft controller. @default 1 */
   readonly brokers?: BrokerCount;
   /**
    * Client port of broker 1; broker `id` listens on `port + id - 1` and its controller on `port + brokers + id - 1`
-   * (with a secureListener: its internal listener there, and its controller on `port + 2 * brokers + id - 1`).
+   * (with a secureListener: its internal listener there, its controller on `port + 2 * brokers + id - 1`, and the
+   * j-th of `secureListener.more` on `port + (3 + j) * brokers + id - 1`).
    * 0 lets the OS choose a free port for every listener (read them from `bootstrapBrokers` and `brokers`).
    * @default 0
    */
@@ -144,6 +163,8 @@ interface BrokerState {
   port: number;
   internalPort: number;
   controllerPort: number;
+  /** Ports of the further client listeners, by name. */
+  morePorts?: Record<string, number>;
   pid: number | null;
   paused: boolean;
   brokerDir: string;
@@ -166,6 +187,8 @@ interface ClusterState {
   internalBrokers: string;
   /** The secure listener's name and protocol, or null for plaintext clients. */
   secureListener: { name: string; protocol: string } | null;
+  /** The secure listener's further client listeners, with their host:port lists. */
+  moreListeners?: { name: string; protocol: string; brokers: string }[];
   /** Directories removed with the cluster, besides `dir`. */
   ownedDirs: string[];
   detached: boolean;
@@ -549,29 +572,48 @@ export function listStatePorts(): number[] {
 }
 
 function listenerProperties(
-  broker: { port: number; internalPort: number; controllerPort: number },
+  broker: {
+    id: number;
+    port: number;
+    internalPort: number;
+    controllerPort: number;
+    morePorts?: Record<string, number>;
+  },
   secure: SecureListener | undefined,
+  controller: boolean,
 ): Record<string, string> {
+  const controllerListener = controller ? `,CONTROLLER://127.0.0.1:${broker.controllerPort}` : '';
   if (!secure) {
     return {
-      listeners: `PLAINTEXT://127.0.0.1:${broker.port},CONTROLLER://127.0.0.1:${broker.controllerPort}`,
+      listeners: `PLAINTEXT://127.0.0.1:${broker.port}${controllerListener}`,
       'advertised.listeners': `PLAINTEXT://127.0.0.1:${broker.port}`,
       'inter.broker.listener.name': 'PLAINTEXT',
       'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
     };
   }
-  const client = `${secure.name}://127.0.0.1:${broker.port}`;
+  const clients = [
+    `${secure.name}://127.0.0.1:${broker.port}`,
+    ...(secure.more ?? []).map((l) => `${l.name}://127.0.0.1:${broker.morePorts?.[l.name]}`),
+  ];
   const internal = `${INTERNAL_LISTENER}://127.0.0.1:${broker.internalPort}`;
+  const protocols = [secure, ...(secure.more ?? [])].map((l) => `${l.name}:${l.protocol}`);
   return {
-    listeners: `${client},${internal},CONTROLLER://127.0.0.1:${broker.controllerPort}`,
-    'advertised.listeners': `${client},${internal}`,
+    listeners: `${clients.join(',')},${internal}${controllerListener}`,
+    'advertised.listeners': `${clients.join(',')},${internal}`,
     'inter.broker.listener.name': INTERNAL_LISTENER,
-    'listener.security.protocol.map': `${secure.name}:${secure.protocol},${INTERNAL_LISTENER}:PLAINTEXT,CONTROLLER:PLAINTEXT`,
+    'listener.security.protocol.map': `${protocols.join(',')},${INTERNAL_LISTENER}:PLAINTEXT,CONTROLLER:PLAINTEXT`,
   };
 }
 
 function serverProperties(
-  broker: { id: number; port: number; internalPort: number; controllerPort: number; dataDir: string },
+  broker: {
+    id: number;
+    port: number;
+    internalPort: number;
+    controllerPort: number;
+    morePorts?: Record<string, number>;
+    dataDir: string;
+  },
   all: ReadonlyArray<{ id: number; controllerPort: number }>,
   version: string,
   secure: SecureListener | undefined,
@@ -580,11 +622,16 @@ function serverProperties(
   const n = all.length;
   const rf = String(Math.min(3, n));
   const minIsr = n >= 3 ? '2' : '1';
+  const voters = controllerIds(n);
+  const controller = voters.includes(broker.id);
   const props: Record<string, string> = {
-    'process.roles': 'broker,controller',
+    'process.roles': controller ? 'broker,controller' : 'broker',
     'node.id': String(broker.id),
-    'controller.quorum.voters': all.map((b) => `${b.id}@127.0.0.1:${b.controllerPort}`).join(','),
-    ...listenerProperties(broker, secure),
+    'controller.quorum.voters': all
+      .filter((b) => voters.includes(b.id))
+      .map((b) => `${b.id}@127.0.0.1:${b.controllerPort}`)
+      .join(','),
+    ...listenerProperties(broker, secure, controller),
     'controller.listener.names': 'CONTROLLER',
     'log.dirs': broker.dataDir,
     // Test-friendly: no 3 s wait before a new group's first rebalance, and no topics created by accident.
@@ -777,10 +824,12 @@ export class LocalKafkaCluster implements KafkaEndpoint {
   static async launch(options: StartKafkaOptions): Promise<LocalKafkaCluster> {
     const n = options.brokers ?? 1;
     const version = options.version ?? defaultKafkaVersion();
-    if (n !== 1 && n !== 3) throw new Error(`brokers must be 1 or 3, got ${String(n)}`);
+    if (!Number.isInteger(n) || n < 1 || n > MAX_LOCAL_BROKERS) {
+      throw new Error(`brokers must be a whole number from 1 to ${MAX_LOCAL_BROKERS}, got ${String(n)}`);
+    }
     assertVersion(version);
     const fixed = options.port !== undefined && options.port !== 0;
-    const perBroker = options.secureListener ? 3 : 2;
+    const perBroker = options.secureListener ? 3 + (options.secureListener.more?.length ?? 0) : 2;
     if (!fixed) {
       // Free ports can be taken by another process between the choice and the broker's bind: choose again.
       for (let attempt = 1; ; attempt++) {
@@ -830,6 +879,7 @@ export class LocalKafkaCluster implements KafkaEndpoint {
       port: ports[i],
       internalPort: secure ? ports[n + i] : ports[i],
       controllerPort: secure ? ports[2 * n + i] : ports[n + i],
+      morePorts: Object.fromEntries((secure?.more ?? []).map((l, j) => [l.name, ports[(3 + j) * n + i]])),
     }));
     const brokers: BrokerState[] = nodes.map((node) => {
       const brokerDir = path.join(dir, `broker-${node.id}`);
@@ -861,6 +911,11 @@ export class LocalKafkaCluster implements KafkaEndpoint {
       bootstrapBrokers: nodes.map((node) => `127.0.0.1:${node.port}`).join(','),
       internalBrokers: nodes.map((node) => `127.0.0.1:${node.internalPort}`).join(','),
       secureListener: secure ? { name: secure.name, protocol: secure.protocol } : null,
+      moreListeners: (secure?.more ?? []).map((l) => ({
+        name: l.name,
+        protocol: l.protocol,
+        brokers: nodes.map((node) => `127.0.0.1:${node.morePorts[l.name]}`).join(','),
+      })),
       ownedDirs: [...(secure?.ownedDirs ?? [])],
       detached: options.detached ?? false,
       ownerPid: options.detached ? null : process.pid,
@@ -908,6 +963,11 @@ export class LocalKafkaCluster implements KafkaEndpoint {
   /** The plaintext listeners: the same as bootstrapBrokers unless clients use a secure listener. */
   get internalBrokers(): string {
     return this.state.internalBrokers ?? this.state.bootstrapBrokers;
+  }
+  /** The host:port list of the client listener `name` (the secure listener or one of its `more`). */
+  listenerBrokers(name: string): string | undefined {
+    if (this.state.secureListener?.name === name) return this.state.bootstrapBrokers;
+    return this.state.moreListeners?.find((l) => l.name === name)?.brokers;
   }
   /** The secure client listener's name, or null when clients use plaintext. */
   get secureListenerName(): string | null {
@@ -968,7 +1028,10 @@ export class LocalKafkaCluster implements KafkaEndpoint {
     // All at once, while the quorum can still commit each broker's controlled shutdown. The KRaft leader then
     // waits 5 s for peers that are gone (about 5.5 s for three brokers); a broker stopped alone after its peers
     // has no quorum and would never finish, so it gets SIGKILL after stopTimeoutMs.
-    await Promise.all(this.state.brokers.map((broker) => this.terminate(broker)));
+    // Brokers without a controller first, while the quorum can still take their controlled shutdown.
+    const voters = controllerIds(this.state.brokers.length);
+    await Promise.all(this.state.brokers.filter((b) => !voters.includes(b.id)).map((b) => this.terminate(b)));
+    await Promise.all(this.state.brokers.filter((b) => voters.includes(b.id)).map((b) => this.terminate(b)));
     this.harvestCds();
     this.removeFiles();
     this.stopped = true;

@@ -1,12 +1,12 @@
 /**
  * The msk-twin command line, in the spirit of `sam local invoke`:
  *
- *   msk-twin up --assembly cdk.out [--brokers 1|3] [--port N] [--brokers-variable NAME]
+ *   msk-twin up --assembly cdk.out [--port N] [--brokers-variable NAME]
  *                                                               start the twin of a synthesized app; leaves it running
  *   msk-twin invoke <function> [--payload JSON]                 run a function of the app once, as Lambda would
  *   msk-twin down                                              stop the twin that `up` started
  *   msk-twin policy --assembly cdk.out                         each role's Kafka permissions on the twin
- *   msk-twin config --assembly cdk.out [--brokers 1|3]         the brokers' settings: deployed and on the twin
+ *   msk-twin config --assembly cdk.out [--brokers N]           the brokers' settings: deployed and on the twin
  *
  * The response goes to stdout and everything else to stderr, so that `msk-twin invoke … | jq` works. The running
  * twin is recorded in the state directory (`.kafka/` of the working directory, or MSK_TWIN_STATE_DIR).
@@ -16,18 +16,19 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeTwinApp, readCloudAssembly, type TwinApp } from '../assembly/assembly';
 import { formatPolicyAclTable, translatePolicies } from '../authorization/policy-acls';
-import { brokerConfigFor, formatBrokerConfig, localBrokerCount } from '../broker/broker-config';
-import { STATE_DIR } from '../broker/local-kafka';
+import { brokerConfigFor, formatBrokerConfig } from '../broker/broker-config';
+import { MAX_LOCAL_BROKERS, STATE_DIR } from '../broker/local-kafka';
+import { localBrokerCount } from '../broker/topology';
 import { dropKafkajsTimeoutWarnings } from '../kafkajs-warnings';
 import { LocalTwin } from '../twin';
 import { startTwinApp, twinAppOn } from '../twin-app';
 
 const USAGE = `usage:
-  msk-twin up --assembly DIR [--brokers 1|3] [--port N] [--brokers-variable NAME]
+  msk-twin up --assembly DIR [--port N] [--brokers-variable NAME]
   msk-twin invoke FUNCTION [--payload JSON]
   msk-twin down
   msk-twin policy --assembly DIR
-  msk-twin config --assembly DIR [--brokers 1|3]`;
+  msk-twin config --assembly DIR [--brokers N]`;
 
 /** What `up` records for `invoke` and `down`. */
 interface CurrentTwin {
@@ -84,11 +85,14 @@ async function up(values: {
       throw new Error(`A twin is already running on port ${current.port} (${current.assembly}): msk-twin down first`);
     }
   }
+  if (values.brokers !== undefined) {
+    throw new Error(
+      '--brokers: up runs as many brokers as the cluster declares (NumberOfBrokerNodes); msk-twin config --brokers N shows another count',
+    );
+  }
   const assembly = assemblyOption(values);
-  const brokers = brokerCountOption(values.brokers);
   const instance = await startTwinApp({
     assembly,
-    brokers,
     port: values.port === undefined ? 0 : Number(values.port),
     detached: true,
     brokersVariable: values['brokers-variable'],
@@ -105,13 +109,13 @@ async function up(values: {
   info(
     [
       `Twin of ${app.cluster.name} ready in ${(instance.timings.totalMs / 1000).toFixed(1)} s: Kafka ${twin.cluster.version}, ${twin.cluster.brokers.length} broker(s), region ${twin.region}`,
-      `Bootstrap brokers (TLS + IAM): ${twin.bootstrapBrokers}`,
+      ...twin.listeners.map((l) => `Client listener ${l.name} (MSK port ${l.mskPort}): ${l.bootstrapBrokers}`),
       `CA certificate: ${twin.caFile}`,
       'Functions (msk-twin invoke NAME):',
       functionList(app),
     ].join('\n'),
   );
-  process.stdout.write(`${twin.bootstrapBrokers}\n`);
+  process.stdout.write(`${twin.hasIamListener ? twin.bootstrapBrokers : twin.listeners[0].bootstrapBrokers}\n`);
 }
 
 async function invoke(name: string | undefined, values: { payload?: string }): Promise<number> {
@@ -161,10 +165,12 @@ function config(values: { assembly?: string; brokers?: string }): void {
   process.stdout.write(`${formatBrokerConfig(brokerConfigFor(cluster, { brokers }), brokers)}\n`);
 }
 
-function brokerCountOption(value: string | undefined): 1 | 3 | undefined {
+function brokerCountOption(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  if (value !== '1' && value !== '3') throw new Error(`--brokers is ${value}; allowed: 1 or 3`);
-  return Number(value) as 1 | 3;
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_LOCAL_BROKERS) {
+    throw new Error(`--brokers is ${value}; allowed: a whole number from 1 to ${MAX_LOCAL_BROKERS}`);
+  }
+  return Number(value);
 }
 
 export async function main(argv: string[]): Promise<number> {

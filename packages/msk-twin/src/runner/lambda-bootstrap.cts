@@ -9,6 +9,7 @@
 const http = process.getBuiltinModule('node:http');
 const nodePath = process.getBuiltinModule('node:path');
 const { createRequire } = process.getBuiltinModule('node:module');
+const net = process.getBuiltinModule('node:net');
 
 interface FormattedError {
   errorType: string;
@@ -76,6 +77,48 @@ function fatal(error: unknown, type?: string): void {
   process.stderr.write(`${JSON.stringify({ level: 'ERROR', message: 'Uncaught error', ...formatted })}\n`);
   const path = currentRequestId ? `/invocation/${currentRequestId}/error` : '/init/error';
   void postError(path, formatted).finally(() => process.exit(129));
+}
+
+/**
+ * Broker ports the function's security groups do not let it reach (the runner's first argument, JSON). In a VPC such
+ * a connection's SYN is dropped: the client's connect never completes, and the client gives up on its own timeout,
+ * or Linux after its SYN retries (net.ipv4.tcp_syn_retries 6: about 127 s).
+ */
+const unreachablePorts = new Set<number>(JSON.parse(process.argv[2] ?? '[]') as number[]);
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+const SYN_RETRIES_MS = 127_000;
+
+if (unreachablePorts.size > 0) {
+  // Called with each socket as `this` below.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  const connect = net.Socket.prototype.connect;
+  // net.connect, tls.connect and socket.connect all end here, with (options[, cb]), (port[, host][, cb]) or the
+  // array net.connect normalizes them to.
+  net.Socket.prototype.connect = function (this: InstanceType<typeof net.Socket>, ...args: unknown[]) {
+    const first = Array.isArray(args[0]) ? (args[0] as unknown[])[0] : args[0];
+    const options = (typeof first === 'object' && first !== null ? first : { port: first, host: args[1] }) as {
+      port?: unknown;
+      host?: unknown;
+    };
+    const port = Number(options.port);
+    const host = typeof options.host === 'string' ? options.host : 'localhost';
+    if (!unreachablePorts.has(port) || !LOOPBACK.test(host)) return connect.apply(this, args as never);
+    // Connecting, and never connected: writes wait, as on a socket whose SYN goes unanswered.
+    (this as { connecting: boolean }).connecting = true;
+    const timer = setTimeout(() => {
+      const error = Object.assign(new Error(`connect ETIMEDOUT ${host}:${port}`), {
+        code: 'ETIMEDOUT',
+        errno: -110,
+        syscall: 'connect',
+        address: host,
+        port,
+      });
+      this.destroy(error);
+    }, SYN_RETRIES_MS);
+    timer.unref();
+    this.once('close', () => clearTimeout(timer));
+    return this;
+  };
 }
 
 process.on('uncaughtException', (error) => fatal(error));

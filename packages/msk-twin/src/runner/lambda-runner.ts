@@ -328,6 +328,11 @@ export interface LambdaRunnerOptions {
   readonly nodeBinary?: string;
   /** Called for every log line as it arrives. @default none */
   readonly onLog?: (line: LogLine) => void;
+  /**
+   * Broker ports on 127.0.0.1 the function's security groups do not let it reach: its connects there never
+   * complete, as in a VPC that drops them (network/security-groups.ts). @default none
+   */
+  readonly unreachablePorts?: readonly number[];
 }
 
 /** Lambda's limit on a function's init phase (module load) for on-demand functions. */
@@ -513,7 +518,8 @@ export class LambdaRunner {
       caFile: this.options.caFile,
       overrides: this.options.environmentOverrides,
     });
-    const child = spawn(node, [...nodeMemoryArgs(this.spec.memoryMb), BOOTSTRAP], {
+    const unreachable = JSON.stringify(this.options.unreachablePorts ?? []);
+    const child = spawn(node, [...nodeMemoryArgs(this.spec.memoryMb), BOOTSTRAP, unreachable], {
       cwd: taskRoot,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -365,7 +365,32 @@ describe('describeTwinApp on a hand-written assembly', () => {
       azCount: 3,
       serverProperties: 'num.partitions=6',
       configuration: 'S/Config',
+      // Without ClientAuthentication and EncryptionInfo, MSK's defaults: unauthenticated clients, TLS.
+      clientAuthentication: { iam: false, scram: false, tls: false, unauthenticated: true },
+      encryptionInTransit: { clientBroker: 'TLS', inCluster: true },
     });
+  });
+
+  test('reads how clients sign in and whether they may use plaintext', () => {
+    const secured = describeTwinApp(
+      assembly({
+        S: {
+          Resources: {
+            Cluster: {
+              Type: 'AWS::MSK::Cluster',
+              Properties: {
+                ClusterName: 'c2',
+                NumberOfBrokerNodes: 2,
+                ClientAuthentication: { Sasl: { Iam: { Enabled: true }, Scram: { Enabled: false } } },
+                EncryptionInfo: { EncryptionInTransit: { ClientBroker: 'TLS_PLAINTEXT', InCluster: false } },
+              },
+            },
+          },
+        },
+      }),
+    ).cluster;
+    expect(secured.clientAuthentication).toEqual({ iam: true, scram: false, tls: false, unauthenticated: false });
+    expect(secured.encryptionInTransit).toEqual({ clientBroker: 'TLS_PLAINTEXT', inCluster: false });
   });
 
   test('reads each function: name, construct path, handler, Lambda defaults for Timeout and MemorySize, log group, role', () => {

@@ -40,10 +40,19 @@ test('config prints the brokers’ settings as deployed and on the twin', async 
 });
 
 test('up, invoke and down: the function reads its brokers from BOOTSTRAP_SERVERS, signs in and writes', async () => {
-  const up = await cli(['up', '--assembly', assembly, '--brokers', '1']);
+  const sized = await cli(['up', '--assembly', assembly, '--brokers', '1']);
+  expect(sized.code).toBe(1);
+  expect(sized.stderr.trim()).toBe(
+    '--brokers: up runs as many brokers as the cluster declares (NumberOfBrokerNodes); msk-twin config --brokers N shows another count',
+  );
+
+  const up = await cli(['up', '--assembly', assembly]);
   expect(up.code).toBe(0);
-  expect(up.stdout.trim()).toMatch(/^127\.0\.0\.1:\d+$/);
+  // The two brokers the cluster declares, on their IAM listener (MSK's port 9098).
+  expect(up.stdout.trim()).toMatch(/^127\.0\.0\.1:\d+,127\.0\.0\.1:\d+$/);
   expect(up.stderr).toContain('Twin of orders-cluster ready');
+  expect(up.stderr).toMatch(/, 2 broker\(s\), /);
+  expect(up.stderr).toMatch(/^Client listener IAM \(MSK port 9098\): 127\.0\.0\.1:\d+,127\.0\.0\.1:\d+$/m);
   expect(up.stderr).toMatch(/^ {2}OrdersFn \(Kafka\) {2}OrdersApp-OrdersFn\w+ {2}nodejs24\.x index\.handler$/m);
 
   const again = await cli(['up', '--assembly', assembly]);

@@ -39,6 +39,7 @@ public class MskIamValidatorCallbackHandler implements AuthenticateCallbackHandl
     private String adminRoleArn;
     private long clockSkewMs;
     private CredentialRegistry registry;
+    private ConnectionRateLimit rateLimit;
 
     @Override
     public void configure(Map<String, ?> configs, String saslMechanism, List<AppConfigurationEntry> jaasConfigEntries) {
@@ -55,6 +56,7 @@ public class MskIamValidatorCallbackHandler implements AuthenticateCallbackHandl
         adminRoleArn = option(options, "twinAdminRoleArn");
         clockSkewMs = Long.parseLong(option(options, "twinClockSkewSeconds")) * 1000;
         registry = new CredentialRegistry(Path.of(option(options, "twinRegistry")));
+        rateLimit = ConnectionRateLimit.forBroker(configs);
     }
 
     private static String option(Map<String, ?> options, String name) {
@@ -79,6 +81,11 @@ public class MskIamValidatorCallbackHandler implements AuthenticateCallbackHandl
 
     private void validate(OAuthBearerValidatorCallback callback) throws IOException {
         String requestId = UUID.randomUUID().toString();
+        if (rateLimit != null && !rateLimit.tryAcquire(System.nanoTime())) {
+            log.warn("MSK IAM sign-in refused [{}]: over {} new IAM connections per second on this broker", requestId,
+                    rateLimit.perSecond());
+            throw new SaslAuthenticationException("[" + requestId + "]: Too many connects");
+        }
         try {
             Session session = check(callback.tokenValue(), System.currentTimeMillis());
             callback.token(session);
