@@ -132,7 +132,7 @@ export class NetworkStack extends Stack {
         description: descriptions[role],
         allowAllOutbound: false,
       });
-      sg.connections.allowTo(this.brokerSecurityGroup, ec2.Port.tcp(MSK_IAM_PORT), `${role} to MSK brokers (IAM)`);
+      this.allowOnlyTo(sg, this.brokerSecurityGroup, MSK_IAM_PORT, `${role} to MSK brokers (IAM)`);
       groups[role] = sg;
     }
     this.clientSecurityGroups = groups;
@@ -143,9 +143,10 @@ export class NetworkStack extends Stack {
         description: 'Your SASL/SCRAM clients: to the brokers SCRAM port only',
         allowAllOutbound: false,
       });
-      this.scramClientSecurityGroup.connections.allowTo(
+      this.allowOnlyTo(
+        this.scramClientSecurityGroup,
         this.brokerSecurityGroup,
-        ec2.Port.tcp(MSK_PORTS.saslScram),
+        MSK_PORTS.saslScram,
         'SCRAM clients to MSK brokers',
       );
     }
@@ -190,14 +191,23 @@ export class NetworkStack extends Stack {
    */
   private addEventSourceMappingNetwork(): void {
     const brokers = this.brokerSecurityGroup;
-    brokers.connections.allowFrom(brokers, ec2.Port.tcp(MSK_IAM_PORT), 'event source mapping pollers to brokers (IAM)');
-    brokers.connections.allowTo(brokers, ec2.Port.tcp(MSK_IAM_PORT), 'event source mapping pollers to brokers (IAM)');
+    const description = 'event source mapping pollers to brokers (IAM)';
+    brokers.addIngressRule(brokers, ec2.Port.tcp(MSK_IAM_PORT), description);
+    // A group cannot name itself in its own properties: this rule is a resource of its own.
+    new ec2.CfnSecurityGroupEgress(this, 'BrokerSecurityGroupSelfEgress', {
+      groupId: brokers.securityGroupId,
+      destinationSecurityGroupId: brokers.securityGroupId,
+      ipProtocol: 'tcp',
+      fromPort: MSK_IAM_PORT,
+      toPort: MSK_IAM_PORT,
+      description,
+    });
     const endpoints = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
       vpc: this.vpc,
       description: 'Lambda and STS interface endpoints: HTTPS from the event source mapping pollers only',
       allowAllOutbound: false,
     });
-    brokers.connections.allowTo(endpoints, ec2.Port.tcp(443), 'event source mapping pollers to Lambda and STS');
+    this.allowOnlyTo(brokers, endpoints, 443, 'event source mapping pollers to Lambda and STS');
     for (const [id, service] of [
       ['LambdaEndpoint', ec2.InterfaceVpcEndpointAwsService.LAMBDA],
       ['StsEndpoint', ec2.InterfaceVpcEndpointAwsService.STS],
@@ -210,6 +220,29 @@ export class NetworkStack extends Stack {
         open: false,
       });
     }
+  }
+
+  private readonly inlineEgress = new Map<ec2.SecurityGroup, Record<string, unknown>[]>();
+
+  /**
+   * `source` may reach `target` on `port`, and nothing else. The egress rule is written into the source group
+   * itself: EC2 keeps a group's default allow-all egress unless the group lists an egress rule of its own, and
+   * CDK puts rules between groups in separate resources, which do not replace it.
+   */
+  private allowOnlyTo(source: ec2.SecurityGroup, target: ec2.SecurityGroup, port: number, description: string): void {
+    target.addIngressRule(source, ec2.Port.tcp(port), description);
+    const rules = [
+      ...(this.inlineEgress.get(source) ?? []),
+      {
+        IpProtocol: 'tcp',
+        FromPort: port,
+        ToPort: port,
+        DestinationSecurityGroupId: target.securityGroupId,
+        Description: description,
+      },
+    ];
+    this.inlineEgress.set(source, rules);
+    (source.node.defaultChild as ec2.CfnSecurityGroup).addPropertyOverride('SecurityGroupEgress', rules);
   }
 
   get availabilityZones(): string[] {

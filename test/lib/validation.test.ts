@@ -19,7 +19,7 @@ const cases: [string, Record<string, unknown>, string][] = [
   [
     'unknown key in a profile',
     { 'hello-msk:profiles': { dev: { brokerCount: 2 } } },
-    'Config profile "dev": brokerCount is not a configuration key; use one of clusterKind, kafkaVersion, instanceType, brokersPerAz, azCount, availabilityZones, vpcCidr, natGateways, ebsVolumeGiB, ebsMaxVolumeGiB, storageMode, enhancedMonitoring, removalPolicy, logRetentionDays, brokerConfig, topics, demoTopic, consumerGroup, consumerSchedule, consumerConcurrency, topicRemovalPolicy, topicResource, alarmEmail, encryptionKey, saslScram',
+    'Config profile "dev": brokerCount is not a configuration key; use one of clusterKind, kafkaVersion, instanceType, brokersPerAz, azCount, availabilityZones, vpcCidr, natGateways, ebsVolumeGiB, ebsMaxVolumeGiB, storageMode, enhancedMonitoring, removalPolicy, logRetentionDays, brokerConfig, topics, demoTopic, consumerGroup, consumer, consumerSchedule, consumerConcurrency, topicRemovalPolicy, topicResource, alarmEmail, encryptionKey, saslScram',
   ],
   [
     'misspelt -c key',
@@ -39,7 +39,7 @@ const cases: [string, Record<string, unknown>, string][] = [
   [
     '-c key that is nothing like a configuration key',
     { color: 'blue' },
-    'Context -c color: color "blue" is not a configuration key; use one of profile, clusterKind, kafkaVersion, instanceType, brokersPerAz, azCount, availabilityZones, vpcCidr, natGateways, ebsVolumeGiB, ebsMaxVolumeGiB, storageMode, enhancedMonitoring, removalPolicy, logRetentionDays, brokerConfig, topics, demoTopic, consumerGroup, consumerSchedule, consumerConcurrency, topicRemovalPolicy, topicResource, alarmEmail, encryptionKey, saslScram',
+    'Context -c color: color "blue" is not a configuration key; use one of profile, clusterKind, kafkaVersion, instanceType, brokersPerAz, azCount, availabilityZones, vpcCidr, natGateways, ebsVolumeGiB, ebsMaxVolumeGiB, storageMode, enhancedMonitoring, removalPolicy, logRetentionDays, brokerConfig, topics, demoTopic, consumerGroup, consumer, consumerSchedule, consumerConcurrency, topicRemovalPolicy, topicResource, alarmEmail, encryptionKey, saslScram',
   ],
   [
     'misspelt key in a profile',
