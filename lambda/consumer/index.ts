@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { authorizationFailure, type NeededActions } from '../shared/authorization';
 import { intEnv, readKafkaSettings, requireEnv } from '../shared/env';
-import { connectOnce, createKafka, describeKafkaFailure } from '../shared/kafka';
+import { connectOnce, createKafka, describeKafkaFailure, isDisconnectedError } from '../shared/kafka';
 import { asEventObject, optionalBoolean, optionalInt } from '../shared/validation';
 
 /** What the consumer accepts; every field is optional. */
@@ -267,7 +267,13 @@ async function consume(fromBeginning: boolean, maxMessages: number, budgetMs: nu
   await adminReady();
   // One after the other: kafkajs' admin finds the group coordinator in its broker pool, which stays empty until its
   // first metadata answer, and a lookup before that waits out a whole retry back-off (1 s) on every cold start.
-  const watermarks = await admin.fetchTopicOffsets(topic);
+  const watermarks = await admin.fetchTopicOffsets(topic).catch((error: unknown) => {
+    // kafkajs' fetchTopicOffsets gives up at once on any error but UNKNOWN_TOPIC_OR_PARTITION, so a connection the
+    // broker closed while the container was frozen (a restart) failed the invocation; kafkajs has dropped it now.
+    if (!isDisconnectedError(error)) throw error;
+    logger.warn('Admin connection was closed; asking again', { error: (error as Error).message });
+    return admin.fetchTopicOffsets(topic);
+  });
   const committed = await committedOffsets();
   const committedBy = new Map(
     (committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)] as [number, bigint]),
