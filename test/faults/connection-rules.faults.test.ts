@@ -169,7 +169,10 @@ async function settle(l: Ledger, label: string, startedAt: number): Promise<void
   const unacknowledgedLogged = logged.filter((v) => !l.acknowledged.includes(v));
   const signIns = [...instance.signIns(l.producer), ...instance.signIns(l.consumer)].length;
   const containers = instance.accessKeysOf(l.producer).length + instance.accessKeysOf(l.consumer).length;
-  const reconnects = handlerLines(l.results, 'reconnecting') + handlerLines(l.results, 'starting it again');
+  const reconnects =
+    handlerLines(l.results, 'reconnecting') +
+    handlerLines(l.results, 'starting a new one') +
+    handlerLines(l.results, 'kafkajs is restarting it');
   const elapsed = Date.now() - startedAt;
   const summary = {
     test: label,
