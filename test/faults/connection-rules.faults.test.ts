@@ -293,7 +293,7 @@ describe(`connection-creation rate (${IAM_CONNECTION_RATE_KEY})`, () => {
         seconds: Math.round(seconds),
       })}`,
     );
-    // MSK refuses sign-ins over the rate; the handlers do not retry them, so such an invocation fails as on MSK.
+    // MSK refuses sign-ins over the rate; the handlers retry them for 15 s, and one that still fails names it.
     for (const failure of failed) expect(failure).toMatch(/\[[0-9a-f-]{36}\]: Too many connects/);
     expect(results.every((r) => r.coldStart)).toBe(true);
     // A broker's bucket holds 4 sign-ins and refills 4 per second: at most 8 within one clock second.
