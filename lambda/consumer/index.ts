@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { authorizationFailure, type NeededActions } from '../shared/authorization';
 import { intEnv, readKafkaSettings, requireEnv } from '../shared/env';
-import { connectOnce, createKafka, describeKafkaFailure } from '../shared/kafka';
+import { connectOnce, createKafka, describeKafkaFailure, isDisconnectedError } from '../shared/kafka';
 import { asEventObject, optionalBoolean, optionalInt } from '../shared/validation';
 
 /** What the consumer accepts; every field is optional. */
@@ -61,33 +61,50 @@ const adminReady = connectOnce(
   () => admin.connect(),
   (listener) => admin.on(admin.events.DISCONNECT, listener),
 );
-const consumer: Consumer = kafka.consumer({
-  groupId,
-  allowAutoTopicCreation: false,
-  sessionTimeout,
-  // A new container waits at most this long for a frozen former member to be dropped from the group.
-  rebalanceTimeout: 10000,
-  heartbeatInterval: 3000,
-  // Fetches return as soon as data arrives, or after this wait; it also paces the fetch loop after a resume,
-  // so a short wait keeps the time from a new message to its log line low.
-  maxWaitTimeInMs: 25,
-  retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000 },
-});
-
 let assignment: number[] | undefined;
-let joined: (() => void) | undefined;
-consumer.on(consumer.events.GROUP_JOIN, (e) => {
-  assignment = e.payload.memberAssignment[topic] ?? [];
-  logger.debug('Joined group', { groupId, assignment, durationMs: e.payload.duration });
-  joined?.();
-});
-let joinFailed: ((error: Error) => void) | undefined;
+/** The join that ensureRunning waits for, until GROUP_JOIN or CRASH settles it. */
+let pendingJoin: { resolve: () => void; reject: (error: Error) => void } | undefined;
+/** A crash kafkajs does not recover from by itself: the next invocation starts a new consumer. */
 let crashed: Error | undefined;
-consumer.on(consumer.events.CRASH, (e) => {
-  crashed = e.payload.error;
-  // A join refused for good (e.g. GROUP_AUTHORIZATION_FAILED) would otherwise leave the invocation waiting.
-  joinFailed?.(e.payload.error);
-});
+let consumer = newConsumer();
+
+function newConsumer(): Consumer {
+  const created = kafka.consumer({
+    groupId,
+    allowAutoTopicCreation: false,
+    sessionTimeout,
+    // A new container waits at most this long for a frozen former member to be dropped from the group.
+    rebalanceTimeout: 10000,
+    heartbeatInterval: 3000,
+    // Fetches return as soon as data arrives, or after this wait; it also paces the fetch loop after a resume,
+    // so a short wait keeps the time from a new message to its log line low.
+    maxWaitTimeInMs: 25,
+    retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000 },
+  });
+  created.on(created.events.GROUP_JOIN, (e) => {
+    if (created !== consumer) return;
+    assignment = e.payload.memberAssignment[topic] ?? [];
+    logger.debug('Joined group', { groupId, assignment, durationMs: e.payload.duration });
+    pendingJoin?.resolve();
+    pendingJoin = undefined;
+  });
+  created.on(created.events.CRASH, (e) => {
+    if (created !== consumer) return;
+    const { error, restart } = e.payload;
+    if (pendingJoin) {
+      // A join refused for good (e.g. GROUP_AUTHORIZATION_FAILED) would otherwise leave the invocation waiting.
+      pendingJoin.reject(error);
+      pendingJoin = undefined;
+      crashed = error;
+    } else if (restart) {
+      // kafkajs has left the group and joins it again by itself; starting over here would race with that.
+      logger.warn('Consumer crashed; kafkajs is restarting it', { error: error.message });
+    } else {
+      crashed = error;
+    }
+  });
+  return created;
+}
 
 /**
  * What each step needs, for naming a refused one (MSK's IAM actions): the offsets check describes the topic
@@ -105,8 +122,10 @@ let needs: NeededActions = DESCRIBE_NEEDS;
 
 /** One invocation's reading state; batches fetched between invocations are left for the next one. */
 interface Collector {
-  /** Next offset to log per partition. */
+  /** Next offset to commit per partition. */
   readonly position: Map<number, bigint>;
+  /** Next offset to log per partition: kafkajs fetches a batch again after a failed commit or a rejoin. */
+  readonly logged: Map<number, bigint>;
   /** High watermark per partition at the start of the invocation. */
   readonly target: Map<number, bigint>;
   readonly maxMessages: number;
@@ -134,23 +153,29 @@ async function eachBatch(payload: EachBatchPayload): Promise<void> {
   const partition = batch.partition;
   const target = c.target.get(partition);
   if (target === undefined) return;
+  // Membership first: a coordinator that hung and came back answers NOT_COORDINATOR, and kafkajs finds the new
+  // one only when a heartbeat tells it to rejoin; its commits would keep asking the old one and fail.
+  await payload.heartbeat();
   let last: bigint | undefined;
   for (const message of batch.messages) {
     if (!payload.isRunning() || payload.isStale() || c.done) break;
     const offset = BigInt(message.offset);
     if (offset >= target || c.count >= c.maxMessages) break;
-    const value = message.value?.toString('utf8') ?? null;
-    const key = message.key?.toString('utf8') ?? null;
-    // The value itself is the log line's message, so the CloudWatch console shows it at a glance.
-    logger.info(value ?? '(null)', {
-      topic,
-      partition,
-      offset: message.offset,
-      key,
-      messageTimestamp: message.timestamp,
-    });
-    if (c.messages.length < MAX_REPORTED) c.messages.push({ partition, offset: message.offset, key, value });
-    c.count += 1;
+    if (offset >= (c.logged.get(partition) ?? 0n)) {
+      const value = message.value?.toString('utf8') ?? null;
+      const key = message.key?.toString('utf8') ?? null;
+      // The value itself is the log line's message, so the CloudWatch console shows it at a glance.
+      logger.info(value ?? '(null)', {
+        topic,
+        partition,
+        offset: message.offset,
+        key,
+        messageTimestamp: message.timestamp,
+      });
+      if (c.messages.length < MAX_REPORTED) c.messages.push({ partition, offset: message.offset, key, value });
+      c.count += 1;
+      c.logged.set(partition, offset + 1n);
+    }
     last = offset;
     payload.resolveOffset(message.offset);
   }
@@ -174,23 +199,29 @@ function isCaughtUp(c: Collector): boolean {
 /** Connects, joins the group and starts the fetch loop, once per container. */
 async function ensureRunning(): Promise<void> {
   if (crashed) {
-    logger.warn('Consumer had crashed; starting it again', { error: crashed.message });
+    logger.warn('Consumer had crashed; starting a new one', { error: crashed.message });
     crashed = undefined;
     running = undefined;
     assignment = undefined;
-    await consumer.disconnect().catch(() => undefined);
+    // A new client rather than a reconnect: kafkajs reuses a broker's connection object, and the end of a socket
+    // it has just closed then closes the new one ("Closed connection", "write after end").
+    const old = consumer;
+    consumer = newConsumer();
+    void old.disconnect().catch(() => undefined);
   }
   running ??= (async () => {
     const join = new Promise<void>((resolve, reject) => {
-      joined = resolve;
-      joinFailed = reject;
+      pendingJoin = { resolve, reject };
     });
+    // A crash can reject the join while connect or subscribe is still under way; their own error is thrown then.
+    join.catch(() => undefined);
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
     await join;
   })().catch((error: unknown) => {
     running = undefined;
+    pendingJoin = undefined;
     throw error;
   });
   await running;
@@ -236,7 +267,13 @@ async function consume(fromBeginning: boolean, maxMessages: number, budgetMs: nu
   await adminReady();
   // One after the other: kafkajs' admin finds the group coordinator in its broker pool, which stays empty until its
   // first metadata answer, and a lookup before that waits out a whole retry back-off (1 s) on every cold start.
-  const watermarks = await admin.fetchTopicOffsets(topic);
+  const watermarks = await admin.fetchTopicOffsets(topic).catch((error: unknown) => {
+    // kafkajs' fetchTopicOffsets gives up at once on any error but UNKNOWN_TOPIC_OR_PARTITION, so a connection the
+    // broker closed while the container was frozen (a restart) failed the invocation; kafkajs has dropped it now.
+    if (!isDisconnectedError(error)) throw error;
+    logger.warn('Admin connection was closed; asking again', { error: (error as Error).message });
+    return admin.fetchTopicOffsets(topic);
+  });
   const committed = await committedOffsets();
   const committedBy = new Map(
     (committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)] as [number, bigint]),
@@ -272,6 +309,7 @@ async function consume(fromBeginning: boolean, maxMessages: number, budgetMs: nu
   const result = await new Promise<ConsumerResult>((resolve) => {
     const c: Collector = {
       position: new Map(start),
+      logged: new Map(start),
       target,
       maxMessages,
       messages: [],

@@ -3,7 +3,14 @@ import type { Context } from 'aws-lambda';
 import { CompressionTypes, Partitioners, type Message, type PartitionMetadata, type Producer } from 'kafkajs';
 import { authorizationFailure } from '../shared/authorization';
 import { intEnv, readKafkaSettings, requireEnv } from '../shared/env';
-import { connectOnce, createKafka, describeKafkaFailure, isDisconnectedError } from '../shared/kafka';
+import {
+  connectOnce,
+  createKafka,
+  describeKafkaFailure,
+  isDisconnectedError,
+  isTooManyConnects,
+  retryTooManyConnects,
+} from '../shared/kafka';
 import { asEventObject, describe, InvalidEventError, optionalInt, optionalString } from '../shared/validation';
 
 /** What the producer accepts; every field is optional. */
@@ -308,6 +315,17 @@ async function send(delivery: Delivery): Promise<void> {
     await session.producer.disconnect().catch(() => undefined);
     await session.connected();
     failures = await deliver(delivery);
+  }
+  // A partition leader's broker refused the new connection over MSK's rate: send what is left after a back-off.
+  if (failures.some(isTooManyConnects)) {
+    failures = await retryTooManyConnects(
+      async () => {
+        const left = await deliver(delivery);
+        if (left.some(isTooManyConnects)) throw left.find(isTooManyConnects);
+        return left;
+      },
+      (delayMs) => logger.warn(`A broker refused a new connection (Too many connects); retrying in ${delayMs} ms`),
+    );
   }
   if (failures.length > 0) throw failures[0];
 }

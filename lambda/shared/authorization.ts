@@ -66,6 +66,8 @@ function errorChain(error: unknown): Error[] {
 
 function isSignInRefusal(error: Error): boolean {
   const typed = error as { type?: unknown };
+  // Over MSK's connection rate the sign-in is refused for load, not for want of a permission.
+  if (/Too many connects/.test(error.message)) return false;
   return (
     error.name === 'KafkaJSSASLAuthenticationError' ||
     typed.type === 'SASL_AUTHENTICATION_FAILED' ||

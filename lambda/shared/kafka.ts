@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type OauthbearerProviderResponse } from 'kafkajs';
 import type { KafkaSettings } from './env';
+import { retryWindow, retryWithin } from './retry';
 
 /**
  * Time limits: a dead or unreachable broker fails an invocation in about 12 s with a clear error, before the
@@ -110,6 +111,27 @@ export function isDisconnectedError(error: unknown): boolean {
   );
 }
 
+/** MSK's answer to a new IAM connection over the broker's rate (a SASL failure kafkajs does not retry). */
+export function isTooManyConnects(error: unknown): boolean {
+  return error instanceof Error && /Too many connects/.test(error.message);
+}
+
+/** How long sign-ins refused over the rate are retried; AWS advises waiting at least 1 s before the next. */
+export const TOO_MANY_CONNECTS_RETRY_MS = 15_000;
+
+/**
+ * Runs `attempt` again while MSK refuses new connections over its rate, waiting 1 s, 2 s, 4 s... plus up to
+ * 500 ms of jitter, so that containers that started together do not sign in together again.
+ */
+export function retryTooManyConnects<T>(attempt: () => Promise<T>, onRetry?: (delayMs: number) => void): Promise<T> {
+  return retryWithin(
+    retryWindow(TOO_MANY_CONNECTS_RETRY_MS, 1000 + Math.floor(Math.random() * 500)),
+    attempt,
+    (error) => (isTooManyConnects(error) ? 'Too many connects' : undefined),
+    (_reason, delayMs) => onRetry?.(delayMs),
+  );
+}
+
 /** One line describing why Kafka could not be used, naming the brokers. */
 export function describeKafkaFailure(error: unknown, settings: KafkaSettings): string {
   let reason = error instanceof Error ? error.message : String(error);
@@ -121,7 +143,7 @@ export function describeKafkaFailure(error: unknown, settings: KafkaSettings): s
 
 /**
  * Connects a kafkajs client once per container: later calls reuse the connection, and a failed connect or a
- * disconnect makes the next call connect again.
+ * disconnect makes the next call connect again. A sign-in refused over MSK's rate is retried with back-off.
  */
 export function connectOnce(
   connect: () => Promise<void>,
@@ -132,7 +154,7 @@ export function connectOnce(
     connected = undefined;
   });
   return () => {
-    connected ??= connect().catch((error: unknown) => {
+    connected ??= retryTooManyConnects(connect).catch((error: unknown) => {
       connected = undefined;
       throw error;
     });

@@ -39,15 +39,24 @@ export async function faultAdmin(brokers: string): Promise<Admin> {
 export const FAULT_BROKER_CONFIG = { 'replica.lag.time.max.ms': '5000' } as const;
 
 /**
- * The three-broker cluster of one fault test file, on free ports: started before the file's tests (with the
+ * The three-broker cluster of one fault test file (or describe block), on free ports, of Kafka `version`
+ * (default: the twin's): started before the file's tests (with the
  * handler bundles built) and stopped after them, also when they failed.
  */
-export function useFaultCluster(): { running: () => LocalKafkaCluster; connected: () => Admin } {
+export function useFaultCluster(options: { version?: string } = {}): {
+  running: () => LocalKafkaCluster;
+  connected: () => Admin;
+} {
   let cluster: LocalKafkaCluster | undefined;
   let admin: Admin | undefined;
   beforeAll(async () => {
     await ensureBundles();
-    cluster = await startKafka({ brokers: 3, brokerConfig: FAULT_BROKER_CONFIG, stopTimeoutMs: 10_000 });
+    cluster = await startKafka({
+      brokers: 3,
+      version: options.version,
+      brokerConfig: FAULT_BROKER_CONFIG,
+      stopTimeoutMs: 10_000,
+    });
     admin = await faultAdmin(cluster.bootstrapBrokers);
   }, 120_000);
   afterAll(async () => {

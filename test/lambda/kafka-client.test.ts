@@ -2,7 +2,14 @@ import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { lambdaNodeBinary } from 'msk-twin';
-import { iamTokenProvider, kafkaConfig, KAFKA_TIMEOUTS } from '../../lambda/shared/kafka';
+import { authorizationFailure } from '../../lambda/shared/authorization';
+import {
+  connectOnce,
+  iamTokenProvider,
+  isTooManyConnects,
+  kafkaConfig,
+  KAFKA_TIMEOUTS,
+} from '../../lambda/shared/kafka';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -93,5 +100,52 @@ describe('ignoreNegativeTimeoutWarnings', () => {
   test("Node.js 24 warns about kafkajs' negative timer; after the call only other warnings show", () => {
     expect(warningsOf(false)).toEqual(['TimeoutNegativeWarning', 'OtherWarning']);
     expect(warningsOf(true)).toEqual(['OtherWarning']);
+  });
+});
+
+describe('sign-ins refused over MSK’s connection rate', () => {
+  const tooMany = () =>
+    new Error('SASL OAUTHBEARER authentication failed: [3f1c2e9a-1b2c-4d5e-8f90-123456789abc]: Too many connects');
+  afterEach(() => jest.useRealTimers());
+
+  test('connectOnce backs off at least 1 s and connects again; a refusal for another reason is not retried', async () => {
+    jest.useFakeTimers();
+    const attempts: number[] = [];
+    const connect = jest.fn(async () => {
+      attempts.push(Date.now());
+      if (attempts.length < 3) throw tooMany();
+    });
+    const connected = connectOnce(connect, () => undefined)();
+    await jest.advanceTimersByTimeAsync(10_000);
+    await expect(connected).resolves.toBeUndefined();
+    expect(connect).toHaveBeenCalledTimes(3);
+    expect(attempts[1] - attempts[0]).toBeGreaterThanOrEqual(1000);
+    expect(attempts[2] - attempts[1]).toBeGreaterThanOrEqual(2000);
+
+    const denied = jest.fn(async () => {
+      throw new Error('SASL OAUTHBEARER authentication failed: [3f1c2e9a-1b2c-4d5e-8f90-123456789abc]: Access denied');
+    });
+    await expect(connectOnce(denied, () => undefined)()).rejects.toThrow('Access denied');
+    expect(denied).toHaveBeenCalledTimes(1);
+  });
+
+  test('gives up after about 15 s of refusals with MSK’s answer', async () => {
+    jest.useFakeTimers();
+    const connect = jest.fn(async () => {
+      throw tooMany();
+    });
+    const connected = connectOnce(connect, () => undefined)();
+    const settled = expect(connected).rejects.toThrow(/Too many connects$/);
+    await jest.advanceTimersByTimeAsync(20_000);
+    await settled;
+    expect(connect.mock.calls.length).toBeGreaterThanOrEqual(3);
+    expect(connect.mock.calls.length).toBeLessThanOrEqual(5);
+  });
+
+  test('is not reported as a missing kafka-cluster:Connect permission', () => {
+    expect(isTooManyConnects(tooMany())).toBe(true);
+    expect(
+      authorizationFailure(Object.assign(tooMany(), { name: 'KafkaJSSASLAuthenticationError' }), {}),
+    ).toBeUndefined();
   });
 });
