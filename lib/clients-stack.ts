@@ -129,7 +129,11 @@ export class ClientsStack extends Stack {
       value: `aws logs tail ${this.consumer.logGroup.logGroupName} --follow --format short`,
     });
   }
-  /** The kafkajs consumer in the VPC, run by the schedule; it stays in its group between invocations. */
+  /**
+   * The kafkajs consumer in the VPC, run by the schedule. With a rate of up to 15 minutes each run listens for the
+   * whole period (the function's timeout), so a message is logged as it arrives; the container stays in its group
+   * between runs. A manual run's container holds its share of the partitions until its session (45 s) ends.
+   */
   private kafkajsConsumer(
     props: ClientsStackProps,
     common: ConsumerCommon,
@@ -137,8 +141,12 @@ export class ClientsStack extends Stack {
     scheduleMinutes: number | undefined,
   ): HandlerFunction {
     const { config, cluster } = props;
-    // Its session must outlast the gap between invocations.
-    const sessionTimeoutMs = Math.min(1800000, Math.max(45000, ((scheduleMinutes ?? 2) * 2 * 60 + 30) * 1000));
+    const listenMinutes =
+      scheduleMinutes !== undefined && scheduleMinutes <= MAX_LISTEN_MINUTES ? scheduleMinutes : undefined;
+    // Its session must outlast the gap between invocations: seconds when the runs listen, else the schedule's rate.
+    const sessionTimeoutMs = listenMinutes
+      ? 45000
+      : Math.min(1800000, Math.max(45000, ((scheduleMinutes ?? 2) * 2 * 60 + 30) * 1000));
     const consumer = new HandlerFunction(this, 'Consumer', {
       ...common,
       handlerName: 'consumer',
@@ -149,7 +157,7 @@ export class ClientsStack extends Stack {
         GROUP_ID: config.consumerGroup,
         CONSUMER_SESSION_TIMEOUT_MS: String(sessionTimeoutMs),
       },
-      timeout: CONSUMER_TIMEOUT,
+      timeout: consumerTimeout(listenMinutes),
       reservedConcurrentExecutions: config.consumerConcurrency > 0 ? config.consumerConcurrency : undefined,
       // A scheduled run that failed, or waited, is superseded by the next one, which reads from the committed
       // offsets: no retry, and no event older than one schedule period (the EventBridge target's retryAttempts
@@ -164,7 +172,12 @@ export class ClientsStack extends Stack {
       new events.Rule(this, 'ConsumerSchedule', {
         description: 'hello-msk: runs the consumer so that new messages show up in its log',
         schedule: events.Schedule.expression(config.consumerSchedule),
-        targets: [new targets.LambdaFunction(consumer, { retryAttempts: 0 })],
+        targets: [
+          new targets.LambdaFunction(consumer, {
+            retryAttempts: 0,
+            event: listenMinutes ? events.RuleTargetInput.fromObject({ listen: true }) : undefined,
+          }),
+        ],
       });
     }
     return consumer;
@@ -253,6 +266,14 @@ interface ConsumerCommon {
 }
 
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours)\)$/;
+
+/** Lambda's longest timeout: the longest schedule period a run can listen through. */
+const MAX_LISTEN_MINUTES = 15;
+
+/** A listening run lasts its period; a reading run needs a minute at most. */
+function consumerTimeout(listenMinutes: number | undefined): Duration {
+  return listenMinutes ? Duration.minutes(listenMinutes) : CONSUMER_TIMEOUT;
+}
 
 /**
  * The consumer's asynchronous event age: one schedule period, within what Lambda allows (60 s to 6 h); the

@@ -67,7 +67,7 @@ export interface AppConfig {
    * Lambda polls the topic and invokes the consumer with each batch (interface endpoints for Lambda and STS).
    */
   readonly consumer: ConsumerMode;
-  /** EventBridge schedule that runs the kafkajs consumer (`rate(1 minute)`), or `off`. */
+  /** EventBridge schedule that runs the kafkajs consumer; each run of a rate up to 15 minutes listens for its period. */
   readonly consumerSchedule: string;
   /**
    * Reserved concurrency of the consumer; 0 leaves it unreserved. 1 guarantees one group member, but reserving
@@ -115,7 +115,7 @@ export const BASE_CONFIG: Omit<AppConfig, 'profile'> = {
   demoTopic: 'test-topic',
   consumerGroup: 'hello-msk-consumer',
   consumer: 'kafkajs',
-  consumerSchedule: 'rate(1 minute)',
+  consumerSchedule: 'rate(15 minutes)',
   consumerConcurrency: 0,
   topicRemovalPolicy: 'retain',
   topicResource: 'custom',

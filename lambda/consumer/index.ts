@@ -3,15 +3,26 @@ import type { Context } from 'aws-lambda';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { authorizationFailure, type NeededActions } from '../shared/authorization';
 import { intEnv, readKafkaSettings, requireEnv } from '../shared/env';
-import { connectOnce, createKafka, describeKafkaFailure, isDisconnectedError } from '../shared/kafka';
+import {
+  connectOnce,
+  createKafka,
+  describeKafkaFailure,
+  isDisconnectedError,
+  retryTooManyConnects,
+} from '../shared/kafka';
 import { asEventObject, optionalBoolean, optionalInt } from '../shared/validation';
 
 /** What the consumer accepts; every field is optional. */
 export interface ConsumerEvent {
   /** Replay the topic from offset 0, like the console consumer's --from-beginning. @default false */
   readonly fromBeginning?: boolean;
-  /** Stop after this many messages (1 to MAX_MESSAGES). @default 100 */
+  /** Stop after this many messages (1 to MAX_MESSAGES). @default 100, or no limit when listening */
   readonly maxMessages?: number;
+  /**
+   * Keep reading and logging new messages until the invocation's time is nearly up, as the schedule runs it.
+   * @default false
+   */
+  readonly listen?: boolean;
 }
 
 export interface ReadMessage {
@@ -37,11 +48,14 @@ export interface ConsumerResult {
 export const DEFAULT_MAX_MESSAGES = 100;
 export const MAX_MESSAGES = 10000;
 const MAX_REPORTED = 50;
-const EVENT_FIELDS = ['fromBeginning', 'maxMessages'] as const;
+const EVENT_FIELDS = ['fromBeginning', 'maxMessages', 'listen'] as const;
 /** Time kept free before the function's timeout to commit, pause and return. */
 const DEADLINE_MARGIN_MS = 3000;
 /** Used when there is no Lambda context (offline runs). */
 const DEFAULT_BUDGET_MS = 30000;
+/** The longest a reading (not listening) invocation reads, whatever the function's timeout. */
+const READ_BUDGET_MS = 57000;
+
 /** Waits before asking the group coordinator again: 3.75 s in all. */
 const COORDINATOR_BACKOFF_MS = [250, 500, 1000, 2000];
 
@@ -128,6 +142,8 @@ interface Collector {
   readonly logged: Map<number, bigint>;
   /** High watermark per partition at the start of the invocation. */
   readonly target: Map<number, bigint>;
+  /** Read past the targets until the time is up. */
+  readonly listen: boolean;
   readonly maxMessages: number;
   readonly messages: ReadMessage[];
   count: number;
@@ -140,9 +156,12 @@ let running: Promise<void> | undefined;
 /** Checks the event before anything is read or committed. */
 export function parseEvent(event: unknown): Required<ConsumerEvent> {
   const record = asEventObject(event, EVENT_FIELDS);
+  const listen = optionalBoolean(record, 'listen') ?? false;
   return {
     fromBeginning: optionalBoolean(record, 'fromBeginning') ?? false,
-    maxMessages: optionalInt(record, 'maxMessages', 1, MAX_MESSAGES) ?? DEFAULT_MAX_MESSAGES,
+    maxMessages:
+      optionalInt(record, 'maxMessages', 1, MAX_MESSAGES) ?? (listen ? Number.MAX_SAFE_INTEGER : DEFAULT_MAX_MESSAGES),
+    listen,
   };
 }
 
@@ -160,7 +179,7 @@ async function eachBatch(payload: EachBatchPayload): Promise<void> {
   for (const message of batch.messages) {
     if (!payload.isRunning() || payload.isStale() || c.done) break;
     const offset = BigInt(message.offset);
-    if (offset >= target || c.count >= c.maxMessages) break;
+    if ((!c.listen && offset >= target) || c.count >= c.maxMessages) break;
     if (offset >= (c.logged.get(partition) ?? 0n)) {
       const value = message.value?.toString('utf8') ?? null;
       const key = message.key?.toString('utf8') ?? null;
@@ -186,7 +205,7 @@ async function eachBatch(payload: EachBatchPayload): Promise<void> {
     await payload.heartbeat();
   }
   if (c.count >= c.maxMessages) c.finish('max-messages');
-  else if (isCaughtUp(c)) c.finish('caught-up');
+  else if (!c.listen && isCaughtUp(c)) c.finish('caught-up');
 }
 
 function isCaughtUp(c: Collector): boolean {
@@ -228,14 +247,16 @@ async function ensureRunning(): Promise<void> {
 }
 
 /**
- * Reads what is in TOPIC when the invocation starts (up to the high watermarks seen then), logs each
- * message's value, commits what it logged, and returns what it read.
+ * Reads what is in TOPIC when the invocation starts (up to the high watermarks seen then), or with `listen` all
+ * that arrives until the time is nearly up; logs each message's value, commits what it logged, and returns what
+ * it read.
  */
 export async function handler(event: unknown, context?: Context): Promise<ConsumerResult> {
-  const { fromBeginning, maxMessages } = parseEvent(event);
-  const budget = context ? context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS : DEFAULT_BUDGET_MS;
+  const { fromBeginning, maxMessages, listen } = parseEvent(event);
+  const remaining = context ? context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS : DEFAULT_BUDGET_MS;
+  const budget = listen ? remaining : Math.min(remaining, READ_BUDGET_MS);
   try {
-    return await consume(fromBeginning, maxMessages, budget);
+    return await consume(fromBeginning, maxMessages, budget, listen);
   } catch (error) {
     logger.error('Consume failed', { error: error as Error });
     const denied = authorizationFailure(error, needs);
@@ -262,7 +283,12 @@ async function committedOffsets(): Promise<Awaited<ReturnType<typeof admin.fetch
   }
 }
 
-async function consume(fromBeginning: boolean, maxMessages: number, budgetMs: number): Promise<ConsumerResult> {
+async function consume(
+  fromBeginning: boolean,
+  maxMessages: number,
+  budgetMs: number,
+  listen: boolean,
+): Promise<ConsumerResult> {
   needs = DESCRIBE_NEEDS;
   await adminReady();
   // One after the other: kafkajs' admin finds the group coordinator in its broker pool, which stays empty until its
@@ -288,7 +314,7 @@ async function consume(fromBeginning: boolean, maxMessages: number, budgetMs: nu
   }
 
   const nothingNew = [...target].every(([p, high]) => (start.get(p) ?? 0n) >= high);
-  if (nothingNew) {
+  if (nothingNew && !listen) {
     // Nothing to read: answer without touching the group.
     logger.debug('Nothing new', { topic, groupId });
     return { topic, groupId, count: 0, caughtUp: true, stoppedBecause: 'caught-up', messages: [] };
@@ -296,7 +322,8 @@ async function consume(fromBeginning: boolean, maxMessages: number, budgetMs: nu
 
   needs = READ_NEEDS;
   const joinStarted = Date.now();
-  await ensureRunning();
+  // A join refused over MSK's connection rate ("Too many connects") is tried again with a new client.
+  await retryTooManyConnects(ensureRunning);
   const joinMs = Date.now() - joinStarted;
   const mine = new Set(assignment ?? []);
   for (const p of [...target.keys()]) {
@@ -311,6 +338,7 @@ async function consume(fromBeginning: boolean, maxMessages: number, budgetMs: nu
       position: new Map(start),
       logged: new Map(start),
       target,
+      listen,
       maxMessages,
       messages: [],
       count: 0,
@@ -334,7 +362,7 @@ async function consume(fromBeginning: boolean, maxMessages: number, budgetMs: nu
     // Every invocation starts from the committed offsets (or 0 with fromBeginning), whatever was fetched before.
     for (const [partition, offset] of start) consumer.seek({ topic, partition, offset: offset.toString() });
     consumer.resume([{ topic }]);
-    if (isCaughtUp(c)) c.finish('caught-up');
+    if (!listen && isCaughtUp(c)) c.finish('caught-up');
   });
   consumer.pause([{ topic }]);
   collector = undefined;

@@ -14,7 +14,14 @@ import * as net from 'node:net';
 import type { ConsumerResult } from '../../lambda/consumer';
 import type { ProducerResult } from '../../lambda/producer';
 import { BASE_CONFIG } from '../../lib/config';
-import { type LambdaRunner, type LocalKafkaCluster, renamed, startKafka, type TwinAppInstance } from 'msk-twin';
+import {
+  type LambdaRunner,
+  type LocalKafkaCluster,
+  type LogLine,
+  renamed,
+  startKafka,
+  type TwinAppInstance,
+} from 'msk-twin';
 import { kafkaClient, testBrokers, uniqueName } from '../integration/kafka-helpers';
 import { useTwinApp } from '../integration/twin-helpers';
 import { captureLogs, loadBundle, untilQuiet, type ProducerModule } from './bundles';
@@ -253,6 +260,50 @@ describe('producer and consumer round trip', () => {
   });
 });
 
+describe('listening, as the schedule runs the consumer', () => {
+  test('{"listen":true} logs each message within a second of its send until the time is nearly up', async () => {
+    const topic = await createTopic();
+    const group = uniqueName('group');
+    const app = await appFor(topic, group);
+    try {
+      const producer = onTwin<ProducerResult>(app.runner('Producer', { environmentOverrides: { TOPIC: topic } }));
+      const lines: LogLine[] = [];
+      const consumer = app.runner('Consumer', {
+        environmentOverrides: { TOPIC: topic, GROUP_ID: group },
+        // A schedule period of 15 s instead of the stack's 15 minutes; the run ends 3 s before its timeout.
+        timeoutSeconds: 15,
+        onLog: (line) => lines.push(line),
+      });
+      const loggedAt = async (value: string): Promise<number> => {
+        for (let i = 0; i < 200; i++) {
+          const line = lines.find((l) => l.stream === 'stdout' && l.message.includes(`"message":"${value}"`));
+          if (line) return line.time;
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+        throw new Error(`the listening consumer did not log ${value}`);
+      };
+      const started = Date.now();
+      const listening = consumer.invoke({ listen: true });
+      await producer.handler({ message: 'first' });
+      await loggedAt('first');
+      const delays: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const value = `listened ${i}`;
+        const sent = Date.now();
+        await producer.handler({ message: value });
+        delays.push((await loggedAt(value)) - sent);
+      }
+      const result = await listening;
+      expect(result.ok).toBe(true);
+      expect(result.ok && result.payload).toMatchObject({ count: 6, stoppedBecause: 'time' });
+      expect(Date.now() - started).toBeGreaterThan(11_000);
+      for (const delay of delays) expect(delay).toBeLessThan(1000);
+    } finally {
+      await app.stop();
+    }
+  });
+});
+
 describe('bad events fail before anything is sent or committed', () => {
   let topic: string;
   let app: TwinAppInstance;
@@ -313,9 +364,9 @@ describe('bad events fail before anything is sent or committed', () => {
     [
       'a string event',
       'all',
-      'event must be a JSON object with fields fromBeginning, maxMessages; got the string "all"',
+      'event must be a JSON object with fields fromBeginning, maxMessages, listen; got the string "all"',
     ],
-    ['an unknown field', { from: 0 }, 'event field from is not known; allowed fields: fromBeginning, maxMessages'],
+    ['an unknown field', { from: 0 }, 'event field from is not known; allowed fields: fromBeginning, maxMessages, listen'],
     [
       'fromBeginning as a string',
       { fromBeginning: 'true' },

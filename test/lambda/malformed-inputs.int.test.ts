@@ -21,7 +21,7 @@ jest.setTimeout(60_000);
 
 const MAX_MESSAGE_BYTES = 2048;
 const PRODUCER_FIELDS = 'message, key, headers, count';
-const CONSUMER_FIELDS = 'fromBeginning, maxMessages';
+const CONSUMER_FIELDS = 'fromBeginning, maxMessages, listen';
 
 let admin: Admin;
 let topic: string;

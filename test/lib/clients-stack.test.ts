@@ -82,7 +82,7 @@ describe('ClientsStack', () => {
       KAFKA_AUTH: 'iam',
       TOPIC: 'test-topic',
       GROUP_ID: 'hello-msk-consumer',
-      CONSUMER_SESSION_TIMEOUT_MS: '150000',
+      CONSUMER_SESSION_TIMEOUT_MS: '45000',
     });
   });
 
@@ -165,14 +165,19 @@ describe('ClientsStack', () => {
     }
   });
 
-  test('runs the consumer every minute, with no reserved concurrency by default, so output appears without a second step', () => {
+  test('runs the consumer every 15 minutes, each run listening for its whole period, with no reserved concurrency', () => {
     clients.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(1 minute)',
+      ScheduleExpression: 'rate(15 minutes)',
       State: 'ENABLED',
       Targets: [
-        Match.objectLike({ Arn: { 'Fn::GetAtt': [consumer.id, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } }),
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [consumer.id, 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 0 },
+          Input: '{"listen":true}',
+        }),
       ],
     });
+    expect(consumer.fn.Properties.Timeout).toBe(900);
     // Reserving any concurrency fails on new accounts whose quota is 10 or 50 (Lambda keeps 100 unreserved).
     expect(consumer.fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
     expect(producer.fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
@@ -183,9 +188,20 @@ describe('ClientsStack', () => {
     expect(functionsByHandler(t).consumer.fn.Properties.ReservedConcurrentExecutions).toBe(1);
   });
 
-  test('has no schedule when consumerSchedule is off', () => {
+  test('has no schedule when consumerSchedule is off, and a reading consumer of one minute', () => {
     const t = synthTemplates({ consumerSchedule: 'off' }).clients;
     t.resourceCountIs('AWS::Events::Rule', 0);
+    const { fn } = functionsByHandler(t).consumer;
+    expect(fn.Properties.Timeout).toBe(60);
+  });
+
+  test('a schedule longer than Lambda’s 15-minute timeout runs reading consumers, not listening ones', () => {
+    const t = synthTemplates({ consumerSchedule: 'rate(1 hour)' }).clients;
+    const { fn, id } = functionsByHandler(t).consumer;
+    expect(fn.Properties.Timeout).toBe(60);
+    t.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [id, 'Arn'] }, Input: Match.absent() })],
+    });
   });
 
   test('never retries a failed asynchronous consumer run, and drops an event older than one schedule period', () => {
@@ -199,7 +215,7 @@ describe('ClientsStack', () => {
       FunctionName: { Ref: consumer.id },
       Qualifier: '$LATEST',
       MaximumRetryAttempts: 0,
-      MaximumEventAgeInSeconds: 60,
+      MaximumEventAgeInSeconds: 900,
     });
     const hourly = synthTemplates({ consumerSchedule: 'rate(2 hours)' }).clients;
     expect(eventConfig(hourly, functionsByHandler(hourly).consumer.id)).toMatchObject({

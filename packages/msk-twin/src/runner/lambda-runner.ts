@@ -309,6 +309,8 @@ export interface LambdaRunnerOptions {
   readonly caFile?: string;
   /** Replaces function variables; for tests that point a function at another broker. @default none */
   readonly environmentOverrides?: Readonly<Record<string, string>>;
+  /** Replaces the function's timeout; for tests and benchmarks of a shorter schedule period. @default the template's */
+  readonly timeoutSeconds?: number;
   /**
    * Freeze the container (SIGSTOP) after each invocation and thaw it (SIGCONT) for the next, as Lambda does:
    * timers and heartbeats stop, sockets stay open but unanswered.
@@ -588,7 +590,8 @@ export class LambdaRunner {
     container.waiting = undefined;
     this.queued = undefined;
     this.current = invocation;
-    const timeoutMs = this.spec.timeoutSeconds * 1000;
+    const timeoutSeconds = this.options.timeoutSeconds ?? this.spec.timeoutSeconds;
+    const timeoutMs = timeoutSeconds * 1000;
     invocation.dispatchedAt = performance.now();
     response.writeHead(200, {
       'content-type': 'application/json',
@@ -602,7 +605,7 @@ export class LambdaRunner {
     // ended, and the next invocation starts a new one.
     invocation.timer = setTimeout(() => {
       if (this.current !== invocation || invocation.outcome) return;
-      const seconds = this.spec.timeoutSeconds.toFixed(2);
+      const seconds = timeoutSeconds.toFixed(2);
       this.failContainer(container, {
         errorType: 'Sandbox.Timedout',
         errorMessage: `${new Date().toISOString()} ${invocation.requestId} Task timed out after ${seconds} seconds`,
