@@ -366,7 +366,11 @@ describe('bad events fail before anything is sent or committed', () => {
       'all',
       'event must be a JSON object with fields fromBeginning, maxMessages, listen; got the string "all"',
     ],
-    ['an unknown field', { from: 0 }, 'event field from is not known; allowed fields: fromBeginning, maxMessages, listen'],
+    [
+      'an unknown field',
+      { from: 0 },
+      'event field from is not known; allowed fields: fromBeginning, maxMessages, listen',
+    ],
     [
       'fromBeginning as a string',
       { fromBeginning: 'true' },
