@@ -289,6 +289,8 @@ async function consume(
   budgetMs: number,
   listen: boolean,
 ): Promise<ConsumerResult> {
+  // The budget counts from the start of the invocation, the group join included.
+  const deadline = Date.now() + budgetMs;
   needs = DESCRIBE_NEEDS;
   await adminReady();
   // One after the other: kafkajs' admin finds the group coordinator in its broker pool, which stays empty until its
@@ -357,7 +359,7 @@ async function consume(
         });
       },
     };
-    const timer = setTimeout(() => c.finish('time'), Math.max(1000, budgetMs));
+    const timer = setTimeout(() => c.finish('time'), Math.max(1000, deadline - Date.now()));
     collector = c;
     // Every invocation starts from the committed offsets (or 0 with fromBeginning), whatever was fetched before.
     for (const [partition, offset] of start) consumer.seek({ topic, partition, offset: offset.toString() });

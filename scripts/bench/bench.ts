@@ -2,7 +2,8 @@
  * `npm run bench`: the bundled functions on the local MSK twin (TLS + IAM, Node.js 24 Lambda-like runners, the dev
  * cluster's brokers), then the handlers on a plaintext broker beside Kafka's own perf tools, and cdk synth. Prints a
  * cold-start table and one table of every figure, and writes them to bench-results/bench.json.
- * `-- --quick` runs a short version; `-- --cold-start` only the twin's cold starts. docs/benchmarks.md holds the
+ * `-- --quick` runs a short version; `-- --cold-start` only the twin's cold starts; `-- --trigger` only the send to
+ * log line latency of each consumer mode on its deployed trigger. docs/benchmarks.md holds the
  * figures and what each target means.
  */
 import { build } from 'esbuild';
@@ -32,6 +33,7 @@ import {
 import { BASE_CONFIG } from '../../lib/config';
 import { buildLambdas, bundlePath, esbuildOptions } from '../build-lambdas';
 import { startAppTwin, topicsCreateEvent } from '../app-twin';
+import { benchTriggerLatency } from './trigger-latency';
 import { iamConnectionRate } from 'msk-catalog';
 
 type Producer = typeof import('../../lambda/producer');
@@ -39,6 +41,7 @@ type Consumer = typeof import('../../lambda/consumer');
 
 const QUICK = process.argv.includes('--quick');
 const COLD_START_ONLY = process.argv.includes('--cold-start');
+const TRIGGER_ONLY = process.argv.includes('--trigger');
 const ROOT = path.join(__dirname, '..', '..');
 /** 0: free ports the OS chooses. */
 const PORT = Number(process.env.BENCH_KAFKA_PORT ?? 0);
@@ -790,9 +793,13 @@ async function main(): Promise<void> {
   await buildLambdas(true);
   let kafkaVersion = 'as on the twin';
   const twinStarted = nowMs();
-  await benchTwin();
-  process.stderr.write(`  (the twin sections took ${((nowMs() - twinStarted) / 1000).toFixed(0)} s)\n`);
+  if (!TRIGGER_ONLY) await benchTwin();
   if (!COLD_START_ONLY) {
+    process.stderr.write("\n2. from a send to the consumer's log line on the deployed trigger, each consumer mode\n");
+    await benchTriggerLatency(record, QUICK);
+  }
+  process.stderr.write(`  (the twin sections took ${((nowMs() - twinStarted) / 1000).toFixed(0)} s)\n`);
+  if (!COLD_START_ONLY && !TRIGGER_ONLY) {
     process.stderr.write("\nOn a plaintext broker, the handlers in this process beside Kafka's own perf tools:\n");
     const classpath = await ensureKafkaJars();
     const cluster: LocalKafkaCluster = await startKafka({ brokers: 1, port: PORT, jvmOptions: THROUGHPUT_JVM_OPTIONS });
@@ -810,7 +817,7 @@ async function main(): Promise<void> {
       await cluster.stop();
     }
   }
-  if (!COLD_START_ONLY) benchSynth();
+  if (!COLD_START_ONLY && !TRIGGER_ONLY) benchSynth();
 
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const meta = {
