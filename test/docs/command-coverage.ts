@@ -290,8 +290,8 @@ export const COVERAGE: readonly Coverage[] = [
     ],
   },
   {
-    match: /^npm run bench -- (--quick )?--cold-start$/,
-    how: 'CI runs npm run bench -- --quick, whose twin cold-start section is what --cold-start runs alone',
+    match: /^npm run bench -- (--quick )?(--cold-start|--trigger)$/,
+    how: 'CI runs npm run bench -- --quick, whose cold-start and trigger sections are what --cold-start and --trigger run alone',
     checks: [{ kind: 'npm-script' }, { kind: 'ci' }],
   },
   {
