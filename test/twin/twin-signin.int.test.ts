@@ -3,7 +3,7 @@
  * refused with MSK's answer ("[request id]: Access denied"), and the broker log says why in one line.
  */
 import { generateAuthToken, generateAuthTokenFromCredentialsProvider } from 'aws-msk-iam-sasl-signer-js';
-import { type IssuedCredentials, kafkaPrincipal, TWIN_ADMIN_ROLE_ARN, TWIN_REGION } from 'msk-twin';
+import { type IssuedCredentials, roleAllowing, TWIN_ADMIN_ROLE_ARN, TWIN_REGION } from 'msk-twin';
 import { uniqueName } from '../integration/kafka-helpers';
 import {
   brokerLogLines,
@@ -89,18 +89,7 @@ beforeAll(async () => {
   await twin().withAdmin((admin) =>
     admin.createTopics({ topics: [granted, notGranted].map((topic) => ({ topic })), waitForLeaders: true }),
   );
-  await twin().applyAuthorization({
-    connectRoleArns: [allowed],
-    acls: [
-      {
-        principal: kafkaPrincipal(allowed),
-        resourceType: 'TOPIC',
-        resourceName: granted,
-        patternType: 'LITERAL',
-        operation: 'DESCRIBE',
-      },
-    ],
-  });
+  await twin().setPolicies([roleAllowing(allowed, twin().clusterArn, [['DescribeTopic', 'topic', granted]])]);
   credentials = twin().issueCredentials(allowed, 900);
 });
 

@@ -775,7 +775,7 @@ function describeCluster(resolver: TwinResolver): TwinCluster {
     name,
     arn: resolver.clusterArn,
     serverless,
-    tags: clusterTags(resolver.resolve(props.Tags ?? {}, scope('Tags'))),
+    tags: props.Tags === undefined ? undefined : clusterTags(resolver.resolve(props.Tags, scope('Tags'))),
     kafkaVersion:
       props.KafkaVersion === undefined ? undefined : resolver.resolveString(props.KafkaVersion, scope('KafkaVersion')),
     instanceType:

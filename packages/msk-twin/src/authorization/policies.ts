@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RoleStatement, TwinApp, TwinRole } from '../assembly/assembly';
 import { withLock } from '../broker/local-kafka';
+import { resourceArn, type MskResourceType } from './kafka-actions';
 
 /** An IAM policy document as IAM reads it. */
 export interface PolicyDocument {
@@ -231,4 +232,24 @@ export function formatPolicyTable(app: TwinApp, roles: readonly TwinRolePolicies
     }
   }
   return lines.join('\n');
+}
+
+/** One allowed action: `['WriteData', 'topic', 'orders']`, `['WriteDataIdempotently', 'cluster']`. */
+export type Allow = readonly [action: string, type: MskResourceType, name?: string];
+
+/**
+ * A role whose one policy allows kafka-cluster:Connect on `clusterArn` and each of `allows`, for tests and tools that
+ * write a role by hand rather than read it from an app.
+ */
+export function roleAllowing(roleArn: string, clusterArn: string, allows: readonly Allow[]): TwinRolePolicies {
+  const statements = [['Connect', 'cluster'] as const, ...allows].map(([action, type, name]) => ({
+    Effect: 'Allow',
+    Action: `kafka-cluster:${action}`,
+    Resource: resourceArn(type, clusterArn, name ?? ''),
+  }));
+  return {
+    roleArn,
+    clusterArn,
+    policies: [{ name: 'roleAllowing', document: { Version: '2012-10-17', Statement: statements } }],
+  };
 }
