@@ -218,7 +218,7 @@ describe('a token MSK refuses', () => {
     const message = await signIn(await sign(twin().issueCredentials(stranger, 300)));
     expect(message).toMatch(REFUSED);
     expect(refusalReason(twin(), message as string)).toBe(
-      `role ${stranger} is not allowed kafka-cluster:Connect on this cluster`,
+      `role ${stranger} is not allowed kafka-cluster:Connect on this cluster: no policy of role ${stranger} is known to the twin`,
     );
   });
 
