@@ -19,6 +19,7 @@ import {
   type LogLine,
   PortInUseError,
   type TwinAppInstance,
+  statementsOf,
   type TwinRolePolicies,
 } from 'msk-twin';
 import { startAppTwin, topicsCreateEvents } from './app-twin';
@@ -64,12 +65,16 @@ const roleName = (arn: string) => arn.replace(/^arn:[^:]*:iam::\d+:role\//, '');
 
 /** `Allow kafka-cluster:WriteData on topic/…/test-topic`: one role's kafka-cluster statements, as the twin evaluates them. */
 function describePolicies(policies: TwinRolePolicies): string[] {
-  const list = (value: unknown) =>
-    Array.isArray(value) ? value.map(String) : value === undefined ? [] : [String(value)];
+  const list = (value: unknown): string[] =>
+    Array.isArray(value)
+      ? (value as unknown[]).map((v) => `${v as string}`)
+      : value === undefined
+        ? []
+        : [`${value as string}`];
   const short = (arn: string) => arn.replace(/^arn:[^:]*:kafka:[^:]*:[^:]*:/, '').replace(/\/[^/]+\/[^/]+/, '/…');
-  return policies.policies.flatMap(({ document }) =>
-    (Array.isArray(document.Statement) ? document.Statement : [document.Statement]).map(
-      (s: Record<string, unknown>) =>
+  return policies.policies.flatMap((policy) =>
+    statementsOf(policy).map(
+      (s) =>
         `${String(s.Effect)} ${list(s.Action ?? s.NotAction).join(', ')} on ${list(s.Resource ?? s.NotResource)
           .map(short)
           .join(', ')}`,

@@ -142,9 +142,11 @@ export function rolePolicies(app: TwinApp, role: TwinRole, options: PoliciesOfOp
   };
 }
 
-function statementsOf(policy: NamedPolicy): Record<string, unknown>[] {
-  const statement = policy.document.Statement;
-  return Array.isArray(statement) ? [...statement] : [statement as Record<string, unknown>];
+export function statementsOf(policy: NamedPolicy): Record<string, unknown>[] {
+  const statement: readonly Record<string, unknown>[] | Record<string, unknown> = policy.document.Statement;
+  return Array.isArray(statement)
+    ? [...(statement as readonly Record<string, unknown>[])]
+    : [statement as Record<string, unknown>];
 }
 
 /**
@@ -201,7 +203,8 @@ export function formatPolicyTable(app: TwinApp, roles: readonly TwinRolePolicies
     String(resource)
       .replace(/^arn:[^:]*:kafka:[^:]*:[^:]*:/, '')
       .replace(`/${nameAndUuid}`, '/…');
-  const list = (value: unknown) => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
+  const list = (value: unknown): unknown[] =>
+    Array.isArray(value) ? (value as unknown[]) : value === undefined ? [] : [value];
   const lines = [
     `Cluster \`${app.cluster.arn}\` (\`…\` below stands for \`${nameAndUuid}\`).`,
     '',
