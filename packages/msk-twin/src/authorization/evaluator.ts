@@ -3,7 +3,6 @@
  * implementation of IAM's policy evaluation logic (Allow and Deny, NotAction and NotResource, wildcards, every
  * condition operator, permissions boundaries). The request maps to kafka-cluster actions as kafka-actions.ts says.
  */
-import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { iamChecksFor, type IamCheck, type KafkaRequest } from './kafka-actions';
 import type { PolicySetFile, TwinRolePolicies } from './policies';
 
@@ -73,6 +72,8 @@ export async function evaluate(role: TwinRolePolicies, check: IamCheck): Promise
     }
   }
   const action = `kafka-cluster:${check.action}`;
+  // Loaded on first use, so that the decision service listens before it has read IAM's action data.
+  const { runSimulation } = await import('@cloud-copilot/iam-simulate');
   const result = await runSimulation(
     {
       request: {
