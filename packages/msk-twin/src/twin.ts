@@ -198,15 +198,16 @@ export class LocalTwin implements KafkaEndpoint {
         ownedDirs: [dir],
       };
       if (options.policies) await updatePolicySet(registryDir, options.policies);
-      // Started beside the brokers; they ask it only once an IAM client signs in.
-      const decisions = startDecisionService(registryDir, path.join(dir, 'decision-service.log'));
-      decisions.catch(() => undefined);
       const launching = Date.now();
       cluster = await startKafka({ ...options, secureListener });
-      await decisions;
       const downloadMs = Date.now() - launching - cluster.startupMs;
       const twin = new LocalTwin(cluster, file);
-      await twin.withAdmin((admin) => admin.describeCluster());
+      // The brokers ask the decision service only for IAM clients other than the admin role, so it starts while
+      // the admin signs in, not while the brokers' JVMs start on the same cores.
+      await Promise.all([
+        startDecisionService(registryDir, path.join(dir, 'decision-service.log')),
+        twin.withAdmin((admin) => admin.describeCluster()),
+      ]);
       twin.startTime = Date.now() - started - buildMs - Math.max(0, downloadMs);
       return twin;
     } catch (error) {

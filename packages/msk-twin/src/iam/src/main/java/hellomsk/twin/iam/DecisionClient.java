@@ -45,10 +45,8 @@ final class DecisionClient {
 
     private final Path policiesFile;
     private final Path portFile;
-    private final HttpClient http = HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(TIMEOUT)
-            .build();
+    /** Made on the first question, so that a broker's start does not pay for it. */
+    private volatile HttpClient http;
     private final Map<String, Decision> cache = new ConcurrentHashMap<>();
     private volatile String policiesStamp = "";
     private volatile URI endpoint;
@@ -112,10 +110,19 @@ final class DecisionClient {
     }
 
     private List<Decision> ask(String body, int count) throws IOException, InterruptedException {
+        HttpClient client = http;
+        if (client == null) {
+            synchronized (this) {
+                if (http == null) {
+                    http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(TIMEOUT).build();
+                }
+                client = http;
+            }
+        }
         for (int attempt = 0;; attempt++) {
             URI uri = endpoint();
             try {
-                HttpResponse<String> response = http.send(
+                HttpResponse<String> response = client.send(
                         HttpRequest.newBuilder(uri).timeout(TIMEOUT)
                                 .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build(),
                         HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
