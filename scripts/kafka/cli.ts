@@ -9,7 +9,7 @@
  *   tsx scripts/kafka/cli.ts fetch [--version 3.9.2,4.0.2,4.1.2]   (download the jars only, e.g. in CI)
  *
  * `start` uses 9092 like Kafka's own quickstart; `--port 0` takes any free ports instead. `--security iam` starts
- * the local MSK twin (TLS + IAM sign-in + ACLs, see twin.ts) and prints its IAM listeners.
+ * the local MSK twin (TLS + IAM sign-in + IAM policy evaluation, see twin.ts) and prints its IAM listeners.
  * `start` leaves the brokers running in the background and prints the bootstrap string on stdout
  * (`export KAFKA_BROKERS=$(npx tsx scripts/kafka/cli.ts start)`); everything else goes to stderr.
  * Kafka's command-line tools (topics, produce, consume, groups) are dispatched to scripts/kafka/tools/.
