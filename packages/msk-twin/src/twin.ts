@@ -250,7 +250,7 @@ export class LocalTwin implements KafkaEndpoint {
   get identity(): TwinIdentity {
     return twinIdentity({ region: this.file.region, partition: this.file.partition, account: this.file.account });
   }
-  /** The cluster ARN that policies written for this twin without an app name (`cluster/local-twin/<uuid>`). */
+  /** The cluster ARN for policies written by hand, without an app (`cluster/local-twin/<uuid>`). */
   get clusterArn(): string {
     return twinClusterArn('local-twin', this.identity);
   }
