@@ -10,8 +10,6 @@ import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { BASE_CONFIG, type ConsumerMode } from '../lib/config';
 import {
-  type AclBinding,
-  functionLabel,
   type InvokeResult,
   type LambdaRunner,
   type LogLine,
@@ -19,6 +17,8 @@ import {
   startEventSourceMappings,
   type EventSourceMappingPoller,
   type TwinAppInstance,
+  statementsOf,
+  type TwinRolePolicies,
 } from 'msk-twin';
 import { startAppTwin, topicsCreateEvents } from './app-twin';
 import { explainStartupWarnings } from './startup-warnings';
@@ -76,15 +76,23 @@ function seconds(ms: number): string {
 /** The role's name without its ARN prefix. */
 const roleName = (arn: string) => arn.replace(/^arn:[^:]*:iam::\d+:role\//, '');
 
-/** `WRITE, DESCRIBE on topic test-topic`: one role's ACLs, grouped by resource. */
-function describeAcls(acls: readonly AclBinding[]): string[] {
-  const byResource = new Map<string, string[]>();
-  for (const acl of acls) {
-    const name = acl.patternType === 'PREFIXED' ? `${acl.resourceName}*` : acl.resourceName;
-    const where = acl.resourceType === 'CLUSTER' ? 'the cluster' : `${acl.resourceType.toLowerCase()} ${name}`;
-    byResource.set(where, [...(byResource.get(where) ?? []), acl.operation]);
-  }
-  return [...byResource].map(([where, operations]) => `${operations.join(', ')} on ${where}`);
+/** `Allow kafka-cluster:WriteData on topic/…/test-topic`: one role's kafka-cluster statements, as the twin evaluates them. */
+function describePolicies(policies: TwinRolePolicies): string[] {
+  const list = (value: unknown): string[] =>
+    Array.isArray(value)
+      ? (value as unknown[]).map((v) => `${v as string}`)
+      : value === undefined
+        ? []
+        : [`${value as string}`];
+  const short = (arn: string) => arn.replace(/^arn:[^:]*:kafka:[^:]*:[^:]*:/, '').replace(/\/[^/]+\/[^/]+/, '/…');
+  return policies.policies.flatMap((policy) =>
+    statementsOf(policy).map(
+      (s) =>
+        `${String(s.Effect)} ${list(s.Action ?? s.NotAction).join(', ')} on ${list(s.Resource ?? s.NotResource)
+          .map(short)
+          .join(', ')}`,
+    ),
+  );
 }
 
 /** Which role signed in for this invocation (from the brokers' own sign-in log), and what it may do. */
@@ -98,7 +106,7 @@ function sayWhoSignedIn(twin: TwinAppInstance, runner: LambdaRunner, roleArn: st
   } else {
     say(`no sign-in logged for role ${roleName(roleArn)}`);
   }
-  say(`allowed by its ACLs: ${describeAcls(twin.aclsOf(roleArn)).join('; ')}`);
+  say(`allowed by its policies: ${describePolicies(twin.policiesOf(roleArn)).join('; ')}`);
 }
 
 /** The handler's own log lines of an invocation (what CloudWatch Logs would receive), without Lambda's. */
@@ -137,9 +145,7 @@ async function startDemoTwin(port: number, consumer: ConsumerMode): Promise<Twin
   );
   say(`IAM listener (TLS + SASL/OAUTHBEARER with MSK IAM tokens): ${instance.twin.bootstrapBrokers}`);
   const t = instance.timings;
-  say(
-    `ready in ${seconds(t.totalMs)}: synth ${seconds(t.synthMs)}, brokers ${seconds(t.brokersMs)}, ACLs ${seconds(t.aclsMs)}`,
-  );
+  say(`ready in ${seconds(t.totalMs)}: synth ${seconds(t.synthMs)}, brokers ${seconds(t.brokersMs)}`);
   return instance;
 }
 
@@ -174,19 +180,18 @@ async function main(): Promise<string> {
   let pollers: EventSourceMappingPoller[] = [];
   let twin: TwinAppInstance | undefined;
   try {
-    twin = await step('Synthesize the dev stacks offline and start their local MSK twin (TLS, IAM sign-in, ACLs)', () =>
-      startDemoTwin(port, mode),
+    twin = await step(
+      'Synthesize the dev stacks offline and start their local MSK twin (TLS, IAM sign-in, IAM policies)',
+      () => startDemoTwin(port, mode),
     );
     const app = twin;
 
-    await step("What each function's role may do: its IAM policies, translated to Kafka ACLs", async () => {
+    await step("What each function's role may do: its IAM policies, evaluated for every Kafka request", async () => {
       for (const fn of app.app.kafkaFunctions) {
-        const connect = app.translation.authorization.connectRoleArns.includes(fn.roleArn);
-        say(`${functionLabel(fn)} as role ${roleName(fn.roleArn)}:`);
-        say(`  ${connect ? 'may sign in (kafka-cluster:Connect)' : 'may not sign in'}`);
-        for (const line of describeAcls(app.aclsOf(fn.roleArn))) say(`  ${line}`);
+        say(`${fn.path} as role ${roleName(fn.roleArn)}:`);
+        for (const line of describePolicies(app.policiesOf(fn.roleArn))) say(`  ${line}`);
       }
-      say('everything else is denied (allow.everyone.if.no.acl.found=false)');
+      say('everything else is denied, as IAM denies what no policy allows');
     });
 
     await step('The functions run the code cdk deploy ships: the assets of the synthesized assembly', async () => {

@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     for (const security of securities) {
       const up = starts.get(security) ?? [];
       const down = stops.get(security) ?? [];
-      const label = security === 'iam' ? 'MSK twin (TLS + IAM sign-in + ACLs)' : 'plaintext';
+      const label = security === 'iam' ? 'MSK twin (TLS + IAM sign-in + IAM authorizer)' : 'plaintext';
       console.log(
         `${brokers} broker${brokers === 1 ? ' ' : 's'}, ${label}: start-to-ready median ${seconds(median(up))} ` +
           `(min ${seconds(Math.min(...up))}, max ${seconds(Math.max(...up))}); stop median ${seconds(median(down))}` +

@@ -341,7 +341,7 @@ export const COVERAGE: readonly Coverage[] = [
   },
   {
     match: /^(npx )?msk-twin policy --assembly \S+$/,
-    how: 'prints what the policy translation tests check: each role’s table, row by row',
+    how: 'prints the kafka-cluster statements the twin evaluates for each function role, row by row',
     checks: [
       {
         kind: 'test',
@@ -350,8 +350,8 @@ export const COVERAGE: readonly Coverage[] = [
       },
       {
         kind: 'test',
-        file: 'test/twin/policy-acls.test.ts',
-        title: 'prints the table the docs show, one row per action and resource',
+        file: 'test/twin/app-policies.test.ts',
+        title: 'prints the table the docs show, one row per kafka-cluster statement',
       },
     ],
   },

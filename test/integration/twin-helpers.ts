@@ -33,7 +33,7 @@ export function useTwin(): () => LocalTwin {
   };
 }
 
-/** A role ARN no other test uses. */
+/** A role ARN no other test uses: its policies on the shared twin are the ones its test sets. */
 export function uniqueRole(prefix: string): string {
   return `arn:aws:iam::${TWIN_ACCOUNT}:role/${uniqueName(prefix)}`;
 }
@@ -83,9 +83,9 @@ export function sessionEnds(twin: LocalTwin, accessKeyId: string): Date[] {
 }
 
 /**
- * The synthesized dev app on the shared twin (see useTwin), its roles' policies granted as ACLs: what the
- * functions' integration tests run the bundled handlers against. Each test renames the app's topic and group to
- * names of its own (policy-variants.ts), so that grants, which add up on one twin, do not meet.
+ * The synthesized dev app on the shared twin (see useTwin), its roles' policies set: what the functions'
+ * integration tests run the bundled handlers against. Each test renames the app's topic and group to names of its
+ * own (policy-variants.ts) in a variant, which runs as roles of its own, so tests neither share topics nor policies.
  */
 export function useTwinApp(): () => TwinAppInstance {
   const twin = useTwin();

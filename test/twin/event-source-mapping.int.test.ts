@@ -10,6 +10,7 @@ import {
   startEventSourceMappings,
   type TwinAppInstance,
   twinAppOn,
+  withoutActions,
 } from 'msk-twin';
 import { synthesizeApp } from '../../scripts/app-twin';
 import { useTwin } from '../integration/twin-helpers';
@@ -143,4 +144,20 @@ test('a batch the function fails is retried 10 times, then goes to the on-failur
   expect(poller.invocations.filter((i) => !i.result.ok)).toHaveLength(11);
   for (let i = 0; i < 100 && (await committed()) < before + 1; i++) await new Promise((r) => setTimeout(r, 50));
   expect(await committed()).toBe(await stored());
+});
+
+test('a consumer role without ReadData: the mapping is refused by the brokers, as Lambda’s poller would be', async () => {
+  const role = app.function('Consumer').roleArn;
+  const variant = await app.variant((a) => withoutActions(a, role, ['kafka-cluster:ReadData']));
+  try {
+    const [mapping] = eventSourceMappingsOf(variant.app);
+    const poller = new EventSourceMappingPoller(mapping, variant, variant.runner('Consumer'));
+    pollers.push(poller);
+    await poller.start().catch(() => undefined);
+    for (let i = 0; i < 200 && !poller.crashed; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(poller.crashed?.message).toMatch(/not authorized/i);
+    expect(poller.invocations).toEqual([]);
+  } finally {
+    await variant.stop();
+  }
 });

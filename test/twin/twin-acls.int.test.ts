@@ -1,29 +1,22 @@
 /**
- * Authorization on the local MSK twin: a role signed in over IAM may do exactly what its ACLs grant, and nothing
- * when nothing is granted (StandardAuthorizer, allow.everyone.if.no.acl.found=false).
+ * Authorization on the local MSK twin: a role signed in over IAM may do exactly what its IAM policy allows, and
+ * nothing when nothing is allowed (the twin's authorizer evaluates the policy for every request). Each role is
+ * new, so its policy is exactly the one the test sets.
  */
 import { Kafka, logLevel, type Admin, type KafkaConfig } from 'kafkajs';
-import { type AclBinding, kafkaPrincipal } from 'msk-twin';
+import { type Allow, roleAllowing } from 'msk-twin';
 import { kafkaClient, uniqueName, within } from '../integration/kafka-helpers';
 import { uniqueRole, useTwin } from '../integration/twin-helpers';
 
 const twin = useTwin();
 
-type Grant = Omit<AclBinding, 'principal'>;
-const topicAcl = (resourceName: string, operation: AclBinding['operation'], prefixed = false): Grant => ({
-  resourceType: 'TOPIC',
-  resourceName,
-  patternType: prefixed ? 'PREFIXED' : 'LITERAL',
-  operation,
-});
+/** kafka-cluster:`action` on the topic (or, ending in `*`, on the topics with that prefix). */
+const onTopic = (name: string, action: string): Allow => [action, 'topic', name];
 
-/** A new role allowed to connect and granted `grants`; returns a kafkajs client signed in as it. */
-async function roleWith(name: string, grants: Grant[], extra: Partial<KafkaConfig> = {}): Promise<Kafka> {
+/** A new role allowed Connect and `allows`; returns a kafkajs client signed in as it. */
+async function roleWith(name: string, allows: Allow[], extra: Partial<KafkaConfig> = {}): Promise<Kafka> {
   const roleArn = uniqueRole(name);
-  await twin().applyAuthorization({
-    connectRoleArns: [roleArn],
-    acls: grants.map((grant) => ({ ...grant, principal: kafkaPrincipal(roleArn) })),
-  });
+  await twin().setPolicies([roleAllowing(roleArn, twin().clusterArn, allows)]);
   const credentials = twin().issueCredentials(roleArn, 900);
   return new Kafka({ ...twin().clientConfig(credentials, name), ...extra });
 }
@@ -94,14 +87,17 @@ afterAll(async () => {
 const TOPIC_DENIED = 'Not authorized to access topics: [Topic authorization failed]';
 
 describe('producing', () => {
-  test('a role with DESCRIBE but no WRITE on the topic gets an authorization error, and nothing is written', async () => {
-    const kafka = await roleWith('describe-only', [topicAcl(topics.orders, 'DESCRIBE')]);
+  test('a role with DescribeTopic but no WriteData gets an authorization error, and nothing is written', async () => {
+    const kafka = await roleWith('describe-only', [onTopic(topics.orders, 'DescribeTopic')]);
     expect(await produce(kafka, topics.orders)).toBe(TOPIC_DENIED);
     expect(await messageCount(topics.orders)).toBe(0);
   });
 
-  test('a role with WRITE and DESCRIBE on the topic produces', async () => {
-    const kafka = await roleWith('writer', [topicAcl(topics.orders, 'WRITE'), topicAcl(topics.orders, 'DESCRIBE')]);
+  test('a role with WriteData and DescribeTopic on the topic produces', async () => {
+    const kafka = await roleWith('writer', [
+      onTopic(topics.orders, 'WriteData'),
+      onTopic(topics.orders, 'DescribeTopic'),
+    ]);
     expect(await produce(kafka, topics.orders)).toBeUndefined();
     expect(await messageCount(topics.orders)).toBe(1);
   });
@@ -119,10 +115,13 @@ describe('producing', () => {
   });
 });
 
-describe('a PREFIXED grant', () => {
+describe('a topic ARN ending in *', () => {
   test('covers exactly the topics that start with the prefix', async () => {
     const prefix = topics.prefixed;
-    const kafka = await roleWith('prefixed', [topicAcl(prefix, 'WRITE', true), topicAcl(prefix, 'DESCRIBE', true)]);
+    const kafka = await roleWith('prefixed', [
+      onTopic(`${prefix}*`, 'WriteData'),
+      onTopic(`${prefix}*`, 'DescribeTopic'),
+    ]);
     const outcomes = Object.fromEntries(
       await Promise.all(
         [`${prefix}eu`, `${prefix}us`, prefix.slice(0, -1), `other-${prefix}eu`].map(
@@ -138,9 +137,12 @@ describe('a PREFIXED grant', () => {
     });
   });
 
-  test('for CREATE lets a role create topics with the prefix and no others', async () => {
+  test('for CreateTopic lets a role create topics with the prefix and no others', async () => {
     const prefix = `${uniqueName('created')}-`;
-    const kafka = await roleWith('creator', [topicAcl(prefix, 'CREATE', true), topicAcl(prefix, 'DESCRIBE', true)]);
+    const kafka = await roleWith('creator', [
+      onTopic(`${prefix}*`, 'CreateTopic'),
+      onTopic(`${prefix}*`, 'DescribeTopic'),
+    ]);
     const admin = kafka.admin();
     await admin.connect();
     try {
@@ -155,7 +157,7 @@ describe('a PREFIXED grant', () => {
 });
 
 describe('consuming', () => {
-  test('a role with READ on the topic and its group reads the messages, and cannot write', async () => {
+  test('a role with ReadData on the topic and AlterGroup on its group reads the messages, and cannot write', async () => {
     const topic = uniqueName('read');
     const group = uniqueName('readers');
     await plaintextAdmin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
@@ -165,9 +167,10 @@ describe('consuming', () => {
     await writer.disconnect();
 
     const kafka = await roleWith('reader', [
-      topicAcl(topic, 'READ'),
-      topicAcl(topic, 'DESCRIBE'),
-      { resourceType: 'GROUP', resourceName: group, patternType: 'LITERAL', operation: 'READ' },
+      onTopic(topic, 'ReadData'),
+      onTopic(topic, 'DescribeTopic'),
+      ['AlterGroup', 'group', group],
+      ['DescribeGroup', 'group', group],
     ]);
     const consumer = kafka.consumer({ groupId: group, maxWaitTimeInMs: 100 });
     await consumer.connect();
@@ -189,11 +192,11 @@ describe('consuming', () => {
     expect(await produce(kafka, topic)).toBe(TOPIC_DENIED);
   }, 30_000);
 
-  test('without READ on its group, the role cannot join it', async () => {
+  test('without AlterGroup on its group, the role cannot join it', async () => {
     const topic = topics.orders;
     // kafkajs drops the broker's answer to FindCoordinator ("Failed to find group coordinator"); its debug log keeps it.
     const answers: string[] = [];
-    const kafka = await roleWith('no-group', [topicAcl(topic, 'READ'), topicAcl(topic, 'DESCRIBE')], {
+    const kafka = await roleWith('no-group', [onTopic(topic, 'ReadData'), onTopic(topic, 'DescribeTopic')], {
       logLevel: logLevel.DEBUG,
       logCreator:
         () =>

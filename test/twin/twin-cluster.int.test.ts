@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import { Kafka } from 'kafkajs';
-import { kafkaPrincipal, type LocalTwin, pidsUsing, startTwin } from 'msk-twin';
+import { type LocalTwin, pidsUsing, roleAllowing, startTwin, twinClusterArn } from 'msk-twin';
 import { eventually } from '../integration/kafka-helpers';
 import { brokerLogLines, uniqueRole } from '../integration/twin-helpers';
 
@@ -19,19 +19,16 @@ const running = (): LocalTwin => {
 };
 
 beforeAll(async () => {
-  const acl = (roleArn: string, operation: 'WRITE' | 'DESCRIBE') => ({
-    principal: kafkaPrincipal(roleArn),
-    resourceType: 'TOPIC' as const,
-    resourceName: topic,
-    patternType: 'LITERAL' as const,
-    operation,
-  });
+  const cluster = twinClusterArn('local-twin');
   twin = await startTwin({
     brokers: 3,
-    authorization: {
-      connectRoleArns: [writer, reader],
-      acls: [acl(writer, 'WRITE'), acl(writer, 'DESCRIBE'), acl(reader, 'DESCRIBE')],
-    },
+    policies: [
+      roleAllowing(writer, cluster, [
+        ['WriteData', 'topic', topic],
+        ['DescribeTopic', 'topic', topic],
+      ]),
+      roleAllowing(reader, cluster, [['DescribeTopic', 'topic', topic]]),
+    ],
   });
 }, 180_000);
 

@@ -7,13 +7,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  type AclBinding,
   consoleToolClasses,
   ensureMskIamAuthClasspath,
   type IssuedCredentials,
-  kafkaPrincipal,
   mskIamAuthVersion,
   mskIamClientProperties,
+  roleAllowing,
   runJavaTool,
   writeProperties,
 } from 'msk-twin';
@@ -40,31 +39,17 @@ beforeAll(async () => {
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
   await admin.disconnect();
-  const principal = kafkaPrincipal(roleArn);
-  const onTopic = (operation: AclBinding['operation']): AclBinding => ({
-    principal,
-    resourceType: 'TOPIC',
-    resourceName: topic,
-    patternType: 'LITERAL',
-    operation,
-  });
-  await twin().applyAuthorization({
-    connectRoleArns: [roleArn],
-    acls: [
-      onTopic('DESCRIBE'),
-      onTopic('WRITE'),
-      onTopic('READ'),
-      { principal, resourceType: 'GROUP', resourceName: group, patternType: 'LITERAL', operation: 'READ' },
+  await twin().setPolicies([
+    roleAllowing(roleArn, twin().clusterArn, [
+      ['DescribeTopic', 'topic', topic],
+      ['WriteData', 'topic', topic],
+      ['ReadData', 'topic', topic],
+      ['DescribeGroup', 'group', group],
+      ['AlterGroup', 'group', group],
       // The console producer is idempotent by default (Kafka 3.0+), as MSK's WriteDataIdempotently covers.
-      {
-        principal,
-        resourceType: 'CLUSTER',
-        resourceName: 'kafka-cluster',
-        patternType: 'LITERAL',
-        operation: 'IDEMPOTENT_WRITE',
-      },
-    ],
-  });
+      ['WriteDataIdempotently', 'cluster'],
+    ]),
+  ]);
   credentials = twin().issueCredentials(roleArn, 900);
   configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hello-msk-java-client-'));
   clientConfig = writeProperties(path.join(configDir, 'client.properties'), {

@@ -4,7 +4,7 @@
  */
 import { generateAuthToken, generateAuthTokenFromCredentialsProvider } from 'aws-msk-iam-sasl-signer-js';
 import { Kafka, logLevel } from 'kafkajs';
-import { type IssuedCredentials, kafkaPrincipal, TWIN_ADMIN_ROLE_ARN, TWIN_REGION } from 'msk-twin';
+import { type IssuedCredentials, roleAllowing, TWIN_ADMIN_ROLE_ARN, TWIN_REGION } from 'msk-twin';
 import { uniqueName } from '../integration/kafka-helpers';
 import {
   brokerLogLines,
@@ -90,18 +90,7 @@ beforeAll(async () => {
   await twin().withAdmin((admin) =>
     admin.createTopics({ topics: [granted, notGranted].map((topic) => ({ topic })), waitForLeaders: true }),
   );
-  await twin().applyAuthorization({
-    connectRoleArns: [allowed],
-    acls: [
-      {
-        principal: kafkaPrincipal(allowed),
-        resourceType: 'TOPIC',
-        resourceName: granted,
-        patternType: 'LITERAL',
-        operation: 'DESCRIBE',
-      },
-    ],
-  });
+  await twin().setPolicies([roleAllowing(allowed, twin().clusterArn, [['DescribeTopic', 'topic', granted]])]);
   credentials = twin().issueCredentials(allowed, 900);
 });
 
@@ -230,7 +219,7 @@ describe('a token MSK refuses', () => {
     const message = await signIn(await sign(twin().issueCredentials(stranger, 300)));
     expect(message).toMatch(REFUSED);
     expect(refusalReason(twin(), message as string)).toBe(
-      `role ${stranger} is not allowed kafka-cluster:Connect on this cluster`,
+      `role ${stranger} is not allowed kafka-cluster:Connect on this cluster: no policy of role ${stranger} is known to the twin`,
     );
   });
 
@@ -288,7 +277,7 @@ describe('the session', () => {
 
   test('cannot change principal on re-authentication (KIP-368): Kafka refuses it on the open connection, as MSK does', async () => {
     const other = uniqueRole('signin-other');
-    await twin().applyAuthorization({ connectRoleArns: [other], acls: [] });
+    await twin().setPolicies([roleAllowing(other, twin().clusterArn, [])]);
     let current = twin().issueCredentials(allowed, 3600);
     const [first] = twin().bootstrapBrokers.split(',');
     const admin = new Kafka({

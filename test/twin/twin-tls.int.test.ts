@@ -6,7 +6,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import { Kafka, logLevel } from 'kafkajs';
 import { bundlePath } from '../../scripts/build-lambdas';
-import { type IssuedCredentials, kafkaPrincipal, TWIN_REGION } from 'msk-twin';
+import { type IssuedCredentials, roleAllowing, TWIN_REGION } from 'msk-twin';
 import { kafkaClient, uniqueName } from '../integration/kafka-helpers';
 import { ensureBundles } from '../lambda/bundles';
 import { brokerLogLines, uniqueRole, useTwin } from '../integration/twin-helpers';
@@ -48,22 +48,14 @@ beforeAll(async () => {
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
   await admin.disconnect();
-  const principal = kafkaPrincipal(roleArn);
   // What the stack grants its producer: DescribeTopic and WriteData on the topic, WriteDataIdempotently on the cluster.
-  await twin().applyAuthorization({
-    connectRoleArns: [roleArn],
-    acls: [
-      { principal, resourceType: 'TOPIC', resourceName: topic, patternType: 'LITERAL', operation: 'DESCRIBE' },
-      { principal, resourceType: 'TOPIC', resourceName: topic, patternType: 'LITERAL', operation: 'WRITE' },
-      {
-        principal,
-        resourceType: 'CLUSTER',
-        resourceName: 'kafka-cluster',
-        patternType: 'LITERAL',
-        operation: 'IDEMPOTENT_WRITE',
-      },
-    ],
-  });
+  await twin().setPolicies([
+    roleAllowing(roleArn, twin().clusterArn, [
+      ['DescribeTopic', 'topic', topic],
+      ['WriteData', 'topic', topic],
+      ['WriteDataIdempotently', 'cluster'],
+    ]),
+  ]);
   credentials = twin().issueCredentials(roleArn, 900);
   handlerEnv = {
     ...twin().clientEnvironment(credentials),

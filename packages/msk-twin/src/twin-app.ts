@@ -4,7 +4,7 @@
  * 1. read the cloud assembly (assembly/assembly.ts);
  * 2. start as many brokers as the cluster declares, with the client listeners it opens (topology.ts), its broker
  *    configuration (broker-config.ts), TLS and IAM sign-in (twin.ts);
- * 3. translate the function roles' IAM policies to Kafka ACLs (policy-acls.ts) and apply them;
+ * 3. hand the function roles' IAM policies to the twin, which evaluates them for every request (policies.ts);
  * 4. give each function a Lambda-like runner on Node.js 24 (lambda-runner.ts) with its template environment (the
  *    bootstrap brokers resolved to the twin), credentials issued for its own role, and the twin's CA.
  *
@@ -26,10 +26,10 @@ import { brokerConfigFor, type BrokerConfigPlan } from './broker/broker-config';
 import { clientListeners, localBrokerCount } from './broker/topology';
 import { LambdaRunner, functionSpec, type LambdaRunnerOptions } from './runner/lambda-runner';
 import type { Logger } from './broker/local-kafka';
-import { translatePolicies, type PolicyTranslation } from './authorization/policy-acls';
+import { policiesOf, type PolicyDocuments, type TwinRolePolicies } from './authorization/policies';
 import type { IssuedCredentials } from './iam/credentials';
 import { LocalTwin, startTwin, type StartTwinOptions } from './twin';
-import type { AclBinding } from './identity';
+import { twinIdentity, type TwinIdentity } from './identity';
 import { brokerReach, type BrokerReach } from './network/security-groups';
 
 /** Lambda hands a function's container credentials of its role's session; the twin's last this long. */
@@ -39,6 +39,13 @@ export interface StartTwinAppOptions extends Pick<
   StartTwinOptions,
   'port' | 'logDir' | 'jvmOptions' | 'readyTimeoutMs' | 'maxSessionMs' | 'detached'
 > {
+  /** The partition, account and region the app's ARNs resolve to and the twin runs in. @default TWIN_* */
+  readonly identity?: Partial<TwinIdentity>;
+  /**
+   * Documents of managed policies (or permissions boundaries) the function roles name but the assembly does not
+   * hold, by policy ARN; without one the start stops, naming the policy. @default none
+   */
+  readonly policyDocuments?: PolicyDocuments;
   /** The synthesized app: a cloud assembly directory (`cdk synth -o DIR`), or one already read. */
   readonly assembly: string | CloudAssemblyView;
   /** How long the caller took to synthesize the assembly, for timings. @default 0 */
@@ -53,7 +60,7 @@ export interface StartTwinAppOptions extends Pick<
   /** Kafka's `group.initial.rebalance.delay.ms` when the configuration leaves it out. @default 3000, as MSK */
   readonly groupInitialRebalanceDelayMs?: number;
   /**
-   * Changes the app before its policies are translated: a test's variant of a role (policy-variants.ts).
+   * Changes the app before its policies are read: a test's variant of a role (policy-variants.ts).
    * @default none
    */
   readonly editApp?: (app: TwinApp) => TwinApp;
@@ -68,7 +75,8 @@ export interface TwinAppTimings {
   /** Reading the assembly and planning the brokers. */
   readonly assemblyMs: number;
   readonly brokersMs: number;
-  readonly aclsMs: number;
+  /** Handing the roles' policies to the twin. */
+  readonly policiesMs: number;
   readonly totalMs: number;
 }
 
@@ -90,7 +98,8 @@ export class TwinAppInstance {
     readonly twin: LocalTwin,
     /** The synthesized app, as edited by `editApp`. */
     readonly app: TwinApp,
-    readonly translation: PolicyTranslation,
+    /** The policies the twin evaluates for the app's function roles. */
+    readonly policies: readonly TwinRolePolicies[],
     readonly brokerConfig: BrokerConfigPlan,
     readonly timings: TwinAppTimings,
     /** Whether stop() ends the brokers (false for a variant sharing another instance's twin). */
@@ -100,11 +109,15 @@ export class TwinAppInstance {
   ) {}
 
   /**
-   * The same twin, with the ACLs of a variant of the app added (policy-variants.ts): grants add up, so a variant
-   * should use topic and group names of its own. stop() of the variant stops only its runners.
+   * The same twin, with a variant of the app (policy-variants.ts) whose function roles get ARNs of their own
+   * (`<role>-v<n>`), so that the variant starts from exactly its own policies and changes nobody else's. stop() of
+   * the variant stops its runners and forgets its roles' policies.
    */
   async variant(edit: (app: TwinApp) => TwinApp): Promise<TwinAppInstance> {
-    return twinAppOn(this.twin, edit(this.app));
+    const variant = withOwnRoles(edit(this.app), `-v${++variantCount}${process.pid.toString(36)}`);
+    const instance = await twinAppOn(this.twin, variant, { brokersVariable: this.brokersVariable });
+    instance.forgetOnStop = instance.policies.map((p) => p.roleArn);
+    return instance;
   }
 
   /** The function named `name`: its construct path or a tail of it (`Producer`), logical id or function name. */
@@ -117,9 +130,11 @@ export class TwinAppInstance {
     return brokerReach(this.app, this.function(name));
   }
 
-  /** The ACLs the twin granted to `roleArn`. */
-  aclsOf(roleArn: string): AclBinding[] {
-    return this.translation.authorization.acls.filter((a) => a.principal === `User:${roleArn}`);
+  /** The policies the twin evaluates for `roleArn` (throws when no function of the app runs as it). */
+  policiesOf(roleArn: string): TwinRolePolicies {
+    const found = this.policies.find((p) => p.roleArn === roleArn);
+    if (!found) throw new Error(`No function of the app runs as ${roleArn}`);
+    return found;
   }
 
   /**
@@ -176,21 +191,42 @@ export class TwinAppInstance {
     );
   }
 
+  /** Roles whose policies stop() removes from the twin (a variant's own). */
+  private forgetOnStop: readonly string[] = [];
+
   /** Stops every runner, then the brokers (certificates and credentials go with them). */
   async stop(): Promise<void> {
     await Promise.all(this.runners.map((r) => r.stop().catch(() => undefined)));
+    if (this.forgetOnStop.length > 0 && this.twin.cluster.isRunning) {
+      await this.twin.removePolicies(this.forgetOnStop).catch(() => undefined);
+    }
     if (this.ownsTwin) await this.twin.stop();
   }
 }
 
-/** Reads the app's assembly, starts its twin, grants its roles' policies as ACLs; see the file comment. */
+let variantCount = 0;
+
+/** The app with every function role renamed `<role><suffix>`, in the roles and in the functions that run as them. */
+export function withOwnRoles(app: TwinApp, suffix: string): TwinApp {
+  const used = new Set(app.functions.map((f) => f.roleArn));
+  const rename = (arn: string) => (used.has(arn) ? `${arn}${suffix}` : arn);
+  return {
+    ...app,
+    roles: app.roles.map((role) => (used.has(role.arn) ? { ...role, arn: rename(role.arn) } : role)),
+    functions: app.functions.map((f) => ({ ...f, roleArn: rename(f.roleArn) })),
+    kafkaFunctions: app.kafkaFunctions.map((f) => ({ ...f, roleArn: rename(f.roleArn) })),
+  };
+}
+
+/** Reads the app's assembly, starts its twin with its roles' policies; see the file comment. */
 export async function startTwinApp(options: StartTwinAppOptions): Promise<TwinAppInstance> {
   const started = performance.now();
+  const identity = twinIdentity(options.identity);
   const assembly = typeof options.assembly === 'string' ? readCloudAssembly(options.assembly) : options.assembly;
-  let app = describeTwinApp(assembly);
+  let app = describeTwinApp(assembly, identity);
   if (options.editApp) app = options.editApp(app);
-  // Translated before anything starts: a statement the twin cannot translate fails here, in one line.
-  const translation = translatePolicies(app);
+  // Read before anything starts: a policy the twin cannot read fails here, in one line.
+  const policies = policiesOf(app, { policyDocuments: options.policyDocuments });
   const brokers = localBrokerCount(app.cluster);
   const listeners = clientListeners(app.cluster);
   const brokerConfig = brokerConfigFor(app.cluster, {
@@ -211,55 +247,52 @@ export async function startTwinApp(options: StartTwinAppOptions): Promise<TwinAp
     readyTimeoutMs: options.readyTimeoutMs,
     maxSessionMs: options.maxSessionMs,
     detached: options.detached,
+    identity,
+    policies,
     version: brokerConfig.kafkaVersion.local,
     brokerConfig: { ...brokerConfig.properties, ...options.brokerConfig },
     log: options.log,
   });
-  try {
-    const aclsStarted = performance.now();
-    await twin.applyAuthorization(translation.authorization);
-    const aclsMs = performance.now() - aclsStarted;
-    const timings = {
-      synthMs,
-      assemblyMs,
-      brokersMs: twin.startupMs,
-      aclsMs,
-      totalMs: synthMs + assemblyMs + twin.startupMs + aclsMs,
-    };
-    return new TwinAppInstance(twin, app, translation, brokerConfig, timings, true, options.brokersVariable);
-  } catch (error) {
-    await twin.stop();
-    throw error;
-  }
+  const timings = {
+    synthMs,
+    assemblyMs,
+    brokersMs: twin.startupMs,
+    policiesMs: 0,
+    totalMs: synthMs + assemblyMs + twin.startupMs,
+  };
+  return new TwinAppInstance(twin, app, policies, brokerConfig, timings, true, options.brokersVariable);
 }
 
 export interface TwinAppOnOptions {
-  /** Grant the app's policies (false when the twin that runs already holds them, as `up` left it). @default true */
+  /** Set the app's policies (false when the twin that runs already holds them, as `up` left it). @default true */
   readonly grant?: boolean;
+  /** See StartTwinAppOptions.policyDocuments. */
+  readonly policyDocuments?: PolicyDocuments;
   /** See StartTwinAppOptions.brokersVariable. */
   readonly brokersVariable?: string;
 }
 
 /**
- * An app on a twin that is already running (e.g. the integration tests' shared one, or the CLI's): grants its
- * roles' policies as ACLs and returns the instance; its stop() leaves the brokers running.
+ * An app on a twin that is already running (e.g. the integration tests' shared one, or the CLI's): sets its
+ * roles' policies, replacing what those roles had, and returns the instance; its stop() leaves the brokers running.
+ * The app must be described with the twin's identity (describeTwinApp(assembly, twin.identity)).
  */
 export async function twinAppOn(
   twin: LocalTwin,
   app: TwinApp,
   options: TwinAppOnOptions = {},
 ): Promise<TwinAppInstance> {
-  const translation = translatePolicies(app);
+  const policies = policiesOf(app, { policyDocuments: options.policyDocuments });
   const brokerConfig = brokerConfigFor(app.cluster, { brokers: twin.cluster.brokers.length });
   const started = performance.now();
-  if (options.grant ?? true) await twin.applyAuthorization(translation.authorization);
-  const aclsMs = performance.now() - started;
+  if (options.grant ?? true) await twin.setPolicies(policies);
+  const policiesMs = performance.now() - started;
   return new TwinAppInstance(
     twin,
     app,
-    translation,
+    policies,
     brokerConfig,
-    { synthMs: 0, assemblyMs: 0, brokersMs: 0, aclsMs, totalMs: aclsMs },
+    { synthMs: 0, assemblyMs: 0, brokersMs: 0, policiesMs, totalMs: policiesMs },
     false,
     options.brokersVariable,
   );

@@ -1,12 +1,13 @@
 /**
  * The local MSK twin, broker side: a local Kafka whose clients sign in as MSK's do (TLS, SASL/OAUTHBEARER with an
- * MSK IAM token) and are authorized by ACLs, composed from its parts:
+ * MSK IAM token) and are authorized by their roles' IAM policies, composed from its parts:
  *
  * - local-kafka.ts: the broker processes, ports and PIDs;
  * - tls.ts: a throwaway CA and the broker certificate (localhost, 127.0.0.1);
- * - iam/: the token validator the broker loads (Java, built with Maven) and the code that builds it;
+ * - iam/: the token validator and the authorizer the broker loads (Java, built with Maven) and the code that builds them;
  * - credentials.ts: the credential issuer whose registry the validator reads;
- * - authorization.ts: the roles allowed to connect and the ACLs, applied through the admin identity;
+ * - authorization/: the roles' policies (policies.ts) and the decision service that evaluates them for the
+ *   validator and the authorizer (decision-service.ts, evaluator.ts, kafka-actions.ts);
  * - iam-client.ts: kafkajs options that sign in with the real aws-msk-iam-sasl-signer-js.
  *
  * Each broker listens on 127.0.0.1 on the client listeners of the deployed cluster (by default the IAM listener,
@@ -21,10 +22,11 @@ import * as os from 'os';
 import * as path from 'path';
 import { Kafka, logLevel, type Admin, type KafkaConfig } from 'kafkajs';
 import { dropKafkajsTimeoutWarnings } from './kafkajs-warnings';
-import { applyAuthorization } from './authorization/authorization';
+import { decisionServicePid, startDecisionService, stopDecisionService } from './authorization/decision-service';
+import { updatePolicySet, type TwinRolePolicies } from './authorization/policies';
 import { CredentialIssuer, credentialsEnvironment, type IssuedCredentials } from './iam/credentials';
 import { iamKafkaConfig } from './iam/iam-client';
-import { VALIDATOR_CLASS, ensureValidatorJar } from './iam/validator';
+import { AUTHORIZER_CLASS, VALIDATOR_CLASS, ensureValidatorJar } from './iam/validator';
 import {
   LocalKafkaCluster,
   startKafka,
@@ -32,8 +34,9 @@ import {
   type SecureListener,
   type StartKafkaOptions,
 } from './broker/local-kafka';
+import { twinClusterArn } from './assembly/assembly';
 import { createTlsMaterial, listenerTlsProperties } from './tls/tls';
-import { TWIN_ADMIN_ROLE_ARN, TWIN_REGION, kafkaPrincipal, type TwinAuthorization } from './identity';
+import { adminRoleArn, kafkaPrincipal, twinIdentity, type TwinIdentity } from './identity';
 import type { ClientListenerPlan, ListenerKind } from './broker/topology';
 
 /** The client listener's name; its settings are `listener.name.iam.*`. */
@@ -72,8 +75,10 @@ const TWIN_FILE = 'twin.json';
 const TWIN_KIND = 'hello-msk-local-twin';
 
 export interface StartTwinOptions extends Omit<StartKafkaOptions, 'secureListener'> {
-  /** Granted once the brokers are up: roles allowed to sign in and their ACLs. @default only the admin role */
-  readonly authorization?: TwinAuthorization;
+  /** The roles' IAM policies the twin evaluates from the start. @default none: only the admin role signs in */
+  readonly policies?: readonly TwinRolePolicies[];
+  /** The partition, account and region of the twin (the tokens' region, the admin role's ARN). @default TWIN_* */
+  readonly identity?: Partial<TwinIdentity>;
   /**
    * connections.max.reauth.ms of the IAM listener: the longest session before a client must sign in again.
    * @default MSK_TWIN_SESSION_MS when set, else DEFAULT_MAX_SESSION_MS
@@ -98,6 +103,8 @@ export interface TwinListener extends ClientListenerPlan {
 interface TwinFile {
   kind: typeof TWIN_KIND;
   region: string;
+  partition: string;
+  account: string;
   adminRoleArn: string;
   caFile: string;
   registryDir: string;
@@ -153,14 +160,16 @@ export function twinBrokerConfig(twin: {
   brokerKeystoreFile: string;
   registryDir: string;
   maxSessionMs: number;
+  region: string;
+  adminRoleArn: string;
 }): Record<string, string> {
   const prefix = `listener.name.${IAM_LISTENER.toLowerCase()}.`;
   const jaasOptions = {
     // The broker logs itself in on every SASL listener; this identity is never used to connect anywhere.
     unsecuredLoginStringClaim_sub: 'hello-msk-twin-broker',
-    twinRegion: TWIN_REGION,
+    twinRegion: twin.region,
     twinRegistry: twin.registryDir,
-    twinAdminRoleArn: TWIN_ADMIN_ROLE_ARN,
+    twinAdminRoleArn: twin.adminRoleArn,
     twinClockSkewSeconds: String(CLOCK_SKEW_SECONDS),
   };
   const jaas = Object.entries(jaasOptions)
@@ -175,11 +184,13 @@ export function twinBrokerConfig(twin: {
     [`${prefix}oauthbearer.sasl.jaas.config`]: `org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required ${jaas};`,
     [`${prefix}oauthbearer.sasl.server.callback.handler.class`]: VALIDATOR_CLASS,
     [`${prefix}oauthbearer.connections.max.reauth.ms`]: String(twin.maxSessionMs),
-    'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    // IAM principals by their policies; the super users below, and nothing else, by StandardAuthorizer.
+    'authorizer.class.name': AUTHORIZER_CLASS,
+    'msk.twin.registry': twin.registryDir,
     'allow.everyone.if.no.acl.found': 'false',
     // The admin role, and the plaintext listeners' unauthenticated principal that broker-to-broker and
     // controller traffic uses.
-    'super.users': [kafkaPrincipal(TWIN_ADMIN_ROLE_ARN), 'User:ANONYMOUS'].join(';'),
+    'super.users': [kafkaPrincipal(twin.adminRoleArn), 'User:ANONYMOUS'].join(';'),
   };
 }
 
@@ -218,7 +229,7 @@ export class LocalTwin implements KafkaEndpoint {
     this.issuer = new CredentialIssuer(file.registryDir);
   }
 
-  /** Starts a twin and grants `options.authorization`; resolves once the admin role has signed in over TLS. */
+  /** Starts a twin with `options.policies`; resolves once the admin role has signed in over TLS. */
   static async start(options: StartTwinOptions = {}): Promise<LocalTwin> {
     const maxSessionMs = options.maxSessionMs ?? sessionMsFromEnvironment() ?? DEFAULT_MAX_SESSION_MS;
     if (!Number.isInteger(maxSessionMs) || maxSessionMs < 1000) {
@@ -237,10 +248,13 @@ export class LocalTwin implements KafkaEndpoint {
       fs.mkdirSync(registryDir, { mode: 0o700 });
       const listeners = [...(options.listeners ?? DEFAULT_LISTENERS)];
       if (listeners.length === 0) throw new Error('listeners must name at least one client listener');
+      const identity = twinIdentity(options.identity);
       const file: TwinFile = {
         kind: TWIN_KIND,
-        region: TWIN_REGION,
-        adminRoleArn: TWIN_ADMIN_ROLE_ARN,
+        region: identity.region,
+        partition: identity.partition,
+        account: identity.account,
+        adminRoleArn: adminRoleArn(identity),
         caFile: tls.caFile,
         registryDir,
         maxSessionMs,
@@ -267,18 +281,23 @@ export class LocalTwin implements KafkaEndpoint {
         classpath: [validatorJar],
         ownedDirs: [dir],
       };
+      if (options.policies) await updatePolicySet(registryDir, options.policies);
       const launching = Date.now();
       cluster = await startKafka({ ...options, secureListener });
       const downloadMs = Date.now() - launching - cluster.startupMs;
       const twin = new LocalTwin(cluster, file);
-      await twin.withAdmin(async (admin) => {
-        if (options.authorization) await applyAuthorization(admin, registryDir, options.authorization);
-        else await admin.describeCluster();
-      });
+      // The brokers ask the decision service only for IAM clients other than the admin role, so it starts while
+      // the admin signs in, not while the brokers' JVMs start on the same cores.
+      await Promise.all([
+        startDecisionService(registryDir, path.join(dir, 'decision-service.log')),
+        twin.withAdmin((admin) => admin.describeCluster()),
+      ]);
       twin.startTime = Date.now() - started - buildMs - Math.max(0, downloadMs);
       return twin;
     } catch (error) {
+      const pid = decisionServicePid(path.join(dir, 'iam'));
       if (cluster) await cluster.stop().catch(() => undefined);
+      if (pid) stopDecisionService(pid, path.join(dir, 'iam'));
       fs.rmSync(dir, { recursive: true, force: true });
       throw error;
     }
@@ -329,6 +348,18 @@ export class LocalTwin implements KafkaEndpoint {
   get region(): string {
     return this.file.region;
   }
+  /** The partition, account and region the twin was started with. */
+  get identity(): TwinIdentity {
+    return twinIdentity({ region: this.file.region, partition: this.file.partition, account: this.file.account });
+  }
+  /** The cluster ARN for policies written by hand, without an app (`cluster/local-twin/<uuid>`). */
+  get clusterArn(): string {
+    return twinClusterArn('local-twin', this.identity);
+  }
+  /** The role the admin tools sign in as (a Kafka super user). */
+  get adminRoleArn(): string {
+    return this.file.adminRoleArn;
+  }
   /** The credential registry the validator reads. */
   get registryDir(): string {
     return this.file.registryDir;
@@ -374,7 +405,7 @@ export class LocalTwin implements KafkaEndpoint {
     return this.clientConfig(() => {
       const current = this.adminCredentials;
       if (!current || current.expiration.getTime() - Date.now() < ADMIN_RENEW_MS) {
-        this.adminCredentials = this.issueCredentials(TWIN_ADMIN_ROLE_ARN, ADMIN_CREDENTIAL_TTL_SECONDS);
+        this.adminCredentials = this.issueCredentials(this.file.adminRoleArn, ADMIN_CREDENTIAL_TTL_SECONDS);
       }
       return this.adminCredentials as IssuedCredentials;
     }, clientId);
@@ -397,14 +428,24 @@ export class LocalTwin implements KafkaEndpoint {
     }
   }
 
-  /** Grants more: roles allowed to sign in, and ACLs (see authorization.ts). */
-  async applyAuthorization(authorization: TwinAuthorization): Promise<void> {
-    await this.withAdmin((admin) => applyAuthorization(admin, this.registryDir, authorization));
+  /**
+   * Sets the IAM policies of the roles in `policies`, replacing whatever they had; other roles keep theirs. The
+   * brokers decide by the new policies from their next request on.
+   */
+  async setPolicies(policies: readonly TwinRolePolicies[]): Promise<void> {
+    await updatePolicySet(this.registryDir, policies);
   }
 
-  /** Stops the brokers and removes the certificates and the credential registry with them. */
+  /** Forgets the policies of `roleArns`: their sign-ins and requests are refused from then on. */
+  async removePolicies(roleArns: readonly string[]): Promise<void> {
+    await updatePolicySet(this.registryDir, [], roleArns);
+  }
+
+  /** Stops the brokers and the decision service, and removes the certificates and the credential registry. */
   async stop(): Promise<void> {
+    const pid = decisionServicePid(this.registryDir);
     await this.cluster.stop();
+    if (pid) stopDecisionService(pid, this.registryDir);
   }
 }
 

@@ -6,7 +6,7 @@ import {
   startTwin,
   twinBrokerConfig,
 } from 'msk-twin';
-import { VALIDATOR_CLASS } from 'msk-twin';
+import { AUTHORIZER_CLASS, VALIDATOR_CLASS } from 'msk-twin';
 import { TWIN_ADMIN_ROLE_ARN, TWIN_REGION } from 'msk-twin';
 
 const config = twinBrokerConfig({
@@ -14,12 +14,15 @@ const config = twinBrokerConfig({
   brokerKeystoreFile: '/tmp/twin/tls/broker-keystore.pem',
   registryDir: '/tmp/twin/iam',
   maxSessionMs: DEFAULT_MAX_SESSION_MS,
+  region: TWIN_REGION,
+  adminRoleArn: TWIN_ADMIN_ROLE_ARN,
 });
 
 describe('the twin broker configuration', () => {
-  test('denies whatever no ACL grants, with only the admin role and the plaintext principal as super users', () => {
+  test('authorizes IAM principals by their policies, with only the admin role and the plaintext principal as super users', () => {
     expect(config).toMatchObject({
-      'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+      'authorizer.class.name': AUTHORIZER_CLASS,
+      'msk.twin.registry': '/tmp/twin/iam',
       'allow.everyone.if.no.acl.found': 'false',
       'super.users': `User:${TWIN_ADMIN_ROLE_ARN};User:ANONYMOUS`,
     });

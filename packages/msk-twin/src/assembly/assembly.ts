@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AssetManifestArtifact, CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { TWIN_ACCOUNT, TWIN_PARTITION, TWIN_REGION } from '../identity';
+import { DEFAULT_TWIN_IDENTITY, type TwinIdentity } from '../identity';
 
 /**
  * The UUID part of the twin cluster's ARN, fixed so that every ARN the twin derives is stable between runs.
@@ -106,12 +106,12 @@ export function twinPhysicalName(stack: string, logicalId: string, max = 64): st
   return `${full.slice(0, max - hash.length - 1)}-${hash}`;
 }
 
-export function twinClusterArn(clusterName: string): string {
-  return `arn:${TWIN_PARTITION}:kafka:${TWIN_REGION}:${TWIN_ACCOUNT}:cluster/${clusterName}/${TWIN_CLUSTER_UUID}`;
+export function twinClusterArn(clusterName: string, identity: TwinIdentity = DEFAULT_TWIN_IDENTITY): string {
+  return `arn:${identity.partition}:kafka:${identity.region}:${identity.account}:cluster/${clusterName}/${TWIN_CLUSTER_UUID}`;
 }
 
-export function twinRoleArn(roleName: string, rolePath = '/'): string {
-  return `arn:${TWIN_PARTITION}:iam::${TWIN_ACCOUNT}:role${rolePath}${roleName}`;
+export function twinRoleArn(roleName: string, rolePath = '/', identity: TwinIdentity = DEFAULT_TWIN_IDENTITY): string {
+  return `arn:${identity.partition}:iam::${identity.account}:role${rolePath}${roleName}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -166,7 +166,11 @@ export class TwinResolver {
   private readonly exports = new Map<string, { stack: StackView; value: unknown; where: string }>();
   private readonly cluster?: { stack: StackView; logicalId: string; arn: string };
 
-  constructor(readonly assembly: CloudAssemblyView) {
+  constructor(
+    readonly assembly: CloudAssemblyView,
+    /** The partition, account and region every ARN and pseudo parameter resolves to. */
+    readonly identity: TwinIdentity = DEFAULT_TWIN_IDENTITY,
+  ) {
     const clusters = this.resourcesOfType(CLUSTER_TYPES);
     if (clusters.length > 1) {
       throw new TwinAssemblyError(
@@ -180,7 +184,7 @@ export class TwinResolver {
       if (typeof name !== 'string' || name === '') {
         throw new TwinAssemblyError(`${where}: ${show(name)} is not a cluster name`);
       }
-      this.cluster = { stack: found.stack, logicalId: found.logicalId, arn: twinClusterArn(name) };
+      this.cluster = { stack: found.stack, logicalId: found.logicalId, arn: twinClusterArn(name, identity) };
     }
     for (const stack of assembly.stacks) {
       for (const [outputId, output] of Object.entries(stack.template.Outputs ?? {})) {
@@ -396,11 +400,11 @@ export class TwinResolver {
   private ref(name: string, scope: ResolveScope): unknown {
     switch (name) {
       case 'AWS::Region':
-        return TWIN_REGION;
+        return this.identity.region;
       case 'AWS::AccountId':
-        return TWIN_ACCOUNT;
+        return this.identity.account;
       case 'AWS::Partition':
-        return TWIN_PARTITION;
+        return this.identity.partition;
       case 'AWS::URLSuffix':
         return 'amazonaws.com';
       case 'AWS::StackName':
@@ -453,7 +457,7 @@ export class TwinResolver {
     const resource = scope.stack.template.Resources?.[logicalId];
     if (!resource) return this.fail(scope, original, `no resource ${logicalId} in ${scope.stack.name}`);
     const arn = (service: string, rest: string): string =>
-      `arn:${TWIN_PARTITION}:${service}:${TWIN_REGION}:${TWIN_ACCOUNT}:${rest}`;
+      `arn:${this.identity.partition}:${service}:${this.identity.region}:${this.identity.account}:${rest}`;
     switch (`${resource.Type}.${attribute}`) {
       case 'AWS::MSK::Cluster.Arn':
       case 'AWS::MSK::ServerlessCluster.Arn':
@@ -461,7 +465,7 @@ export class TwinResolver {
       case 'AWS::IAM::Role.Arn': {
         const props = resource.Properties ?? {};
         const rolePath = props.Path === undefined ? '/' : this.resolveString(props.Path, scope);
-        return twinRoleArn(this.ref(logicalId, scope) as string, rolePath);
+        return twinRoleArn(this.ref(logicalId, scope) as string, rolePath, this.identity);
       }
       case 'AWS::Lambda::Function.Arn':
         return arn('lambda', `function:${String(this.ref(logicalId, scope))}`);
@@ -502,7 +506,7 @@ export class TwinResolver {
       props.ManagedPolicyName === undefined
         ? twinPhysicalName(stack.name, logicalId, 128)
         : this.resolveString(props.ManagedPolicyName, scope);
-    return `arn:${TWIN_PARTITION}:iam::${TWIN_ACCOUNT}:policy${policyPath}${name}`;
+    return `arn:${this.identity.partition}:iam::${this.identity.account}:policy${policyPath}${name}`;
   }
 }
 
@@ -514,9 +518,11 @@ export interface TwinCluster {
   readonly stack: string;
   readonly logicalId: string;
   readonly name: string;
-  /** `arn:aws:kafka:<TWIN_REGION>:<TWIN_ACCOUNT>:cluster/<name>/<TWIN_CLUSTER_UUID>` */
+  /** `arn:<partition>:kafka:<region>:<account>:cluster/<name>/<TWIN_CLUSTER_UUID>` (the twin's identity) */
   readonly arn: string;
   readonly serverless: boolean;
+  /** The cluster's Tags: what `aws:ResourceTag/<key>` conditions on cluster actions see. @default none */
+  readonly tags?: Readonly<Record<string, string>>;
   /** MSK version string, e.g. `3.9.x.kraft`. */
   readonly kafkaVersion?: string;
   readonly instanceType?: string;
@@ -586,17 +592,27 @@ export interface RoleStatement {
   readonly hasNotResource: boolean;
   /** The Resource element, resolved for the twin (throws TwinAssemblyError naming the statement). */
   resources(): string[];
+  /** The NotResource element, resolved; undefined when the statement has none. */
+  notResources(): string[] | undefined;
+  /** The Condition element, resolved; undefined when the statement has none. */
+  condition(): Record<string, unknown> | undefined;
 }
 
 export interface TwinRole {
   readonly stack: string;
   readonly logicalId: string;
   readonly name: string;
-  /** `arn:aws:iam::<TWIN_ACCOUNT>:role/<name>` */
+  /** `arn:<partition>:iam::<account>:role/<name>` */
   readonly arn: string;
+  /** The statements of its inline policies and of the app's managed policies attached to it. */
   readonly statements: readonly RoleStatement[];
-  /** AWS managed policies (`arn:aws:iam::aws:policy/...`): their documents are not in the assembly. */
-  readonly awsManagedPolicyArns: readonly string[];
+  /**
+   * Managed policies attached to it whose documents the assembly does not hold: AWS managed ones
+   * (`arn:aws:iam::aws:policy/...`) and customer managed ones created outside the app.
+   */
+  readonly externalManagedPolicyArns: readonly string[];
+  /** Its PermissionsBoundary: the managed policy's ARN, and its statements when the app creates it. */
+  readonly permissionsBoundary?: { readonly arn: string; readonly statements?: readonly RoleStatement[] };
 }
 
 export interface TwinApp {
@@ -614,8 +630,8 @@ const DEFAULT_TIMEOUT_SECONDS = 3;
 const DEFAULT_MEMORY_MB = 128;
 
 /** Reads the cluster, the functions and the roles (with their policies) the twin needs from an assembly. */
-export function describeTwinApp(assembly: CloudAssemblyView): TwinApp {
-  const resolver = new TwinResolver(assembly);
+export function describeTwinApp(assembly: CloudAssemblyView, identity: TwinIdentity = DEFAULT_TWIN_IDENTITY): TwinApp {
+  const resolver = new TwinResolver(assembly, identity);
   const cluster = describeCluster(resolver);
   const roles = describeRoles(resolver);
   const functions = resolver.resourcesOfType(['AWS::Lambda::Function']).map(({ stack, logicalId, resource }) => {
@@ -785,6 +801,7 @@ function describeCluster(resolver: TwinResolver): TwinCluster {
     name,
     arn: resolver.clusterArn,
     serverless,
+    tags: props.Tags === undefined ? undefined : clusterTags(resolver.resolve(props.Tags, scope('Tags'))),
     kafkaVersion:
       props.KafkaVersion === undefined ? undefined : resolver.resolveString(props.KafkaVersion, scope('KafkaVersion')),
     instanceType:
@@ -835,7 +852,13 @@ function encryptionInTransitOf(value: unknown, where: string): EncryptionInTrans
   return { clientBroker, inCluster: inTransit?.InCluster === undefined ? true : inTransit.InCluster !== false };
 }
 
-const AWS_MANAGED_POLICY = /^arn:[^:]+:iam::aws:policy\//;
+/** MSK's Tags are a JSON object of strings; a list of `{ Key, Value }` is accepted too. */
+function clusterTags(value: unknown): Record<string, string> {
+  if (Array.isArray(value)) {
+    return Object.fromEntries(value.map((t: { Key?: unknown; Value?: unknown }) => [String(t.Key), String(t.Value)]));
+  }
+  return Object.fromEntries(Object.entries((value ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+}
 
 function describeRoles(resolver: TwinResolver): TwinRole[] {
   const roles = resolver.resourcesOfType(['AWS::IAM::Role']).map((found) => {
@@ -843,17 +866,18 @@ function describeRoles(resolver: TwinResolver): TwinRole[] {
     const scope = (property: string) => ({ stack, where: `${stack.name}/${logicalId} ${property}` });
     const name = resolver.resolveString({ Ref: logicalId }, scope('RoleName'));
     const arn = resolver.resolveString({ 'Fn::GetAtt': [logicalId, 'Arn'] }, scope('Path'));
-    return { found, name, arn, statements: [] as RoleStatement[], awsManagedPolicyArns: [] as string[] };
+    return {
+      found,
+      name,
+      arn,
+      statements: [] as RoleStatement[],
+      managedPolicyArns: [] as string[],
+      boundaryArn: undefined as string | undefined,
+    };
   });
   const byName = (name: string) => roles.find((r) => r.name === name);
 
-  const collect = (
-    into: (typeof roles)[number],
-    stack: StackView,
-    document: unknown,
-    where: string,
-    policy: string,
-  ) => {
+  const collect = (into: RoleStatement[], stack: StackView, document: unknown, where: string, policy: string) => {
     const raw = (document as { Statement?: unknown } | undefined)?.Statement;
     const list = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
     list.forEach((s: unknown, i) => {
@@ -866,7 +890,7 @@ function describeRoles(resolver: TwinResolver): TwinRole[] {
         const arr = Array.isArray(value) ? value : [value];
         return arr.map((a) => String(a));
       };
-      into.statements.push({
+      into.push({
         where: at,
         policy,
         sid: typeof statement.Sid === 'string' ? statement.Sid : undefined,
@@ -876,6 +900,14 @@ function describeRoles(resolver: TwinResolver): TwinRole[] {
         hasCondition: statement.Condition !== undefined,
         hasNotResource: statement.NotResource !== undefined,
         resources: () => names('Resource') ?? [],
+        notResources: () => names('NotResource'),
+        condition: () =>
+          statement.Condition === undefined
+            ? undefined
+            : (resolver.resolve(statement.Condition, { ...scope, where: `${at}.Condition` }) as Record<
+                string,
+                unknown
+              >),
       });
     });
   };
@@ -886,7 +918,7 @@ function describeRoles(resolver: TwinResolver): TwinRole[] {
     const inline = (props.Policies ?? []) as { PolicyName?: unknown; PolicyDocument?: unknown }[];
     inline.forEach((p, i) =>
       collect(
-        role,
+        role.statements,
         stack,
         p.PolicyDocument,
         `${stack.name}/${logicalId} Policies[${i}].PolicyDocument`,
@@ -897,10 +929,15 @@ function describeRoles(resolver: TwinResolver): TwinRole[] {
       stack,
       where: `${stack.name}/${logicalId} ManagedPolicyArns`,
     }) as string[];
-    for (const arn of managed) {
-      if (AWS_MANAGED_POLICY.test(arn)) role.awsManagedPolicyArns.push(arn);
+    role.managedPolicyArns.push(...managed);
+    if (props.PermissionsBoundary !== undefined) {
+      role.boundaryArn = resolver.resolveString(props.PermissionsBoundary, {
+        stack,
+        where: `${stack.name}/${logicalId} PermissionsBoundary`,
+      });
     }
   }
+  const inApp = new Map<string, RoleStatement[]>();
 
   for (const { stack, logicalId, resource } of resolver.resourcesOfType([
     'AWS::IAM::Policy',
@@ -915,6 +952,15 @@ function describeRoles(resolver: TwinResolver): TwinRole[] {
         : ((resolver.resolve(props.Roles ?? [], scope('Roles')) as unknown[]) ?? []).map(String);
     if (resource.Type === 'AWS::IAM::ManagedPolicy') {
       const arn = resolver.resolveString({ Ref: logicalId }, scope('ManagedPolicyName'));
+      const statements: RoleStatement[] = [];
+      collect(
+        statements,
+        stack,
+        props.PolicyDocument,
+        `${stack.name}/${logicalId} PolicyDocument`,
+        `${resource.Type} ${logicalId}`,
+      );
+      inApp.set(arn, statements);
       for (const role of roles) {
         const attached = resolver.resolve(role.found.resource.Properties?.ManagedPolicyArns ?? [], {
           stack: role.found.stack,
@@ -927,7 +973,7 @@ function describeRoles(resolver: TwinResolver): TwinRole[] {
       const role = byName(target);
       if (!role) continue;
       collect(
-        role,
+        role.statements,
         stack,
         props.PolicyDocument,
         `${stack.name}/${logicalId} PolicyDocument`,
@@ -942,6 +988,8 @@ function describeRoles(resolver: TwinResolver): TwinRole[] {
     name: r.name,
     arn: r.arn,
     statements: r.statements,
-    awsManagedPolicyArns: r.awsManagedPolicyArns,
+    externalManagedPolicyArns: r.managedPolicyArns.filter((arn) => !inApp.has(arn)),
+    permissionsBoundary:
+      r.boundaryArn === undefined ? undefined : { arn: r.boundaryArn, statements: inApp.get(r.boundaryArn) },
   }));
 }

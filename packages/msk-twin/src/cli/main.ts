@@ -2,10 +2,11 @@
  * The msk-twin command line, in the spirit of `sam local invoke`:
  *
  *   msk-twin up --assembly cdk.out [--port N] [--brokers-variable NAME]
+ *               [--region R] [--account A] [--partition P] [--policy-document ARN=FILE]...
  *                                                               start the twin of a synthesized app; leaves it running
  *   msk-twin invoke <function> [--payload JSON]                 run a function of the app once, as Lambda would
  *   msk-twin down                                              stop the twin that `up` started
- *   msk-twin policy --assembly cdk.out                         each role's Kafka permissions on the twin
+ *   msk-twin policy --assembly cdk.out                         each role's kafka-cluster statements the twin evaluates
  *   msk-twin config --assembly cdk.out [--brokers N]           the brokers' settings: deployed and on the twin
  *
  * The response goes to stdout and everything else to stderr, so that `msk-twin invoke … | jq` works. The running
@@ -15,19 +16,21 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeTwinApp, readCloudAssembly, type TwinApp } from '../assembly/assembly';
-import { formatPolicyAclTable, translatePolicies } from '../authorization/policy-acls';
+import { formatPolicyTable, policiesOf, type PolicyDocument } from '../authorization/policies';
 import { brokerConfigFor, formatBrokerConfig } from '../broker/broker-config';
 import { MAX_LOCAL_BROKERS, STATE_DIR } from '../broker/local-kafka';
 import { localBrokerCount } from '../broker/topology';
 import { dropKafkajsTimeoutWarnings } from '../kafkajs-warnings';
 import { LocalTwin } from '../twin';
 import { startTwinApp, twinAppOn } from '../twin-app';
+import { twinIdentity } from '../identity';
 
 const USAGE = `usage:
   msk-twin up --assembly DIR [--port N] [--brokers-variable NAME]
+              [--region R] [--account A] [--partition P] [--policy-document ARN=FILE]...
   msk-twin invoke FUNCTION [--payload JSON]
   msk-twin down
-  msk-twin policy --assembly DIR
+  msk-twin policy --assembly DIR [--region R] [--account A] [--partition P] [--policy-document ARN=FILE]...
   msk-twin config --assembly DIR [--brokers N]`;
 
 /** What `up` records for `invoke` and `down`. */
@@ -35,6 +38,44 @@ interface CurrentTwin {
   readonly port: number;
   readonly assembly: string;
   readonly brokersVariable?: string;
+  /** `--policy-document` files by policy ARN. */
+  readonly policyDocuments?: Record<string, string>;
+}
+
+interface IdentityValues {
+  region?: string;
+  account?: string;
+  partition?: string;
+  'policy-document'?: string[];
+}
+
+/** `--policy-document ARN=FILE`, each file read as JSON: the documents, and the files by ARN. */
+function policyDocumentsOption(values: IdentityValues): {
+  documents: Record<string, PolicyDocument>;
+  files: Record<string, string>;
+} {
+  const documents: Record<string, PolicyDocument> = {};
+  const files: Record<string, string> = {};
+  for (const entry of values['policy-document'] ?? []) {
+    const at = entry.indexOf('=');
+    if (!entry.startsWith('arn:') || at < 0) {
+      throw new Error(
+        `--policy-document is ${JSON.stringify(entry)}; allowed: ARN=FILE (a policy ARN and a JSON file)`,
+      );
+    }
+    const file = path.resolve(entry.slice(at + 1));
+    try {
+      documents[entry.slice(0, at)] = JSON.parse(fs.readFileSync(file, 'utf8')) as PolicyDocument;
+    } catch (error) {
+      throw new Error(`--policy-document ${entry}: ${(error as Error).message}`);
+    }
+    files[entry.slice(0, at)] = file;
+  }
+  return { documents, files };
+}
+
+function identityOption(values: IdentityValues) {
+  return { region: values.region, account: values.account, partition: values.partition };
 }
 
 const CURRENT_FILE = path.join(STATE_DIR, 'msk-twin.json');
@@ -73,12 +114,14 @@ function functionList(app: TwinApp): string {
     .join('\n');
 }
 
-async function up(values: {
-  assembly?: string;
-  brokers?: string;
-  port?: string;
-  'brokers-variable'?: string;
-}): Promise<void> {
+async function up(
+  values: {
+    assembly?: string;
+    brokers?: string;
+    port?: string;
+    'brokers-variable'?: string;
+  } & IdentityValues,
+): Promise<void> {
   if (fs.existsSync(CURRENT_FILE)) {
     const current = readCurrent();
     if (LocalTwin.attach(current.port)?.cluster.isRunning) {
@@ -91,8 +134,11 @@ async function up(values: {
     );
   }
   const assembly = assemblyOption(values);
+  const { documents, files } = policyDocumentsOption(values);
   const instance = await startTwinApp({
     assembly,
+    identity: identityOption(values),
+    policyDocuments: documents,
     port: values.port === undefined ? 0 : Number(values.port),
     detached: true,
     brokersVariable: values['brokers-variable'],
@@ -103,6 +149,7 @@ async function up(values: {
     port: instance.twin.cluster.port,
     assembly,
     brokersVariable: values['brokers-variable'],
+    policyDocuments: files,
   };
   fs.writeFileSync(CURRENT_FILE, `${JSON.stringify(current, null, 2)}\n`);
   const { app, twin } = instance;
@@ -128,9 +175,16 @@ async function invoke(name: string | undefined, values: { payload?: string }): P
   }
   const current = readCurrent();
   const twin = attach(current);
-  const app = describeTwinApp(readCloudAssembly(current.assembly));
-  // `up` granted the policies already.
-  const instance = await twinAppOn(twin, app, { grant: false, brokersVariable: current.brokersVariable });
+  const app = describeTwinApp(readCloudAssembly(current.assembly), twin.identity);
+  const policyDocuments = policyDocumentsOption({
+    'policy-document': Object.entries(current.policyDocuments ?? {}).map(([arn, file]) => `${arn}=${file}`),
+  }).documents;
+  // `up` set the policies already.
+  const instance = await twinAppOn(twin, app, {
+    grant: false,
+    brokersVariable: current.brokersVariable,
+    policyDocuments,
+  });
   const runner = instance.runner(name);
   try {
     const result = await runner.invoke(event);
@@ -150,12 +204,12 @@ async function down(): Promise<void> {
   info(`Stopped the twin on port ${current.port}`);
 }
 
-function policy(values: { assembly?: string }): void {
-  const app = describeTwinApp(readCloudAssembly(assemblyOption(values)));
-  const translation = translatePolicies(app);
-  process.stdout.write(`${formatPolicyAclTable(translation, app.cluster.arn)}\n`);
+function policy(values: { assembly?: string } & IdentityValues): void {
+  const app = describeTwinApp(readCloudAssembly(assemblyOption(values)), twinIdentity(identityOption(values)));
+  const roles = policiesOf(app, { policyDocuments: policyDocumentsOption(values).documents });
+  process.stdout.write(`${formatPolicyTable(app, roles)}\n`);
   info(
-    `Roles allowed to sign in (kafka-cluster:Connect): ${translation.authorization.connectRoleArns.length}; brokers the cluster declares: ${app.cluster.brokerCount ?? 'serverless'}, the twin runs ${localBrokerCount(app.cluster)}`,
+    `Function roles whose policies the twin evaluates: ${roles.length}; brokers the cluster declares: ${app.cluster.brokerCount ?? 'serverless'}, the twin runs ${localBrokerCount(app.cluster)}`,
   );
 }
 
@@ -183,6 +237,10 @@ export async function main(argv: string[]): Promise<number> {
       port: { type: 'string' },
       payload: { type: 'string' },
       'brokers-variable': { type: 'string' },
+      region: { type: 'string' },
+      account: { type: 'string' },
+      partition: { type: 'string' },
+      'policy-document': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });

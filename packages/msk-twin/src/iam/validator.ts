@@ -1,6 +1,6 @@
 /**
- * Builds the twin's MSK IAM token validator (the Java sources and pom beside this file) with Maven, once per
- * source hash, into ~/.cache/hello-msk/iam-validator-<hash>/: nothing is written inside the repository.
+ * Builds the twin's MSK IAM token validator and authorizer (the Java sources and pom beside this file) with Maven,
+ * once per source hash, into ~/.cache/hello-msk/iam-validator-<hash>/: nothing is written inside the repository.
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
@@ -9,6 +9,8 @@ import { cacheRoot, mavenFailure, requireJava, requireMaven, run, withLock, type
 
 /** The class the broker loads as `listener.name.<name>.oauthbearer.sasl.server.callback.handler.class`. */
 export const VALIDATOR_CLASS = 'hellomsk.twin.iam.MskIamValidatorCallbackHandler';
+/** The class the broker loads as `authorizer.class.name`: IAM evaluation for IAM principals. */
+export const AUTHORIZER_CLASS = 'hellomsk.twin.iam.MskIamAuthorizer';
 
 const PROJECT_DIR = __dirname;
 const JAR_NAME = 'twin-iam-validator.jar';

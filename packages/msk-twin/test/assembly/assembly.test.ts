@@ -420,9 +420,11 @@ describe('describeTwinApp on a hand-written assembly', () => {
     expect(functionEnvironment(app, producer, ENDPOINT)).toEqual({ KAFKA_BROKERS: 'literal:9098', TOPIC: 'orders' });
   });
 
-  test("collects a role's inline, attached and managed policies, and lists its AWS managed ones", () => {
+  test("collects a role's inline, attached and managed policies, and lists the managed ones outside the app", () => {
     const role = app.roles.find((r) => r.logicalId === 'ProducerRole');
-    expect(role?.awsManagedPolicyArns).toEqual(['arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole']);
+    expect(role?.externalManagedPolicyArns).toEqual([
+      'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
+    ]);
     expect(
       role?.statements.map(({ where, policy, sid, effect, actions, notActions, hasCondition, hasNotResource }) => ({
         where,

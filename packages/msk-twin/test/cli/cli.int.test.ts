@@ -29,7 +29,7 @@ test('policy prints what the role of each function may do on the twin', async ()
   const result = await cli(['policy', '--assembly', assembly]);
   expect(result.code).toBe(0);
   expect(result.stdout).toMatch(
-    /\| OrdersFn \| OrdersApp-OrdersFnServiceRole\w+ \| kafka-cluster:WriteData \| topic\/orders-cluster\/\*\/orders \| ALLOW WRITE TOPIC orders \(LITERAL\) \|/,
+    /\| OrdersFn \| OrdersApp-OrdersFnServiceRole\w+ \| AWS::IAM::ManagedPolicy \w+ \| Allow \| kafka-cluster:CreateTopic, kafka-cluster:DescribeTopic, kafka-cluster:WriteData \| topic\/orders-cluster\/\*\/orders \| {2}\|/,
   );
 });
 

@@ -7,14 +7,11 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Properties;
-import java.util.Set;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 
 /**
- * What the twin's credential issuer (src/iam/credentials.ts) and authorization (src/authorization/authorization.ts)
- * wrote: one file per issued access key, and the roles allowed kafka-cluster:Connect. Read at every sign-in, so
- * credentials issued, rotated or revoked while the broker runs count from the next sign-in on.
+ * What the twin's credential issuer (src/iam/credentials.ts) wrote: one file per issued access key. Read at every
+ * sign-in, so credentials issued, rotated or revoked while the broker runs count from the next sign-in on.
  */
 final class CredentialRegistry {
     /** An access key the issuer wrote; the only characters it uses, so the id is safe as a file name. */
@@ -25,11 +22,9 @@ final class CredentialRegistry {
     }
 
     private final Path credentialsDir;
-    private final Path connectRolesFile;
 
     CredentialRegistry(Path registryDir) {
         this.credentialsDir = registryDir.resolve("credentials");
-        this.connectRolesFile = registryDir.resolve("connect-roles.txt");
     }
 
     /** The credentials issued with this access key, or null when the twin never issued (or revoked) it. */
@@ -47,17 +42,5 @@ final class CredentialRegistry {
                 properties.getProperty("sessionToken"),
                 Long.parseLong(properties.getProperty("expiresAtMs")),
                 properties.getProperty("roleArn"));
-    }
-
-    /** Roles allowed kafka-cluster:Connect; none until an authorization is applied. */
-    Set<String> connectRoles() throws IOException {
-        try {
-            return Files.readAllLines(connectRolesFile, StandardCharsets.UTF_8).stream()
-                    .map(String::trim)
-                    .filter(line -> !line.isEmpty() && !line.startsWith("#"))
-                    .collect(Collectors.toSet());
-        } catch (NoSuchFileException e) {
-            return Set.of();
-        }
     }
 }

@@ -21,8 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Validates MSK IAM sign-in tokens on the local twin's IAM listener, accepting what MSK accepts: a SigV4-presigned
  * kafka-cluster:Connect request for kafka.&lt;region&gt;.amazonaws.com in the twin's region, signed with credentials
- * the twin issued (secret and, when issued, session token), neither expired nor from the future, for a role allowed
- * to connect. The session's principal is that role (User:&lt;role ARN&gt;) and it lasts as long as the token, or less
+ * the twin issued (secret and, when issued, session token), neither expired nor from the future, for a role whose
+ * policies allow kafka-cluster:Connect (DecisionClient). The session's principal is that role (User:&lt;role ARN&gt;) and it lasts as long as the token, or less
  * when the credentials expire first.
  *
  * A refused sign-in answers the client like MSK, "[request id]: Access denied", and logs the reason with the same id
@@ -40,6 +40,7 @@ public class MskIamValidatorCallbackHandler implements AuthenticateCallbackHandl
     private long clockSkewMs;
     private CredentialRegistry registry;
     private ConnectionRateLimit rateLimit;
+    private DecisionClient decisions;
 
     @Override
     public void configure(Map<String, ?> configs, String saslMechanism, List<AppConfigurationEntry> jaasConfigEntries) {
@@ -57,6 +58,7 @@ public class MskIamValidatorCallbackHandler implements AuthenticateCallbackHandl
         clockSkewMs = Long.parseLong(option(options, "twinClockSkewSeconds")) * 1000;
         registry = new CredentialRegistry(Path.of(option(options, "twinRegistry")));
         rateLimit = ConnectionRateLimit.forBroker(configs);
+        decisions = DecisionClient.forRegistry(Path.of(option(options, "twinRegistry")));
     }
 
     private static String option(Map<String, ?> options, String name) {
@@ -134,9 +136,14 @@ public class MskIamValidatorCallbackHandler implements AuthenticateCallbackHandl
             throw new Refusal("the credentials of access key " + request.accessKeyId + " expired at "
                     + Instant.ofEpochMilli(issued.expiresAtMs()));
         }
-        Set<String> connectRoles = registry.connectRoles();
-        if (!issued.roleArn().equals(adminRoleArn) && !connectRoles.contains(issued.roleArn())) {
-            throw new Refusal("role " + issued.roleArn() + " is not allowed kafka-cluster:Connect on this cluster");
+        if (!issued.roleArn().equals(adminRoleArn)) {
+            DecisionClient.Decision connect = decisions.decide(List.of(
+                    new DecisionClient.Query(issued.roleArn(), "CONNECT", "CLUSTER", "LITERAL", "kafka-cluster")))
+                    .get(0);
+            if (!connect.allowed()) {
+                throw new Refusal("role " + issued.roleArn() + " is not allowed kafka-cluster:Connect on this cluster: "
+                        + connect.reason());
+            }
         }
         return new Session(token, issued.roleArn(), request.accessKeyId, signedAtMs,
                 Math.min(tokenExpiresAtMs, issued.expiresAtMs()));
