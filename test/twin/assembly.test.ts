@@ -48,7 +48,7 @@ describe('the synthesized app', () => {
 
   test('the Kafka functions are the producer, the consumer, the kafka-admin and the topic bootstrap handlers, each with its bundled code', () => {
     expect(app.kafkaFunctions.map((f) => [f.path, f.handler, f.timeoutSeconds, f.memoryMb, f.runtime]).sort()).toEqual([
-      ['Consumer', 'index.handler', 60, 256, 'nodejs24.x'],
+      ['Consumer', 'index.handler', 900, 256, 'nodejs24.x'],
       ['KafkaAdmin', 'index.handler', 30, 256, 'nodejs24.x'],
       ['Producer', 'index.handler', 60, 256, 'nodejs24.x'],
       ['Topics/IsComplete', 'index.isComplete', 60, 256, 'nodejs24.x'],
