@@ -3,18 +3,10 @@ import { DescribeAvailabilityZonesCommand, EC2Client, type AvailabilityZone } fr
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 
 /**
- * Custom resource that chooses the availability zones of the VPC's subnets at deploy time, where the region and
- * the account's AZ names are known (synth is credential-free and so knows neither). AZ names map to different
- * physical zones in every account, and MSK refuses some zones by their AZ ID: Fn::GetAZs alone could pick one,
- * and the deploy would fail only minutes into the cluster's creation. This answers the first `AzCount` zones,
- * by name, that are plain availability zones (no Local or Wavelength Zones), need no opt-in, are available, and
- * that MSK accepts; or fails at once naming the zones there are and what to set.
- *
- * Properties: `AzCount` (2 or 3). Answers `Data.Names`: the chosen AZ names, comma-separated.
- *
- * The choice is sticky: the physical id records it (`availability-zones:NAMES:ZONE_IDS`), and an Update with the
- * same `AzCount` answers it again without asking EC2, so a zone the region gains or loses later never moves the
- * subnets (and with them the brokers) of a running cluster. Only a new `AzCount` chooses again.
+ * Custom resource that chooses the VPC's availability zones at deploy time (synth knows no account): the first
+ * `AzCount` plain zones that need no opt-in, are available and that MSK accepts, or one line naming what to set.
+ * Answers `Data.Names` (comma-separated). The choice is sticky: the physical id records it and an Update with the
+ * same `AzCount` answers it again without asking EC2. docs/decisions.md has the reasoning.
  */
 export interface AvailabilityZonesData {
   readonly Names: string;

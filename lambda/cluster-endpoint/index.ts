@@ -10,25 +10,10 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { NEW_GRANT_RETRY_MS, retryWindow, retryWithin, type RetryWindow } from '../shared/retry';
 
 /**
- * Custom resource that reads the MSK cluster's IAM bootstrap brokers at deploy time. It runs outside the VPC,
- * so nothing inside the VPC ever needs the MSK control-plane API (no NAT gateway, no interface endpoint).
- * Properties: `ClusterArn`, and `ClusterVersion` so that it runs again whenever the cluster changes.
- *
- * It needs no waiter: CloudFormation reports the AWS::MSK::Cluster created or updated only once the cluster (or
- * its update operation) is done, and this resource references the cluster. So one `onEvent` call answers, and
- * anything wrong (cluster FAILED, IAM authentication off, access denied) fails the resource at once with
- * that one line as CloudFormation's status reason.
- *
- * The answer is deterministic, because other stacks and functions take it as configuration: GetBootstrapBrokers
- * lists brokers in no fixed order, and on clusters of more than three brokers a random three of them. The
- * answer is a stable subset from ListNodes instead: the lowest-numbered broker of each availability zone, then
- * the next lowest-numbered ones up to three (MSK's own advice for a bootstrap string: three brokers across
- * the AZs, https://docs.aws.amazon.com/msk/latest/developerguide/msk-get-bootstrap-brokers.html), sorted by
- * broker id. Adding brokers leaves it unchanged once it has three.
- *
- * MSK Serverless has no brokers to list: ListNodes answers "This operation cannot be performed on serverless
- * clusters" (BadRequestException; hashicorp/terraform-provider-aws#32472), and its GetBootstrapBrokers names one
- * stable endpoint. So for a cluster whose DescribeClusterV2 ClusterType is SERVERLESS that endpoint is the answer.
+ * Custom resource that reads the cluster's IAM bootstrap brokers at deploy time, outside the VPC (no NAT gateway,
+ * no endpoint). Properties: `ClusterArn`, and `ClusterVersion` so that it runs again whenever the cluster changes.
+ * The answer is stable: from ListNodes, the lowest-numbered broker of each AZ, then the next ones up to three, sorted
+ * by broker id; MSK Serverless (no nodes) answers its one GetBootstrapBrokers endpoint. docs/decisions.md has why.
  */
 export interface ClusterEndpointData {
   /** `host:port` of up to three brokers' TLS + IAM listeners, sorted by broker id, comma-separated. */

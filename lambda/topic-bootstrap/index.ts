@@ -1,19 +1,9 @@
 /**
- * Topic custom resource behind the CDK Provider framework: one resource per declared topic, with the properties of
- * CloudFormation's native `AWS::MSK::Topic` (`ClusterArn`, `TopicName`, `PartitionCount`, `ReplicationFactor`,
- * `Configs`: base64 of a JSON object of string values). `onEvent` makes the change, `isComplete` waits until every
- * partition has a leader. Both return to succeed and throw one line to fail; the framework answers CloudFormation.
- *
- * CloudFormation owns the lifecycle: the physical id is the topic name, so a new `TopicName` is a replacement
- * (a new id; CloudFormation then deletes the old one, or keeps it under a Retain policy), and a Delete deletes the
- * topic its physical id names. Every decision compares the declaration with the live topic, so a re-delivered
- * event and a rollback (an Update carrying the previous properties) find little or nothing to do.
- *
- * A Create that finds its topic existing takes it only when it is exactly as declared (what a re-delivered
- * Create of this resource would have made) or carries the ownership mark of the earlier one-resource-for-all-
- * topics version of this handler (an upgraded stack); anything else fails in one line, changing nothing.
- * docs/decisions.md has the reasoning. That earlier resource's Delete, sent once an upgrade has replaced it,
- * deletes nothing: its topics belong to the new resources (or, removed from the config, are kept).
+ * Topic custom resource behind the CDK Provider framework: one resource per topic, with the properties of
+ * `AWS::MSK::Topic` (`Configs` is base64 of a JSON object of strings). `onEvent` makes the change, `isComplete`
+ * waits until every partition has a leader; each throws one line to fail. The physical id is the topic name. A
+ * Create that finds its topic takes it only when it is exactly as declared, or carries the mark of the earlier
+ * topic-list resource (docs/decisions.md, docs/upgrading.md).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';

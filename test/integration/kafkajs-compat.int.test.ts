@@ -68,8 +68,15 @@ describe.each(cases)('kafkajs 2.2.4 against Apache Kafka $version (KRaft)', ({ v
           { type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: 'retention.ms', value: '7200000' }] },
         ],
       });
-      // alterConfigs replaces the whole override set: max.message.bytes falls back to the broker default.
-      expect(await retention(admin)).toEqual({ 'retention.ms': '7200000', 'max.message.bytes': '1048588' });
+      // alterConfigs replaces the whole override set: max.message.bytes falls back to the broker default. A KRaft
+      // broker answers from its metadata log, which takes the change a moment after the controller accepted it.
+      const altered = { 'retention.ms': '7200000', 'max.message.bytes': '1048588' };
+      let seen = await retention(admin);
+      for (let i = 0; i < 50 && JSON.stringify(seen) !== JSON.stringify(altered); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        seen = await retention(admin);
+      }
+      expect(seen).toEqual(altered);
     });
   }, 30_000);
 

@@ -62,13 +62,13 @@ describe('npm run demo', () => {
       /signed in over TLS \+ IAM as role HelloMsk-dev-Cluster-TopicsOnEventServiceRole\w+ \(access key TWIN/,
     );
     expect(result.stdout).toContain(
-      `allowed by its ACLs: IDEMPOTENT_WRITE on the cluster; DESCRIBE, WRITE on topic ${topic}\n`,
+      `allowed by its policies: Allow kafka-cluster:Connect, kafka-cluster:WriteDataIdempotently on cluster/…; Allow kafka-cluster:DescribeTopic, kafka-cluster:WriteData on topic/…/${topic}\n`,
     );
     expect(result.stdout).toMatch(/signed in over TLS \+ IAM as role HelloMsk-dev-Clients-ConsumerServiceRole\w+ /);
     expect(result.stdout).toContain(
-      `allowed by its ACLs: DESCRIBE, READ on topic ${topic}; READ, DESCRIBE on group ${BASE_CONFIG.consumerGroup}\n`,
+      `allowed by its policies: Allow kafka-cluster:Connect on cluster/…; Allow kafka-cluster:DescribeTopic, kafka-cluster:ReadData on topic/…/${topic}; Allow kafka-cluster:AlterGroup, kafka-cluster:DescribeGroup on group/…/${BASE_CONFIG.consumerGroup}\n`,
     );
-    expect(result.stdout).toContain('everything else is denied (allow.everyone.if.no.acl.found=false)');
+    expect(result.stdout).toContain('everything else is denied, as IAM denies what no policy allows');
 
     // The same group as the deployed consumer, and no raw kafkajs warning JSON among the lines shown.
     expect(result.stdout).toContain(`   ${BASE_CONFIG.consumerGroup} (consumer)\n`);

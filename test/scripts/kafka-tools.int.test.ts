@@ -199,8 +199,17 @@ describe('npm run kafka on the twin in detail', () => {
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    // Long enough for the JVM to start, sign in and join; the consumer then waits for messages that never come.
-    await new Promise((resolve) => setTimeout(resolve, 8000));
+    // Until the JVM has started, signed in and joined its group: then it waits for messages that never come.
+    const groups = async () => (await twin().withAdmin((admin) => admin.listGroups())).groups.map((g) => g.groupId);
+    const before = new Set(await groups());
+    for (let i = 0; i < 120; i++) {
+      const joined = (await groups()).filter((g) => !before.has(g) && g.startsWith('console-consumer'));
+      if (joined.length > 0) {
+        const [described] = (await twin().withAdmin((admin) => admin.describeGroups(joined))).groups;
+        if (described?.state === 'Stable') break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(stderr).toBe('Processed a total of 0 messages\n');
