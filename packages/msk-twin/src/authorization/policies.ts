@@ -62,13 +62,19 @@ export interface PoliciesOfOptions {
   readonly policyDocuments?: PolicyDocuments;
 }
 
-/** `kafka-cluster:…`, or a wildcard that can stand for such an action (`*`, `kafka*:…`, `*:…`). */
+/**
+ * The services whose actions the twin evaluates: Kafka requests (`kafka-cluster`) and the AWS APIs its endpoint
+ * serves (aws-api/).
+ */
+export const EVALUATED_SERVICES = ['kafka-cluster', 'kafka', 'ssm', 'ec2'];
+
+/** An action of EVALUATED_SERVICES, or a wildcard that can stand for one (`*`, `kafka*:…`, `*:…`). */
 function mayMatchKafkaAction(action: string): boolean {
   const lower = action.toLowerCase();
-  return lower.startsWith('kafka-cluster:') || /^[a-z-]*\*/.test(lower);
+  return EVALUATED_SERVICES.some((service) => lower.startsWith(`${service}:`)) || /^[a-z-]*\*/.test(lower);
 }
 
-/** The statement as a document holds it, resolved; only statements that can match a kafka-cluster action. */
+/** The statement as a document holds it, resolved; only statements that can match an evaluated action. */
 function statementDocument(statement: RoleStatement): Record<string, unknown> | undefined {
   const relevant = statement.notActions !== undefined || (statement.actions ?? []).some(mayMatchKafkaAction);
   if (!relevant) return undefined;
