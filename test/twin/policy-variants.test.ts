@@ -72,7 +72,7 @@ describe('withoutActions', () => {
   });
 
   test.each([
-    [['WriteData'], 'WriteData is not a kafka-cluster action'],
+    [['WriteData'], 'WriteData is not an action the twin evaluates (kafka-cluster, kafka, ssm, ec2)'],
     [['kafka-cluster:ReadData'], 'does not name kafka-cluster:ReadData in any statement'],
   ])('refuses %j: %s', (actions, message) => {
     expect(() => withoutActions(dev, producerRole(), actions)).toThrow(message);

@@ -31,6 +31,7 @@ import type { IssuedCredentials } from './iam/credentials';
 import { LocalTwin, startTwin, type StartTwinOptions } from './twin';
 import { twinIdentity, type TwinIdentity } from './identity';
 import { brokerReach, type BrokerReach } from './network/security-groups';
+import { startAwsApi, type AwsApiEndpoint } from './aws-api/server';
 
 /** Lambda hands a function's container credentials of its role's session; the twin's last this long. */
 export const FUNCTION_CREDENTIAL_TTL_SECONDS = 3600;
@@ -106,6 +107,8 @@ export class TwinAppInstance {
     private readonly ownsTwin = true,
     /** See StartTwinAppOptions.brokersVariable. */
     private readonly brokersVariable?: string,
+    /** The AWS API endpoint the functions' SDK calls reach (aws-api/server.ts). @default none */
+    readonly awsApi?: AwsApiEndpoint,
   ) {}
 
   /**
@@ -158,6 +161,8 @@ export class TwinAppInstance {
       {
         unreachablePorts,
         ...rest,
+        // The SDK's standard endpoint variables: the functions' AWS calls go to the twin, never to AWS.
+        environmentOverrides: { ...this.awsApi?.environment(), ...rest.environmentOverrides },
         region: rest.region ?? this.twin.region,
         caFile: this.twin.caFile,
         credentials: () => {
@@ -200,6 +205,7 @@ export class TwinAppInstance {
     if (this.forgetOnStop.length > 0 && this.twin.cluster.isRunning) {
       await this.twin.removePolicies(this.forgetOnStop).catch(() => undefined);
     }
+    await this.awsApi?.stop();
     if (this.ownsTwin) await this.twin.stop();
   }
 }
@@ -260,7 +266,31 @@ export async function startTwinApp(options: StartTwinAppOptions): Promise<TwinAp
     policiesMs: 0,
     totalMs: synthMs + assemblyMs + twin.startupMs,
   };
-  return new TwinAppInstance(twin, app, policies, brokerConfig, timings, true, options.brokersVariable);
+  const awsApi = await startAppAwsApi(twin, app, options.log).catch(async (error: unknown) => {
+    await twin.stop();
+    throw error;
+  });
+  return new TwinAppInstance(twin, app, policies, brokerConfig, timings, true, options.brokersVariable, awsApi);
+}
+
+/** The AWS API endpoint of the app's twin: its cluster, brokers and zones. */
+export function startAppAwsApi(twin: LocalTwin, app: TwinApp, log?: Logger): Promise<AwsApiEndpoint> {
+  return startAwsApi({
+    registryDir: twin.registryDir,
+    identity: twin.identity,
+    cluster: {
+      arn: app.cluster.arn,
+      name: app.cluster.name,
+      serverless: app.cluster.serverless,
+      kafkaVersion: app.cluster.kafkaVersion ?? '',
+      instanceType: app.cluster.instanceType ?? '',
+      bootstrapBrokersSaslIam: twin.hasIamListener ? twin.bootstrapBrokers : '',
+      brokerIds: twin.cluster.brokers.map((_, i) => i + 1),
+      azCount: app.cluster.azCount ?? 3,
+      tags: app.cluster.tags,
+    },
+    log,
+  });
 }
 
 export interface TwinAppOnOptions {
@@ -295,6 +325,7 @@ export async function twinAppOn(
     { synthMs: 0, assemblyMs: 0, brokersMs: 0, policiesMs, totalMs: policiesMs },
     false,
     options.brokersVariable,
+    await startAppAwsApi(twin, app),
   );
 }
 

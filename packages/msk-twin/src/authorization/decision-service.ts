@@ -25,7 +25,7 @@ export function decisionServicePidFile(registryDir: string): string {
 }
 
 /** The evaluator of the current policies.json: a new one whenever the file is replaced. */
-function currentEvaluator(registryDir: string): () => PolicyEvaluator {
+export function currentEvaluator(registryDir: string): () => PolicyEvaluator {
   let stamp = '';
   let evaluator = new PolicyEvaluator({ roles: {} });
   return () => {

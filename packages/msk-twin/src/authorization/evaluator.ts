@@ -28,6 +28,19 @@ export class PolicyEvaluator {
 
   constructor(private readonly set: PolicySetFile) {}
 
+  /** Whether `roleArn` may call an AWS API: `action` (e.g. `kafka:ListNodes`) on `resource`. */
+  async decideAction(roleArn: string, action: string, resource: string): Promise<Decision> {
+    const role = this.set.roles[roleArn];
+    if (!role) return { allowed: false, reason: `no policy of role ${roleArn} is known to the twin` };
+    const key = `${roleArn}\0${action}\0${resource}`;
+    let decision = this.checks.get(key);
+    if (!decision) {
+      decision = evaluateAction(role, action, resource);
+      this.checks.set(key, decision);
+    }
+    return decision;
+  }
+
   /** Whether `roleArn` may make `request`: every check iamChecksFor() names must be allowed. */
   async decide(roleArn: string, request: KafkaRequest): Promise<Decision> {
     const role = this.set.roles[roleArn];
@@ -52,9 +65,34 @@ export class PolicyEvaluator {
   }
 }
 
-/** One action on one resource for one role, as IAM evaluates an identity-based request within its account. */
+/**
+ * Actions the Service Authorization Reference lists without a resource type (so iam-simulate accepts only `*`) but
+ * that MSK authorizes on the cluster's ARN: its developer guide's "Accessing one Amazon MSK cluster" grants
+ * `kafka:Get*` on one cluster to "get its bootstrap brokers", and CDK's own aws-msk-alpha Cluster calls
+ * GetBootstrapBrokers with a policy on the cluster's ARN.
+ */
+export const CLUSTER_SCOPED_ACTIONS = ['kafka:GetBootstrapBrokers'];
+
+/** One kafka-cluster action on one resource for one role (a Kafka request's check). */
 export async function evaluate(role: TwinRolePolicies, check: IamCheck): Promise<Decision> {
   const resource = check.every ? check.resource.replace(/\*$/, EVERY_NAME) : check.resource;
+  return evaluateAction(role, `kafka-cluster:${check.action}`, resource, check.resource, () =>
+    allowedWithoutBoundary(role, check),
+  );
+}
+
+/**
+ * One action (`kafka-cluster:WriteData`, `kafka:ListNodes`, `ssm:GetParameter`) on one resource for one role, as IAM
+ * evaluates an identity-based request within its account.
+ */
+export async function evaluateAction(
+  role: TwinRolePolicies,
+  action: string,
+  resource: string,
+  shownResource = resource,
+  withoutBoundary: () => Promise<boolean> = async () =>
+    (await evaluateAction({ ...role, permissionsBoundary: undefined }, action, resource)).allowed,
+): Promise<Decision> {
   const region = role.clusterArn.split(':')[3] ?? '';
   const now = new Date();
   const contextVariables: Record<string, string> = {
@@ -67,31 +105,35 @@ export async function evaluate(role: TwinRolePolicies, check: IamCheck): Promise
     'aws:EpochTime': String(Math.floor(now.getTime() / 1000)),
   };
   if (resource === role.clusterArn) {
+    // The cluster's tags: MSK's control-plane actions and kafka-cluster actions on the cluster alike.
     for (const [key, value] of Object.entries(role.clusterTags ?? {})) {
       contextVariables[`aws:ResourceTag/${key}`] = value;
     }
   }
-  const action = `kafka-cluster:${check.action}`;
   // Loaded on first use, so that the decision service listens before it has read IAM's action data.
-  const { runSimulation } = await import('@cloud-copilot/iam-simulate');
-  const result = await runSimulation(
-    {
-      request: {
-        principal: role.roleArn,
-        action,
-        resource: { resource, accountId: accountOf(role.clusterArn) },
-        contextVariables,
-      },
-      identityPolicies: role.policies.map((p) => ({ name: p.name, policy: p.document })),
-      permissionBoundaryPolicies: role.permissionsBoundary
-        ? [{ name: role.permissionsBoundary.name, policy: role.permissionsBoundary.document }]
-        : undefined,
-      serviceControlPolicies: [],
-      resourceControlPolicies: [],
+  const { runSimulation, runUnsafeSimulation } = await import('@cloud-copilot/iam-simulate');
+  const simulation = {
+    request: {
+      principal: role.roleArn,
+      action,
+      resource: { resource, accountId: accountOf(role.clusterArn) },
+      contextVariables,
     },
-    {},
-  );
-  const on = `${action} on ${check.resource}`;
+    identityPolicies: role.policies.map((p) => ({ name: p.name, policy: p.document })),
+    permissionBoundaryPolicies: role.permissionsBoundary
+      ? [{ name: role.permissionsBoundary.name, policy: role.permissionsBoundary.document }]
+      : undefined,
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+  };
+  const on = `${action} on ${shownResource}`;
+  let result: { resultType: string; overallResult?: string; errors?: unknown };
+  if (CLUSTER_SCOPED_ACTIONS.includes(action)) {
+    // Evaluated on the cluster's ARN without iam-simulate's check of the action's resource types (see below).
+    result = { resultType: 'single', overallResult: runUnsafeSimulation(simulation, {}) };
+  } else {
+    result = await runSimulation(simulation, {});
+  }
   if (result.resultType === 'error') {
     return { allowed: false, reason: `${on}: the policies could not be evaluated: ${JSON.stringify(result.errors)}` };
   }
@@ -99,7 +141,7 @@ export async function evaluate(role: TwinRolePolicies, check: IamCheck): Promise
   const how =
     result.overallResult === 'ExplicitlyDenied'
       ? 'is denied explicitly by a Deny statement'
-      : role.permissionsBoundary && (await allowedWithoutBoundary(role, check))
+      : role.permissionsBoundary && (await withoutBoundary())
         ? `is not allowed by the permissions boundary ${role.permissionsBoundary.name}`
         : 'is not allowed by any policy of the role (implicit deny)';
   return { allowed: false, reason: `${on} ${how}` };

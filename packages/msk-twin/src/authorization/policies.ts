@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { RoleStatement, TwinApp, TwinRole } from '../assembly/assembly';
+import { TwinAssemblyError, type RoleStatement, type TwinApp, type TwinRole } from '../assembly/assembly';
 import { withLock } from '../broker/local-kafka';
 import { resourceArn, type MskResourceType } from './kafka-actions';
 
@@ -62,16 +62,41 @@ export interface PoliciesOfOptions {
   readonly policyDocuments?: PolicyDocuments;
 }
 
-/** `kafka-cluster:…`, or a wildcard that can stand for such an action (`*`, `kafka*:…`, `*:…`). */
+/**
+ * The services whose actions the twin evaluates: Kafka requests (`kafka-cluster`) and the AWS APIs its endpoint
+ * serves (aws-api/).
+ */
+export const EVALUATED_SERVICES = ['kafka-cluster', 'kafka', 'ssm', 'ec2'];
+
+/** An action of EVALUATED_SERVICES, or a wildcard that can stand for one (`*`, `kafka*:…`, `*:…`). */
 function mayMatchKafkaAction(action: string): boolean {
+  const lower = action.toLowerCase();
+  return EVALUATED_SERVICES.some((service) => lower.startsWith(`${service}:`)) || /^[a-z-]*\*/.test(lower);
+}
+
+/** `kafka-cluster:…`, or a wildcard that can stand for one: what the brokers' requests are evaluated against. */
+function mayMatchKafkaClusterAction(action: string): boolean {
   const lower = action.toLowerCase();
   return lower.startsWith('kafka-cluster:') || /^[a-z-]*\*/.test(lower);
 }
 
-/** The statement as a document holds it, resolved; only statements that can match a kafka-cluster action. */
+/** The statement as a document holds it, resolved; only statements that can match an evaluated action. */
 function statementDocument(statement: RoleStatement): Record<string, unknown> | undefined {
   const relevant = statement.notActions !== undefined || (statement.actions ?? []).some(mayMatchKafkaAction);
   if (!relevant) return undefined;
+  const kafkaData = statement.notActions !== undefined || (statement.actions ?? []).some(mayMatchKafkaClusterAction);
+  if (!kafkaData && statement.effect === 'Allow') {
+    // An Allow of AWS API actions only (kafka:, ssm:, ec2:) naming a resource the twin cannot resolve (another
+    // resource type's attribute) allows nothing the twin serves; a Deny is never left out.
+    try {
+      statement.resources();
+      statement.notResources();
+      statement.condition();
+    } catch (error) {
+      if (error instanceof TwinAssemblyError) return undefined;
+      throw error;
+    }
+  }
   const notResources = statement.notResources();
   const condition = statement.condition();
   return {
@@ -196,6 +221,12 @@ export async function updatePolicySet(
   });
 }
 
+function namesKafkaClusterAction(statement: Record<string, unknown>): boolean {
+  if (statement.NotAction !== undefined) return true;
+  const actions = Array.isArray(statement.Action) ? (statement.Action as unknown[]) : [statement.Action];
+  return actions.some((a) => typeof a === 'string' && mayMatchKafkaClusterAction(a));
+}
+
 /** The roles' kafka-cluster statements as a Markdown table: what the twin evaluates, policy by policy. */
 export function formatPolicyTable(app: TwinApp, roles: readonly TwinRolePolicies[]): string {
   const nameAndUuid = app.cluster.arn.replace(/^.*:cluster\//, '');
@@ -220,7 +251,7 @@ export function formatPolicyTable(app: TwinApp, roles: readonly TwinRolePolicies
     const all = [...role.policies, ...(role.permissionsBoundary ? [role.permissionsBoundary] : [])];
     for (const policy of all) {
       const label = policy === role.permissionsBoundary ? `${policy.name} (boundary)` : policy.name;
-      for (const s of statementsOf(policy)) {
+      for (const s of statementsOf(policy).filter(namesKafkaClusterAction)) {
         const actions =
           s.NotAction === undefined ? list(s.Action).join(', ') : `NotAction ${list(s.NotAction).join(', ')}`;
         const resources =

@@ -8,7 +8,8 @@
  */
 import type { RoleStatement, TwinApp, TwinRole } from '../assembly/assembly';
 
-const KAFKA_ACTION = /^kafka-cluster:(\w+)$/i;
+/** A Kafka request's action, or an action of the AWS APIs the twin's endpoint serves (aws-api/). */
+const KAFKA_ACTION = /^(kafka-cluster|kafka|ssm|ec2):(\w+)$/i;
 
 function replaceRole(app: TwinApp, roleArn: string, edit: (role: TwinRole) => TwinRole): TwinApp {
   if (!app.roles.some((r) => r.arn === roleArn)) throw new Error(`The app has no role ${roleArn}`);
@@ -16,14 +17,15 @@ function replaceRole(app: TwinApp, roleArn: string, edit: (role: TwinRole) => Tw
 }
 
 /**
- * The app with `actions` (e.g. `kafka-cluster:WriteData`) taken out of every statement of the role; a statement
+ * The app with `actions` (e.g. `kafka-cluster:WriteData`, `kafka:ListNodes`) taken out of every statement of the role; a statement
  * left without actions is dropped. Throws when the role does not name an action explicitly (only through a
  * wildcard), since removing it would then mean rewriting the wildcard.
  */
 export function withoutActions(app: TwinApp, roleArn: string, actions: readonly string[]): TwinApp {
   const drop = new Set(actions.map((a) => a.toLowerCase()));
   for (const action of actions) {
-    if (!KAFKA_ACTION.test(action)) throw new Error(`${action} is not a kafka-cluster action`);
+    if (!KAFKA_ACTION.test(action))
+      throw new Error(`${action} is not an action the twin evaluates (kafka-cluster, kafka, ssm, ec2)`);
   }
   return replaceRole(app, roleArn, (role) => {
     const named = new Set(role.statements.flatMap((s) => (s.actions ?? []).map((a) => a.toLowerCase())));
