@@ -2,9 +2,10 @@
  * `npm run demo`: the whole hello-msk path offline, on the local MSK twin of the dev stacks, with the bundled
  * handlers that `cdk deploy` ships, following Kafka's first steps (create and list topics, produce, consume from
  * the beginning, list groups) and showing which role signed in at each step. DEMO_KAFKA_PORT and DEMO_TOPIC:
- * docs/local-kafka.md.
+ * docs/local-kafka.md. Lines fit in 160 columns (log lines compacted, long lines wrapped), but for the last one,
+ * the consumer's log line as the README shows it; --verbose prints every line in full, JSON logs as they are.
  *
- *   npm run demo -- [--consumer kafkajs|event-source-mapping] [message ...]
+ *   npm run demo -- [--consumer kafkajs|event-source-mapping] [--verbose] [message ...]
  */
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
@@ -27,11 +28,18 @@ const CUSTOM_TOPIC = process.env.DEMO_TOPIC?.trim();
 const TOPIC = CUSTOM_TOPIC || BASE_CONFIG.demoTopic;
 const GROUP = BASE_CONFIG.consumerGroup;
 
-/** `[--consumer MODE] [message ...]`; a bad mode stops the demo with one line naming it. */
-function demoArgs(argv: readonly string[]): { consumer: ConsumerMode; message: string } {
+/** `[--consumer MODE] [--verbose] [message ...]`; a bad mode stops the demo with one line naming it. */
+function demoArgs(argv: readonly string[]): { consumer: ConsumerMode; message: string; verbose: boolean } {
   const rest = [...argv];
   let consumer: ConsumerMode = 'kafkajs';
-  if (rest[0] === '--consumer' || rest[0]?.startsWith('--consumer=')) {
+  let verbose = false;
+  for (;;) {
+    if (rest[0] === '--verbose') {
+      rest.shift();
+      verbose = true;
+      continue;
+    }
+    if (!(rest[0] === '--consumer' || rest[0]?.startsWith('--consumer='))) break;
     const value = rest[0].includes('=') ? rest.shift()!.slice('--consumer='.length) : (rest.shift(), rest.shift());
     if (value !== 'kafkajs' && value !== 'event-source-mapping') {
       throw new Error(
@@ -40,7 +48,7 @@ function demoArgs(argv: readonly string[]): { consumer: ConsumerMode; message: s
     }
     consumer = value;
   }
-  return { consumer, message: rest.join(' ') || 'Hello MSK' };
+  return { consumer, message: rest.join(' ') || 'Hello MSK', verbose };
 }
 
 /** DEMO_KAFKA_PORT, checked before anything starts; a bad value is named in the one-line error. */
@@ -54,11 +62,68 @@ function demoPort(env: NodeJS.ProcessEnv = process.env): number {
   return port;
 }
 
+/** The widest line the demo prints without --verbose (the README's log line at the end aside). */
+const WIDTH = 160;
+/** --verbose: every line in full, the handlers' JSON log lines as they are. */
+let verbose = false;
+
+/** `text` in lines of at most `width` characters, broken at spaces; continuation lines indented two more. */
+function wrap(text: string, width = WIDTH): string[] {
+  if (verbose || text.length <= width) return [text];
+  const first = /^ */.exec(text)?.[0] ?? '';
+  const indent = `${first}  `;
+  const lines: string[] = [];
+  let line = first;
+  for (const word of text.trimStart().split(' ')) {
+    if (line.trim() !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = indent;
+    }
+    line = line.trim() === '' ? `${line}${word}` : `${line} ${word}`;
+    // A word longer than a line (an ARN) is cut, so that no line is wider than `width`.
+    while (line.length > width) {
+      lines.push(line.slice(0, width));
+      line = `${indent}${line.slice(width)}`;
+    }
+  }
+  lines.push(line);
+  return lines;
+}
+
+/** Fields of a Powertools log line that say nothing a person reading the demo looks for. */
+const ROUTINE_FIELDS = new Set(['level', 'message', 'service', 'sampling_rate', 'xray_trace_id', 'cold_start']);
+
+/**
+ * A handler's JSON log line as `INFO Hello MSK (topic test-topic, partition 1, offset 0)`: level, message and
+ * its scalar fields but timestamps (objects and lists only under --verbose); any other line as it is.
+ */
+function compactLogLine(line: string): string {
+  if (verbose) return line;
+  let entry: unknown;
+  try {
+    entry = JSON.parse(line);
+  } catch {
+    return line;
+  }
+  const { level, message, error } = (entry ?? {}) as {
+    level?: unknown;
+    message?: unknown;
+    error?: { message?: unknown };
+  };
+  if (typeof level !== 'string' || typeof message !== 'string') return line;
+  const details = Object.entries(entry as Record<string, unknown>)
+    .filter(([key]) => !ROUTINE_FIELDS.has(key) && !/timestamp/i.test(key) && !key.startsWith('function_'))
+    .filter(([, value]) => ['string', 'number', 'boolean'].includes(typeof value))
+    .map(([key, value]) => `${key} ${String(value)}`);
+  if (typeof error?.message === 'string') details.push(`error ${error.message}`);
+  return `${level} ${message}${details.length > 0 ? ` (${details.join(', ')})` : ''}`;
+}
+
 let stepNumber = 0;
 async function step<T>(title: string, fn: () => Promise<T>): Promise<T> {
   stepNumber += 1;
   const started = process.hrtime.bigint();
-  process.stdout.write(`\n${stepNumber}. ${title}\n`);
+  process.stdout.write(`\n${wrap(`${stepNumber}. ${title}`).join('\n')}\n`);
   const result = await fn();
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   process.stdout.write(`   (${ms.toFixed(0)} ms)\n`);
@@ -66,7 +131,31 @@ async function step<T>(title: string, fn: () => Promise<T>): Promise<T> {
 }
 
 function say(line: string): void {
-  process.stdout.write(`   ${line}\n`);
+  process.stdout.write(`${wrap(`   ${line}`).join('\n')}\n`);
+}
+
+/**
+ * What the twin and the synthesis report while step 1 runs: downloads and builds as they come (nothing on a warm
+ * run), CDK's `Bundling asset` lines as one line and a total; the timings the `ready in` line sums up only under
+ * --verbose.
+ */
+function startupLogger(): (message: string) => void {
+  let bundled = 0;
+  return (message) => {
+    if (verbose) return say(message);
+    if (message.startsWith('Bundling asset ')) {
+      if (bundled++ === 0)
+        say("Bundling the functions with esbuild, as cdk synth does (once per change of the app's sources)...");
+      return;
+    }
+    const synthesized = /^synthesized the app in (.+)$/.exec(message);
+    if (synthesized) {
+      if (bundled > 0) say(`  done in ${synthesized[1]}: ${bundled} functions bundled`);
+      return;
+    }
+    if (/^read .* from the assembly in /.test(message)) return;
+    say(message);
+  };
 }
 
 function seconds(ms: number): string {
@@ -124,6 +213,7 @@ async function startDemoTwin(port: number, consumer: ConsumerMode): Promise<Twin
   const start = (p: number) =>
     startAppTwin({
       port: p,
+      log: startupLogger(),
       // The topic as the app's configuration declares it, so its roles' policies name it.
       context: {
         ...(CUSTOM_TOPIC ? { demoTopic: TOPIC, topics: [{ name: TOPIC, partitions: 3, config: {} }] } : {}),
@@ -140,9 +230,13 @@ async function startDemoTwin(port: number, consumer: ConsumerMode): Promise<Twin
     `cluster ${cluster.name}: MSK ${cluster.kafkaVersion ?? '(default version)'}, ${cluster.brokerCount ?? '?'} × ${cluster.instanceType ?? '?'}; locally Apache Kafka ${instance.twin.cluster.version}, ${instance.twin.cluster.brokers.length} brokers`,
   );
   const applied = instance.brokerConfig.settings.filter((s) => s.local !== undefined && s.source === 'configuration');
-  say(
-    `broker configuration of ${cluster.configuration ?? 'the cluster'}: ${applied.map((s) => `${s.key}=${s.local}`).join(', ')}`,
-  );
+  const settings = applied.map((s) => `${s.key}=${s.local}`).join(', ');
+  const where = `broker configuration of ${cluster.configuration ?? 'the cluster'}:`;
+  if (verbose) say(`${where} ${settings}`);
+  else {
+    say(where);
+    for (const line of wrap(settings, 100)) say(`  ${line.trim()}`);
+  }
   say(`IAM listener (TLS + SASL/OAUTHBEARER with MSK IAM tokens): ${instance.twin.bootstrapBrokers}`);
   const t = instance.timings;
   say(`ready in ${seconds(t.totalMs)}: synth ${seconds(t.synthMs)}, brokers ${seconds(t.brokersMs)}`);
@@ -163,7 +257,7 @@ async function mappedConsumerLines(pollers: readonly EventSourceMappingPoller[],
       say(`records ${keys.join(', ')}, values base64; committed after the function returned`);
       say('what the consumer logged (CloudWatch Logs shows these lines):');
       const lines = handlerLines(invocation.result.logs);
-      for (const line of lines) say(`  ${line}`);
+      for (const line of lines) say(`  ${compactLogLine(line)}`);
       return lines;
     }
     const crashed = pollers.find((p) => p.crashed)?.crashed;
@@ -176,7 +270,8 @@ async function mappedConsumerLines(pollers: readonly EventSourceMappingPoller[],
 
 async function main(): Promise<string> {
   const port = demoPort();
-  const { consumer: mode, message: MESSAGE } = demoArgs(process.argv.slice(2));
+  const { consumer: mode, message: MESSAGE, verbose: verboseArg } = demoArgs(process.argv.slice(2));
+  verbose = verboseArg;
   let pollers: EventSourceMappingPoller[] = [];
   let twin: TwinAppInstance | undefined;
   try {
@@ -212,7 +307,7 @@ async function main(): Promise<string> {
           const { PhysicalResourceId } = payloadOf<{ PhysicalResourceId: string }>('the topic bootstrap', created);
           say(`onEvent (${PhysicalResourceId}):`);
           sayWhoSignedIn(app, onEvent, app.function('Topics/OnEvent').roleArn);
-          for (const line of handlerLines(created.logs)) say(`  ${line}`);
+          for (const line of handlerLines(created.logs)) say(`  ${compactLogLine(line)}`);
           for (let poll = 0; ; poll++) {
             const done = await isComplete.invoke({ ...event, PhysicalResourceId });
             if (payloadOf<{ IsComplete: boolean }>('isComplete', done).IsComplete) break;
@@ -253,7 +348,7 @@ async function main(): Promise<string> {
         const payload = payloadOf<{ messages: { partition: number }[] }>('the producer', result);
         sayWhoSignedIn(app, producer, app.function('Producer').roleArn);
         say('what the producer logged:');
-        for (const line of explainStartupWarnings(handlerLines(result.logs))) say(`  ${line}`);
+        for (const line of explainStartupWarnings(handlerLines(result.logs))) say(`  ${compactLogLine(line)}`);
         say(`returned ${JSON.stringify(payload)}`);
         return payload;
       },
@@ -281,7 +376,7 @@ async function main(): Promise<string> {
             say(`returned count=${payload.count}, caughtUp=${payload.caughtUp}`);
             say('what the consumer logged (CloudWatch Logs shows these lines):');
             const lines = handlerLines(result.logs);
-            for (const line of explainStartupWarnings(lines)) say(`  ${line}`);
+            for (const line of explainStartupWarnings(lines)) say(`  ${compactLogLine(line)}`);
             return lines;
           });
 

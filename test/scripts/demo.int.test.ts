@@ -32,6 +32,9 @@ function readmeSample(): Record<string, unknown> {
   return JSON.parse(match[1]) as Record<string, unknown>;
 }
 
+/** The widest line the demo prints without --verbose, but for its last: the README's log line. */
+const WIDTH = 160;
+
 /** Values that differ from run to run; everything else must be as the README shows it. */
 const VARYING = ['timestamp', 'messageTimestamp', 'partition', 'message'];
 
@@ -75,11 +78,19 @@ describe('npm run demo', () => {
     expect(result.stdout).not.toMatch(
       /\{"level":"WARN"[^\n]*"logger":"kafkajs"[^\n]*"error":"The (group )?coordinator/,
     );
+
+    // Without --verbose every line but the README's fits in 160 columns: log lines compact, no JSON before the end.
+    expect(lines.slice(0, -1).filter((line) => line.length > WIDTH)).toEqual([]);
+    expect(lines.slice(0, -1).filter((line) => line.includes('{"level"'))).toEqual([]);
+    expect(result.stdout).toMatch(
+      new RegExp(`\n {5}INFO Hello from my laptop \\(topic ${topic}, partition \\d, offset \\d+\\)\n`),
+    );
+    expect(result.stdout).toMatch(/\n {3}broker configuration of [\w/-]+:\n {5}auto\.create\.topics\.enable=false, /);
   });
 
-  test('npm run demo -- --consumer event-source-mapping ends with Hello MSK, handed over by the mapping', () => {
+  test('npm run demo -- --consumer event-source-mapping --verbose ends with Hello MSK, handed over by the mapping, and shows every line in full', () => {
     const topic = uniqueName('demo-esm');
-    const result = demo(['--consumer', 'event-source-mapping'], topic);
+    const result = demo(['--consumer', 'event-source-mapping', '--verbose'], topic);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
@@ -91,6 +102,15 @@ describe('npm run demo', () => {
       `Lambda polls ${topic} as group ${BASE_CONFIG.consumerGroup}, as the consumer's role`,
     );
     expect(result.stdout).toMatch(/records [\w-]+-\d \(1\), values base64; committed after the function returned/);
+
+    // --verbose: the handlers' raw JSON log lines, and the broker configuration on one line.
+    const consumerLine = lines.at(-1) as string;
+    expect(lines.slice(0, -1)).toContain(`     ${consumerLine}`);
+    expect(result.stdout).toMatch(/\n {5}\{"level":"INFO","message":"Sent 1 message\(s\) to [\w-]+","timestamp":/);
+    expect(result.stdout).toMatch(
+      /\n {3}broker configuration of [\w/-]+: auto\.create\.topics\.enable=false, .*, unclean/,
+    );
+    expect(lines.slice(0, -1).some((line) => line.length > WIDTH)).toBe(true);
   });
 
   test('npm run demo -- --consumer esm stops at once with one line naming the value', () => {

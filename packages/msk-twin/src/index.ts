@@ -17,6 +17,7 @@ export * from './authorization/policy-variants';
 export * from './broker/broker-config';
 export * from './broker/topology';
 export * from './broker/local-kafka';
+export * from './broker/maven-progress';
 export * from './broker/ports';
 export * from './broker/status';
 export * from './iam/credentials';

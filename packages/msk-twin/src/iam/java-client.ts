@@ -34,7 +34,9 @@ export async function ensureMskIamAuthClasspath(log?: Logger): Promise<string> {
     pom: POM,
     cacheDir,
     what: `aws-msk-iam-auth ${version}`,
-    downloading: `Downloading aws-msk-iam-auth ${version} and its AWS SDK jars from Maven Central (once)...`,
+    fetching: `Fetching aws-msk-iam-auth ${version} and its AWS SDK jars from Maven Central`,
+    // Into an empty local repository, Maven's plugins included (measured for 2.3.x: docs/twin.md).
+    aboutMb: 33,
     log,
   });
 }

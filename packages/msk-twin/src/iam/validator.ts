@@ -5,7 +5,8 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { cacheRoot, mavenFailure, requireJava, requireMaven, run, withLock, type Logger } from '../broker/local-kafka';
+import { cacheRoot, mavenFailure, requireJava, requireMaven, withLock, type Logger } from '../broker/local-kafka';
+import { MavenProgress, runMaven } from '../broker/maven-progress';
 
 /** The class the broker loads as `listener.name.<name>.oauthbearer.sasl.server.callback.handler.class`. */
 export const VALIDATOR_CLASS = 'hellomsk.twin.iam.MskIamValidatorCallbackHandler';
@@ -14,6 +15,8 @@ export const AUTHORIZER_CLASS = 'hellomsk.twin.iam.MskIamAuthorizer';
 
 const PROJECT_DIR = __dirname;
 const JAR_NAME = 'twin-iam-validator.jar';
+/** What the build downloads into an empty local repository (Maven's build plugins, kafka-clients): docs/twin.md. */
+export const VALIDATOR_DOWNLOAD_MB = 38;
 
 function sourceFiles(dir: string): string[] {
   return fs
@@ -50,23 +53,25 @@ export async function ensureValidatorJar(log?: Logger): Promise<string> {
   fs.mkdirSync(cacheDir, { recursive: true });
   return withLock(path.join(cacheDir, '.lock'), async () => {
     if (fs.existsSync(jar)) return jar;
+    const started = Date.now();
     log?.('Building the MSK IAM token validator with Maven (once per change of its sources)...');
     const buildDir = path.join(cacheDir, `build-${process.pid}`);
+    const progress = new MavenProgress(log, {
+      fetching: "fetching Maven's build plugins and kafka-clients from Maven Central",
+      aboutMb: VALIDATOR_DOWNLOAD_MB,
+      indent: '  ',
+    });
     try {
-      const result = await run('mvn', [
-        '-q',
-        '-B',
-        '-Dstyle.color=never',
-        '-f',
-        path.join(PROJECT_DIR, 'pom.xml'),
-        'package',
-        `-Dvalidator.buildDir=${buildDir}`,
-      ]);
+      const result = await runMaven(
+        ['-f', path.join(PROJECT_DIR, 'pom.xml'), 'package', `-Dvalidator.buildDir=${buildDir}`],
+        progress,
+      );
       const built = path.join(buildDir, JAR_NAME);
       if (result.code !== 0 || !fs.existsSync(built)) {
         throw new Error(`Maven could not build the MSK IAM token validator: ${mavenFailure(result.output)}`);
       }
       fs.renameSync(built, jar);
+      log?.(`  built in ${Math.round((Date.now() - started) / 1000)} s`);
       return jar;
     } finally {
       fs.rmSync(buildDir, { recursive: true, force: true });
