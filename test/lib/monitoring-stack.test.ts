@@ -459,7 +459,7 @@ describe('MonitoringStack variants', () => {
     'a b@example.com',
   ])('rejects alarmEmail %j at synth with one line naming the key', (email) => {
     expect(() => buildTestApp({ alarmEmail: email })).toThrow(
-      `HelloMsk-dev-Monitoring: alarmEmail ${JSON.stringify(email)} is not valid; allowed: an e-mail address such as ops@example.com, or "" for no notifications`,
+      `HelloMsk-dev-Monitoring: alarmEmail ${JSON.stringify(email)} (from -c) is not valid; allowed: an e-mail address such as ops@example.com, or "" for no notifications`,
     );
   });
 
