@@ -7,7 +7,7 @@ try {
   // No synth at exit: a half-built app after a config error must not be synthesized.
   const app = new App({ autoSynth: false });
   checkConfiguration(app);
-  buildApp(app);
+  buildApp(app, { notice: (line) => process.stderr.write(`${line}\n`) });
   app.synth();
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;

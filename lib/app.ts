@@ -5,7 +5,7 @@ import { CfnLintSuppressions } from './cfn-lint-suppressions';
 import { ClientsStack } from './clients-stack';
 import { ClusterStack } from './cluster-stack';
 import { EncryptLogGroups } from './constructs/encryption';
-import { loadConfig, type AppConfig } from './config';
+import { loadConfig, withSourceOf, type AppConfig, type LoadOptions } from './config';
 import { MonitoringStack } from './monitoring-stack';
 import { NetworkStack } from './network-stack';
 import { removalPolicyOf } from './validation';
@@ -36,11 +36,20 @@ export function checkConfiguration(app: App): void {
 
 /**
  * Builds every stack of the app from the configuration in the app's context. Stacks are env-agnostic
- * (no account or region lookups), so synth needs no AWS credentials.
+ * (no account or region lookups), so synth needs no AWS credentials. A ConfigError names where the bad value
+ * came from (the default, the stage in cdk.json, cdk.json or `-c`).
  */
-export function buildApp(app: App): HelloMskStacks {
-  const config = loadConfig(app.node);
-  const prefix = `HelloMsk-${config.profile}`;
+export function buildApp(app: App, options: Pick<LoadOptions, 'notice'> = {}): HelloMskStacks {
+  const config = loadConfig(app.node, options);
+  try {
+    return buildStacks(app, config);
+  } catch (error) {
+    throw withSourceOf(error, config);
+  }
+}
+
+function buildStacks(app: App, config: AppConfig): HelloMskStacks {
+  const prefix = `HelloMsk-${config.stage}`;
   const removalPolicy = removalPolicyOf('Config', 'removalPolicy', config.removalPolicy);
 
   const network = new NetworkStack(app, `${prefix}-Network`, {
@@ -91,7 +100,8 @@ export function buildApp(app: App): HelloMskStacks {
   monitoring.addStackDependency(clients);
 
   Tags.of(app).add('project', 'hello-msk');
-  Tags.of(app).add('hello-msk:profile', config.profile);
+  // The tag keeps the stage's former name, so that deployed resources do not change.
+  Tags.of(app).add('hello-msk:profile', config.stage);
   Aspects.of(app).add(new CfnLintSuppressions());
   if (network.encryptionKey) Aspects.of(app).add(new EncryptLogGroups(network.encryptionKey));
   else Aspects.of(app).add(new SkipCheckovForAwsManagedEncryption());

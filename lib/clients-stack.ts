@@ -38,7 +38,7 @@ const CONSUMER_TIMEOUT = Duration.seconds(60);
 /**
  * The demo clients: a producer function that sends `Hello MSK` and a consumer function that logs what it
  * reads, both in the VPC beside the brokers, each allowed exactly its topic (and group); and a read-only
- * kafka-admin function that lets `npm run kafka -- topics|groups --profile P` describe them from a laptop.
+ * kafka-admin function that lets `npm run kafka -- topics|groups --stage S` describe them from a laptop.
  */
 export class ClientsStack extends Stack {
   readonly producer: HandlerFunction;

@@ -3,7 +3,7 @@
  * rather than after a 20-minute deploy. Each number names the AWS page it comes from; docs/cluster-kinds.md
  * lists every limit with how it is checked.
  */
-import { BASE_CONFIG, ConfigError, show, type AppConfig } from './config';
+import { BASE_CONFIG, ConfigError, show, sourceOf, type AppConfig } from './config';
 import type { TopicProperties } from './kafka-rules';
 import { invalid } from './validation';
 
@@ -79,25 +79,46 @@ const EXPRESS_REFUSES: Partial<Record<keyof AppConfig, string>> = {
 
 /**
  * Rejects settings that the chosen kind of cluster has no use for, so that nobody believes they took effect.
- * A key counts as set when it differs from the base default: profiles and `-c` overrides are merged before this.
+ * A key counts as set when it differs from the base default: stages and `-c` overrides are merged before this.
+ * Every such key is named in one message, with where it came from, so that switching a stage's kind (prod with
+ * `-c clusterKind=serverless`) takes one round, not one per key.
  */
 export function checkClusterKind(path: string, config: AppConfig): void {
   if (config.clusterKind !== 'provisioned' && config.clusterKind !== 'serverless') {
     throw invalid(path, 'clusterKind', config.clusterKind, 'provisioned or serverless');
   }
-  const refused =
-    config.clusterKind === 'serverless'
-      ? { refuses: SERVERLESS_REFUSES, kind: 'with clusterKind serverless' }
-      : isExpress(config.instanceType)
-        ? { refuses: EXPRESS_REFUSES, kind: `on ${config.instanceType}` }
-        : undefined;
+  const serverless = config.clusterKind === 'serverless';
+  const refused = serverless
+    ? { refuses: SERVERLESS_REFUSES, kind: 'with clusterKind serverless', key: 'clusterKind' }
+    : isExpress(config.instanceType)
+      ? { refuses: EXPRESS_REFUSES, kind: `on ${config.instanceType}`, key: 'instanceType' }
+      : undefined;
   if (!refused) return;
-  for (const [key, why] of Object.entries(refused.refuses) as [keyof AppConfig, string][]) {
-    const base = BASE_CONFIG[key as keyof typeof BASE_CONFIG];
-    if (JSON.stringify(config[key]) !== JSON.stringify(base)) {
-      throw invalid(path, key, config[key], `unset (${show(base)}) ${refused.kind}: ${why}`);
-    }
+  const conflicts = (Object.entries(refused.refuses) as [keyof typeof BASE_CONFIG, string][]).filter(
+    ([key]) => JSON.stringify(config[key]) !== JSON.stringify(BASE_CONFIG[key]),
+  );
+  if (conflicts.length === 0) return;
+  if (conflicts.length === 1) {
+    const [key, why] = conflicts[0];
+    throw invalid(path, key, config[key], `unset (${show(BASE_CONFIG[key])}) ${refused.kind}: ${why}`);
   }
+  const from = (key: string) => {
+    const source = sourceOf(config, key);
+    return source ? ` (${source})` : '';
+  };
+  const problems = conflicts.map(([key, why]) => `${key} ${show(config[key])}${from(key)}: ${why}`);
+  // The topics' own problems would be the next round; on both kinds a topic without a factor gets 3.
+  const topics = config.topics.map((t) => ({
+    Name: t.name,
+    Partitions: t.partitions,
+    ReplicationFactor: t.replicationFactor ?? SERVERLESS.replicationFactor,
+    Config: t.config ?? {},
+  }));
+  const topicProblem = serverless ? serverlessTopicsProblem(topics) : expressTopicsProblem(topics);
+  if (topicProblem) problems.push(`topics${from('topics')}: ${topicProblem}`);
+  throw new ConfigError(
+    `${path}: ${problems.length} settings do not apply ${refused.kind}${from(refused.key)}; unset each (-c KEY=unset) or change it: ${problems.join('; ')}`,
+  );
 }
 
 /** Counts toward the compacted-partition quota when `cleanup.policy` includes compact. */

@@ -1,4 +1,6 @@
-import { Node } from 'constructs';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Node } from 'constructs';
 
 /** A Kafka topic that the topic-bootstrap custom resource creates and maintains. */
 export interface TopicSpec {
@@ -24,8 +26,8 @@ export type StorageMode = 'LOCAL' | 'TIERED';
 
 /** The whole app's configuration, read from `cdk.json` context and `-c key=value` overrides. */
 export interface AppConfig {
-  /** Name of the profile these values came from; part of every stack name. */
-  readonly profile: string;
+  /** Name of the stage these values came from (`dev`, `prod`, …); part of every stack name. */
+  readonly stage: string;
   /** `provisioned` brokers, or `serverless` (MSK Serverless: IAM only, no broker settings). */
   readonly clusterKind: ClusterKind;
   /** MSK Kafka version string, e.g. `3.9.x.kraft`. */
@@ -88,14 +90,22 @@ export interface AppConfig {
 
 export type EncryptionKeyChoice = 'aws-managed' | 'customer-managed';
 
-/** Context key naming the profile to use: `cdk synth -c profile=prod`. */
-export const PROFILE_KEY = 'profile';
-/** Context key holding the profiles in `cdk.json`. */
-export const PROFILES_KEY = 'hello-msk:profiles';
-export const DEFAULT_PROFILE = 'dev';
+/**
+ * Context key naming the stage to use: `cdk synth -c stage=prod`. Not `profile`, which every AWS user reads as
+ * an AWS profile (`--profile` of the AWS and CDK CLIs).
+ */
+export const STAGE_KEY = 'stage';
+/** Context key holding the stages in `cdk.json`. */
+export const STAGES_KEY = 'hello-msk:stages';
+export const DEFAULT_STAGE = 'dev';
+/** Former names of `stage` and `hello-msk:stages`: still read, with a one-line notice. */
+export const LEGACY_STAGE_KEY = 'profile';
+export const LEGACY_STAGES_KEY = 'hello-msk:profiles';
+/** `-c key=unset` (or `null` in a stage) gives a key its default back, whatever the stage set. */
+export const UNSET = 'unset';
 
-/** The defaults every profile starts from: the cheap development cluster. */
-export const BASE_CONFIG: Omit<AppConfig, 'profile'> = {
+/** The defaults every stage starts from: the cheap development cluster. */
+export const BASE_CONFIG: Omit<AppConfig, 'stage'> = {
   clusterKind: 'provisioned',
   kafkaVersion: '3.9.x.kraft',
   instanceType: 'kafka.t3.small',
@@ -126,7 +136,7 @@ export const BASE_CONFIG: Omit<AppConfig, 'profile'> = {
 
 type Kind = 'string' | 'number' | 'boolean' | 'stringList' | 'stringMap' | 'topics';
 
-const KINDS: Record<keyof Omit<AppConfig, 'profile'>, Kind> = {
+const KINDS: Record<keyof Omit<AppConfig, 'stage'>, Kind> = {
   clusterKind: 'string',
   kafkaVersion: 'string',
   instanceType: 'string',
@@ -157,9 +167,20 @@ const KINDS: Record<keyof Omit<AppConfig, 'profile'>, Kind> = {
 
 const KEYS = Object.keys(KINDS) as (keyof typeof KINDS)[];
 
+/** The parts of an `invalid` value message, so that the app can add where the value came from. */
+export interface InvalidValue {
+  readonly path: string;
+  readonly key: string;
+  readonly value: unknown;
+  readonly allowed: string;
+}
+
 /** Thrown for any configuration mistake; the message is one line naming the key, the value and what is allowed. */
 export class ConfigError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly invalidValue?: InvalidValue,
+  ) {
     super(message);
     this.name = 'ConfigError';
   }
@@ -306,8 +327,8 @@ function notAKey(source: string, key: string, shown: string, known: readonly str
   );
 }
 
-/** Every key that `-c key=value` may set: the profile's name and each configuration key. */
-const CONTEXT_KEYS: readonly string[] = [PROFILE_KEY, ...KEYS];
+/** Every key that `-c key=value` may set: the stage's name and each configuration key. */
+const CONTEXT_KEYS: readonly string[] = [STAGE_KEY, ...KEYS];
 
 /**
  * Whether a context key is one the app must recognise: a camelCase word, or an un-namespaced near miss of an app
@@ -322,41 +343,137 @@ function isAppConfigShaped(key: string): boolean {
 function checkContextKeys(node: ContextReader): void {
   const context = (node.getAllContext() ?? {}) as Record<string, unknown>;
   for (const [key, raw] of Object.entries(context)) {
-    if (CONTEXT_KEYS.includes(key) || !isAppConfigShaped(key)) continue;
+    if (CONTEXT_KEYS.includes(key) || key === LEGACY_STAGE_KEY || !isAppConfigShaped(key)) continue;
+    if (closestKey(key, [LEGACY_STAGE_KEY])) {
+      // `-c profil=prod` means the stage: suggest its current name.
+      throw new ConfigError(
+        `Context -c ${key}: ${key} ${show(raw)} is not a configuration key; did you mean ${STAGE_KEY}?`,
+      );
+    }
     throw notAKey(`Context -c ${key}`, key, `${key} ${show(raw)}`, CONTEXT_KEYS);
   }
 }
 
-/**
- * Reads the configuration: `BASE_CONFIG`, then the chosen profile from `cdk.json`, then single-key
- * overrides given as context (`-c brokersPerAz=2`). Checks key names and value types only; each construct
- * checks the values it uses. A misspelt key fails with the closest known key rather than being ignored.
- */
-export function loadConfig(node: ContextReader): AppConfig {
-  checkContextKeys(node);
-  const profile = String(node.tryGetContext(PROFILE_KEY) ?? DEFAULT_PROFILE);
-  const profiles = (node.tryGetContext(PROFILES_KEY) ?? {}) as Record<string, Record<string, unknown>>;
-  const names = Object.keys(profiles);
+/** Where each value of a loaded configuration came from, for error messages. */
+const SOURCES = new WeakMap<AppConfig, Readonly<Record<string, string>>>();
 
-  if (!/^[A-Za-z][A-Za-z0-9-]{0,30}$/.test(profile)) {
+/**
+ * Where `key` of `config` came from, as messages say it: `the default`, `from stage "prod" in cdk.json`,
+ * `from cdk.json` or `from -c`. Undefined for a configuration that `loadConfig` did not make.
+ */
+export function sourceOf(config: AppConfig, key: string): string | undefined {
+  return SOURCES.get(config)?.[key];
+}
+
+function withSources(config: AppConfig, sources: Record<string, string>): AppConfig {
+  SOURCES.set(config, sources);
+  return config;
+}
+
+/**
+ * Adds where the value came from to a `ConfigError` of `invalid` whose key (or its first segment, as in
+ * `brokerConfig.min.insync.replicas`) is a configuration key: `brokersPerAz 2 (from -c) is not valid; …`.
+ */
+export function withSourceOf(error: unknown, config: AppConfig): unknown {
+  if (!(error instanceof ConfigError) || !error.invalidValue) return error;
+  const { path: at, key, value, allowed } = error.invalidValue;
+  const source = sourceOf(config, /^[A-Za-z]+/.exec(key)?.[0] ?? key);
+  if (!source) return error;
+  return new ConfigError(`${at}: ${key} ${show(value)} (${source}) is not valid; allowed: ${allowed}`);
+}
+
+/** The `context` of the project's cdk.json, to tell its values from `-c` ones; empty when there is none. */
+function projectContext(): Record<string, unknown> {
+  try {
+    const file = JSON.parse(readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')) as { context?: object };
+    return (file.context ?? {}) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+export interface LoadOptions {
+  /** Receives one-line notices (an old key name still read). @default none printed */
+  readonly notice?: (line: string) => void;
+  /** cdk.json's context, whose values count as `from cdk.json` rather than `from -c`. @default the project's */
+  readonly fileContext?: Record<string, unknown>;
+}
+
+/** The stage's name, from `stage` or its former name `profile`. */
+function chooseStage(node: ContextReader, notice: (line: string) => void): string {
+  // Context values arrive as strings from -c and typed from cdk.json; a stage name is checked as a string.
+  const text = (value: unknown) => (typeof value === 'string' ? value : show(value));
+  const stage: unknown = node.tryGetContext(STAGE_KEY);
+  const legacy: unknown = node.tryGetContext(LEGACY_STAGE_KEY);
+  if (legacy === undefined) return stage === undefined ? DEFAULT_STAGE : text(stage);
+  if (stage !== undefined && stage !== legacy) {
     throw new ConfigError(
-      `Config: profile ${show(profile)} is not valid; allowed: a letter then up to 30 letters, digits or -`,
+      `Context -c ${LEGACY_STAGE_KEY}: ${show(legacy)} disagrees with -c ${STAGE_KEY} ${show(stage)}; ${LEGACY_STAGE_KEY} is the old name of ${STAGE_KEY}: give only -c ${STAGE_KEY}`,
     );
   }
-  if (!(profile in profiles)) {
+  notice(`-c ${LEGACY_STAGE_KEY} is now -c ${STAGE_KEY}; using stage ${text(legacy)}`);
+  return text(legacy);
+}
+
+/** The stages from `hello-msk:stages`, and from its former name `hello-msk:profiles` if a cdk.json still has it. */
+function readStages(node: ContextReader, notice: (line: string) => void): Record<string, Record<string, unknown>> {
+  const stages = (node.tryGetContext(STAGES_KEY) ?? {}) as Record<string, Record<string, unknown>>;
+  const legacy = node.tryGetContext(LEGACY_STAGES_KEY) as Record<string, Record<string, unknown>> | undefined;
+  if (legacy === undefined) return stages;
+  notice(`cdk.json: ${LEGACY_STAGES_KEY} is now ${STAGES_KEY}; reading both`);
+  return { ...legacy, ...stages };
+}
+
+/** Whether a raw value asks for the key's default: `-c key=unset`, or `null` in cdk.json. */
+function isUnset(raw: unknown): boolean {
+  return raw === null || raw === UNSET;
+}
+
+/**
+ * Reads the configuration: `BASE_CONFIG`, then the chosen stage from `cdk.json`, then single-key overrides given
+ * as context (`-c brokersPerAz=2`); `unset` (or `null`) gives a key its default back. Checks key names and value
+ * types only; each construct checks the values it uses. A misspelt key fails with the closest known key rather
+ * than being ignored. Remembers where each value came from (`sourceOf`).
+ */
+export function loadConfig(node: ContextReader, options: LoadOptions = {}): AppConfig {
+  const notice = options.notice ?? (() => undefined);
+  const fileContext = options.fileContext ?? projectContext();
+  checkContextKeys(node);
+  const stage = chooseStage(node, notice);
+  const stages = readStages(node, notice);
+  const names = Object.keys(stages);
+
+  if (!/^[A-Za-z][A-Za-z0-9-]{0,30}$/.test(stage)) {
     throw new ConfigError(
-      `Config: profile ${show(profile)} is not defined in ${PROFILES_KEY}; use one of ${names.join(', ') || '(none defined)'}`,
+      `Config: stage ${show(stage)} is not valid; allowed: a letter then up to 30 letters, digits or -`,
+    );
+  }
+  if (!(stage in stages)) {
+    throw new ConfigError(
+      `Config: stage ${show(stage)} is not defined in ${STAGES_KEY}; use one of ${names.join(', ') || '(none defined)'}`,
     );
   }
   const merged: Record<string, unknown> = { ...BASE_CONFIG };
-  const source = `Config profile ${show(profile)}`;
-  for (const [key, raw] of Object.entries(profiles[profile] ?? {})) {
+  const sources: Record<string, string> = Object.fromEntries(KEYS.map((k) => [k, 'the default']));
+  const source = `Config stage ${show(stage)} (cdk.json)`;
+  for (const [key, raw] of Object.entries(stages[stage] ?? {})) {
     if (!(key in KINDS)) throw notAKey(source, key, key, KEYS);
+    if (isUnset(raw)) continue;
     merged[key] = coerce(key, raw, KINDS[key as keyof typeof KINDS], source);
+    sources[key] = `from stage ${show(stage)} in cdk.json`;
   }
   for (const key of KEYS) {
     const raw: unknown = node.tryGetContext(key);
-    if (raw !== undefined) merged[key] = coerce(key, raw, KINDS[key], `Context -c ${key}`);
+    if (raw === undefined) continue;
+    const fromFile = JSON.stringify(raw) === JSON.stringify(fileContext[key]);
+    if (isUnset(raw)) {
+      merged[key] = BASE_CONFIG[key];
+      sources[key] = 'the default';
+      continue;
+    }
+    merged[key] = coerce(key, raw, KINDS[key], fromFile ? `cdk.json context ${key}` : `Context -c ${key}`);
+    sources[key] = fromFile ? 'from cdk.json' : 'from -c';
   }
-  return { ...(merged as Omit<AppConfig, 'profile'>), profile };
+  sources[STAGE_KEY] = node.tryGetContext(STAGE_KEY) === undefined ? 'the default' : 'from -c';
+  return withSources({ ...(merged as Omit<AppConfig, 'stage'>), stage }, sources);
 }

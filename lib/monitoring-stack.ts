@@ -15,7 +15,7 @@ import type { KafkaCluster } from './constructs/kafka-cluster';
 import { invalid } from './validation';
 
 export interface MonitoringStackProps extends StackProps {
-  /** The app's configuration: profile, Kafka version, demo topic and group, schedule and `alarmEmail`. */
+  /** The app's configuration: stage, Kafka version, demo topic and group, schedule and `alarmEmail`. */
   readonly config: AppConfig;
   /** The cluster to watch; its name is known at synth, so no cross-stack reference is needed for it. */
   readonly cluster: KafkaCluster;
@@ -70,13 +70,13 @@ export class MonitoringStack extends Stack {
           evaluationPeriods: 1,
           // A function that was not invoked reports no Errors datapoint, and that is not an error.
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-          alarmDescription: `hello-msk ${config.profile}: the ${label} function failed at least once in 5 minutes; its log group has the error line.`,
+          alarmDescription: `hello-msk ${config.stage}: the ${label} function failed at least once in 5 minutes; its log group has the error line.`,
         }),
     );
     this.alarms = [...clusterAlarms.alarms, ...functionAlarms];
 
     if (config.alarmEmail !== '') {
-      this.alarmTopic = this.notificationTopic(config.alarmEmail, config.profile, props.encryptionKey);
+      this.alarmTopic = this.notificationTopic(config.alarmEmail, config.stage, props.encryptionKey);
       const action = new actions.SnsAction(this.alarmTopic);
       for (const alarm of this.alarms) {
         alarm.addAlarmAction(action);
@@ -206,7 +206,7 @@ export class MonitoringStack extends Stack {
         [
           new cloudwatch.TextWidget({
             markdown: [
-              `# hello-msk \`${config.profile}\`: cluster \`${cluster.clusterName}\``,
+              `# hello-msk \`${config.stage}\`: cluster \`${cluster.clusterName}\``,
               `${
                 serverless
                   ? 'MSK Serverless (no broker metrics; traffic per topic)'
@@ -293,9 +293,9 @@ export class MonitoringStack extends Stack {
    * the AWS managed key alias/aws/sns: CloudWatch alarms cannot publish to a topic under that key (its policy
    * cannot grant cloudwatch.amazonaws.com), and notifications would silently fail.
    */
-  private notificationTopic(email: string, profile: string, key: kms.IKey | undefined): sns.Topic {
+  private notificationTopic(email: string, stage: string, key: kms.IKey | undefined): sns.Topic {
     const topic = new sns.Topic(this, 'AlarmTopic', {
-      displayName: `hello-msk ${profile} alarms`,
+      displayName: `hello-msk ${stage} alarms`,
       enforceSSL: true,
       masterKey: key,
     });

@@ -4,7 +4,12 @@ import { ConfigError, show } from './config';
 
 /** One-line synth-time error: `<construct path>: <key> <value> is not valid; allowed: <what>`. */
 export function invalid(path: string, key: string, value: unknown, allowed: string): ConfigError {
-  return new ConfigError(`${path}: ${key} ${show(value)} is not valid; allowed: ${allowed}`);
+  return new ConfigError(`${path}: ${key} ${show(value)} is not valid; allowed: ${allowed}`, {
+    path,
+    key,
+    value,
+    allowed,
+  });
 }
 
 const RETENTION_DAYS = (Object.values(logs.RetentionDays) as unknown[]).filter(

@@ -3,7 +3,7 @@
  * `cdk synth` does, and hands the cloud assembly to the twin. The demo, the bench and the tests start the app's
  * twin through here; the twin itself knows nothing of this app.
  *
- * Assemblies are cached by profile, context and the app's sources (bin/, lib/, lambda/, cdk.json, the lock
+ * Assemblies are cached by stage, context and the app's sources (bin/, lib/, lambda/, cdk.json, the lock
  * file), so that the test files that start the same app synthesize it once.
  */
 import { createHash } from 'node:crypto';
@@ -23,7 +23,9 @@ const ROOT = path.join(__dirname, '..');
 const SOURCES = ['bin', 'lib', 'lambda', 'cdk.json', 'package-lock.json'];
 
 export interface SynthesizeOptions {
-  /** Profile from cdk.json's `hello-msk:profiles`. @default cdk.json's `profile` context (dev) */
+  /** Stage from cdk.json's `hello-msk:stages`. @default dev */
+  readonly stage?: string;
+  /** @deprecated the former name of `stage` */
   readonly profile?: string;
   /** More context, as `cdk synth -c key=value` gives it. @default none */
   readonly context?: Readonly<Record<string, unknown>>;
@@ -50,8 +52,12 @@ function sourceFiles(entry: string): string[] {
     .sort();
 }
 
+function stageOf(options: SynthesizeOptions): string | undefined {
+  return options.stage ?? options.profile;
+}
+
 function cacheKey(options: SynthesizeOptions): string {
-  const hash = createHash('sha256').update(JSON.stringify([options.profile ?? null, options.context ?? {}]));
+  const hash = createHash('sha256').update(JSON.stringify([stageOf(options) ?? null, options.context ?? {}]));
   for (const file of SOURCES.flatMap(sourceFiles)) {
     hash.update(path.relative(ROOT, file)).update(fs.readFileSync(file));
   }
@@ -64,7 +70,7 @@ export function assemblyCacheDir(): string {
 }
 
 /**
- * Synthesizes the app in this process exactly as `cdk synth` would (cdk.json's context, the profile, the
+ * Synthesizes the app in this process exactly as `cdk synth` would (cdk.json's context, the stage, the
  * overrides, every function bundled with esbuild), into the assembly cache. Needs no credentials and no
  * network: every stack is environment-agnostic.
  */
@@ -86,7 +92,7 @@ export async function synthesizeApp(options: SynthesizeOptions = {}): Promise<Sy
         analyticsReporting: false,
         context: {
           ...cdkJson.context,
-          ...(options.profile !== undefined ? { profile: options.profile } : {}),
+          ...(stageOf(options) !== undefined ? { stage: stageOf(options) } : {}),
           ...options.context,
         },
       });
@@ -127,8 +133,8 @@ export interface StartAppTwinOptions extends Omit<StartTwinAppOptions, 'assembly
 
 /** Synthesizes the app (see synthesizeApp) and starts its twin. */
 export async function startAppTwin(options: StartAppTwinOptions = {}): Promise<TwinAppInstance> {
-  const { profile, context, ...twinOptions } = options;
-  const synthesized = await synthesizeApp({ profile, context, log: options.log });
+  const { stage, profile, context, ...twinOptions } = options;
+  const synthesized = await synthesizeApp({ stage: stage ?? profile, context, log: options.log });
   options.log?.(`synthesized the app in ${(synthesized.synthMs / 1000).toFixed(1)} s`);
   return startTwinApp({ ...twinOptions, assembly: synthesized.assembly, synthMs: synthesized.synthMs });
 }
@@ -144,7 +150,7 @@ export function topicsCreateEvents(twin: TwinAppInstance): Record<string, unknow
   return customResourceCreateEvents(twin.app, TOPIC_RESOURCE_TYPE, { bootstrapBrokers: twin.twin.bootstrapBrokers });
 }
 
-/** The Create event of the first declared topic (the dev profile declares one, the demo topic). */
+/** The Create event of the first declared topic (the dev stage declares one, the demo topic). */
 export function topicsCreateEvent(twin: TwinAppInstance): Record<string, unknown> {
   const [first] = topicsCreateEvents(twin);
   if (!first) throw new Error(`The assembly declares no ${TOPIC_RESOURCE_TYPE} resource`);

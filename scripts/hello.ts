@@ -3,19 +3,32 @@
  * sends a message that carries a fresh run id through the producer function, runs the consumer function, and
  * follows the consumer's CloudWatch log group until a log line whose `message` is exactly that value appears.
  *
- *   npm run hello -- [--message M] [--profile P] [--timeout S] [--wait-for-schedule]
+ *   npm run hello -- [--message M] [--stage S] [--aws-profile A] [--timeout S] [--wait-for-schedule]
  *
- * `--profile` is the hello-msk profile, not an AWS one (docs/deploy.md). Exit codes: 0 PASS, 1 FAIL, 2 nothing to
- * test (no credentials, no region, no deployed stack, bad arguments).
+ * It first asks STS who the credentials are (one GetCallerIdentity call), so that no credentials, no region or an
+ * unreachable AWS API is named as such. Exit codes: 0 PASS, 1 FAIL, 2 nothing to test (no credentials, no region,
+ * AWS unreachable, no deployed stack, bad arguments).
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { CloudFormationClient, DescribeStacksCommand, type Output } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  AwsUnavailable,
+  checkAwsAccount,
+  chooseStage,
+  knownNames,
+  regionFromEnvironment,
+  stsClient,
+  type KnownNames,
+  type StsLike,
+} from './aws-account';
+
+export { regionFromEnvironment } from './aws-account';
 
 export const DEFAULT_MESSAGE = 'Hello MSK';
-export const DEFAULT_PROFILE = 'dev';
+export const DEFAULT_STAGE = 'dev';
 export const DEFAULT_TIMEOUT_SECONDS = 120;
 /** Milliseconds between two looks at the consumer's log group. */
 export const POLL_INTERVAL_MS = 3000;
@@ -37,6 +50,8 @@ export interface HelloClients {
 }
 
 export interface HelloDeps extends HelloClients {
+  /** Asked first: who the credentials are, in which region. */
+  readonly sts: StsLike;
   /** Milliseconds since the epoch. */
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
@@ -51,8 +66,12 @@ export interface HelloDeps extends HelloClients {
 export interface HelloOptions {
   /** @default 'Hello MSK' */
   readonly message?: string;
-  /** hello-msk configuration profile. @default 'dev' */
-  readonly profile?: string;
+  /** hello-msk stage: the `HelloMsk-<stage>-*` stacks. @default 'dev' */
+  readonly stage?: string;
+  /** AWS profile to use (sets AWS_PROFILE). @default the environment's */
+  readonly awsProfile?: string;
+  /** A line printed before the run (`--profile` taken as the stage, its former meaning). */
+  readonly notice?: string;
   /** How long to wait for the consumer's log line after the send. @default 120 */
   readonly timeoutSeconds?: number;
   /** Invoke the consumer right away (true) or only wait for its scheduled run (false). @default true */
@@ -88,8 +107,8 @@ class Stop extends Error {
  * stack), the only line printed says so.
  */
 export async function runHello(options: HelloOptions, deps: HelloDeps): Promise<number> {
-  const profile = options.profile ?? DEFAULT_PROFILE;
-  const stackName = `HelloMsk-${profile}-Clients`;
+  const stage = options.stage ?? DEFAULT_STAGE;
+  const stackName = `HelloMsk-${stage}-Clients`;
   const timeoutMs = (options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
   const runId = deps.runId();
   const value = `${options.message ?? DEFAULT_MESSAGE} [run ${runId}]`;
@@ -98,8 +117,11 @@ export async function runHello(options: HelloOptions, deps: HelloDeps): Promise<
   const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
   try {
+    const identity = await checkAwsAccount(deps.sts).catch((error: unknown) => {
+      throw error instanceof AwsUnavailable ? new Stop(`hello: ${error.message}`, EXIT_NOTHING_TO_TEST) : error;
+    });
     const outputs = await readOutputs(deps, stackName);
-    deps.out(`hello-msk smoke test of ${stackName}, run ${runId}`);
+    deps.out(`hello-msk smoke test of ${stackName} in ${identity.region} as ${identity.arn}, run ${runId}`);
     deps.out(`${at()} stack outputs: producer ${outputs.producer}, consumer ${outputs.consumer}`);
 
     const sendStart = deps.now();
@@ -245,15 +267,6 @@ export function hint(error: string | undefined): string {
   return '';
 }
 
-/**
- * The region the AWS CLI and the CDK CLI would take from the environment: AWS_REGION, then AWS_DEFAULT_REGION.
- * The SDK for JavaScript reads only AWS_REGION (and then the profile), so a shell set up for the AWS CLI with
- * AWS_DEFAULT_REGION would otherwise find no region, or another one.
- */
-export function regionFromEnvironment(env: Record<string, string | undefined> = process.env): string | undefined {
-  return env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || undefined;
-}
-
 /** Options of every SDK client of the smoke test. */
 export function clientConfig(env: Record<string, string | undefined> = process.env): { region?: string } {
   const region = regionFromEnvironment(env);
@@ -300,6 +313,11 @@ async function classify(error: unknown, deps: HelloDeps, stackName: string): Pro
       EXIT_NOTHING_TO_TEST,
     );
   }
+  const { code, hostname } = error as { code?: unknown; hostname?: unknown };
+  if (typeof code === 'string' && typeof hostname === 'string' && hostname.endsWith('.amazonaws.com')) {
+    // The AWS API, not the brokers: hint() would point at the VPC.
+    return new Stop(`FAIL: cannot reach ${hostname}: ${code} (the AWS API)`, EXIT_FAIL);
+  }
   return new Stop(`FAIL: ${name ? `${name}: ` : ''}${message}${hint(message)}`, EXIT_FAIL);
 }
 
@@ -321,20 +339,25 @@ function oneLine(text: string): string {
 }
 
 const USAGE =
-  'usage: npm run hello -- [--message M] [--profile P] [--timeout SECONDS] [--wait-for-schedule]\n' +
+  'usage: npm run hello -- [--message M] [--stage S] [--aws-profile A] [--timeout SECONDS] [--wait-for-schedule]\n' +
   '  --message            what to send (default "Hello MSK"); a run id is appended to make it unique\n' +
-  '  --profile            hello-msk configuration profile, the HelloMsk-<profile>-* stacks (default dev);\n' +
-  '                       AWS credentials come from AWS_PROFILE / the default chain as usual\n' +
+  `  --stage              hello-msk stage from cdk.json, the HelloMsk-<stage>-* stacks (default ${DEFAULT_STAGE})\n` +
+  '  --aws-profile        AWS profile (also --profile); default: AWS_PROFILE / the default chain as usual\n' +
   `  --timeout            seconds to wait for the consumer's log line (default ${DEFAULT_TIMEOUT_SECONDS})\n` +
   "  --wait-for-schedule  don't invoke the consumer; wait for its scheduled run";
 
-/** Parses the command line; throws a one-line error for a bad argument. */
-export function parseCli(argv: string[]): HelloOptions | 'help' {
+/**
+ * Parses the command line; throws a one-line error for a bad argument. `known` tells `--profile` the AWS profile
+ * from `--profile` the stage (its former meaning).
+ */
+export function parseCli(argv: string[], known: KnownNames): HelloOptions | 'help' {
   const { values } = parseArgs({
     args: argv,
     options: {
       message: { type: 'string' },
+      stage: { type: 'string' },
       profile: { type: 'string' },
+      'aws-profile': { type: 'string' },
       timeout: { type: 'string' },
       'wait-for-schedule': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -349,9 +372,12 @@ export function parseCli(argv: string[]): HelloOptions | 'help' {
   if (values.message !== undefined && values.message.trim() === '') {
     throw new Error('--message is empty; allowed: any text');
   }
+  const { stage, awsProfile, notice } = chooseStage(values, known, DEFAULT_STAGE);
   return {
     message: values.message,
-    profile: values.profile,
+    stage,
+    ...(awsProfile !== undefined ? { awsProfile } : {}),
+    ...(notice !== undefined ? { notice } : {}),
     timeoutSeconds,
     invokeConsumer: !values['wait-for-schedule'],
   };
@@ -360,7 +386,7 @@ export function parseCli(argv: string[]): HelloOptions | 'help' {
 async function main(): Promise<void> {
   let options: HelloOptions | 'help';
   try {
-    options = parseCli(process.argv.slice(2));
+    options = parseCli(process.argv.slice(2), await knownNames());
   } catch (error) {
     console.error(`hello: ${(error as Error).message}`);
     console.error(USAGE);
@@ -371,10 +397,13 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
+  if (options.notice) console.error(`hello: ${options.notice}`);
+  if (options.awsProfile) process.env.AWS_PROFILE = options.awsProfile;
   // The SDK's notice about future Node.js support would turn a one-line answer into ten lines.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const cfn = new CloudFormationClient(clientConfig());
   process.exitCode = await runHello(options, {
+    sts: stsClient(),
     cfn,
     lambda: new LambdaClient(lambdaClientConfig()),
     logs: new CloudWatchLogsClient(clientConfig()),

@@ -14,7 +14,7 @@ import {
 import { asEventObject, describe, InvalidEventError, optionalString } from '../shared/validation';
 
 /**
- * The read-only admin function behind `npm run kafka -- topics|groups --profile P`: it lists and describes
+ * The read-only admin function behind `npm run kafka -- topics|groups --stage S`: it lists and describes
  * topics and consumer groups from inside the VPC, where a laptop cannot reach the brokers. Its role may
  * describe, never change; creating topics stays with the topic-bootstrap custom resource.
  */

@@ -4,7 +4,7 @@
  * bundled, and esbuild prints, only once the whole configuration has passed).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import cdkJson from '../../cdk.json';
@@ -52,12 +52,12 @@ describe('bin/app.ts', () => {
     [{ brokersPerAz: 'abc' }, 'Context -c brokersPerAz: brokersPerAz "abc" is not valid; expected a number'],
     [
       { kafkaVersion: '4.0.x' },
-      'HelloMsk-dev-Cluster/Cluster: kafkaVersion "4.0.x" is not valid; allowed: a KRaft version for Kafka 4 (e.g. 4.0.x.kraft)',
+      'HelloMsk-dev-Cluster/Cluster: kafkaVersion "4.0.x" (from -c) is not valid; allowed: a KRaft version for Kafka 4 (e.g. 4.0.x.kraft)',
     ],
     // Checked by the last stack with functions: every other stack's functions come first.
     [
       { consumerSchedule: 'every minute' },
-      'HelloMsk-dev-Clients: consumerSchedule "every minute" is not valid; allowed: rate(1 minute), rate(N minutes), rate(1 hour), rate(N hours), cron(...) or off',
+      'HelloMsk-dev-Clients: consumerSchedule "every minute" (from -c) is not valid; allowed: rate(1 minute), rate(N minutes), rate(1 hour), rate(N hours), cron(...) or off',
     ],
   ])('prints exactly one line for a configuration mistake (%j) and exits 1', (context, message) => {
     const result = runApp(context);
@@ -66,10 +66,18 @@ describe('bin/app.ts', () => {
     expect(result.stdout).toBe('');
   });
 
-  test('synthesizes the dev profile with no output on stderr', () => {
+  test('synthesizes the dev stage with no output on stderr', () => {
     const result = runApp({ 'aws:cdk:bundling-stacks': [] });
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
+  });
+
+  test('takes -c profile, the stage under its former name, with a one-line notice', () => {
+    const result = runApp({ 'aws:cdk:bundling-stacks': [], profile: 'prod' });
+    expect(result.stderr).toBe('-c profile is now -c stage; using stage prod\n');
+    expect(result.status).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as { artifacts: object };
+    expect(Object.keys(manifest.artifacts)).toContain('HelloMsk-prod-Cluster');
   });
 
   test('through the CDK CLI, a misspelt -c key stops synth with that line and the CLI’s own exit note only', () => {

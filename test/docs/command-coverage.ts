@@ -13,7 +13,7 @@ export type Check =
   | { readonly kind: 'test'; readonly file: string; readonly title: string }
   /** `npm run <script>`: package.json has the script (a `*` in the name: at least one script matches). */
   | { readonly kind: 'npm-script' }
-  /** `npm run kafka -- <tool> …`: the tool accepts the arguments and acts where they say (local or --profile). */
+  /** `npm run kafka -- <tool> …`: the tool accepts the arguments and acts where they say (local or --stage). */
   | { readonly kind: 'kafka-tool' }
   /** `npm run hello -- …`: its argument parser accepts them. */
   | { readonly kind: 'hello-args' }
@@ -141,7 +141,7 @@ export const COVERAGE: readonly Coverage[] = [
     checks: [{ kind: 'npm-script' }, { kind: 'ci' }],
   },
   {
-    match: /^npm run kafka -- (topics|produce|consume|groups) .*--profile \S+$/,
+    match: /^npm run kafka -- (topics|produce|consume|groups) .*--(stage|aws-profile|profile) \S+$/,
     how: 'the deployed path is tested with the AWS SDK mocked; the arguments are checked here',
     checks: [
       { kind: 'kafka-tool' },
@@ -175,7 +175,7 @@ export const COVERAGE: readonly Coverage[] = [
   },
   {
     match:
-      /^npm run kafka( -- <tool>| -- 'topics\|groups' --profile)?$|^npm run 'kafka:\*'$|^npm run kafka:broker -- <action> <id>$/,
+      /^npm run kafka( -- <tool>| -- 'topics\|groups' --stage)?$|^npm run 'kafka:\*'$|^npm run kafka:broker -- <action> <id>$/,
     how: 'a synopsis with placeholders; the commands it stands for are covered above',
     checks: [{ kind: 'npm-script' }],
   },
@@ -247,7 +247,7 @@ export const COVERAGE: readonly Coverage[] = [
       {
         kind: 'test',
         file: 'test/scripts/e2e.test.ts',
-        title: 'deploys every stack of the profile, runs the smoke test, then destroys them',
+        title: 'deploys every stack of the stage, runs the smoke test, then destroys them',
       },
       {
         kind: 'test',

@@ -17,7 +17,7 @@ describe('links of the README and docs/', () => {
   test('are found: the README links the docs pages and its own sections', () => {
     const targets = linksIn('README.md', readRepoFile('README.md') ?? '').map((l) => l.target);
     expect(targets).toEqual(
-      expect.arrayContaining(['docs/configuration.md', 'docs/deploy.md', '#monthly-cost-of-the-default-profile']),
+      expect.arrayContaining(['docs/configuration.md', 'docs/deploy.md', '#monthly-cost-of-the-default-stage']),
     );
     expect(markdownFiles()).toEqual(expect.arrayContaining(['README.md', 'docs/deploy.md', 'docs/testing.md']));
   });
@@ -44,7 +44,7 @@ describe('the link check', () => {
   test.each([
     ["Kafka's first steps: `npm run kafka`", 'kafkas-first-steps-npm-run-kafka'],
     ['Teardown: what `cdk destroy --all` leaves', 'teardown-what-cdk-destroy---all-leaves'],
-    ['Monthly cost of the default profile', 'monthly-cost-of-the-default-profile'],
+    ['Monthly cost of the default stage', 'monthly-cost-of-the-default-stage'],
     ['The smoke test: `npm run hello`', 'the-smoke-test-npm-run-hello'],
     ['Where [the tools](docs/kafka-tools.md) act', 'where-the-tools-act'],
     ['`snake_case` keys', 'snake_case-keys'],

@@ -191,12 +191,13 @@ async function runCheck(check: Check, command: DocumentedCommand): Promise<void>
           deployed: () => dryRunBackend('deployed'),
         },
       });
-      const expected = args.includes('--profile') ? 'dry run: deployed' : 'dry run: local';
+      const deployed = ['--stage', '--profile', '--aws-profile'].some((o) => args.includes(o));
+      const expected = deployed ? 'dry run: deployed' : 'dry run: local';
       expect({ command: where(command), code, err }).toEqual({ command: where(command), code: 1, err: [expected] });
       return;
     }
     case 'hello-args':
-      expect(() => parseCli(scriptArgs(words))).not.toThrow();
+      expect(() => parseCli(scriptArgs(words), { stages: [], awsProfiles: [] })).not.toThrow();
       return;
     case 'ci-script': {
       expect(words.slice(0, 2)).toEqual(['npx', 'tsx']);
@@ -212,14 +213,16 @@ async function runCheck(check: Check, command: DocumentedCommand): Promise<void>
       return;
     }
     case 'e2e-args':
-      expect(parseE2eCli(scriptArgs(words))).toMatchObject({ profile: expect.any(String) });
+      expect(parseE2eCli(scriptArgs(words), { stages: [], awsProfiles: [] })).toMatchObject({
+        stage: expect.any(String),
+      });
       return;
     case 'script-options': {
       const file = join(ROOT, check.path);
       expect(existsSync(file)).toBe(true);
       expect(words.slice(0, 3)).toEqual(['npx', 'tsx', check.path]);
       const source = readFileSync(file, 'utf8');
-      // A synopsis marks optional parts with brackets: `[--profile dev]`.
+      // A synopsis marks optional parts with brackets: `[--stage dev]`.
       for (const option of optionsOf(words.slice(3).map((w) => w.replace(/^\[|\]$/g, '')))) {
         const name = option.replace(/^--?/, '');
         const reads = source.includes(`'${option}'`) || new RegExp(`^\\s*'?${name}'?: \\{ type: `, 'm').test(source);

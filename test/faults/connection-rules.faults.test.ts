@@ -52,7 +52,7 @@ beforeAll(async () => {
   dropKafkajsTimeoutWarnings();
   await ensureBundles();
   instance = await startAppTwin({
-    profile: 'dev',
+    stage: 'dev',
     maxSessionMs: SESSION_MS,
     brokerConfig: { 'connections.max.idle.ms': String(IDLE_MS) },
     // The dev policies' actions on the names these tests use.

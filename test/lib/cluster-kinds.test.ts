@@ -196,7 +196,7 @@ describe('MSK Serverless (clusterKind serverless)', () => {
 });
 
 describe('Express brokers (profile express)', () => {
-  const { cluster, monitoring } = synthTemplates({ profile: 'express' });
+  const { cluster, monitoring } = synthTemplates({ stage: 'express' });
   const [resource] = Object.values(cluster.findResources('AWS::MSK::Cluster'));
 
   test('matches the snapshots of the Cluster and Monitoring stacks', () => {

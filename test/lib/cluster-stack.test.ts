@@ -56,7 +56,7 @@ describe('ClusterStack (dev profile)', () => {
 
   test('uses the free DEFAULT monitoring level in dev and PER_BROKER in prod', () => {
     cluster.hasResourceProperties('AWS::MSK::Cluster', { EnhancedMonitoring: 'DEFAULT' });
-    synthTemplates({ profile: 'prod' }).cluster.hasResourceProperties('AWS::MSK::Cluster', {
+    synthTemplates({ stage: 'prod' }).cluster.hasResourceProperties('AWS::MSK::Cluster', {
       EnhancedMonitoring: 'PER_BROKER',
     });
   });
@@ -118,7 +118,7 @@ describe('ClusterStack (dev profile)', () => {
   });
 
   test('retains the cluster, configuration and logs in prod', () => {
-    const t = synthTemplates({ profile: 'prod' }).cluster;
+    const t = synthTemplates({ stage: 'prod' }).cluster;
     for (const type of ['AWS::MSK::Cluster', 'AWS::MSK::Configuration', 'AWS::Logs::LogGroup']) {
       t.hasResource(type, { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     }
@@ -129,7 +129,7 @@ describe('ClusterStack (dev profile)', () => {
   });
 
   test('scales broker storage up to the ceiling, never down, when the ceiling is above the volume size', () => {
-    const t = synthTemplates({ profile: 'prod' }).cluster;
+    const t = synthTemplates({ stage: 'prod' }).cluster;
     t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
       ServiceNamespace: 'kafka',
       ScalableDimension: 'kafka:broker-storage:VolumeSize',

@@ -34,7 +34,7 @@ function deliveredLogGroups(t: Template): string[] {
 
 describe.each([
   ['dev', {}],
-  ['prod', { profile: 'prod' }],
+  ['prod', { stage: 'prod' }],
 ])('log groups (%s)', (_name, context) => {
   const templates = synthTemplates(context);
 
@@ -55,7 +55,7 @@ describe.each([
 
 describe.each([
   ['dev', {}, 'Delete'],
-  ['prod', { profile: 'prod' }, 'Retain'],
+  ['prod', { stage: 'prod' }, 'Retain'],
 ])('every function’s log group (%s)', (_name, context, deletionPolicy) => {
   const templates = synthTemplates(context);
 

@@ -366,7 +366,7 @@ describe('MonitoringStack variants', () => {
   });
 
   test('has per-broker alarms for brokers 1..3 in prod', () => {
-    const { monitoring, cluster } = synthTemplates({ profile: 'prod' });
+    const { monitoring, cluster } = synthTemplates({ stage: 'prod' });
     const name = clusterNameOf(cluster);
     for (const metric of [
       'UnderReplicatedPartitions',
@@ -381,7 +381,7 @@ describe('MonitoringStack variants', () => {
   });
 
   test('alarms per broker on any refused IAM connection (IAMTooManyConnections) in prod, whose PER_BROKER level publishes it', () => {
-    const { monitoring, cluster } = synthTemplates({ profile: 'prod' });
+    const { monitoring, cluster } = synthTemplates({ stage: 'prod' });
     const name = clusterNameOf(cluster);
     const found = alarmsOn(monitoring, 'AWS/Kafka/IAMTooManyConnections');
     expect(found.map((a) => a.metrics[0].dimensions)).toEqual(
@@ -399,7 +399,7 @@ describe('MonitoringStack variants', () => {
   });
 
   test('graphs IAM sign-ins per broker (IAMNumberOfConnectionRequests) in prod against the m7g quota of 100/s', () => {
-    const { monitoring, cluster } = synthTemplates({ profile: 'prod' });
+    const { monitoring, cluster } = synthTemplates({ stage: 'prod' });
     const name = clusterNameOf(cluster);
     const widget = dashboardWidgets(monitoring).find((w) =>
       String(w.properties.title).includes('IAMNumberOfConnectionRequests'),
@@ -459,7 +459,7 @@ describe('MonitoringStack variants', () => {
     'a b@example.com',
   ])('rejects alarmEmail %j at synth with one line naming the key', (email) => {
     expect(() => buildTestApp({ alarmEmail: email })).toThrow(
-      `HelloMsk-dev-Monitoring: alarmEmail ${JSON.stringify(email)} is not valid; allowed: an e-mail address such as ops@example.com, or "" for no notifications`,
+      `HelloMsk-dev-Monitoring: alarmEmail ${JSON.stringify(email)} (from -c) is not valid; allowed: an e-mail address such as ops@example.com, or "" for no notifications`,
     );
   });
 

@@ -74,13 +74,8 @@ function pinnedByCluster(templates: Templates, clusterType: string): Array<Resou
 
 describe('teardown under removalPolicy retain (prod)', () => {
   test.each([
-    ['prod', { profile: 'prod' }, 'AWS::MSK::Cluster', 3],
-    [
-      'prod with a customer-managed key',
-      { profile: 'prod', encryptionKey: 'customer-managed' },
-      'AWS::MSK::Cluster',
-      3,
-    ],
+    ['prod', { stage: 'prod' }, 'AWS::MSK::Cluster', 3],
+    ['prod with a customer-managed key', { stage: 'prod', encryptionKey: 'customer-managed' }, 'AWS::MSK::Cluster', 3],
     ['serverless, retain', { clusterKind: 'serverless', removalPolicy: 'retain' }, 'AWS::MSK::ServerlessCluster', 2],
   ])('%s: everything the retained cluster pins is retained too', (_name, context, clusterType, azCount) => {
     const templates = synthTemplates(context);
@@ -105,7 +100,7 @@ describe('teardown under removalPolicy retain (prod)', () => {
   });
 
   test('keeps only the broker security group of all security groups, and deletes route tables and flow logs', () => {
-    const { network } = synthTemplates({ profile: 'prod' });
+    const { network } = synthTemplates({ stage: 'prod' });
     const groups = Object.values(network.findResources('AWS::EC2::SecurityGroup')) as Resource[];
     expect(groups.filter((g) => g.DeletionPolicy === 'Retain')).toHaveLength(1);
     for (const type of ['AWS::EC2::RouteTable', 'AWS::EC2::FlowLog', 'AWS::Lambda::Function']) {
@@ -116,7 +111,7 @@ describe('teardown under removalPolicy retain (prod)', () => {
   });
 
   test("ends the configuration's name with the stack's own id, so a retained one never blocks a redeploy", () => {
-    const { cluster } = synthTemplates({ profile: 'prod' });
+    const { cluster } = synthTemplates({ stage: 'prod' });
     const [config] = Object.values(cluster.findResources('AWS::MSK::Configuration')) as Resource[];
     expect(config.Properties?.Name).toEqual({
       'Fn::Join': [

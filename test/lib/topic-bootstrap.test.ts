@@ -285,7 +285,7 @@ describe('TopicBootstrap options', () => {
       },
       { name: 'orders.v1', partitions: 3 },
     ];
-    const { cluster } = synthTemplates({ profile: 'prod', topics: JSON.stringify(topics) });
+    const { cluster } = synthTemplates({ stage: 'prod', topics: JSON.stringify(topics) });
     const declared = Object.entries(cluster.findResources(TOPIC_RESOURCE_TYPE));
     expect(declared.map(([, r]) => r.Properties.TopicName as string)).toEqual(['test-topic', 'orders.v1']);
     expect(declared[0][1].Properties).toMatchObject({

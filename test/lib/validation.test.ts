@@ -7,19 +7,19 @@ import { buildTestApp } from './synth';
  */
 const cases: [string, Record<string, unknown>, string][] = [
   [
-    'unknown profile',
-    { profile: 'staging' },
-    'Config: profile "staging" is not defined in hello-msk:profiles; use one of dev, e2e, prod, express',
+    'unknown stage',
+    { stage: 'staging' },
+    'Config: stage "staging" is not defined in hello-msk:stages; use one of dev, e2e, prod, express',
   ],
   [
-    'bad profile name',
-    { profile: 'dev env' },
-    'Config: profile "dev env" is not valid; allowed: a letter then up to 30 letters, digits or -',
+    'bad stage name',
+    { stage: 'dev env' },
+    'Config: stage "dev env" is not valid; allowed: a letter then up to 30 letters, digits or -',
   ],
   [
-    'unknown key in a profile',
-    { 'hello-msk:profiles': { dev: { brokerCount: 2 } } },
-    'Config profile "dev": brokerCount is not a configuration key; use one of clusterKind, kafkaVersion, instanceType, brokersPerAz, azCount, availabilityZones, vpcCidr, natGateways, ebsVolumeGiB, ebsMaxVolumeGiB, storageMode, enhancedMonitoring, removalPolicy, logRetentionDays, brokerConfig, topics, demoTopic, consumerGroup, consumer, consumerSchedule, consumerConcurrency, topicRemovalPolicy, topicResource, alarmEmail, encryptionKey, saslScram',
+    'unknown key in a stage',
+    { 'hello-msk:stages': { dev: { brokerCount: 2 } } },
+    'Config stage "dev" (cdk.json): brokerCount is not a configuration key; use one of clusterKind, kafkaVersion, instanceType, brokersPerAz, azCount, availabilityZones, vpcCidr, natGateways, ebsVolumeGiB, ebsMaxVolumeGiB, storageMode, enhancedMonitoring, removalPolicy, logRetentionDays, brokerConfig, topics, demoTopic, consumerGroup, consumer, consumerSchedule, consumerConcurrency, topicRemovalPolicy, topicResource, alarmEmail, encryptionKey, saslScram',
   ],
   [
     'misspelt -c key',
@@ -32,19 +32,24 @@ const cases: [string, Record<string, unknown>, string][] = [
     'Context -c kafka-version: kafka-version "3.9.x" is not a configuration key; did you mean kafkaVersion?',
   ],
   [
-    'misspelt profile selector',
+    'misspelt stage selector',
+    { stag: 'prod' },
+    'Context -c stag: stag "prod" is not a configuration key; did you mean stage?',
+  ],
+  [
+    'misspelt stage selector under its former name',
     { profil: 'prod' },
-    'Context -c profil: profil "prod" is not a configuration key; did you mean profile?',
+    'Context -c profil: profil "prod" is not a configuration key; did you mean stage?',
   ],
   [
     '-c key that is nothing like a configuration key',
     { color: 'blue' },
-    'Context -c color: color "blue" is not a configuration key; use one of profile, clusterKind, kafkaVersion, instanceType, brokersPerAz, azCount, availabilityZones, vpcCidr, natGateways, ebsVolumeGiB, ebsMaxVolumeGiB, storageMode, enhancedMonitoring, removalPolicy, logRetentionDays, brokerConfig, topics, demoTopic, consumerGroup, consumer, consumerSchedule, consumerConcurrency, topicRemovalPolicy, topicResource, alarmEmail, encryptionKey, saslScram',
+    'Context -c color: color "blue" is not a configuration key; use one of stage, clusterKind, kafkaVersion, instanceType, brokersPerAz, azCount, availabilityZones, vpcCidr, natGateways, ebsVolumeGiB, ebsMaxVolumeGiB, storageMode, enhancedMonitoring, removalPolicy, logRetentionDays, brokerConfig, topics, demoTopic, consumerGroup, consumer, consumerSchedule, consumerConcurrency, topicRemovalPolicy, topicResource, alarmEmail, encryptionKey, saslScram',
   ],
   [
-    'misspelt key in a profile',
-    { 'hello-msk:profiles': { dev: { kafkaVersoin: '3.9.x' } } },
-    'Config profile "dev": kafkaVersoin is not a configuration key; did you mean kafkaVersion?',
+    'misspelt key in a stage',
+    { 'hello-msk:stages': { dev: { kafkaVersoin: '3.9.x' } } },
+    'Config stage "dev" (cdk.json): kafkaVersoin is not a configuration key; did you mean kafkaVersion?',
   ],
   [
     'misspelt topic field',
@@ -74,87 +79,87 @@ const cases: [string, Record<string, unknown>, string][] = [
   [
     'unsupported AZ count',
     { azCount: 4 },
-    'HelloMsk-dev-Network: azCount 4 is not valid; allowed: 2 or 3 (MSK places brokers in 2 or 3 AZs)',
+    'HelloMsk-dev-Network: azCount 4 (from -c) is not valid; allowed: 2 or 3 (MSK places brokers in 2 or 3 AZs)',
   ],
   [
     'AZ names that do not match azCount',
     { availabilityZones: '["eu-west-1a"]' },
-    'HelloMsk-dev-Network: availabilityZones ["eu-west-1a"] is not valid; allowed: exactly azCount (2) AZ names, or [] to let CloudFormation pick',
+    'HelloMsk-dev-Network: availabilityZones ["eu-west-1a"] (from -c) is not valid; allowed: exactly azCount (2) AZ names, or [] to let CloudFormation pick',
   ],
   [
     'malformed AZ name',
     { availabilityZones: '["eu-west-1a","west"]' },
-    'HelloMsk-dev-Network: availabilityZones "west" is not valid; allowed: AZ names like eu-west-1a',
+    'HelloMsk-dev-Network: availabilityZones "west" (from -c) is not valid; allowed: AZ names like eu-west-1a',
   ],
   [
     'VPC CIDR too small',
     { vpcCidr: '10.0.0.0/24' },
-    'HelloMsk-dev-Network: vpcCidr "10.0.0.0/24" is not valid; allowed: an IPv4 CIDR with a prefix from /16 to /20, e.g. 10.42.0.0/16',
+    'HelloMsk-dev-Network: vpcCidr "10.0.0.0/24" (from -c) is not valid; allowed: an IPv4 CIDR with a prefix from /16 to /20, e.g. 10.42.0.0/16',
   ],
   [
     'NAT gateways above the AZ count',
     { natGateways: 3 },
-    'HelloMsk-dev-Network: natGateways 3 is not valid; allowed: a whole number from 0 to azCount (2)',
+    'HelloMsk-dev-Network: natGateways 3 (from -c) is not valid; allowed: a whole number from 0 to azCount (2)',
   ],
   [
     'log retention CloudWatch does not offer',
     { logRetentionDays: 8 },
-    'HelloMsk-dev-Network: logRetentionDays 8 is not valid; allowed: a CloudWatch Logs retention in days (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)',
+    'HelloMsk-dev-Network: logRetentionDays 8 (from -c) is not valid; allowed: a CloudWatch Logs retention in days (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)',
   ],
   [
     'unknown cluster kind',
     { clusterKind: 'kubernetes' },
-    'HelloMsk-dev-Cluster: clusterKind "kubernetes" is not valid; allowed: provisioned or serverless',
+    'HelloMsk-dev-Cluster: clusterKind "kubernetes" (from -c) is not valid; allowed: provisioned or serverless',
   ],
   [
     'serverless with a Kafka version',
     { clusterKind: 'serverless', kafkaVersion: '3.8.x' },
-    'HelloMsk-dev-Cluster: kafkaVersion "3.8.x" is not valid; allowed: unset ("3.9.x.kraft") with clusterKind serverless: MSK Serverless chooses the Kafka version itself',
+    'HelloMsk-dev-Cluster: kafkaVersion "3.8.x" (from -c) is not valid; allowed: unset ("3.9.x.kraft") with clusterKind serverless: MSK Serverless chooses the Kafka version itself',
   ],
   [
     'serverless with an instance type',
     { clusterKind: 'serverless', instanceType: 'kafka.m7g.large' },
-    'HelloMsk-dev-Cluster: instanceType "kafka.m7g.large" is not valid; allowed: unset ("kafka.t3.small") with clusterKind serverless: MSK Serverless has no brokers to size',
+    'HelloMsk-dev-Cluster: instanceType "kafka.m7g.large" (from -c) is not valid; allowed: unset ("kafka.t3.small") with clusterKind serverless: MSK Serverless has no brokers to size',
   ],
   [
     'serverless with brokers per AZ',
     { clusterKind: 'serverless', brokersPerAz: 2 },
-    'HelloMsk-dev-Cluster: brokersPerAz 2 is not valid; allowed: unset (1) with clusterKind serverless: MSK Serverless has no brokers to size',
+    'HelloMsk-dev-Cluster: brokersPerAz 2 (from -c) is not valid; allowed: unset (1) with clusterKind serverless: MSK Serverless has no brokers to size',
   ],
   [
     'serverless with an EBS volume size',
     { clusterKind: 'serverless', ebsVolumeGiB: 100 },
-    'HelloMsk-dev-Cluster: ebsVolumeGiB 100 is not valid; allowed: unset (10) with clusterKind serverless: MSK Serverless manages storage itself',
+    'HelloMsk-dev-Cluster: ebsVolumeGiB 100 (from -c) is not valid; allowed: unset (10) with clusterKind serverless: MSK Serverless manages storage itself',
   ],
   [
     'serverless with storage auto scaling',
     { clusterKind: 'serverless', ebsMaxVolumeGiB: 100 },
-    'HelloMsk-dev-Cluster: ebsMaxVolumeGiB 100 is not valid; allowed: unset (10) with clusterKind serverless: MSK Serverless manages storage itself',
+    'HelloMsk-dev-Cluster: ebsMaxVolumeGiB 100 (from -c) is not valid; allowed: unset (10) with clusterKind serverless: MSK Serverless manages storage itself',
   ],
   [
     'serverless with tiered storage',
     { clusterKind: 'serverless', storageMode: 'TIERED' },
-    'HelloMsk-dev-Cluster: storageMode "TIERED" is not valid; allowed: unset ("LOCAL") with clusterKind serverless: MSK Serverless manages storage itself',
+    'HelloMsk-dev-Cluster: storageMode "TIERED" (from -c) is not valid; allowed: unset ("LOCAL") with clusterKind serverless: MSK Serverless manages storage itself',
   ],
   [
     'serverless with enhanced monitoring',
     { clusterKind: 'serverless', enhancedMonitoring: 'PER_BROKER' },
-    'HelloMsk-dev-Cluster: enhancedMonitoring "PER_BROKER" is not valid; allowed: unset ("DEFAULT") with clusterKind serverless: MSK Serverless publishes its DEFAULT-level metrics only',
+    'HelloMsk-dev-Cluster: enhancedMonitoring "PER_BROKER" (from -c) is not valid; allowed: unset ("DEFAULT") with clusterKind serverless: MSK Serverless publishes its DEFAULT-level metrics only',
   ],
   [
     'serverless with broker settings',
     { clusterKind: 'serverless', brokerConfig: '{"num.partitions":"6"}' },
-    'HelloMsk-dev-Cluster: brokerConfig {"num.partitions":"6"} is not valid; allowed: unset ({}) with clusterKind serverless: MSK Serverless sets every broker property itself',
+    'HelloMsk-dev-Cluster: brokerConfig {"num.partitions":"6"} (from -c) is not valid; allowed: unset ({}) with clusterKind serverless: MSK Serverless sets every broker property itself',
   ],
   [
-    'serverless with SASL/SCRAM',
+    'serverless with SASL/SCRAM and its customer-managed key: both named at once',
     { clusterKind: 'serverless', encryptionKey: 'customer-managed', saslScram: 'true' },
-    'HelloMsk-dev-Cluster: saslScram true is not valid; allowed: unset (false) with clusterKind serverless: MSK Serverless accepts IAM clients only',
+    'HelloMsk-dev-Cluster: 2 settings do not apply with clusterKind serverless (from -c); unset each (-c KEY=unset) or change it: saslScram true (from -c): MSK Serverless accepts IAM clients only; encryptionKey "customer-managed" (from -c): MSK Serverless encrypts at rest with a key MSK owns; AWS::MSK::ServerlessCluster takes none',
   ],
   [
     'serverless with a customer-managed key',
     { clusterKind: 'serverless', encryptionKey: 'customer-managed' },
-    'HelloMsk-dev-Cluster: encryptionKey "customer-managed" is not valid; allowed: unset ("aws-managed") with clusterKind serverless: MSK Serverless encrypts at rest with a key MSK owns; AWS::MSK::ServerlessCluster takes none',
+    'HelloMsk-dev-Cluster: encryptionKey "customer-managed" (from -c) is not valid; allowed: unset ("aws-managed") with clusterKind serverless: MSK Serverless encrypts at rest with a key MSK owns; AWS::MSK::ServerlessCluster takes none',
   ],
   [
     'serverless topic with a replication factor other than 3',
@@ -209,92 +214,102 @@ const cases: [string, Record<string, unknown>, string][] = [
   ],
   [
     'Express brokers with an EBS volume size',
-    { profile: 'express', ebsVolumeGiB: 100 },
-    'HelloMsk-express-Cluster: ebsVolumeGiB 100 is not valid; allowed: unset (10) on express.m7g.large: Express brokers manage their storage themselves',
+    { stage: 'express', ebsVolumeGiB: 100 },
+    'HelloMsk-express-Cluster: ebsVolumeGiB 100 (from -c) is not valid; allowed: unset (10) on express.m7g.large: Express brokers manage their storage themselves',
   ],
   [
     'Express brokers on Kafka 3.9 in ZooKeeper mode',
-    { profile: 'express', kafkaVersion: '3.9.x' },
-    'HelloMsk-express-Cluster/Cluster: kafkaVersion "3.9.x" is not valid; allowed: for Express brokers one of 3.6.0, 3.8.x, 3.9.x.kraft',
+    { stage: 'express', kafkaVersion: '3.9.x' },
+    'HelloMsk-express-Cluster/Cluster: kafkaVersion "3.9.x" (from -c) is not valid; allowed: for Express brokers one of 3.6.0, 3.8.x, 3.9.x.kraft',
   ],
   [
     'Express topic with a replication factor other than 3',
-    { profile: 'express', topics: '[{"name":"t","partitions":1,"replicationFactor":2}]', demoTopic: 't' },
+    { stage: 'express', topics: '[{"name":"t","partitions":1,"replicationFactor":2}]', demoTopic: 't' },
     'HelloMsk-express-Cluster/Topics: topic "t": replicationFactor 2 is not valid; allowed: 3 (Express brokers replicate every topic three times)',
   ],
   [
     'Express topic with min.insync.replicas other than 2',
     {
-      profile: 'express',
+      stage: 'express',
       topics: '[{"name":"t","partitions":1,"config":{"min.insync.replicas":"1"}}]',
       demoTopic: 't',
     },
     'HelloMsk-express-Cluster/Topics: topic "t": config min.insync.replicas "1" is not valid; allowed: 2 or unset (fixed by Express brokers)',
   ],
   [
+    'a value a stage set, named as coming from that stage',
+    { stage: 'prod', instanceType: 'kafka.t3.small' },
+    'HelloMsk-prod-Cluster/Cluster: kafkaVersion "4.1.x.kraft" (from stage "prod" in cdk.json) is not valid; allowed: 3.9.x.kraft or earlier on kafka.t3.small (MSK offers Kafka 4 on kafka.m5 and kafka.m7g brokers)',
+  ],
+  [
+    'the prod stage switched to MSK Serverless: every key that does not apply, in one message',
+    { stage: 'prod', clusterKind: 'serverless' },
+    'HelloMsk-prod-Cluster: 6 settings do not apply with clusterKind serverless (from -c); unset each (-c KEY=unset) or change it: kafkaVersion "4.1.x.kraft" (from stage "prod" in cdk.json): MSK Serverless chooses the Kafka version itself; instanceType "kafka.m7g.large" (from stage "prod" in cdk.json): MSK Serverless has no brokers to size; ebsVolumeGiB 100 (from stage "prod" in cdk.json): MSK Serverless manages storage itself; ebsMaxVolumeGiB 1000 (from stage "prod" in cdk.json): MSK Serverless manages storage itself; enhancedMonitoring "PER_BROKER" (from stage "prod" in cdk.json): MSK Serverless publishes its DEFAULT-level metrics only; topics (from stage "prod" in cdk.json): topic "test-topic": config min.insync.replicas is not valid on MSK Serverless; allowed: cleanup.policy, compression.type, max.message.bytes, message.timestamp.difference.max.ms, message.timestamp.type, retention.bytes, retention.ms',
+  ],
+  [
     'brokers not a whole number per AZ',
     { brokersPerAz: 1.5 },
-    'HelloMsk-dev-Cluster/Cluster: brokersPerAz 1.5 is not valid; allowed: a whole number >= 1 (MSK puts the same number of brokers in every AZ)',
+    'HelloMsk-dev-Cluster/Cluster: brokersPerAz 1.5 (from -c) is not valid; allowed: a whole number >= 1 (MSK puts the same number of brokers in every AZ)',
   ],
   [
     'zero brokers per AZ',
     { brokersPerAz: 0 },
-    'HelloMsk-dev-Cluster/Cluster: brokersPerAz 0 is not valid; allowed: a whole number >= 1 (MSK puts the same number of brokers in every AZ)',
+    'HelloMsk-dev-Cluster/Cluster: brokersPerAz 0 (from -c) is not valid; allowed: a whole number >= 1 (MSK puts the same number of brokers in every AZ)',
   ],
   [
     'too many brokers',
     { brokersPerAz: 31 },
-    'HelloMsk-dev-Cluster/Cluster: brokersPerAz 31 is not valid; allowed: at most 30 with 2 AZs (60 brokers per 3.9.x.kraft cluster)',
+    'HelloMsk-dev-Cluster/Cluster: brokersPerAz 31 (from -c) is not valid; allowed: at most 30 with 2 AZs (60 brokers per 3.9.x.kraft cluster)',
   ],
   [
     'Kafka 4 without kraft',
     { kafkaVersion: '4.0.x' },
-    'HelloMsk-dev-Cluster/Cluster: kafkaVersion "4.0.x" is not valid; allowed: a KRaft version for Kafka 4 (e.g. 4.0.x.kraft)',
+    'HelloMsk-dev-Cluster/Cluster: kafkaVersion "4.0.x" (from -c) is not valid; allowed: a KRaft version for Kafka 4 (e.g. 4.0.x.kraft)',
   ],
   [
     'unknown Kafka version',
     { kafkaVersion: '3.5.1' },
-    'HelloMsk-dev-Cluster/Cluster: kafkaVersion "3.5.1" is not valid; allowed: one of 3.6.0, 3.7.x, 3.7.x.kraft, 3.8.x, 3.8.x.kraft, 3.9.x, 3.9.x.kraft, 4.0.x.kraft, 4.1.x.kraft',
+    'HelloMsk-dev-Cluster/Cluster: kafkaVersion "3.5.1" (from -c) is not valid; allowed: one of 3.6.0, 3.7.x, 3.7.x.kraft, 3.8.x, 3.8.x.kraft, 3.9.x, 3.9.x.kraft, 4.0.x.kraft, 4.1.x.kraft',
   ],
   [
     'instance type without kafka. prefix',
     { instanceType: 'm5.large' },
-    'HelloMsk-dev-Cluster/Cluster: instanceType "m5.large" is not valid; allowed: a type starting with "kafka." (Standard) or "express." (Express), e.g. kafka.t3.small',
+    'HelloMsk-dev-Cluster/Cluster: instanceType "m5.large" (from -c) is not valid; allowed: a type starting with "kafka." (Standard) or "express." (Express), e.g. kafka.t3.small',
   ],
   [
     'unknown instance type',
     { instanceType: 'kafka.m5.huge' },
-    'HelloMsk-dev-Cluster/Cluster: instanceType "kafka.m5.huge" is not valid; allowed: one of kafka.t3.small, kafka.m5.large, kafka.m5.xlarge, kafka.m5.2xlarge, kafka.m5.4xlarge, kafka.m5.8xlarge, kafka.m5.12xlarge, kafka.m5.16xlarge, kafka.m5.24xlarge, kafka.m7g.large, kafka.m7g.xlarge, kafka.m7g.2xlarge, kafka.m7g.4xlarge, kafka.m7g.8xlarge, kafka.m7g.12xlarge, kafka.m7g.16xlarge, express.m7g.large, express.m7g.xlarge, express.m7g.2xlarge, express.m7g.4xlarge, express.m7g.8xlarge, express.m7g.12xlarge, express.m7g.16xlarge',
+    'HelloMsk-dev-Cluster/Cluster: instanceType "kafka.m5.huge" (from -c) is not valid; allowed: one of kafka.t3.small, kafka.m5.large, kafka.m5.xlarge, kafka.m5.2xlarge, kafka.m5.4xlarge, kafka.m5.8xlarge, kafka.m5.12xlarge, kafka.m5.16xlarge, kafka.m5.24xlarge, kafka.m7g.large, kafka.m7g.xlarge, kafka.m7g.2xlarge, kafka.m7g.4xlarge, kafka.m7g.8xlarge, kafka.m7g.12xlarge, kafka.m7g.16xlarge, express.m7g.large, express.m7g.xlarge, express.m7g.2xlarge, express.m7g.4xlarge, express.m7g.8xlarge, express.m7g.12xlarge, express.m7g.16xlarge',
   ],
   [
     'EBS size below 1',
     { ebsVolumeGiB: 0 },
-    'HelloMsk-dev-Cluster/Cluster: ebsVolumeGiB 0 is not valid; allowed: a whole number from 1 to 16384',
+    'HelloMsk-dev-Cluster/Cluster: ebsVolumeGiB 0 (from -c) is not valid; allowed: a whole number from 1 to 16384',
   ],
   [
     'EBS size above 16384',
     { ebsVolumeGiB: 16385 },
-    'HelloMsk-dev-Cluster/Cluster: ebsVolumeGiB 16385 is not valid; allowed: a whole number from 1 to 16384',
+    'HelloMsk-dev-Cluster/Cluster: ebsVolumeGiB 16385 (from -c) is not valid; allowed: a whole number from 1 to 16384',
   ],
   [
     'storage ceiling below the volume size',
     { ebsVolumeGiB: 100, ebsMaxVolumeGiB: 50 },
-    'HelloMsk-dev-Cluster/Cluster: ebsMaxVolumeGiB 50 is not valid; allowed: a whole number from ebsVolumeGiB (100) to 16384',
+    'HelloMsk-dev-Cluster/Cluster: ebsMaxVolumeGiB 50 (from -c) is not valid; allowed: a whole number from ebsVolumeGiB (100) to 16384',
   ],
   [
     'unknown storage mode',
     { storageMode: 'S3' },
-    'HelloMsk-dev-Cluster/Cluster: storageMode "S3" is not valid; allowed: LOCAL or TIERED',
+    'HelloMsk-dev-Cluster/Cluster: storageMode "S3" (from -c) is not valid; allowed: LOCAL or TIERED',
   ],
   [
     'tiered storage on kafka.t3.small',
     { storageMode: 'TIERED' },
-    'HelloMsk-dev-Cluster/Cluster: storageMode "TIERED" is not valid; allowed: LOCAL on kafka.t3.small (tiered storage needs a kafka.m5 or kafka.m7g broker)',
+    'HelloMsk-dev-Cluster/Cluster: storageMode "TIERED" (from -c) is not valid; allowed: LOCAL on kafka.t3.small (tiered storage needs a kafka.m5 or kafka.m7g broker)',
   ],
   [
     'Express brokers in two AZs',
     { instanceType: 'express.m7g.large', kafkaVersion: '3.8.x' },
-    'HelloMsk-dev-Cluster/Cluster: azCount 2 is not valid; allowed: 3 for Express brokers',
+    'HelloMsk-dev-Cluster/Cluster: azCount 2 (the default) is not valid; allowed: 3 for Express brokers',
   ],
   [
     'Express brokers with tiered storage',
@@ -304,12 +319,12 @@ const cases: [string, Record<string, unknown>, string][] = [
       azCount: 3,
       storageMode: 'TIERED',
     },
-    'HelloMsk-dev-Cluster/Cluster: storageMode "TIERED" is not valid; allowed: LOCAL for Express brokers (they manage storage themselves)',
+    'HelloMsk-dev-Cluster/Cluster: storageMode "TIERED" (from -c) is not valid; allowed: LOCAL for Express brokers (they manage storage themselves)',
   ],
   [
     'Express brokers on a version Express does not run',
     { instanceType: 'express.m7g.large', kafkaVersion: '3.7.x', azCount: 3 },
-    'HelloMsk-dev-Cluster/Cluster: kafkaVersion "3.7.x" is not valid; allowed: for Express brokers one of 3.6.0, 3.8.x, 3.9.x.kraft',
+    'HelloMsk-dev-Cluster/Cluster: kafkaVersion "3.7.x" (from -c) is not valid; allowed: for Express brokers one of 3.6.0, 3.8.x, 3.9.x.kraft',
   ],
   [
     'Express brokers with storage auto scaling',
@@ -319,17 +334,17 @@ const cases: [string, Record<string, unknown>, string][] = [
       azCount: 3,
       ebsMaxVolumeGiB: 100,
     },
-    'HelloMsk-dev-Cluster/Cluster: ebsMaxVolumeGiB 100 is not valid; allowed: equal to ebsVolumeGiB (10): Express brokers have no EBS to scale',
+    'HelloMsk-dev-Cluster/Cluster: ebsMaxVolumeGiB 100 (from -c) is not valid; allowed: equal to ebsVolumeGiB (10): Express brokers have no EBS to scale',
   ],
   [
     'unknown enhanced monitoring level',
     { enhancedMonitoring: 'FULL' },
-    'HelloMsk-dev-Cluster/Cluster: enhancedMonitoring "FULL" is not valid; allowed: DEFAULT, PER_BROKER, PER_TOPIC_PER_BROKER, PER_TOPIC_PER_PARTITION',
+    'HelloMsk-dev-Cluster/Cluster: enhancedMonitoring "FULL" (from -c) is not valid; allowed: DEFAULT, PER_BROKER, PER_TOPIC_PER_BROKER, PER_TOPIC_PER_PARTITION',
   ],
   [
     'broker setting MSK does not accept',
     { brokerConfig: '{"log.dirs":"/tmp"}' },
-    'HelloMsk-dev-Cluster/Cluster: brokerConfig "log.dirs" is not valid; allowed: a property MSK accepts in a custom configuration for Standard brokers (listed in packages/msk-catalog)',
+    'HelloMsk-dev-Cluster/Cluster: brokerConfig "log.dirs" (from -c) is not valid; allowed: a property MSK accepts in a custom configuration for Standard brokers (listed in packages/msk-catalog)',
   ],
   [
     'broker setting Express does not accept',
@@ -339,17 +354,17 @@ const cases: [string, Record<string, unknown>, string][] = [
       azCount: 3,
       brokerConfig: '{"min.insync.replicas":"1"}',
     },
-    'HelloMsk-dev-Cluster/Cluster: brokerConfig "min.insync.replicas" is not valid; allowed: a property MSK accepts in a custom configuration for Express brokers (listed in packages/msk-catalog)',
+    'HelloMsk-dev-Cluster/Cluster: brokerConfig "min.insync.replicas" (from -c) is not valid; allowed: a property MSK accepts in a custom configuration for Express brokers (listed in packages/msk-catalog)',
   ],
   [
     'default replication factor above the broker count',
     { brokerConfig: '{"default.replication.factor":"3"}' },
-    'HelloMsk-dev-Cluster/Cluster: brokerConfig.default.replication.factor "3" is not valid; allowed: 1 to the broker count (2)',
+    'HelloMsk-dev-Cluster/Cluster: brokerConfig.default.replication.factor "3" (from -c) is not valid; allowed: 1 to the broker count (2)',
   ],
   [
     'min.insync.replicas not below the replication factor',
     { brokerConfig: '{"min.insync.replicas":"2"}' },
-    'HelloMsk-dev-Cluster/Cluster: brokerConfig.min.insync.replicas "2" is not valid; allowed: 1 (below the replication factor 2, so one broker may be down)',
+    'HelloMsk-dev-Cluster/Cluster: brokerConfig.min.insync.replicas "2" (from -c) is not valid; allowed: 1 (below the replication factor 2, so one broker may be down)',
   ],
   [
     'topic name Kafka rejects',
@@ -408,62 +423,62 @@ const cases: [string, Record<string, unknown>, string][] = [
   [
     'unknown removal policy',
     { removalPolicy: 'snapshot' },
-    'Config: removalPolicy "snapshot" is not valid; allowed: destroy or retain',
+    'Config: removalPolicy "snapshot" (from -c) is not valid; allowed: destroy or retain',
   ],
   [
     'unknown topic removal policy',
     { topicRemovalPolicy: 'delete' },
-    'HelloMsk-dev-Cluster: topicRemovalPolicy "delete" is not valid; allowed: destroy or retain',
+    'HelloMsk-dev-Cluster: topicRemovalPolicy "delete" (from -c) is not valid; allowed: destroy or retain',
   ],
   [
     'unknown topic resource',
     { topicResource: 'cfn' },
-    'HelloMsk-dev-Cluster/Topics: topicResource "cfn" is not valid; allowed: custom or native',
+    'HelloMsk-dev-Cluster/Topics: topicResource "cfn" (from -c) is not valid; allowed: custom or native',
   ],
   [
     'the native topic resource on MSK Serverless',
     { clusterKind: 'serverless', topicResource: 'native' },
-    'HelloMsk-dev-Cluster/Topics: topicResource "native" is not valid; allowed: custom with clusterKind serverless (AWS::MSK::Topic works on provisioned clusters only)',
+    'HelloMsk-dev-Cluster/Topics: topicResource "native" (from -c) is not valid; allowed: custom with clusterKind serverless (AWS::MSK::Topic works on provisioned clusters only)',
   ],
   [
     'demo topic that is not declared',
     { demoTopic: 'orders' },
-    'HelloMsk-dev-Clients: demoTopic "orders" is not valid; allowed: one of the declared topics (test-topic)',
+    'HelloMsk-dev-Clients: demoTopic "orders" (from -c) is not valid; allowed: one of the declared topics (test-topic)',
   ],
   [
     'consumer group with a colon',
     { consumerGroup: 'team:demo' },
-    'HelloMsk-dev-Clients: consumerGroup "team:demo" is not valid; allowed: letters, digits, . _ - (up to 249 characters)',
+    'HelloMsk-dev-Clients: consumerGroup "team:demo" (from -c) is not valid; allowed: letters, digits, . _ - (up to 249 characters)',
   ],
   [
     'consumer schedule EventBridge rejects',
     { consumerSchedule: 'every 5 minutes' },
-    'HelloMsk-dev-Clients: consumerSchedule "every 5 minutes" is not valid; allowed: rate(1 minute), rate(N minutes), rate(1 hour), rate(N hours), cron(...) or off',
+    'HelloMsk-dev-Clients: consumerSchedule "every 5 minutes" (from -c) is not valid; allowed: rate(1 minute), rate(N minutes), rate(1 hour), rate(N hours), cron(...) or off',
   ],
   [
     'consumer schedule with a wrong unit',
     { consumerSchedule: 'rate(5 minute)' },
-    'HelloMsk-dev-Clients: consumerSchedule "rate(5 minute)" is not valid; allowed: rate(1 minute), rate(N minutes), rate(1 hour), rate(N hours), cron(...) or off',
+    'HelloMsk-dev-Clients: consumerSchedule "rate(5 minute)" (from -c) is not valid; allowed: rate(1 minute), rate(N minutes), rate(1 hour), rate(N hours), cron(...) or off',
   ],
   [
     'consumer concurrency out of range',
     { consumerConcurrency: 11 },
-    'HelloMsk-dev-Clients: consumerConcurrency 11 is not valid; allowed: a whole number from 0 (unreserved) to 10',
+    'HelloMsk-dev-Clients: consumerConcurrency 11 (from -c) is not valid; allowed: a whole number from 0 (unreserved) to 10',
   ],
   [
     'Kafka 4 on kafka.t3.small',
     { kafkaVersion: '4.1.x.kraft' },
-    'HelloMsk-dev-Cluster/Cluster: kafkaVersion "4.1.x.kraft" is not valid; allowed: 3.9.x.kraft or earlier on kafka.t3.small (MSK offers Kafka 4 on kafka.m5 and kafka.m7g brokers)',
+    'HelloMsk-dev-Cluster/Cluster: kafkaVersion "4.1.x.kraft" (from -c) is not valid; allowed: 3.9.x.kraft or earlier on kafka.t3.small (MSK offers Kafka 4 on kafka.m5 and kafka.m7g brokers)',
   ],
   [
     'unknown encryption key choice',
     { encryptionKey: 'mine' },
-    'HelloMsk-dev-Cluster: encryptionKey "mine" is not valid; allowed: aws-managed or customer-managed',
+    'HelloMsk-dev-Cluster: encryptionKey "mine" (from -c) is not valid; allowed: aws-managed or customer-managed',
   ],
   [
     'SASL/SCRAM with the AWS managed key',
     { saslScram: 'true' },
-    'HelloMsk-dev-Cluster: saslScram true is not valid; allowed: false, or true with encryptionKey customer-managed (MSK refuses SCRAM secrets under the AWS managed key)',
+    'HelloMsk-dev-Cluster: saslScram true (from -c) is not valid; allowed: false, or true with encryptionKey customer-managed (MSK refuses SCRAM secrets under the AWS managed key)',
   ],
 ];
 
@@ -487,10 +502,16 @@ describe('synth-time validation', () => {
     expect(errorOf(context)?.message).toMatch(/^[^\n]+$/);
   });
 
-  test('accepts the dev, prod and express profiles as shipped', () => {
-    expect(errorOf({ profile: 'dev' })).toBeUndefined();
-    expect(errorOf({ profile: 'prod' })).toBeUndefined();
-    expect(errorOf({ profile: 'express' })).toBeUndefined();
+  test('accepts the dev, prod and express stages as shipped', () => {
+    expect(errorOf({ stage: 'dev' })).toBeUndefined();
+    expect(errorOf({ stage: 'prod' })).toBeUndefined();
+    expect(errorOf({ stage: 'express' })).toBeUndefined();
+  });
+
+  test('accepts the prod stage on MSK Serverless once the keys it names are unset with -c KEY=unset', () => {
+    const unset = ['kafkaVersion', 'instanceType', 'ebsVolumeGiB', 'ebsMaxVolumeGiB', 'enhancedMonitoring', 'topics'];
+    const context = { stage: 'prod', clusterKind: 'serverless', ...Object.fromEntries(unset.map((k) => [k, 'unset'])) };
+    expect(errorOf(context)).toBeUndefined();
   });
 
   test('accepts MSK Serverless with the dev settings, and with its own topic settings', () => {

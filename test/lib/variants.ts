@@ -5,13 +5,13 @@
  */
 export type Variant = readonly [name: string, context: Record<string, unknown>];
 
-/** The shipped profiles. */
+/** The shipped stages. */
 export const PROFILE_VARIANTS: readonly Variant[] = [
   ['dev', {}],
-  ['prod', { profile: 'prod' }],
+  ['prod', { stage: 'prod' }],
 ];
 
-/** The shipped profiles and the options that add or change resources. */
+/** The shipped stages and the options that add or change resources. */
 export const APP_VARIANTS: readonly Variant[] = [
   ...PROFILE_VARIANTS,
   ['destroy topics', { topicRemovalPolicy: 'destroy' }],
@@ -28,8 +28,8 @@ export const APP_VARIANTS: readonly Variant[] = [
   ],
 ];
 
-/** MSK Serverless and Express brokers: `npx cdk synth -c clusterKind=serverless` and `-c profile=express`. */
+/** MSK Serverless and Express brokers: `npx cdk synth -c clusterKind=serverless` and `-c stage=express`. */
 export const KIND_VARIANTS: readonly Variant[] = [
   ['serverless', { clusterKind: 'serverless' }],
-  ['express', { profile: 'express' }],
+  ['express', { stage: 'express' }],
 ];

@@ -1,9 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { checkAwsAccount } from '../../scripts/aws-account';
 import {
-  DEFAULT_E2E_PROFILE,
+  DEFAULT_E2E_STAGE,
   DEFAULT_E2E_TIMEOUT_SECONDS,
   EXIT_FAIL,
+  EXIT_NO_ACCOUNT,
   EXIT_PASS,
   parseE2eCli,
   runE2e,
@@ -12,7 +16,15 @@ import {
   type Step,
 } from '../../scripts/e2e';
 
-const OPTIONS: E2eOptions = { profile: 'e2e', timeoutSeconds: 300, keep: false, dryRun: false };
+const OPTIONS: E2eOptions = { stage: 'e2e', timeoutSeconds: 300, keep: false, dryRun: false };
+const ARN = 'arn:aws:sts::123456789012:assumed-role/Developer/alice';
+const NO_NAMES = { stages: [], awsProfiles: [] };
+
+const stsMock = mockClient(STSClient);
+beforeEach(() => {
+  stsMock.reset();
+  stsMock.on(GetCallerIdentityCommand).resolves({ Account: '123456789012', Arn: ARN });
+});
 
 /** Runs the e2e flow with fake steps that exit with the given codes, recording what ran. */
 async function fakeRun(codes: Partial<Record<'deploy' | 'smoke test' | 'destroy', number>>, options = OPTIONS) {
@@ -25,18 +37,20 @@ async function fakeRun(codes: Partial<Record<'deploy' | 'smoke test' | 'destroy'
       return codes[step.title as keyof typeof codes] ?? 0;
     },
     (line) => lines.push(line),
+    () => checkAwsAccount(new STSClient({ region: 'eu-west-1' })),
   );
   return { code, ran, lines };
 }
 
 describe('npm run e2e (deploy, npm run hello, destroy)', () => {
-  test('deploys every stack of the profile, runs the smoke test, then destroys them', async () => {
+  test('deploys every stack of the stage, runs the smoke test, then destroys them', async () => {
     const { code, ran, lines } = await fakeRun({});
     expect(ran).toEqual([
-      'npx cdk deploy --all -c profile=e2e --require-approval never',
-      'npx tsx scripts/hello.ts --profile e2e --timeout 300',
-      'npx cdk destroy --all -c profile=e2e --force',
+      'npx cdk deploy --all -c stage=e2e --require-approval never',
+      'npx tsx scripts/hello.ts --stage e2e --timeout 300',
+      'npx cdk destroy --all -c stage=e2e --force',
     ]);
+    expect(lines[0]).toBe(`== AWS account 123456789012 in eu-west-1 as ${ARN}`);
     expect(code).toBe(EXIT_PASS);
     expect(lines.at(-1)).toBe('PASS: deployed, sent and read "Hello MSK" through MSK, and destroyed');
   });
@@ -58,7 +72,7 @@ describe('npm run e2e (deploy, npm run hello, destroy)', () => {
     const { code, lines } = await fakeRun({ destroy: 1 });
     expect(code).toBe(EXIT_FAIL);
     expect(lines.at(-1)).toBe(
-      'FAIL: the destroy failed; stacks may remain: run npx cdk destroy --all -c profile=e2e --force again',
+      'FAIL: the destroy failed; stacks may remain: run npx cdk destroy --all -c stage=e2e --force again',
     );
   });
 
@@ -67,27 +81,51 @@ describe('npm run e2e (deploy, npm run hello, destroy)', () => {
     expect(ran).toHaveLength(2);
     expect(code).toBe(EXIT_PASS);
     expect(lines).toContain(
-      '== keeping the HelloMsk-e2e-* stacks (--keep); remove them with: npx cdk destroy --all -c profile=e2e --force',
+      '== keeping the HelloMsk-e2e-* stacks (--keep); remove them with: npx cdk destroy --all -c stage=e2e --force',
     );
   });
 
-  test('parses its options, with the e2e profile (the dev settings under their own stack names) by default', () => {
-    expect(parseE2eCli([])).toEqual({
-      profile: DEFAULT_E2E_PROFILE,
+  test.each([
+    [
+      'no credentials',
+      Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }),
+      'FAIL: no AWS credentials (Could not load credentials from any providers); set AWS_PROFILE or use --aws-profile, run aws configure or aws sso login, then retry; nothing was deployed',
+    ],
+    [
+      'an AWS API it cannot reach',
+      Object.assign(new Error('connect ETIMEDOUT 52.94.0.1:443'), { code: 'ETIMEDOUT' }),
+      'FAIL: cannot reach sts.eu-west-1.amazonaws.com: ETIMEDOUT (the AWS API itself; check the network, a proxy or the region eu-west-1); nothing was deployed',
+    ],
+  ])('runs no synth, deploy or destroy with %s, and says so in one line', async (_name, error, line) => {
+    stsMock.on(GetCallerIdentityCommand).rejects(error);
+    const { code, ran, lines } = await fakeRun({});
+    expect(ran).toEqual([]);
+    expect(lines).toEqual([line]);
+    expect(code).toBe(EXIT_NO_ACCOUNT);
+  });
+
+  test('parses its options, with the e2e stage (the dev settings under their own stack names) by default', () => {
+    expect(parseE2eCli([], NO_NAMES)).toEqual({
+      stage: DEFAULT_E2E_STAGE,
       timeoutSeconds: DEFAULT_E2E_TIMEOUT_SECONDS,
       keep: false,
       dryRun: false,
     });
-    expect(parseE2eCli(['--profile', 'prod', '--timeout', '600', '--keep', '--dry-run'])).toEqual({
-      profile: 'prod',
+    expect(parseE2eCli(['--stage', 'prod', '--timeout', '600', '--keep', '--dry-run'], NO_NAMES)).toEqual({
+      stage: 'prod',
       timeoutSeconds: 600,
       keep: true,
       dryRun: true,
     });
-    expect(() => parseE2eCli(['--timeout', 'soon'])).toThrow(
+    expect(parseE2eCli(['--profile', 'work'], NO_NAMES)).toMatchObject({ stage: 'e2e', awsProfile: 'work' });
+    expect(parseE2eCli(['--profile', 'prod'], { stages: ['prod'], awsProfiles: [] })).toMatchObject({
+      stage: 'prod',
+      notice: '--profile is now --stage; using stage prod (an AWS profile is --aws-profile)',
+    });
+    expect(() => parseE2eCli(['--timeout', 'soon'], NO_NAMES)).toThrow(
       '--timeout "soon" is not valid; allowed: a number of seconds > 0',
     );
-    expect(() => parseE2eCli(['--region', 'eu-west-1'])).toThrow(/Unknown option '--region'/);
+    expect(() => parseE2eCli(['--region', 'eu-west-1'], NO_NAMES)).toThrow(/Unknown option '--region'/);
   });
 
   test('dry run: the pinned CDK CLI synthesizes the app and reads its cloud assembly, with no AWS account', () => {
@@ -113,9 +151,9 @@ describe('npm run e2e (deploy, npm run hello, destroy)', () => {
       '  HelloMsk-e2e-Clients',
       '  HelloMsk-e2e-Monitoring',
       'a real run would:',
-      '  1. npx cdk deploy --all -c profile=e2e --require-approval never',
-      '  2. npx tsx scripts/hello.ts --profile e2e --timeout 300',
-      '  3. npx cdk destroy --all -c profile=e2e --force',
+      '  1. npx cdk deploy --all -c stage=e2e --require-approval never',
+      '  2. npx tsx scripts/hello.ts --stage e2e --timeout 300',
+      '  3. npx cdk destroy --all -c stage=e2e --force',
     ]);
     expect(result.status).toBe(0);
   }, 180000);

@@ -10,6 +10,7 @@ import {
   TooManyRequestsException,
   type InvokeCommandOutput,
 } from '@aws-sdk/client-lambda';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   CLOCK_SKEW_MS,
@@ -24,10 +25,16 @@ import {
   runHello,
   type HelloOptions,
 } from '../../scripts/hello';
+import type { StsLike } from '../../scripts/aws-account';
 
 const cfnMock = mockClient(CloudFormationClient);
 const lambdaMock = mockClient(LambdaClient);
 const logsMock = mockClient(CloudWatchLogsClient);
+const stsMock = mockClient(STSClient);
+
+const ARN = 'arn:aws:sts::123456789012:assumed-role/Developer/alice';
+/** No stage or AWS profile names known: `--profile` is an AWS profile. */
+const NO_NAMES = { stages: [], awsProfiles: [] };
 
 const RUN_ID = '0a1b2c3d';
 const VALUE = `Hello MSK [run ${RUN_ID}]`;
@@ -43,11 +50,12 @@ const OUTPUTS = [
 ];
 
 /** A fake clock: `sleep` moves time forward instantly, so a 120 s wait takes no real time. */
-function harness() {
+function harness(sts: StsLike = new STSClient({ region: 'eu-west-1' })) {
   let t = START;
   const lines: string[] = [];
   const sleeps: number[] = [];
   const deps = {
+    sts,
     cfn: new CloudFormationClient({ region: 'eu-west-1' }),
     lambda: new LambdaClient({ region: 'eu-west-1' }),
     logs: new CloudWatchLogsClient({ region: 'eu-west-1' }),
@@ -91,6 +99,8 @@ const CONSUMED = {
 const CONSUMER_LINE = { level: 'INFO', message: VALUE, service: 'hello-msk-consumer', partition: 2, offset: '17' };
 
 beforeEach(() => {
+  stsMock.reset();
+  stsMock.on(GetCallerIdentityCommand).resolves({ Account: '123456789012', Arn: ARN, UserId: 'AROAEXAMPLE:alice' });
   cfnMock.reset();
   lambdaMock.reset();
   logsMock.reset();
@@ -127,7 +137,7 @@ describe('npm run hello', () => {
     await expect(h.run()).resolves.toBe(EXIT_PASS);
 
     expect(h.lines).toEqual([
-      `hello-msk smoke test of HelloMsk-dev-Clients, run ${RUN_ID}`,
+      `hello-msk smoke test of HelloMsk-dev-Clients in eu-west-1 as ${ARN}, run ${RUN_ID}`,
       `[  0.0s] stack outputs: producer ${PRODUCER}, consumer ${CONSUMER}`,
       `[  1.2s] producer sent "${VALUE}" to test-topic partition 2 offset 17 (1.2 s)`,
       '[  1.2s] consumer read 1 message(s), ours among them (0.0 s)',
@@ -175,7 +185,7 @@ describe('npm run hello', () => {
       }),
     );
 
-    await expect(h.run({ profile: 'staging' })).resolves.toBe(EXIT_NOTHING_TO_TEST);
+    await expect(h.run({ stage: 'staging' })).resolves.toBe(EXIT_NOTHING_TO_TEST);
 
     expect(h.lines).toEqual([
       'hello: stack HelloMsk-staging-Clients is not deployed in eu-west-1 (Stack with id HelloMsk-staging-Clients does not exist); run npx cdk deploy --all first',
@@ -183,19 +193,63 @@ describe('npm run hello', () => {
     expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(0);
   });
 
-  test('says in one line that there are no credentials, and exits 2', async () => {
+  test('says in one line that there are no credentials, before reading the stack, and exits 2', async () => {
     const h = harness();
     const noCredentials = Object.assign(new Error('Could not load credentials from any providers'), {
       name: 'CredentialsProviderError',
     });
-    cfnMock.on(DescribeStacksCommand).rejects(noCredentials);
+    stsMock.on(GetCallerIdentityCommand).rejects(noCredentials);
 
     await expect(h.run()).resolves.toBe(EXIT_NOTHING_TO_TEST);
 
     expect(h.lines).toEqual([
-      'hello: no AWS credentials found (Could not load credentials from any providers); set AWS_PROFILE, run aws configure or aws sso login, then retry',
+      'hello: no AWS credentials (Could not load credentials from any providers); set AWS_PROFILE or use --aws-profile, run aws configure or aws sso login, then retry',
     ]);
+    expect(cfnMock.commandCalls(DescribeStacksCommand)).toHaveLength(0);
     expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(0);
+  });
+
+  test('names the AWS API, not the brokers, when STS cannot be reached', async () => {
+    const h = harness();
+    const unreachable = Object.assign(new Error('getaddrinfo ENOTFOUND sts.eu-west-1.amazonaws.com'), {
+      code: 'ENOTFOUND',
+      hostname: 'sts.eu-west-1.amazonaws.com',
+    });
+    stsMock.on(GetCallerIdentityCommand).rejects(unreachable);
+
+    await expect(h.run()).resolves.toBe(EXIT_NOTHING_TO_TEST);
+
+    expect(h.lines).toEqual([
+      'hello: cannot reach sts.eu-west-1.amazonaws.com: ENOTFOUND (the AWS API itself; check the network, a proxy or the region eu-west-1)',
+    ]);
+    expect(cfnMock.commandCalls(DescribeStacksCommand)).toHaveLength(0);
+  });
+
+  test('says that expired credentials are not valid', async () => {
+    const h = harness();
+    const expired = Object.assign(new Error('The security token included in the request is expired'), {
+      name: 'ExpiredToken',
+    });
+    stsMock.on(GetCallerIdentityCommand).rejects(expired);
+
+    await expect(h.run()).resolves.toBe(EXIT_NOTHING_TO_TEST);
+
+    expect(h.lines).toEqual([
+      'hello: your AWS credentials are not valid (ExpiredToken: The security token included in the request is expired); refresh them and retry',
+    ]);
+  });
+
+  test('names the AWS API when a later call cannot reach it', async () => {
+    const h = harness();
+    const reset = Object.assign(new Error('read ECONNRESET'), {
+      code: 'ECONNRESET',
+      hostname: 'lambda.eu-west-1.amazonaws.com',
+    });
+    lambdaMock.on(InvokeCommand, { FunctionName: PRODUCER }).rejects(reset);
+
+    await expect(h.run()).resolves.toBe(EXIT_FAIL);
+
+    expect(h.lines.at(-1)).toBe('FAIL: cannot reach lambda.eu-west-1.amazonaws.com: ECONNRESET (the AWS API)');
   });
 
   test('fails with the handler error when the producer invocation returns a FunctionError', async () => {
@@ -288,8 +342,9 @@ describe('npm run hello', () => {
 
   test('only waits for the schedule with --wait-for-schedule, and sends the --message text', async () => {
     const h = harness();
-    const options = parseCli(['--message', 'Hi there', '--profile', 'prod', '--timeout', '30', '--wait-for-schedule']);
-    expect(options).toEqual({ message: 'Hi there', profile: 'prod', timeoutSeconds: 30, invokeConsumer: false });
+    const argv = ['--message', 'Hi there', '--stage', 'prod', '--timeout', '30', '--wait-for-schedule'];
+    const options = parseCli(argv, NO_NAMES);
+    expect(options).toEqual({ message: 'Hi there', stage: 'prod', timeoutSeconds: 30, invokeConsumer: false });
     logsMock.on(FilterLogEventsCommand).resolves({
       events: [logEvent({ ...CONSUMER_LINE, message: `Hi there [run ${RUN_ID}]` })],
     });
@@ -307,7 +362,7 @@ describe('npm run hello', () => {
     [['--timeout', 'soon'], '--timeout "soon" is not valid; allowed: a number of seconds > 0'],
     [['--message', ' '], '--message is empty; allowed: any text'],
   ])('rejects the bad arguments %j in one line', (argv, message) => {
-    expect(() => parseCli(argv)).toThrow(message);
+    expect(() => parseCli(argv, NO_NAMES)).toThrow(message);
   });
 
   test.each([
@@ -336,12 +391,49 @@ describe('the region and the SDK clients of npm run hello', () => {
     expect(lambdaClientConfig({ AWS_DEFAULT_REGION: 'us-east-2' })).toEqual({ region: 'us-east-2', maxAttempts: 1 });
   });
 
-  test('names AWS_DEFAULT_REGION too when no region is set', async () => {
-    const { run, lines } = harness();
-    cfnMock.on(DescribeStacksCommand).rejects(new Error('Region is missing'));
+  test('names AWS_DEFAULT_REGION too when no region is set, and asks nothing of AWS', async () => {
+    const noRegion: StsLike = {
+      send: () => Promise.reject(new Error('not called')),
+      config: { region: () => Promise.reject(new Error('Region is missing')) },
+    };
+    const { run, lines } = harness(noRegion);
     await expect(run()).resolves.toBe(EXIT_NOTHING_TO_TEST);
     expect(lines).toEqual([
       'hello: no AWS region set; set AWS_REGION, AWS_DEFAULT_REGION or a region in your AWS profile',
     ]);
+    expect(cfnMock.commandCalls(DescribeStacksCommand)).toHaveLength(0);
+  });
+});
+
+describe('--stage, --aws-profile and --profile of npm run hello', () => {
+  const known = { stages: ['dev', 'e2e', 'prod', 'express'], awsProfiles: ['default', 'work', 'dev'] };
+
+  test.each([
+    ['--stage names the stage', ['--stage', 'prod'], { stage: 'prod' }],
+    ['--aws-profile names the AWS profile', ['--aws-profile', 'work'], { stage: 'dev', awsProfile: 'work' }],
+    ['--profile is an AWS profile, as for the AWS CLI', ['--profile', 'work'], { stage: 'dev', awsProfile: 'work' }],
+    [
+      '--profile with --stage is the AWS profile even where it names a stage',
+      ['--stage', 'prod', '--profile', 'dev'],
+      { stage: 'prod', awsProfile: 'dev' },
+    ],
+    [
+      '--profile naming only a stage keeps its former meaning, with a notice',
+      ['--profile', 'prod'],
+      { stage: 'prod', notice: '--profile is now --stage; using stage prod (an AWS profile is --aws-profile)' },
+    ],
+  ])('%s', (_name, argv, expected) => {
+    expect(parseCli(argv, known)).toEqual({ ...expected, invokeConsumer: true });
+  });
+
+  test.each([
+    [
+      ['--profile', 'dev'],
+      '--profile dev names both a hello-msk stage and an AWS profile; say --stage dev or --aws-profile dev',
+    ],
+    [['--profile', 'a', '--aws-profile', 'b'], '--profile a and --aws-profile b disagree; give only --aws-profile'],
+    [['--stage', 'dev env'], '--stage "dev env" is not valid; allowed: a stage name from cdk.json'],
+  ])('refuses %j in one line', (argv, message) => {
+    expect(() => parseCli(argv, known)).toThrow(message);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * `npm run kafka -- <tool> --profile P`: the deployed path, with the AWS SDK mocked. produce and consume go
+ * `npm run kafka -- <tool> --stage S`: the deployed path, with the AWS SDK mocked. produce and consume go
  * through the producer and consumer functions, topics and groups through the read-only kafka-admin function;
  * every failure is one line. Also the tools' argument handling and output formats, which need no Kafka.
  */
@@ -94,17 +94,17 @@ function invocations(functionName?: string): { FunctionName?: string; event: unk
 
 const deployedOnly: BackendFactory = {
   local: () => {
-    throw new Error('the local backend must not be used with --profile');
+    throw new Error('the local backend must not be used with --stage');
   },
-  deployed: (profile) =>
-    new DeployedBackend(profile, {
+  deployed: (stage) =>
+    new DeployedBackend(stage, {
       cfn: new CloudFormationClient({ region: 'eu-west-1' }),
       lambda: new LambdaClient({ region: 'eu-west-1' }),
       region: async () => 'eu-west-1',
     }),
 };
 
-async function run(argv: string[], input: string[] = []) {
+async function run(argv: string[], input: string[] = [], env: NodeJS.ProcessEnv = {}) {
   const out: string[] = [];
   const err: string[] = [];
   const code = await runKafkaTool(argv, {
@@ -115,9 +115,9 @@ async function run(argv: string[], input: string[] = []) {
         yield* input;
       },
       interactive: false,
-      env: {},
+      env,
     },
-    backends: deployedOnly,
+    backends: { ...deployedOnly, names: { stages: ['dev', 'prod'], awsProfiles: ['default', 'work'] } },
   });
   return { code, out, err };
 }
@@ -137,12 +137,12 @@ beforeEach(() => {
   });
 });
 
-describe('npm run kafka --profile: topics and groups through the kafka-admin function', () => {
-  test('topics --list asks the admin function of HelloMsk-<profile>-Clients', async () => {
+describe('npm run kafka --stage: topics and groups through the kafka-admin function', () => {
+  test('topics --list asks the admin function of HelloMsk-<stage>-Clients', async () => {
     lambdaMock
       .on(InvokeCommand, { FunctionName: ADMIN })
       .resolves({ StatusCode: 200, Payload: payload({ action: 'list-topics', topics: ['orders', 'test-topic'] }) });
-    expect(await run(['topics', '--list', '--profile', 'dev'])).toEqual({
+    expect(await run(['topics', '--list', '--stage', 'dev'])).toEqual({
       code: 0,
       out: ['orders', 'test-topic'],
       err: [],
@@ -156,7 +156,7 @@ describe('npm run kafka --profile: topics and groups through the kafka-admin fun
     lambdaMock
       .on(InvokeCommand, { FunctionName: ADMIN })
       .resolves({ StatusCode: 200, Payload: payload({ action: 'describe-topics', topics: [TOPIC] }) });
-    const result = await run(['topics', '--describe', '--topic', 'test-topic', '--profile', 'dev']);
+    const result = await run(['topics', '--describe', '--topic', 'test-topic', '--stage', 'dev']);
     expect(result.out).toEqual([
       'Topic: test-topic\tPartitionCount: 3\tReplicationFactor: 2\tConfigs: min.insync.replicas=1,retention.ms=604800000',
       '\tTopic: test-topic\tPartition: 0\tLeader: 1\tReplicas: 1,2\tIsr: 1,2',
@@ -169,7 +169,7 @@ describe('npm run kafka --profile: topics and groups through the kafka-admin fun
   });
 
   test('topics --create on MSK says in one line that topics are code, and invokes nothing', async () => {
-    expect(await run(['topics', '--create', '--topic', 'orders', '--partitions', '6', '--profile', 'prod'])).toEqual({
+    expect(await run(['topics', '--create', '--topic', 'orders', '--partitions', '6', '--stage', 'prod'])).toEqual({
       code: 1,
       out: [],
       err: [
@@ -194,8 +194,8 @@ describe('npm run kafka --profile: topics and groups through the kafka-admin fun
         Payload: payload({ action: 'describe-group', groupId: GROUP.groupId }),
       })
       .resolves({ StatusCode: 200, Payload: payload({ action: 'describe-group', group: GROUP }) });
-    expect((await run(['groups', '--list', '--profile', 'dev'])).out).toEqual(['hello-msk-consumer']);
-    expect((await run(['groups', '--describe', '--group', 'hello-msk-consumer', '--profile', 'dev'])).out).toEqual([
+    expect((await run(['groups', '--list', '--stage', 'dev'])).out).toEqual(['hello-msk-consumer']);
+    expect((await run(['groups', '--describe', '--group', 'hello-msk-consumer', '--stage', 'dev'])).out).toEqual([
       "Consumer group 'hello-msk-consumer' has no active members.",
       '',
       'GROUP              TOPIC      PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID HOST CLIENT-ID',
@@ -210,7 +210,7 @@ describe('npm run kafka --profile: topics and groups through the kafka-admin fun
       FunctionError: 'Unhandled',
       Payload: payload({ errorType: 'NotFoundError', errorMessage: "Topic 'orders' does not exist", trace: ['at x'] }),
     });
-    expect(await run(['topics', '--describe', '--topic', 'orders', '--profile', 'dev'])).toEqual({
+    expect(await run(['topics', '--describe', '--topic', 'orders', '--stage', 'dev'])).toEqual({
       code: 1,
       out: [],
       err: ["Topic 'orders' does not exist"],
@@ -227,13 +227,42 @@ describe('npm run kafka --profile: topics and groups through the kafka-admin fun
           'Could not list-topics: Kafka at b-1.x:9098 (auth iam) failed: Connection timeout\n  more detail on a second line',
       }),
     });
-    expect((await run(['topics', '--list', '--profile', 'dev'])).err).toEqual([
+    expect((await run(['topics', '--list', '--stage', 'dev'])).err).toEqual([
       `the kafka-admin function ${ADMIN} failed: Error: Could not list-topics: Kafka at b-1.x:9098 (auth iam) failed: Connection timeout more detail on a second line`,
     ]);
   });
 });
 
-describe('npm run kafka --profile: produce and consume through the producer and consumer functions', () => {
+describe('npm run kafka: --aws-profile, and --profile as AWS users mean it', () => {
+  test.each([
+    ['--aws-profile', ['--aws-profile', 'work']],
+    ['--profile naming an AWS profile', ['--profile', 'work']],
+  ])('%s acts on the dev stage with that AWS profile', async (_name, flags) => {
+    const env: NodeJS.ProcessEnv = {};
+    lambdaMock
+      .on(InvokeCommand)
+      .resolves({ StatusCode: 200, Payload: payload({ action: 'list-topics', topics: ['test-topic'] }) });
+    const result = await run(['topics', '--list', ...flags], [], env);
+    expect(result).toEqual({ code: 0, out: ['test-topic'], err: [] });
+    expect(env.AWS_PROFILE).toBe('work');
+    expect(cfnMock.commandCalls(DescribeStacksCommand)[0].args[0].input.StackName).toBe('HelloMsk-dev-Clients');
+  });
+
+  test('--profile naming only a stage keeps its former meaning, with a one-line notice', async () => {
+    const env: NodeJS.ProcessEnv = {};
+    lambdaMock
+      .on(InvokeCommand)
+      .resolves({ StatusCode: 200, Payload: payload({ action: 'list-topics', topics: ['test-topic'] }) });
+    const result = await run(['topics', '--list', '--profile', 'prod'], [], env);
+    expect(result.err).toEqual([
+      'topics: --profile is now --stage; using stage prod (an AWS profile is --aws-profile)',
+    ]);
+    expect(env.AWS_PROFILE).toBeUndefined();
+    expect(cfnMock.commandCalls(DescribeStacksCommand)[0].args[0].input.StackName).toBe('HelloMsk-prod-Clients');
+  });
+});
+
+describe('npm run kafka --stage: produce and consume through the producer and consumer functions', () => {
   test('produce sends each stdin line through the producer function, in order, with its key', async () => {
     let offset = 0;
     lambdaMock.on(InvokeCommand, { FunctionName: PRODUCER }).callsFake(async () => ({
@@ -245,7 +274,7 @@ describe('npm run kafka --profile: produce and consume through the producer and 
         'produce',
         '--topic',
         'test-topic',
-        '--profile',
+        '--stage',
         'dev',
         '--property',
         'parse.key=true',
@@ -267,11 +296,11 @@ describe('npm run kafka --profile: produce and consume through the producer and 
   });
 
   test('produce to another topic than the function writes to is refused before anything is sent', async () => {
-    expect(await run(['produce', '--topic', 'orders', '--profile', 'dev'], ['x'])).toEqual({
+    expect(await run(['produce', '--topic', 'orders', '--stage', 'dev'], ['x'])).toEqual({
       code: 1,
       out: [],
       err: [
-        'produce --profile dev sends through the deployed producer function, which writes only to test-topic (demoTopic); --topic orders is not possible there',
+        'produce --stage dev sends through the deployed producer function, which writes only to test-topic (demoTopic); --topic orders is not possible there',
       ],
     });
     expect(invocations()).toEqual([]);
@@ -293,7 +322,7 @@ describe('npm run kafka --profile: produce and consume through the producer and 
       }),
     });
     expect(
-      await run(['consume', '--topic', 'test-topic', '--from-beginning', '--max-messages', '10', '--profile', 'dev']),
+      await run(['consume', '--topic', 'test-topic', '--from-beginning', '--max-messages', '10', '--stage', 'dev']),
     ).toEqual({
       code: 0,
       out: ['Partition:0\tOffset:0\tfirst', 'Partition:2\tOffset:5\tsecond'],
@@ -320,7 +349,7 @@ describe('npm run kafka --profile: produce and consume through the producer and 
         messages,
       }),
     });
-    const result = await run(['consume', '--topic', 'test-topic', '--profile', 'dev']);
+    const result = await run(['consume', '--topic', 'test-topic', '--stage', 'dev']);
     expect(result.out).toHaveLength(50);
     expect(result.err).toEqual([
       'Processed a total of 80 messages (the function returns the first 50 messages it read; the other 30 are in its log (aws logs tail))',
@@ -329,25 +358,25 @@ describe('npm run kafka --profile: produce and consume through the producer and 
   });
 
   test('consume as another group than the function reads as is refused before anything is read', async () => {
-    expect((await run(['consume', '--topic', 'test-topic', '--group', 'mine', '--profile', 'dev'])).err).toEqual([
-      'consume --profile dev reads through the deployed consumer function, which reads as group hello-msk-consumer (consumerGroup); --group mine is not possible there',
+    expect((await run(['consume', '--topic', 'test-topic', '--group', 'mine', '--stage', 'dev'])).err).toEqual([
+      'consume --stage dev reads through the deployed consumer function, which reads as group hello-msk-consumer (consumerGroup); --group mine is not possible there',
     ]);
     expect(invocations()).toEqual([]);
   });
 });
 
-describe('npm run kafka --profile: AWS problems are one line', () => {
+describe('npm run kafka --stage: AWS problems are one line', () => {
   test('no credentials', async () => {
     cfnMock
       .on(DescribeStacksCommand)
       .rejects(
         Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }),
       );
-    expect(await run(['topics', '--list', '--profile', 'dev'])).toEqual({
+    expect(await run(['topics', '--list', '--stage', 'dev'])).toEqual({
       code: 1,
       out: [],
       err: [
-        'no AWS credentials found (Could not load credentials from any providers); set AWS_PROFILE, run aws configure or aws sso login, then retry',
+        'no AWS credentials found (Could not load credentials from any providers); set AWS_PROFILE or use --aws-profile, run aws configure or aws sso login, then retry',
       ],
     });
   });
@@ -361,8 +390,8 @@ describe('npm run kafka --profile: AWS problems are one line', () => {
         message: 'Stack with id HelloMsk-staging-Clients does not exist',
       }),
     );
-    expect((await run(['groups', '--list', '--profile', 'staging'])).err).toEqual([
-      'stack HelloMsk-staging-Clients is not deployed in eu-west-1; run npx cdk deploy --all -c profile=staging first',
+    expect((await run(['groups', '--list', '--stage', 'staging'])).err).toEqual([
+      'stack HelloMsk-staging-Clients is not deployed in eu-west-1; run npx cdk deploy --all -c stage=staging first',
     ]);
     expect(invocations()).toEqual([]);
   });
@@ -378,8 +407,8 @@ describe('npm run kafka --profile: AWS problems are one line', () => {
         },
       ],
     });
-    expect((await run(['topics', '--list', '--profile', 'dev'])).err).toEqual([
-      'stack HelloMsk-dev-Clients has no output AdminFunctionName; deploy the current version with npx cdk deploy --all -c profile=dev',
+    expect((await run(['topics', '--list', '--stage', 'dev'])).err).toEqual([
+      'stack HelloMsk-dev-Clients has no output AdminFunctionName; deploy the current version with npx cdk deploy --all -c stage=dev',
     ]);
   });
 
@@ -389,7 +418,7 @@ describe('npm run kafka --profile: AWS problems are one line', () => {
         name: 'AccessDeniedException',
       }),
     );
-    expect((await run(['topics', '--list', '--profile', 'dev'])).err).toEqual([
+    expect((await run(['topics', '--list', '--stage', 'dev'])).err).toEqual([
       "AWS denied the call (User: arn:aws:iam::1:user/x is not authorized to perform: lambda:InvokeFunction); your credentials need cloudformation:DescribeStacks and lambda:InvokeFunction on the stack's functions",
     ]);
   });
@@ -415,12 +444,12 @@ describe('npm run kafka arguments', () => {
     [['topics', '--list', '--topic'], 'topics: --topic needs a value; see npm run kafka -- topics --help'],
     [['topics', '--list', 'extra'], 'topics: unexpected argument "extra"; see npm run kafka -- topics --help'],
     [
-      ['topics', '--list', '--profile', 'dev', '--bootstrap-server', '127.0.0.1:9092'],
-      'topics: use --bootstrap-server (a Kafka you can reach) or --profile (the deployed stack), not both',
+      ['topics', '--list', '--stage', 'dev', '--bootstrap-server', '127.0.0.1:9092'],
+      'topics: use --bootstrap-server (a Kafka you can reach) or --stage (the deployed stack), not both',
     ],
     [
-      ['topics', '--list', '--profile', 'not a profile'],
-      'topics: --profile "not a profile" is not a hello-msk profile name',
+      ['topics', '--list', '--stage', 'not a stage'],
+      'topics: --stage "not a stage" is not valid; allowed: a stage name from cdk.json',
     ],
     [['produce'], 'produce: --topic is required (the topic to write to)'],
     [

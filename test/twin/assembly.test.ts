@@ -22,7 +22,7 @@ describe('the synthesized app', () => {
     app = describeTwinApp(dev.assembly);
   }, 180_000);
 
-  test('synthesizes the dev profile offline into a cloud assembly, in deployment order', () => {
+  test('synthesizes the dev stage offline into a cloud assembly, in deployment order', () => {
     expect(dev.assembly.stacks.map((s) => s.name)).toEqual([
       'HelloMsk-dev-Network',
       'HelloMsk-dev-Cluster',
@@ -101,8 +101,8 @@ describe('the synthesized app', () => {
     expect(admin.roleArn).toMatch(/^arn:aws:iam::111122223333:role\/HelloMsk-dev-Clients-KafkaAdminServiceRole/);
   });
 
-  test('synthesizes another profile on request (prod: three brokers, Kafka 4.1)', async () => {
-    const prod = await synthesizeApp({ profile: 'prod' });
+  test('synthesizes another stage on request (prod: three brokers, Kafka 4.1)', async () => {
+    const prod = await synthesizeApp({ stage: 'prod' });
     const { cluster } = describeTwinApp(prod.assembly);
     expect(cluster).toMatchObject({ kafkaVersion: '4.1.x.kraft', brokerCount: 3, azCount: 3 });
     expect(cluster.serverProperties).toContain('min.insync.replicas=2');

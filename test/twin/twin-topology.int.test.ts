@@ -65,7 +65,7 @@ describe('the dev cluster on the twin', () => {
   };
 
   beforeAll(async () => {
-    instance = await startAppTwin({ profile: 'dev' });
+    instance = await startAppTwin({ stage: 'dev' });
     admin = plainAdmin(running().twin.plaintextBrokers);
     await admin.connect();
   }, 240_000);

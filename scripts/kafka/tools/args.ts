@@ -1,10 +1,11 @@
 /**
  * Kafka-style command-line options for the tools (`--topic first-topic`, `--property parse.key=true`), and the
- * choice of where a command acts: `--bootstrap-server` (a Kafka this machine reaches) or `--profile` (the
- * deployed stack, through its functions).
+ * choice of where a command acts: `--bootstrap-server` (a Kafka this machine reaches) or `--stage` (the
+ * deployed stack, through its functions, with `--aws-profile`/`--profile` as the AWS profile).
  */
 import { parseArgs } from 'node:util';
 import { closestKey } from '../../../lib/config';
+import { chooseStage, type KnownNames } from '../../aws-account';
 import { ToolError, type KafkaBackend, type LocalTools } from './backend';
 import { defaultBootstrapServer } from './connection';
 
@@ -14,7 +15,9 @@ export type Values = Record<string, string | boolean | string[] | undefined>;
 /** Options every tool takes. */
 export const WHERE_OPTIONS: OptionSpec = {
   'bootstrap-server': { type: 'string' },
+  stage: { type: 'string' },
   profile: { type: 'string' },
+  'aws-profile': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -113,31 +116,46 @@ export function kafkaArgs(values: Values, names: readonly string[]): string[] {
 export interface BackendFactory {
   /** Kafka's own tools against `bootstrapServer`. */
   local(bootstrapServer: string): LocalTools;
-  /** The deployed `HelloMsk-<profile>-*` stacks, through their functions. */
-  deployed(profile: string): KafkaBackend;
+  /** The deployed `HelloMsk-<stage>-*` stacks, through their functions. */
+  deployed(stage: string): KafkaBackend;
+  /** The stage and AWS profile names that `--profile` may mean. @default none known: `--profile` is an AWS profile */
+  readonly names?: KnownNames;
 }
 
 export type Backend = { readonly local: LocalTools } | { readonly deployed: KafkaBackend };
 
-/** `--bootstrap-server` (default: the local Kafka) or `--profile`, not both. */
+/**
+ * `--bootstrap-server` (default: the local Kafka) or the deployed `--stage`, not both. An AWS profile
+ * (`--aws-profile`, or `--profile` as AWS users type it) selects the deployed path too, and is handed to the
+ * AWS SDK as AWS_PROFILE; `--profile` naming a stage (its former meaning) still works, with a `notice`.
+ */
 export function chooseBackend(
   command: string,
   values: Values,
   factory: BackendFactory,
   env: NodeJS.ProcessEnv,
+  notice: (line: string) => void = () => undefined,
 ): Backend {
   const server = stringOption(values, 'bootstrap-server');
-  const profile = stringOption(values, 'profile');
-  if (server !== undefined && profile !== undefined) {
+  const flags = {
+    stage: stringOption(values, 'stage'),
+    profile: stringOption(values, 'profile'),
+    'aws-profile': stringOption(values, 'aws-profile'),
+  };
+  const deployed = Object.values(flags).some((v) => v !== undefined);
+  if (server !== undefined && deployed) {
     throw new ToolError(
-      `${command}: use --bootstrap-server (a Kafka you can reach) or --profile (the deployed stack), not both`,
+      `${command}: use --bootstrap-server (a Kafka you can reach) or --stage (the deployed stack), not both`,
     );
   }
-  if (profile !== undefined) {
-    if (!/^[A-Za-z][A-Za-z0-9-]{0,30}$/.test(profile)) {
-      throw new ToolError(`${command}: --profile ${JSON.stringify(profile)} is not a hello-msk profile name`);
-    }
-    return { deployed: factory.deployed(profile) };
+  if (!deployed) return { local: factory.local(server ?? defaultBootstrapServer(env)) };
+  let choice;
+  try {
+    choice = chooseStage(flags, factory.names ?? { stages: [], awsProfiles: [] }, 'dev');
+  } catch (error) {
+    throw new ToolError(`${command}: ${(error as Error).message}`);
   }
-  return { local: factory.local(server ?? defaultBootstrapServer(env)) };
+  if (choice.notice) notice(`${command}: ${choice.notice}`);
+  if (choice.awsProfile !== undefined) env.AWS_PROFILE = choice.awsProfile;
+  return { deployed: factory.deployed(choice.stage) };
 }

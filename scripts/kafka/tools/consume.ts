@@ -1,5 +1,5 @@
 /**
- * `consume`: kafka-console-consumer.sh locally, printing partition and offset before each value; with --profile,
+ * `consume`: kafka-console-consumer.sh locally, printing partition and offset before each value; with --stage,
  * one invocation of the consumer function.
  */
 import {
@@ -15,13 +15,13 @@ import {
 import { ToolError, type ReceivedMessage } from './backend';
 import type { Tool } from './tool';
 
-const USAGE = `usage: npm run kafka -- consume --topic T [--bootstrap-server HOST:PORT | --profile P]
+const USAGE = `usage: npm run kafka -- consume --topic T [--bootstrap-server HOST:PORT | --stage S]
   [--from-beginning]             a group with no committed offset starts at the earliest message, not only new ones
   [--group G]                    read (and commit) as group G; default: a new console-consumer-NNNNN group that commits nothing
   [--max-messages N]             stop after N messages
   [--timeout-ms MS]              stop when no message arrives for MS milliseconds
   [--property print.key=true]    print each message's key too
-Without --max-messages or --timeout-ms it waits for more until Ctrl-C. With --profile it invokes the deployed
+Without --max-messages or --timeout-ms it waits for more until Ctrl-C. With --stage it invokes the deployed
 consumer function once (its topic and group), which reads what is there and returns.`;
 
 const PROPERTIES = ['print.key', 'print.partition', 'print.offset', 'print.timestamp'] as const;
@@ -74,7 +74,7 @@ export const consumeTool: Tool = {
     const printKey = props['print.key'] === 'true';
     const group = stringOption(values, 'group');
     if (group !== undefined && group.trim() === '') throw new ToolError('consume: --group is empty');
-    const where = chooseBackend('consume', values, backends, io.env);
+    const where = chooseBackend('consume', values, backends, io.env, (line) => io.err(line));
     if ('local' in where) return where.local.run('kafka-console-consumer', consoleConsumerArgs(values, props), io);
     const backend = where.deployed;
     try {

@@ -1,5 +1,5 @@
 /**
- * The tools' backend for a deployed stack (`--profile P`): MSK's brokers live in a private VPC, so the tools
+ * The tools' backend for a deployed stack (`--stage S`): MSK's brokers live in a private VPC, so the tools
  * act through the project's functions there. produce and consume invoke the producer and consumer functions;
  * topics and groups invoke the read-only kafka-admin function. Creating topics stays with the topic-bootstrap
  * custom resource, as code.
@@ -44,8 +44,8 @@ interface StackOutputs {
 const REPORTED_MESSAGES = 50;
 const MAX_DETAIL_CHARS = 300;
 
-export function clientsStackName(profile: string): string {
-  return `HelloMsk-${profile}-Clients`;
+export function clientsStackName(stage: string): string {
+  return `HelloMsk-${stage}-Clients`;
 }
 
 export function defaultDeployedClients(): DeployedClients {
@@ -60,10 +60,10 @@ export class DeployedBackend implements KafkaBackend {
   private outputs?: Promise<StackOutputs>;
 
   constructor(
-    private readonly profile: string,
+    private readonly stage: string,
     private readonly clients: DeployedClients,
   ) {
-    this.where = `${clientsStackName(profile)} (through its functions)`;
+    this.where = `${clientsStackName(stage)} (through its functions)`;
   }
 
   async listTopics(): Promise<string[]> {
@@ -90,7 +90,7 @@ export class DeployedBackend implements KafkaBackend {
     const outputs = await this.stackOutputs();
     if (topic !== outputs.topic) {
       throw new ToolError(
-        `produce --profile ${this.profile} sends through the deployed producer function, which writes only to ${outputs.topic} (demoTopic); --topic ${topic} is not possible there`,
+        `produce --stage ${this.stage} sends through the deployed producer function, which writes only to ${outputs.topic} (demoTopic); --topic ${topic} is not possible there`,
       );
     }
     let count = 0;
@@ -108,12 +108,12 @@ export class DeployedBackend implements KafkaBackend {
     const outputs = await this.stackOutputs();
     if (options.topic !== outputs.topic) {
       throw new ToolError(
-        `consume --profile ${this.profile} reads through the deployed consumer function, which reads only ${outputs.topic} (demoTopic); --topic ${options.topic} is not possible there`,
+        `consume --stage ${this.stage} reads through the deployed consumer function, which reads only ${outputs.topic} (demoTopic); --topic ${options.topic} is not possible there`,
       );
     }
     if (options.group !== undefined && options.group !== outputs.group) {
       throw new ToolError(
-        `consume --profile ${this.profile} reads through the deployed consumer function, which reads as group ${outputs.group} (consumerGroup); --group ${options.group} is not possible there`,
+        `consume --stage ${this.stage} reads through the deployed consumer function, which reads as group ${outputs.group} (consumerGroup); --group ${options.group} is not possible there`,
       );
     }
     const event: ConsumerEvent = { fromBeginning: options.fromBeginning, maxMessages: options.maxMessages };
@@ -155,7 +155,7 @@ export class DeployedBackend implements KafkaBackend {
   }
 
   private async readOutputs(): Promise<StackOutputs> {
-    const stackName = clientsStackName(this.profile);
+    const stackName = clientsStackName(this.stage);
     let outputs: Output[];
     try {
       const response = await this.clients.cfn.send(new DescribeStacksCommand({ StackName: stackName }));
@@ -167,7 +167,7 @@ export class DeployedBackend implements KafkaBackend {
       const found = outputs.find((o) => o.OutputKey === key)?.OutputValue;
       if (!found) {
         throw new ToolError(
-          `stack ${stackName} has no output ${key}; deploy the current version with npx cdk deploy --all -c profile=${this.profile}`,
+          `stack ${stackName} has no output ${key}; deploy the current version with npx cdk deploy --all -c stage=${this.stage}`,
         );
       }
       return found;
@@ -193,7 +193,7 @@ export class DeployedBackend implements KafkaBackend {
         }),
       );
     } catch (error) {
-      throw await this.awsError(error, clientsStackName(this.profile));
+      throw await this.awsError(error, clientsStackName(this.stage));
     }
     const text = response.Payload ? new TextDecoder().decode(response.Payload) : '';
     const payload = parseJson(text) as { errorType?: unknown; errorMessage?: unknown } | undefined;
@@ -215,7 +215,7 @@ export class DeployedBackend implements KafkaBackend {
     const message = oneLine(error instanceof Error ? error.message : String(error));
     if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
       return new ToolError(
-        `no AWS credentials found (${message}); set AWS_PROFILE, run aws configure or aws sso login, then retry`,
+        `no AWS credentials found (${message}); set AWS_PROFILE or use --aws-profile, run aws configure or aws sso login, then retry`,
       );
     }
     if (/region is missing/i.test(message)) {
@@ -229,7 +229,7 @@ export class DeployedBackend implements KafkaBackend {
     if (name === 'ValidationError' && /does not exist/i.test(message)) {
       const region = await this.clients.region().catch(() => undefined);
       return new ToolError(
-        `stack ${stackName} is not deployed${region ? ` in ${region}` : ''}; run npx cdk deploy --all${this.profile === 'dev' ? '' : ` -c profile=${this.profile}`} first`,
+        `stack ${stackName} is not deployed${region ? ` in ${region}` : ''}; run npx cdk deploy --all${this.stage === 'dev' ? '' : ` -c stage=${this.stage}`} first`,
       );
     }
     if (name === 'AccessDeniedException' || name === 'AccessDenied') {

@@ -1,9 +1,9 @@
-/** `groups`: kafka-consumer-groups.sh (ConsumerGroupCommand) locally; with --profile, through the kafka-admin function. */
+/** `groups`: kafka-consumer-groups.sh (ConsumerGroupCommand) locally; with --stage, through the kafka-admin function. */
 import { chooseBackend, kafkaArgs, parseToolArgs, requiredString } from './args';
 import { ToolError, type GroupDescription } from './backend';
 import type { Tool } from './tool';
 
-const USAGE = `usage: npm run kafka -- groups <action> [--bootstrap-server HOST:PORT | --profile P]
+const USAGE = `usage: npm run kafka -- groups <action> [--bootstrap-server HOST:PORT | --stage S]
   --list
   --describe --group G     members, committed offsets, log end offsets and lag per partition`;
 
@@ -66,7 +66,7 @@ export const groupsTool: Tool = {
       throw new ToolError('groups: give exactly one of --list or --describe; see npm run kafka -- groups --help');
     }
     const groupId = values.describe ? requiredString('groups', values, 'group', 'with --describe') : undefined;
-    const where = chooseBackend('groups', values, backends, io.env);
+    const where = chooseBackend('groups', values, backends, io.env, (line) => io.err(line));
     if ('local' in where)
       return where.local.run('kafka-consumer-groups', kafkaArgs(values, ['list', 'describe', 'group']), io);
     const backend = where.deployed;

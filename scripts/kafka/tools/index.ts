@@ -1,6 +1,6 @@
 /**
  * `npm run kafka -- <tool> ...`: Kafka's first command-line tools, by name. Locally they are Kafka's own tools
- * (their output and exit status passed through); with --profile they act through the deployed stack's functions,
+ * (their output and exit status passed through); with --stage they act through the deployed stack's functions,
  * and every failure there is one line on stderr and exit status 1.
  */
 import * as readline from 'node:readline';
@@ -9,6 +9,7 @@ import { ToolError } from './backend';
 import type { BackendFactory } from './args';
 import { ConnectionError } from './connection';
 import { consumeTool } from './consume';
+import { knownNames } from '../../aws-account';
 import { DeployedBackend, defaultDeployedClients } from './deployed';
 import { groupsTool } from './groups';
 import { LocalKafkaTools } from './local-tools';
@@ -22,12 +23,12 @@ export const TOOL_NAMES = TOOLS.map((t) => t.name);
 export const USAGE = `usage: npm run kafka -- <tool> [options]   (npm run kafka -- <tool> --help for its options)
 ${TOOLS.map((t) => `  ${t.name.padEnd(8)} like ${t.mirrors}`).join('\n')}
 Where: --bootstrap-server HOST:PORT (default: KAFKA_BROKERS, else the local Kafka of npm run kafka:start),
-or --profile P for the deployed HelloMsk-P stacks (through their functions; AWS credentials as usual).`;
+or --stage S for the deployed HelloMsk-S stacks (through their functions; AWS credentials as usual, or --aws-profile A).`;
 
 /** The real backends: Kafka's own tools against a reachable Kafka, or the deployed stack through the AWS SDK. */
 export const DEFAULT_BACKENDS: BackendFactory = {
   local: (bootstrapServer) => new LocalKafkaTools(bootstrapServer),
-  deployed: (profile) => new DeployedBackend(profile, defaultDeployedClients()),
+  deployed: (stage) => new DeployedBackend(stage, defaultDeployedClients()),
 };
 
 /** One line for an unknown tool or command name: the closest of `known`, else the list. */
@@ -86,7 +87,7 @@ export async function main(argv: string[]): Promise<number> {
         signal: abort.signal,
         env: process.env,
       },
-      backends: DEFAULT_BACKENDS,
+      backends: { ...DEFAULT_BACKENDS, names: await knownNames() },
     });
   } finally {
     process.off('SIGINT', interrupted);

@@ -1,9 +1,9 @@
-/** `produce`: kafka-console-producer.sh locally; with --profile, one producer function invocation per line. */
+/** `produce`: kafka-console-producer.sh locally; with --stage, one producer function invocation per line. */
 import { chooseBackend, kafkaArgs, parseToolArgs, properties, requiredString, stringOption } from './args';
 import { ToolError, type OutgoingMessage, type SentMessage } from './backend';
 import type { Tool } from './tool';
 
-const USAGE = `usage: npm run kafka -- produce --topic T [--bootstrap-server HOST:PORT | --profile P]
+const USAGE = `usage: npm run kafka -- produce --topic T [--bootstrap-server HOST:PORT | --stage S]
   [--key K]                                              every message with key K
   [--property parse.key=true [--property key.separator=:]]  each line is key<separator>value (default separator: tab)`;
 
@@ -70,7 +70,7 @@ export const produceTool: Tool = {
     const separator = props['key.separator'] ?? '\t';
     if (separator === '')
       throw new ToolError('produce: --property key.separator is empty; expected one or more characters');
-    const where = chooseBackend('produce', values, backends, io.env);
+    const where = chooseBackend('produce', values, backends, io.env, (line) => io.err(line));
     if ('local' in where) {
       const args = kafkaArgs(values, ['topic', 'property']);
       if (key === undefined) return where.local.run('kafka-console-producer', args, io, io.lines());

@@ -1,9 +1,9 @@
-/** `topics`: kafka-topics.sh (TopicCommand) locally; with --profile, list and describe through the kafka-admin function. */
+/** `topics`: kafka-topics.sh (TopicCommand) locally; with --stage, list and describe through the kafka-admin function. */
 import { chooseBackend, intOption, kafkaArgs, keyValues, parseToolArgs, requiredString, stringOption } from './args';
 import { ToolError, type TopicDescription } from './backend';
 import type { Tool } from './tool';
 
-const USAGE = `usage: npm run kafka -- topics <action> [--bootstrap-server HOST:PORT | --profile P]
+const USAGE = `usage: npm run kafka -- topics <action> [--bootstrap-server HOST:PORT | --stage S]
   --create --topic T [--partitions N] [--replication-factor R] [--config name=value]... [--if-not-exists]
   --list
   --describe [--topic T]`;
@@ -67,7 +67,7 @@ export const topicsTool: Tool = {
       throw new ToolError('topics: --partitions, --replication-factor and --config go with --create');
     }
     const newTopic = create ? requiredString('topics', values, 'topic', 'with --create') : undefined;
-    const where = chooseBackend('topics', values, backends, io.env);
+    const where = chooseBackend('topics', values, backends, io.env, (line) => io.err(line));
     if ('local' in where) return where.local.run('kafka-topics', kafkaArgs(values, OPTIONS), io);
     const backend = where.deployed;
     try {
