@@ -2,7 +2,7 @@ import { App, Aspects, Tags } from 'aws-cdk-lib';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { SkipCheckovForAwsManagedEncryption } from './checkov-suppressions';
 import { CfnLintSuppressions } from './cfn-lint-suppressions';
-import { ClientsStack } from './clients-stack';
+import { ClientsStack, type ClientsStackProps } from './clients-stack';
 import { ClusterStack } from './cluster-stack';
 import { EncryptLogGroups } from './constructs/encryption';
 import { loadConfig, type AppConfig } from './config';
@@ -34,11 +34,16 @@ export function checkConfiguration(app: App): void {
   );
 }
 
+export interface BuildAppOptions {
+  /** More Kafka client functions in the Clients stack (ClientsStackProps.moreClients). @default none */
+  readonly moreClients?: ClientsStackProps['moreClients'];
+}
+
 /**
  * Builds every stack of the app from the configuration in the app's context. Stacks are env-agnostic
  * (no account or region lookups), so synth needs no AWS credentials.
  */
-export function buildApp(app: App): HelloMskStacks {
+export function buildApp(app: App, options: BuildAppOptions = {}): HelloMskStacks {
   const config = loadConfig(app.node);
   const prefix = `HelloMsk-${config.profile}`;
   const removalPolicy = removalPolicyOf('Config', 'removalPolicy', config.removalPolicy);
@@ -48,6 +53,8 @@ export function buildApp(app: App): HelloMskStacks {
     azCount: config.azCount,
     availabilityZones: config.availabilityZones,
     vpcCidr: config.vpcCidr,
+    vpcId: config.vpcId,
+    privateSubnetIds: config.privateSubnetIds,
     natGateways: config.natGateways,
     logRetentionDays: config.logRetentionDays,
     removalPolicy,
@@ -73,9 +80,9 @@ export function buildApp(app: App): HelloMskStacks {
     bootstrapBrokersParameterName: cluster.endpoint.parameterName,
     vpc: network.vpc,
     vpcSubnets: network.brokerSubnets,
-    producerSecurityGroup: network.clientSecurityGroups.producer,
-    consumerSecurityGroup: network.clientSecurityGroups.consumer,
+    brokerSecurityGroup: network.brokerSecurityGroup,
     adminSecurityGroup: network.clientSecurityGroups.kafkaAdmin,
+    moreClients: options.moreClients,
   });
   // The functions start only after their topic exists.
   clients.addStackDependency(cluster);
@@ -84,8 +91,7 @@ export function buildApp(app: App): HelloMskStacks {
     description: 'hello-msk: CloudWatch dashboard and alarms for the cluster and the functions',
     config,
     cluster: cluster.msk,
-    producer: clients.producer,
-    consumer: clients.consumer,
+    functions: clients.kafkaClients,
     encryptionKey: network.encryptionKey,
   });
   monitoring.addStackDependency(clients);
