@@ -152,12 +152,13 @@ function validateClientProps(path: string, props: KafkaClientFunctionProps): voi
       'exactly one of produce: { topic } and consume: { topic, group }',
     );
   }
-  if ((props.bootstrapBrokers === undefined) !== (props.network === undefined)) {
+  const connects = { bootstrapBrokers: props.bootstrapBrokers !== undefined, network: props.network !== undefined };
+  if (connects.bootstrapBrokers !== connects.network) {
     throw invalid(
       path,
-      'bootstrapBrokers',
-      props.bootstrapBrokers ?? null,
-      'bootstrap brokers together with network (a function that connects runs in the brokers VPC), or neither',
+      'bootstrapBrokers/network',
+      connects,
+      'both (a function that connects runs in the brokers VPC) or neither (an event source mapping reads for it)',
     );
   }
   const key = props.produce ? 'produce' : 'consume';
