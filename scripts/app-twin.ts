@@ -18,6 +18,7 @@ import {
   type StartTwinAppOptions,
   type TwinAppInstance,
 } from 'msk-twin';
+import type { BuildAppOptions } from '../lib/app';
 
 const ROOT = path.join(__dirname, '..');
 const SOURCES = ['bin', 'lib', 'lambda', 'cdk.json', 'package-lock.json'];
@@ -29,6 +30,11 @@ export interface SynthesizeOptions {
   readonly context?: Readonly<Record<string, unknown>>;
   /** Progress lines (CDK's `Bundling asset …`, which would otherwise go to stderr). @default silent */
   readonly log?: (message: string) => void;
+  /**
+   * More Kafka client functions in the Clients stack (BuildAppOptions.moreClients); its source text joins the cache
+   * key, so it should name its topics and groups literally or through the context. @default none
+   */
+  readonly moreClients?: BuildAppOptions['moreClients'];
 }
 
 export interface SynthesizedApp {
@@ -51,7 +57,13 @@ function sourceFiles(entry: string): string[] {
 }
 
 function cacheKey(options: SynthesizeOptions): string {
-  const hash = createHash('sha256').update(JSON.stringify([options.profile ?? null, options.context ?? {}]));
+  const hash = createHash('sha256').update(
+    JSON.stringify([
+      options.profile ?? null,
+      options.context ?? {},
+      ...(options.moreClients ? [options.moreClients.toString()] : []),
+    ]),
+  );
   for (const file of SOURCES.flatMap(sourceFiles)) {
     hash.update(path.relative(ROOT, file)).update(fs.readFileSync(file));
   }
@@ -92,7 +104,7 @@ export async function synthesizeApp(options: SynthesizeOptions = {}): Promise<Sy
       });
       // Bundling happens as the functions are constructed.
       quietly(() => {
-        buildApp(app);
+        buildApp(app, { moreClients: options.moreClients });
         app.synth();
       }, options.log);
       // Another process may have written the same assembly meanwhile; either copy serves.
@@ -127,8 +139,8 @@ export interface StartAppTwinOptions extends Omit<StartTwinAppOptions, 'assembly
 
 /** Synthesizes the app (see synthesizeApp) and starts its twin. */
 export async function startAppTwin(options: StartAppTwinOptions = {}): Promise<TwinAppInstance> {
-  const { profile, context, ...twinOptions } = options;
-  const synthesized = await synthesizeApp({ profile, context, log: options.log });
+  const { profile, context, moreClients, ...twinOptions } = options;
+  const synthesized = await synthesizeApp({ profile, context, moreClients, log: options.log });
   options.log?.(`synthesized the app in ${(synthesized.synthMs / 1000).toFixed(1)} s`);
   return startTwinApp({ ...twinOptions, assembly: synthesized.assembly, synthMs: synthesized.synthMs });
 }
