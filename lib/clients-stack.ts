@@ -105,6 +105,7 @@ export class ClientsStack extends Stack {
         ? this.eventSourceMappingConsumer(props, removalPolicy)
         : this.kafkajsConsumer(props, scheduleMinutes);
 
+    // More Kafka client functions go here, before the admin's grants (docs/extending.md).
     props.moreClients?.(this);
     const declared = config.topics.map((t) => t.name);
     for (const client of this.kafkaClients) {
