@@ -2,7 +2,7 @@ import { App, Aspects, Tags } from 'aws-cdk-lib';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { SkipCheckovForAwsManagedEncryption } from './checkov-suppressions';
 import { CfnLintSuppressions } from './cfn-lint-suppressions';
-import { ClientsStack } from './clients-stack';
+import { ClientsStack, type ClientsStackProps } from './clients-stack';
 import { ClusterStack } from './cluster-stack';
 import { EncryptLogGroups } from './constructs/encryption';
 import { loadConfig, withSourceOf, type AppConfig, type LoadOptions } from './config';
@@ -34,21 +34,26 @@ export function checkConfiguration(app: App): void {
   );
 }
 
+export interface BuildAppOptions extends Pick<LoadOptions, 'notice'> {
+  /** More Kafka client functions in the Clients stack (ClientsStackProps.moreClients). @default none */
+  readonly moreClients?: ClientsStackProps['moreClients'];
+}
+
 /**
  * Builds every stack of the app from the configuration in the app's context. Stacks are env-agnostic
  * (no account or region lookups), so synth needs no AWS credentials. A ConfigError names where the bad value
  * came from (the default, the stage in cdk.json, cdk.json or `-c`).
  */
-export function buildApp(app: App, options: Pick<LoadOptions, 'notice'> = {}): HelloMskStacks {
-  const config = loadConfig(app.node, options);
+export function buildApp(app: App, options: BuildAppOptions = {}): HelloMskStacks {
+  const config = loadConfig(app.node, { notice: options.notice });
   try {
-    return buildStacks(app, config);
+    return buildStacks(app, config, options);
   } catch (error) {
     throw withSourceOf(error, config);
   }
 }
 
-function buildStacks(app: App, config: AppConfig): HelloMskStacks {
+function buildStacks(app: App, config: AppConfig, options: BuildAppOptions): HelloMskStacks {
   const prefix = `HelloMsk-${config.stage}`;
   const removalPolicy = removalPolicyOf('Config', 'removalPolicy', config.removalPolicy);
 
@@ -57,6 +62,8 @@ function buildStacks(app: App, config: AppConfig): HelloMskStacks {
     azCount: config.azCount,
     availabilityZones: config.availabilityZones,
     vpcCidr: config.vpcCidr,
+    vpcId: config.vpcId,
+    privateSubnetIds: config.privateSubnetIds,
     natGateways: config.natGateways,
     logRetentionDays: config.logRetentionDays,
     removalPolicy,
@@ -82,9 +89,9 @@ function buildStacks(app: App, config: AppConfig): HelloMskStacks {
     bootstrapBrokersParameterName: cluster.endpoint.parameterName,
     vpc: network.vpc,
     vpcSubnets: network.brokerSubnets,
-    producerSecurityGroup: network.clientSecurityGroups.producer,
-    consumerSecurityGroup: network.clientSecurityGroups.consumer,
+    brokerSecurityGroup: network.brokerSecurityGroup,
     adminSecurityGroup: network.clientSecurityGroups.kafkaAdmin,
+    moreClients: options.moreClients,
   });
   // The functions start only after their topic exists.
   clients.addStackDependency(cluster);
@@ -93,8 +100,7 @@ function buildStacks(app: App, config: AppConfig): HelloMskStacks {
     description: 'hello-msk: CloudWatch dashboard and alarms for the cluster and the functions',
     config,
     cluster: cluster.msk,
-    producer: clients.producer,
-    consumer: clients.consumer,
+    functions: clients.kafkaClients,
     encryptionKey: network.encryptionKey,
   });
   monitoring.addStackDependency(clients);

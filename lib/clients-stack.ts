@@ -13,6 +13,7 @@ import type { AppConfig } from './config';
 import { CHECKOV_REASONS, skipCheckov } from './checkov-suppressions';
 import { acknowledgeNag } from './nag-acknowledgements';
 import { HandlerFunction } from './constructs/handler-function';
+import { KafkaClientFunction, type KafkaClientFunctionProps } from './constructs/kafka-client-function';
 import type { KafkaCluster } from './constructs/kafka-cluster';
 import { DEFAULT_MAX_MESSAGE_BYTES, topicNameProblem } from './kafka-rules';
 import { invalid, removalPolicyOf } from './validation';
@@ -27,10 +28,23 @@ export interface ClientsStackProps extends StackProps {
   readonly bootstrapBrokersParameterName: string;
   readonly vpc: ec2.IVpc;
   readonly vpcSubnets: ec2.SubnetSelection;
-  readonly producerSecurityGroup: ec2.ISecurityGroup;
-  readonly consumerSecurityGroup: ec2.ISecurityGroup;
+  /** The brokers' security group: each Kafka client function opens it to its own group on the IAM port. */
+  readonly brokerSecurityGroup: ec2.ISecurityGroup;
   readonly adminSecurityGroup: ec2.ISecurityGroup;
+  /**
+   * Adds more Kafka client functions (KafkaClientFunction, with `stack.clientDefaults`) after the producer and the
+   * consumer, before the kafka-admin function is allowed to describe their groups and the monitoring stack alarms
+   * on them. Editing this file does the same (docs/extending.md).
+   * @default - none
+   */
+  readonly moreClients?: (stack: ClientsStack) => void;
 }
+
+/** What every Kafka client function of the stack shares: spread it into a KafkaClientFunction's props. */
+export type KafkaClientDefaults = Pick<
+  KafkaClientFunctionProps,
+  'cluster' | 'bootstrapBrokers' | 'network' | 'logRetentionDays' | 'removalPolicy'
+>;
 
 const PRODUCER_TIMEOUT = Duration.seconds(60);
 const CONSUMER_TIMEOUT = Duration.seconds(60);
@@ -41,9 +55,11 @@ const CONSUMER_TIMEOUT = Duration.seconds(60);
  * kafka-admin function that lets `npm run kafka -- topics|groups --stage S` describe them from a laptop.
  */
 export class ClientsStack extends Stack {
-  readonly producer: HandlerFunction;
-  readonly consumer: HandlerFunction;
+  readonly producer: KafkaClientFunction;
+  readonly consumer: KafkaClientFunction;
   readonly admin: HandlerFunction;
+  /** Cluster, brokers, network, log retention and removal policy of the stack's Kafka client functions. */
+  readonly clientDefaults: KafkaClientDefaults;
 
   constructor(scope: Construct, id: string, props: ClientsStackProps) {
     super(scope, id, props);
@@ -56,26 +72,26 @@ export class ClientsStack extends Stack {
       config.brokerConfig['message.max.bytes'] ??
       String(DEFAULT_MAX_MESSAGE_BYTES);
 
-    const common = {
-      vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets,
-      logRetentionDays: config.logRetentionDays,
-      removalPolicy,
-    };
     // Resolved by CloudFormation on every deploy of this stack (and the CDK CLI never skips a stack with such a
     // parameter), so the functions follow the cluster's brokers without a cross-stack export that the cluster
     // stack could then not change, and without any call from the VPC to SSM.
     // CDK's own SSM-typed template parameter, with a logical id it derives from the parameter name: no id of ours
     // that a second parameter, or a user's --parameters, could collide with.
     const brokers = ssm.StringParameter.valueForStringParameter(this, props.bootstrapBrokersParameterName);
-    const kafkaEnv = { KAFKA_BROKERS: brokers, KAFKA_AUTH: 'iam', TOPIC: config.demoTopic };
+    this.clientDefaults = {
+      cluster,
+      bootstrapBrokers: brokers,
+      network: { vpc: props.vpc, vpcSubnets: props.vpcSubnets, brokerSecurityGroup: props.brokerSecurityGroup },
+      logRetentionDays: config.logRetentionDays,
+      removalPolicy,
+    };
 
-    this.producer = new HandlerFunction(this, 'Producer', {
-      ...common,
+    this.producer = new KafkaClientFunction(this, 'Producer', {
+      ...this.clientDefaults,
       handlerName: 'producer',
       description: `hello-msk: sends "Hello MSK" (or the event's message) to ${config.demoTopic}`,
-      securityGroups: [props.producerSecurityGroup],
-      environment: { ...kafkaEnv, MAX_MESSAGE_BYTES: maxMessageBytes },
+      produce: { topic: config.demoTopic },
+      environment: { MAX_MESSAGE_BYTES: maxMessageBytes },
       // A hung partition leader can hold a send for three 10 s request timeouts; the handler gives up 2 s
       // before this timeout with a clear error rather than let Lambda cut it off.
       timeout: PRODUCER_TIMEOUT,
@@ -83,25 +99,33 @@ export class ClientsStack extends Stack {
       // The caller decides whether to send again.
       retryAttempts: 0,
     });
-    cluster.grantProduce(this.producer, [config.demoTopic]);
 
     this.consumer =
       config.consumer === 'event-source-mapping'
         ? this.eventSourceMappingConsumer(props, removalPolicy)
-        : this.kafkajsConsumer(props, common, kafkaEnv, scheduleMinutes);
+        : this.kafkajsConsumer(props, scheduleMinutes);
+
+    // More Kafka client functions go here, before the admin's grants (docs/extending.md).
+    props.moreClients?.(this);
+    const declared = config.topics.map((t) => t.name);
+    for (const client of this.kafkaClients) {
+      if (!declared.includes(client.topic)) {
+        throw invalid(client.node.path, 'topic', client.topic, `one of the declared topics (${declared.join(', ')})`);
+      }
+    }
 
     this.admin = new HandlerFunction(this, 'KafkaAdmin', {
-      ...common,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      logRetentionDays: config.logRetentionDays,
+      removalPolicy,
       handlerName: 'kafka-admin',
       description: 'hello-msk: read-only view of the topics and consumer groups (npm run kafka -- topics|groups)',
       securityGroups: [props.adminSecurityGroup],
       environment: { KAFKA_BROKERS: brokers, KAFKA_AUTH: 'iam' },
     });
-    cluster.grantDescribe(
-      this.admin,
-      config.topics.map((t) => t.name),
-      [config.consumerGroup],
-    );
+    const groups = this.kafkaClients.flatMap((c) => (c.consumerGroup === undefined ? [] : [c.consumerGroup]));
+    cluster.grantDescribe(this.admin, declared, [...new Set(groups)]);
 
     const producerName = this.producer.functionName;
     const consumerName = this.consumer.functionName;
@@ -129,34 +153,30 @@ export class ClientsStack extends Stack {
       value: `aws logs tail ${this.consumer.logGroup.logGroupName} --follow --format short`,
     });
   }
+  /** Every Kafka client function of the stack, the producer and the consumer first. */
+  get kafkaClients(): KafkaClientFunction[] {
+    return this.node.findAll().filter((c): c is KafkaClientFunction => c instanceof KafkaClientFunction);
+  }
+
   /**
    * The kafkajs consumer in the VPC, run by the schedule. With a rate of up to 15 minutes each run listens for the
    * whole period (the function's timeout), so a message is logged as it arrives; the container stays in its group
    * between runs. A manual run's container holds its share of the partitions until its session (45 s) ends.
    */
-  private kafkajsConsumer(
-    props: ClientsStackProps,
-    common: ConsumerCommon,
-    kafkaEnv: Record<string, string>,
-    scheduleMinutes: number | undefined,
-  ): HandlerFunction {
-    const { config, cluster } = props;
+  private kafkajsConsumer(props: ClientsStackProps, scheduleMinutes: number | undefined): KafkaClientFunction {
+    const { config } = props;
     const listenMinutes =
       scheduleMinutes !== undefined && scheduleMinutes <= MAX_LISTEN_MINUTES ? scheduleMinutes : undefined;
     // Its session must outlast the gap between invocations: seconds when the runs listen, else the schedule's rate.
     const sessionTimeoutMs = listenMinutes
       ? 45000
       : Math.min(1800000, Math.max(45000, ((scheduleMinutes ?? 2) * 2 * 60 + 30) * 1000));
-    const consumer = new HandlerFunction(this, 'Consumer', {
-      ...common,
+    const consumer = new KafkaClientFunction(this, 'Consumer', {
+      ...this.clientDefaults,
       handlerName: 'consumer',
       description: `hello-msk: logs what is new in ${config.demoTopic} as group ${config.consumerGroup}`,
-      securityGroups: [props.consumerSecurityGroup],
-      environment: {
-        ...kafkaEnv,
-        GROUP_ID: config.consumerGroup,
-        CONSUMER_SESSION_TIMEOUT_MS: String(sessionTimeoutMs),
-      },
+      consume: { topic: config.demoTopic, group: config.consumerGroup },
+      environment: { CONSUMER_SESSION_TIMEOUT_MS: String(sessionTimeoutMs) },
       timeout: consumerTimeout(listenMinutes),
       reservedConcurrentExecutions: config.consumerConcurrency > 0 ? config.consumerConcurrency : undefined,
       // A scheduled run that failed, or waited, is superseded by the next one, which reads from the committed
@@ -167,7 +187,6 @@ export class ClientsStack extends Stack {
       noDeadLetterQueueReason:
         'Scheduled reader: a failed run is not retried and its event expires after one schedule period, because the next run reads from the committed offsets; the messages stay in Kafka, so a dead-letter queue would hold only an empty schedule event',
     });
-    cluster.grantConsume(consumer, [config.demoTopic], config.consumerGroup);
     if (config.consumerSchedule !== 'off') {
       new events.Rule(this, 'ConsumerSchedule', {
         description: 'hello-msk: runs the consumer so that new messages show up in its log',
@@ -189,21 +208,21 @@ export class ClientsStack extends Stack {
    * the function, which needs no VPC. The role holds what the mapping needs (Lambda developer guide, "Configuring
    * Lambda permissions for Amazon MSK event source mappings"), on the exact ARNs where IAM allows it.
    */
-  private eventSourceMappingConsumer(props: ClientsStackProps, removalPolicy: RemovalPolicy): HandlerFunction {
+  private eventSourceMappingConsumer(props: ClientsStackProps, removalPolicy: RemovalPolicy): KafkaClientFunction {
     const { config, cluster } = props;
-    const consumer = new HandlerFunction(this, 'Consumer', {
+    const consumer = new KafkaClientFunction(this, 'Consumer', {
+      cluster,
       handlerName: 'consumer-esm',
       description: `hello-msk: logs each batch of ${config.demoTopic} that Lambda reads as group ${config.consumerGroup}`,
       logRetentionDays: config.logRetentionDays,
       removalPolicy,
-      environment: { TOPIC: config.demoTopic },
+      consume: { topic: config.demoTopic, group: config.consumerGroup },
       timeout: CONSUMER_TIMEOUT,
       reservedConcurrentExecutions: config.consumerConcurrency > 0 ? config.consumerConcurrency : undefined,
       noDeadLetterQueueReason:
         'Invoked by its event source mapping, whose on-failure destination keeps the batches that failed every retry',
       outsideVpcReason: CHECKOV_REASONS.invokedByEventSourceMapping,
     });
-    cluster.grantConsume(consumer, [config.demoTopic], config.consumerGroup);
     consumer.addToRolePolicy(
       new iam.PolicyStatement({
         actions: [
@@ -256,13 +275,6 @@ export class ClientsStack extends Stack {
     });
     return consumer;
   }
-}
-
-interface ConsumerCommon {
-  readonly vpc: ec2.IVpc;
-  readonly vpcSubnets: ec2.SubnetSelection;
-  readonly logRetentionDays: number;
-  readonly removalPolicy: RemovalPolicy;
 }
 
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours)\)$/;

@@ -42,6 +42,10 @@ export interface AppConfig {
   readonly availabilityZones: string[];
   /** IPv4 CIDR of the VPC. */
   readonly vpcCidr: string;
+  /** An existing VPC to use instead of creating one (`vpc-…`); empty creates one. */
+  readonly vpcId: string;
+  /** With `vpcId`: one private subnet per AZ of `availabilityZones`, in the same order. */
+  readonly privateSubnetIds: string[];
   /** NAT gateways; 0 because nothing in the VPC needs the internet. */
   readonly natGateways: number;
   /** EBS volume per broker at creation, in GiB (1-16384). */
@@ -113,6 +117,8 @@ export const BASE_CONFIG: Omit<AppConfig, 'stage'> = {
   azCount: 2,
   availabilityZones: [],
   vpcCidr: '10.42.0.0/16',
+  vpcId: '',
+  privateSubnetIds: [],
   natGateways: 0,
   ebsVolumeGiB: 10,
   ebsMaxVolumeGiB: 10,
@@ -144,6 +150,8 @@ const KINDS: Record<keyof Omit<AppConfig, 'stage'>, Kind> = {
   azCount: 'number',
   availabilityZones: 'stringList',
   vpcCidr: 'string',
+  vpcId: 'string',
+  privateSubnetIds: 'stringList',
   natGateways: 'number',
   ebsVolumeGiB: 'number',
   ebsMaxVolumeGiB: 'number',

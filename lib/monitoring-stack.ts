@@ -2,7 +2,6 @@ import { CfnOutput, Duration, Stack, StackProps, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -11,6 +10,7 @@ import type { AppConfig } from './config';
 import { SERVERLESS } from './cluster-kinds';
 import { CLUSTER_ALARM_THRESHOLDS, ClusterAlarms, hasIamConnectionMetrics } from './constructs/cluster-alarms';
 import { iamConnectionRate } from 'msk-catalog';
+import type { KafkaClientFunction } from './constructs/kafka-client-function';
 import type { KafkaCluster } from './constructs/kafka-cluster';
 import { invalid } from './validation';
 
@@ -19,10 +19,8 @@ export interface MonitoringStackProps extends StackProps {
   readonly config: AppConfig;
   /** The cluster to watch; its name is known at synth, so no cross-stack reference is needed for it. */
   readonly cluster: KafkaCluster;
-  /** The producer function (graphs and an errors alarm). */
-  readonly producer: lambda.IFunction;
-  /** The consumer function (graphs and an errors alarm). */
-  readonly consumer: lambda.IFunction;
+  /** The Kafka client functions (graphs and an errors alarm each), the producer and the consumer first. */
+  readonly functions: readonly KafkaClientFunction[];
   /**
    * The project's customer-managed key, which encrypts the alarm topic; its policy lets CloudWatch alarms use it.
    * @default - the topic is not encrypted at rest (the AWS managed key would refuse CloudWatch)
@@ -39,7 +37,7 @@ export class MonitoringStack extends Stack {
 
   constructor(scope: Construct, id: string, props: MonitoringStackProps) {
     super(scope, id, props);
-    const { config, cluster, producer, consumer } = props;
+    const { config, cluster } = props;
     validateAlarmEmail(this.node.path, config.alarmEmail);
     // Without a schedule the consumer runs only when invoked, so lag is expected, not a fault.
     const lagAlarm = config.consumerSchedule !== 'off';
@@ -57,22 +55,8 @@ export class MonitoringStack extends Stack {
     });
     const m = clusterAlarms.metrics;
 
-    const functions = [
-      { id: 'Producer', label: 'producer', fn: producer },
-      { id: 'Consumer', label: 'consumer', fn: consumer },
-    ];
-    const functionAlarms = functions.map(
-      ({ id: alarmId, label, fn }) =>
-        new cloudwatch.Alarm(this, `${alarmId}Errors`, {
-          metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-          threshold: 0,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          // A function that was not invoked reports no Errors datapoint, and that is not an error.
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-          alarmDescription: `hello-msk ${config.stage}: the ${label} function failed at least once in 5 minutes; its log group has the error line.`,
-        }),
-    );
+    const functions = props.functions.map((fn) => ({ label: fn.label, fn }));
+    const functionAlarms = props.functions.map((fn) => fn.errorsAlarm(this, `hello-msk ${config.stage}`));
     this.alarms = [...clusterAlarms.alarms, ...functionAlarms];
 
     if (config.alarmEmail !== '') {

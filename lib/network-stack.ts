@@ -8,6 +8,7 @@ import { AvailabilityZones } from './constructs/availability-zones';
 import { ProjectKey } from './constructs/encryption';
 import { MSK_IAM_PORT } from './constructs/msk-cluster';
 import { MSK_PORTS } from 'msk-catalog';
+import { allowOnlyTo } from './security-group-rules';
 import { checkRetention, invalid } from './validation';
 
 export interface NetworkStackProps extends StackProps {
@@ -17,6 +18,17 @@ export interface NetworkStackProps extends StackProps {
   readonly availabilityZones: string[];
   /** IPv4 CIDR of the VPC. */
   readonly vpcCidr: string;
+  /**
+   * An existing VPC to use, by attributes (no lookup, so synth needs no credentials); with `privateSubnetIds` and
+   * `availabilityZones`. The stack then makes only the security groups (and the ESM's endpoints), no flow logs.
+   * @default - a new VPC
+   */
+  readonly vpcId?: string;
+  /**
+   * The existing VPC's private subnets for the brokers and functions: one per AZ of `availabilityZones`, in order.
+   * @default []
+   */
+  readonly privateSubnetIds?: string[];
   /**
    * NAT gateways. Nothing in this project needs one: the functions talk only to the brokers.
    * @default 0
@@ -44,8 +56,11 @@ export interface NetworkStackProps extends StackProps {
   readonly eventSourceMapping?: boolean;
 }
 
-/** The names of the Kafka clients that get a security group of their own. */
-export const CLIENT_ROLES = ['producer', 'consumer', 'topicAdmin', 'kafkaAdmin'] as const;
+/**
+ * The Kafka clients whose security groups this stack makes; each KafkaClientFunction (the producer, the consumer)
+ * makes its own in its stack.
+ */
+export const CLIENT_ROLES = ['topicAdmin', 'kafkaAdmin'] as const;
 export type ClientRole = (typeof CLIENT_ROLES)[number];
 
 /**
@@ -53,7 +68,7 @@ export type ClientRole = (typeof CLIENT_ROLES)[number];
  * and of each Kafka client. The brokers accept the IAM port from the client groups and nothing else.
  */
 export class NetworkStack extends Stack {
-  readonly vpc: ec2.Vpc;
+  readonly vpc: ec2.IVpc;
   readonly brokerSecurityGroup: ec2.SecurityGroup;
   readonly clientSecurityGroups: Record<ClientRole, ec2.SecurityGroup>;
   /** For SASL/SCRAM clients of your own: attach it to them to reach the brokers on 9096. */
@@ -66,18 +81,84 @@ export class NetworkStack extends Stack {
     super(scope, id, props);
     validateNetworkProps(this.node.path, props);
 
-    // Chosen at deploy time: Fn::GetAZs could pick a zone MSK refuses (use1-az3) (docs/deploy.md).
-    this.azs =
-      props.availabilityZones.length > 0
-        ? props.availabilityZones
-        : new AvailabilityZones(this, 'AvailabilityZones', {
-            azCount: props.azCount,
-            logRetentionDays: props.logRetentionDays,
-            removalPolicy: props.removalPolicy,
-          }).names;
+    if (props.vpcId) {
+      // By attributes: an existing VPC's subnets are known from config, and synth stays credential-free.
+      this.azs = props.availabilityZones;
+      this.vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
+        vpcId: props.vpcId,
+        availabilityZones: props.availabilityZones,
+        privateSubnetIds: props.privateSubnetIds,
+      });
+      for (const subnet of this.vpc.privateSubnets) {
+        Validations.of(subnet).acknowledge({
+          id: 'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId',
+          reason:
+            'Nothing here reads route tables: the functions and brokers talk inside the VPC, no gateway endpoints',
+        });
+      }
+    } else {
+      this.azs = this.chooseAvailabilityZones(props);
+      this.vpc = this.newVpc(props);
+    }
 
+    this.brokerSecurityGroup = new ec2.SecurityGroup(this, 'BrokerSecurityGroup', {
+      vpc: this.vpc,
+      description: 'MSK brokers: IAM/TLS port from the project functions only',
+      allowAllOutbound: false,
+    });
+    // No egress: brokers reach each other and MSK's controllers outside this group.
+
+    const descriptions: Record<ClientRole, string> = {
+      topicAdmin: 'Topic-bootstrap function: to the brokers IAM port only',
+      kafkaAdmin: 'Read-only kafka-admin function: to the brokers IAM port only',
+    };
+    const groups = {} as Record<ClientRole, ec2.SecurityGroup>;
+    for (const role of CLIENT_ROLES) {
+      const sg = new ec2.SecurityGroup(this, `${role[0].toUpperCase()}${role.slice(1)}SecurityGroup`, {
+        vpc: this.vpc,
+        description: descriptions[role],
+        allowAllOutbound: false,
+      });
+      allowOnlyTo(sg, this.brokerSecurityGroup, MSK_IAM_PORT, `${role} to MSK brokers (IAM)`);
+      groups[role] = sg;
+    }
+    this.clientSecurityGroups = groups;
+
+    if (props.saslScram) {
+      this.scramClientSecurityGroup = new ec2.SecurityGroup(this, 'ScramClientSecurityGroup', {
+        vpc: this.vpc,
+        description: 'Your SASL/SCRAM clients: to the brokers SCRAM port only',
+        allowAllOutbound: false,
+      });
+      allowOnlyTo(
+        this.scramClientSecurityGroup,
+        this.brokerSecurityGroup,
+        MSK_PORTS.saslScram,
+        'SCRAM clients to MSK brokers',
+      );
+    }
+    if (props.eventSourceMapping) this.addEventSourceMappingNetwork();
+    if (props.customerManagedKey) {
+      this.encryptionKey = new ProjectKey(this, 'EncryptionKey', { removalPolicy: props.removalPolicy }).key;
+    }
+    if (props.removalPolicy === RemovalPolicy.RETAIN) this.retainWhatTheClusterPins();
+  }
+
+  /** Chosen at deploy time: Fn::GetAZs could pick a zone MSK refuses (use1-az3) (docs/deploy.md). */
+  private chooseAvailabilityZones(props: NetworkStackProps): string[] {
+    return props.availabilityZones.length > 0
+      ? props.availabilityZones
+      : new AvailabilityZones(this, 'AvailabilityZones', {
+          azCount: props.azCount,
+          logRetentionDays: props.logRetentionDays,
+          removalPolicy: props.removalPolicy,
+        }).names;
+  }
+
+  /** The project's own VPC: private subnets only (public ones with NAT when asked), flow logs of all traffic. */
+  private newVpc(props: NetworkStackProps): ec2.Vpc {
     const natGateways = props.natGateways ?? 0;
-    this.vpc = new ec2.Vpc(this, 'Vpc', {
+    const vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(props.vpcCidr),
       maxAzs: props.azCount,
       natGateways,
@@ -93,7 +174,7 @@ export class NetworkStack extends Stack {
     });
 
     if (props.availabilityZones.length > 0) {
-      for (const subnet of this.vpc.privateSubnets.concat(this.vpc.isolatedSubnets, this.vpc.publicSubnets)) {
+      for (const subnet of vpc.privateSubnets.concat(vpc.isolatedSubnets, vpc.publicSubnets)) {
         Validations.of(subnet).acknowledge({
           id: 'CloudFormation-Validate::W3010',
           reason: 'AZ names are set in config on purpose',
@@ -107,64 +188,24 @@ export class NetworkStack extends Stack {
       retention: props.logRetentionDays as logs.RetentionDays,
       removalPolicy: props.removalPolicy,
     });
-    this.vpc.addFlowLog('FlowLog', {
+    vpc.addFlowLog('FlowLog', {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
       trafficType: ec2.FlowLogTrafficType.ALL,
     });
 
-    this.brokerSecurityGroup = new ec2.SecurityGroup(this, 'BrokerSecurityGroup', {
-      vpc: this.vpc,
-      description: 'MSK brokers: IAM/TLS port from the project functions only',
-      allowAllOutbound: false,
-    });
-    // No egress: brokers reach each other and MSK's controllers outside this group.
-
-    const descriptions: Record<ClientRole, string> = {
-      producer: 'Producer function: to the brokers IAM port only',
-      consumer: 'Consumer function: to the brokers IAM port only',
-      topicAdmin: 'Topic-bootstrap function: to the brokers IAM port only',
-      kafkaAdmin: 'Read-only kafka-admin function: to the brokers IAM port only',
-    };
-    const groups = {} as Record<ClientRole, ec2.SecurityGroup>;
-    for (const role of CLIENT_ROLES) {
-      const sg = new ec2.SecurityGroup(this, `${role[0].toUpperCase()}${role.slice(1)}SecurityGroup`, {
-        vpc: this.vpc,
-        description: descriptions[role],
-        allowAllOutbound: false,
-      });
-      this.allowOnlyTo(sg, this.brokerSecurityGroup, MSK_IAM_PORT, `${role} to MSK brokers (IAM)`);
-      groups[role] = sg;
-    }
-    this.clientSecurityGroups = groups;
-
-    if (props.saslScram) {
-      this.scramClientSecurityGroup = new ec2.SecurityGroup(this, 'ScramClientSecurityGroup', {
-        vpc: this.vpc,
-        description: 'Your SASL/SCRAM clients: to the brokers SCRAM port only',
-        allowAllOutbound: false,
-      });
-      this.allowOnlyTo(
-        this.scramClientSecurityGroup,
-        this.brokerSecurityGroup,
-        MSK_PORTS.saslScram,
-        'SCRAM clients to MSK brokers',
-      );
-    }
-    if (props.eventSourceMapping) this.addEventSourceMappingNetwork();
-    if (props.customerManagedKey) {
-      this.encryptionKey = new ProjectKey(this, 'EncryptionKey', { removalPolicy: props.removalPolicy }).key;
-    }
-    if (props.removalPolicy === RemovalPolicy.RETAIN) this.retainWhatTheClusterPins();
+    return vpc;
   }
 
   /**
    * A retained cluster keeps its network interfaces in the broker subnets and security group, which would fail
-   * this stack's deletion with DependencyViolation; they and their VPC stay with it.
+   * this stack's deletion with DependencyViolation; they and their VPC stay with it (an existing VPC is not this
+   * stack's to delete).
    */
   private retainWhatTheClusterPins(): void {
     const subnets = this.vpc.selectSubnets(this.brokerSubnets).subnets;
     for (const scope of [this.vpc, this.brokerSecurityGroup, ...subnets]) {
-      (scope.node.defaultChild as CfnResource).applyRemovalPolicy(RemovalPolicy.RETAIN);
+      const resource = scope.node.defaultChild;
+      if (resource instanceof CfnResource) resource.applyRemovalPolicy(RemovalPolicy.RETAIN);
     }
   }
 
@@ -207,7 +248,7 @@ export class NetworkStack extends Stack {
       description: 'Lambda and STS interface endpoints: HTTPS from the event source mapping pollers only',
       allowAllOutbound: false,
     });
-    this.allowOnlyTo(brokers, endpoints, 443, 'event source mapping pollers to Lambda and STS');
+    allowOnlyTo(brokers, endpoints, 443, 'event source mapping pollers to Lambda and STS');
     for (const [id, service] of [
       ['LambdaEndpoint', ec2.InterfaceVpcEndpointAwsService.LAMBDA],
       ['StsEndpoint', ec2.InterfaceVpcEndpointAwsService.STS],
@@ -220,29 +261,6 @@ export class NetworkStack extends Stack {
         open: false,
       });
     }
-  }
-
-  private readonly inlineEgress = new Map<ec2.SecurityGroup, Record<string, unknown>[]>();
-
-  /**
-   * `source` may reach `target` on `port`, and nothing else. The egress rule is written into the source group
-   * itself: EC2 keeps a group's default allow-all egress unless the group lists an egress rule of its own, and
-   * CDK puts rules between groups in separate resources, which do not replace it.
-   */
-  private allowOnlyTo(source: ec2.SecurityGroup, target: ec2.SecurityGroup, port: number, description: string): void {
-    target.addIngressRule(source, ec2.Port.tcp(port), description);
-    const rules = [
-      ...(this.inlineEgress.get(source) ?? []),
-      {
-        IpProtocol: 'tcp',
-        FromPort: port,
-        ToPort: port,
-        DestinationSecurityGroupId: target.securityGroupId,
-        Description: description,
-      },
-    ];
-    this.inlineEgress.set(source, rules);
-    (source.node.defaultChild as ec2.CfnSecurityGroup).addPropertyOverride('SecurityGroupEgress', rules);
   }
 
   get availabilityZones(): string[] {
@@ -258,6 +276,8 @@ export class NetworkStack extends Stack {
   }
 }
 
+const VPC_ID = /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/;
+const SUBNET_ID = /^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/;
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 const AZ_NAME = /^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/;
 
@@ -266,6 +286,7 @@ function validateNetworkProps(path: string, p: NetworkStackProps): void {
     throw invalid(path, key, value, allowed);
   };
   if (p.azCount !== 2 && p.azCount !== 3) fail('azCount', p.azCount, '2 or 3 (MSK places brokers in 2 or 3 AZs)');
+  validateExistingVpc(fail, p);
   if (p.availabilityZones.length > 0) {
     if (p.availabilityZones.length !== p.azCount) {
       fail(
@@ -291,4 +312,29 @@ function validateNetworkProps(path: string, p: NetworkStackProps): void {
   if (!Number.isInteger(nat) || nat < 0 || nat > p.azCount)
     fail('natGateways', nat, `a whole number from 0 to azCount (${p.azCount})`);
   checkRetention(path, 'logRetentionDays', p.logRetentionDays);
+}
+
+/** An existing VPC by attributes: every value is needed at synth, since nothing is looked up. */
+function validateExistingVpc(
+  fail: (key: string, value: unknown, allowed: string) => never,
+  p: NetworkStackProps,
+): void {
+  const subnets = p.privateSubnetIds ?? [];
+  if (!p.vpcId) {
+    if (subnets.length > 0) fail('privateSubnetIds', subnets, '[] unless vpcId names an existing VPC');
+    return;
+  }
+  if (!Token.isUnresolved(p.vpcId) && !VPC_ID.test(p.vpcId))
+    fail('vpcId', p.vpcId, 'a VPC id like vpc-0123456789abcdef0');
+  if (p.availabilityZones.length === 0) {
+    fail('availabilityZones', p.availabilityZones, `with vpcId, the azCount (${p.azCount}) AZs of privateSubnetIds`);
+  }
+  if (subnets.length !== p.azCount) {
+    fail('privateSubnetIds', subnets, `with vpcId, exactly azCount (${p.azCount}) subnet ids, one per AZ`);
+  }
+  const bad = subnets.find((id) => !Token.isUnresolved(id) && !SUBNET_ID.test(id));
+  if (bad !== undefined) fail('privateSubnetIds', bad, 'subnet ids like subnet-0123456789abcdef0');
+  if (new Set(subnets).size !== subnets.length) fail('privateSubnetIds', subnets, 'distinct subnet ids');
+  if ((p.natGateways ?? 0) !== 0)
+    fail('natGateways', p.natGateways, '0 with vpcId (the existing VPC keeps its routing)');
 }

@@ -18,6 +18,7 @@ import {
   type StartTwinAppOptions,
   type TwinAppInstance,
 } from 'msk-twin';
+import type { BuildAppOptions } from '../lib/app';
 
 const ROOT = path.join(__dirname, '..');
 const SOURCES = ['bin', 'lib', 'lambda', 'cdk.json', 'package-lock.json'];
@@ -31,6 +32,11 @@ export interface SynthesizeOptions {
   readonly context?: Readonly<Record<string, unknown>>;
   /** Progress lines (CDK's `Bundling asset …`, which would otherwise go to stderr). @default silent */
   readonly log?: (message: string) => void;
+  /**
+   * More Kafka client functions in the Clients stack (BuildAppOptions.moreClients); its source text joins the cache
+   * key, so it should name its topics and groups literally or through the context. @default none
+   */
+  readonly moreClients?: BuildAppOptions['moreClients'];
 }
 
 export interface SynthesizedApp {
@@ -57,7 +63,13 @@ function stageOf(options: SynthesizeOptions): string | undefined {
 }
 
 function cacheKey(options: SynthesizeOptions): string {
-  const hash = createHash('sha256').update(JSON.stringify([stageOf(options) ?? null, options.context ?? {}]));
+  const hash = createHash('sha256').update(
+    JSON.stringify([
+      stageOf(options) ?? null,
+      options.context ?? {},
+      ...(options.moreClients ? [options.moreClients.toString()] : []),
+    ]),
+  );
   for (const file of SOURCES.flatMap(sourceFiles)) {
     hash.update(path.relative(ROOT, file)).update(fs.readFileSync(file));
   }
@@ -98,7 +110,7 @@ export async function synthesizeApp(options: SynthesizeOptions = {}): Promise<Sy
       });
       // Bundling happens as the functions are constructed.
       quietly(() => {
-        buildApp(app);
+        buildApp(app, { moreClients: options.moreClients });
         app.synth();
       }, options.log);
       // Another process may have written the same assembly meanwhile; either copy serves.
@@ -133,8 +145,8 @@ export interface StartAppTwinOptions extends Omit<StartTwinAppOptions, 'assembly
 
 /** Synthesizes the app (see synthesizeApp) and starts its twin. */
 export async function startAppTwin(options: StartAppTwinOptions = {}): Promise<TwinAppInstance> {
-  const { stage, profile, context, ...twinOptions } = options;
-  const synthesized = await synthesizeApp({ stage: stage ?? profile, context, log: options.log });
+  const { stage, profile, context, moreClients, ...twinOptions } = options;
+  const synthesized = await synthesizeApp({ stage: stage ?? profile, context, moreClients, log: options.log });
   options.log?.(`synthesized the app in ${(synthesized.synthMs / 1000).toFixed(1)} s`);
   return startTwinApp({ ...twinOptions, assembly: synthesized.assembly, synthMs: synthesized.synthMs });
 }

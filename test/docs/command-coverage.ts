@@ -383,8 +383,23 @@ export const COVERAGE: readonly Coverage[] = [
     ],
   },
   {
-    match: /^npx jest --selectProjects unit -u$/,
+    match: /^npx jest --selectProjects unit -u( -- test\/lib)?$/,
     how: 'updates snapshots after a reviewed change; jest has these options',
-    checks: [{ kind: 'cli-options', binary: 'jest' }],
+    checks: [
+      { kind: 'cli-options', binary: 'jest' },
+      { kind: 'file', path: 'test/lib' },
+    ],
+  },
+  {
+    match: /^npx jest --selectProjects integration -- test\/twin\/second-consumer\.int\.test\.ts$/,
+    how: 'one integration test file, which CI runs with npm test',
+    checks: [
+      { kind: 'cli-options', binary: 'jest' },
+      {
+        kind: 'test',
+        file: 'test/twin/second-consumer.int.test.ts',
+        title: 'the producer sends and the second consumer reads it as its own group, independently of the first',
+      },
+    ],
   },
 ];

@@ -53,20 +53,59 @@ describe('ClientsStack', () => {
   });
 
   test('puts both functions in the VPC private subnets with their own security groups', () => {
+    const ownGroup = (description: string) => {
+      const groups = clients.findResources('AWS::EC2::SecurityGroup', {
+        Properties: { GroupDescription: description },
+      });
+      expect(Object.keys(groups)).toHaveLength(1);
+      return { 'Fn::GetAtt': [Object.keys(groups)[0], 'GroupId'] };
+    };
     expect(producer.fn.Properties.VpcConfig).toEqual({
       SubnetIds: [
         { 'Fn::ImportValue': expect.stringMatching(/privateSubnet1/) },
         { 'Fn::ImportValue': expect.stringMatching(/privateSubnet2/) },
       ],
-      SecurityGroupIds: [{ 'Fn::ImportValue': expect.stringMatching(/ProducerSecurityGroup/) }],
+      SecurityGroupIds: [ownGroup('Producer function: to the brokers IAM port only')],
     });
     expect(consumer.fn.Properties.VpcConfig.SecurityGroupIds).toEqual([
-      { 'Fn::ImportValue': expect.stringMatching(/ConsumerSecurityGroup/) },
+      ownGroup('Consumer function: to the brokers IAM port only'),
     ]);
     expect(admin.fn.Properties.VpcConfig.SecurityGroupIds).toEqual([
       { 'Fn::ImportValue': expect.stringMatching(/KafkaAdminSecurityGroup/) },
     ]);
     expect(admin.fn.Properties.VpcConfig.SubnetIds).toEqual(producer.fn.Properties.VpcConfig.SubnetIds);
+  });
+
+  test("opens the brokers' IAM port to each function's group, which reaches nothing else, in rules of this stack", () => {
+    const brokers = { 'Fn::ImportValue': expect.stringMatching(/BrokerSecurityGroup/) };
+    const groups = clients.findResources('AWS::EC2::SecurityGroup');
+    expect(Object.keys(groups)).toHaveLength(2);
+    const ingress = Object.values(clients.findResources('AWS::EC2::SecurityGroupIngress'));
+    expect(ingress).toHaveLength(2);
+    for (const [id, group] of Object.entries(groups)) {
+      // Inline, so that EC2 drops its default allow-all egress (a separate egress resource would not).
+      expect(group.Properties.SecurityGroupEgress).toEqual([
+        {
+          IpProtocol: 'tcp',
+          FromPort: 9098,
+          ToPort: 9098,
+          DestinationSecurityGroupId: brokers,
+          Description: expect.stringMatching(/^(producer|consumer) to MSK brokers \(IAM\)$/),
+        },
+      ]);
+      expect(ingress).toContainEqual(
+        expect.objectContaining({
+          Properties: expect.objectContaining({
+            GroupId: brokers,
+            SourceSecurityGroupId: { 'Fn::GetAtt': [id, 'GroupId'] },
+            IpProtocol: 'tcp',
+            FromPort: 9098,
+            ToPort: 9098,
+          }),
+        }),
+      );
+    }
+    clients.resourceCountIs('AWS::EC2::SecurityGroupEgress', 0);
   });
 
   test('gives the functions the IAM bootstrap brokers, IAM auth, the topic and the group', () => {

@@ -120,3 +120,41 @@ describe('NetworkStack', () => {
     t.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });
 });
+
+describe('NetworkStack in an existing VPC', () => {
+  const existing = {
+    vpcId: 'vpc-0123456789abcdef0',
+    availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+    privateSubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+  };
+  const { network, cluster, clients } = synthTemplates(existing);
+
+  test('creates no VPC, subnets, flow logs or AZ chooser: only the security groups, in the given VPC', () => {
+    for (const type of ['AWS::EC2::VPC', 'AWS::EC2::Subnet', 'AWS::EC2::FlowLog', 'AWS::Logs::LogGroup']) {
+      network.resourceCountIs(type, 0);
+    }
+    expect(JSON.stringify(network.toJSON())).not.toMatch(/AvailabilityZones|VpcRestrictDefaultSG/);
+    const types = new Set(
+      Object.values(network.toJSON().Resources as Record<string, { Type: string }>).map((r) => r.Type),
+    );
+    expect([...types].sort()).toEqual(['AWS::EC2::SecurityGroup', 'AWS::EC2::SecurityGroupIngress']);
+    network.allResourcesProperties('AWS::EC2::SecurityGroup', { VpcId: existing.vpcId });
+  });
+
+  test('puts the brokers and the functions in the given private subnets, by id (no lookup, no credentials)', () => {
+    const [msk] = Object.values(cluster.findResources('AWS::MSK::Cluster'));
+    expect(msk.Properties.BrokerNodeGroupInfo.ClientSubnets).toEqual(existing.privateSubnetIds);
+    for (const fn of Object.values(clients.findResources('AWS::Lambda::Function'))) {
+      expect(fn.Properties.VpcConfig.SubnetIds).toEqual(existing.privateSubnetIds);
+    }
+  });
+
+  test('keeps the broker security group on retain, and leaves the VPC alone', () => {
+    const t = synthTemplates({ ...existing, removalPolicy: 'retain' }).network;
+    t.hasResource('AWS::EC2::SecurityGroup', {
+      DeletionPolicy: 'Retain',
+      Properties: { GroupDescription: Match.stringLikeRegexp('^MSK brokers') },
+    });
+    t.resourceCountIs('AWS::EC2::VPC', 0);
+  });
+});

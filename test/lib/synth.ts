@@ -1,6 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { buildApp, type HelloMskStacks } from '../../lib/app';
+import { buildApp, type BuildAppOptions, type HelloMskStacks } from '../../lib/app';
 import recommendedFlags from 'aws-cdk-lib/recommended-feature-flags.json';
 import cdkJson from '../../cdk.json';
 
@@ -8,13 +8,17 @@ import cdkJson from '../../cdk.json';
  * Builds the app the way `cdk synth` does, from cdk.json's context plus the given overrides. Function code is
  * not bundled (CDK's `bundling-stacks` context); the bundles are built and tested on their own.
  */
-export function buildTestApp(context: Record<string, unknown> = {}, outdir?: string): HelloMskStacks & { app: App } {
+export function buildTestApp(
+  context: Record<string, unknown> = {},
+  outdir?: string,
+  options: BuildAppOptions = {},
+): HelloMskStacks & { app: App } {
   const app = new App({
     outdir,
     context: { ...recommendedFlags, ...cdkJson.context, 'aws:cdk:bundling-stacks': [], ...context },
     analyticsReporting: false,
   });
-  return { app, ...buildApp(app) };
+  return { app, ...buildApp(app, options) };
 }
 
 /** Builds the app and returns the template of every stack, keyed by the stack's short name. */

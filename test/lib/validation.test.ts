@@ -19,7 +19,7 @@ const cases: [string, Record<string, unknown>, string][] = [
   [
     'unknown key in a stage',
     { 'hello-msk:stages': { dev: { brokerCount: 2 } } },
-    'Config stage "dev" (cdk.json): brokerCount is not a configuration key; use one of clusterKind, kafkaVersion, instanceType, brokersPerAz, azCount, availabilityZones, vpcCidr, natGateways, ebsVolumeGiB, ebsMaxVolumeGiB, storageMode, enhancedMonitoring, removalPolicy, logRetentionDays, brokerConfig, topics, demoTopic, consumerGroup, consumer, consumerSchedule, consumerConcurrency, topicRemovalPolicy, topicResource, alarmEmail, encryptionKey, saslScram',
+    'Config stage "dev" (cdk.json): brokerCount is not a configuration key; use one of clusterKind, kafkaVersion, instanceType, brokersPerAz, azCount, availabilityZones, vpcCidr, vpcId, privateSubnetIds, natGateways, ebsVolumeGiB, ebsMaxVolumeGiB, storageMode, enhancedMonitoring, removalPolicy, logRetentionDays, brokerConfig, topics, demoTopic, consumerGroup, consumer, consumerSchedule, consumerConcurrency, topicRemovalPolicy, topicResource, alarmEmail, encryptionKey, saslScram',
   ],
   [
     'misspelt -c key',
@@ -44,7 +44,7 @@ const cases: [string, Record<string, unknown>, string][] = [
   [
     '-c key that is nothing like a configuration key',
     { color: 'blue' },
-    'Context -c color: color "blue" is not a configuration key; use one of stage, clusterKind, kafkaVersion, instanceType, brokersPerAz, azCount, availabilityZones, vpcCidr, natGateways, ebsVolumeGiB, ebsMaxVolumeGiB, storageMode, enhancedMonitoring, removalPolicy, logRetentionDays, brokerConfig, topics, demoTopic, consumerGroup, consumer, consumerSchedule, consumerConcurrency, topicRemovalPolicy, topicResource, alarmEmail, encryptionKey, saslScram',
+    'Context -c color: color "blue" is not a configuration key; use one of stage, clusterKind, kafkaVersion, instanceType, brokersPerAz, azCount, availabilityZones, vpcCidr, vpcId, privateSubnetIds, natGateways, ebsVolumeGiB, ebsMaxVolumeGiB, storageMode, enhancedMonitoring, removalPolicy, logRetentionDays, brokerConfig, topics, demoTopic, consumerGroup, consumer, consumerSchedule, consumerConcurrency, topicRemovalPolicy, topicResource, alarmEmail, encryptionKey, saslScram',
   ],
   [
     'misspelt key in a stage',
@@ -90,6 +90,53 @@ const cases: [string, Record<string, unknown>, string][] = [
     'malformed AZ name',
     { availabilityZones: '["eu-west-1a","west"]' },
     'HelloMsk-dev-Network: availabilityZones "west" (from -c) is not valid; allowed: AZ names like eu-west-1a',
+  ],
+  [
+    'an existing VPC id that is not one',
+    {
+      vpcId: 'vpc-1',
+      availabilityZones: '["eu-west-1a","eu-west-1b"]',
+      privateSubnetIds: '["subnet-0123456789abcdef0","subnet-0123456789abcdef1"]',
+    },
+    'HelloMsk-dev-Network: vpcId "vpc-1" (from -c) is not valid; allowed: a VPC id like vpc-0123456789abcdef0',
+  ],
+  [
+    'an existing VPC without its AZs',
+    { vpcId: 'vpc-0123456789abcdef0', privateSubnetIds: '["subnet-0123456789abcdef0","subnet-0123456789abcdef1"]' },
+    'HelloMsk-dev-Network: availabilityZones [] (the default) is not valid; allowed: with vpcId, the azCount (2) AZs of privateSubnetIds',
+  ],
+  [
+    'an existing VPC with one subnet for two AZs',
+    {
+      vpcId: 'vpc-0123456789abcdef0',
+      availabilityZones: '["eu-west-1a","eu-west-1b"]',
+      privateSubnetIds: '["subnet-0123456789abcdef0"]',
+    },
+    'HelloMsk-dev-Network: privateSubnetIds ["subnet-0123456789abcdef0"] (from -c) is not valid; allowed: with vpcId, exactly azCount (2) subnet ids, one per AZ',
+  ],
+  [
+    'an existing VPC with a malformed subnet id',
+    {
+      vpcId: 'vpc-0123456789abcdef0',
+      availabilityZones: '["eu-west-1a","eu-west-1b"]',
+      privateSubnetIds: '["subnet-0123456789abcdef0","sn-2"]',
+    },
+    'HelloMsk-dev-Network: privateSubnetIds "sn-2" (from -c) is not valid; allowed: subnet ids like subnet-0123456789abcdef0',
+  ],
+  [
+    'an existing VPC with NAT gateways',
+    {
+      vpcId: 'vpc-0123456789abcdef0',
+      availabilityZones: '["eu-west-1a","eu-west-1b"]',
+      privateSubnetIds: '["subnet-0123456789abcdef0","subnet-0123456789abcdef1"]',
+      natGateways: 1,
+    },
+    'HelloMsk-dev-Network: natGateways 1 (from -c) is not valid; allowed: 0 with vpcId (the existing VPC keeps its routing)',
+  ],
+  [
+    'subnet ids without a VPC id',
+    { privateSubnetIds: '["subnet-0123456789abcdef0","subnet-0123456789abcdef1"]' },
+    'HelloMsk-dev-Network: privateSubnetIds ["subnet-0123456789abcdef0","subnet-0123456789abcdef1"] (from -c) is not valid; allowed: [] unless vpcId names an existing VPC',
   ],
   [
     'VPC CIDR too small',
