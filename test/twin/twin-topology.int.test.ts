@@ -90,7 +90,7 @@ describe('the dev cluster on the twin', () => {
     const message = await createError(admin, { topic: uniqueName('topo-rf3'), replicationFactor: 3 });
     expect(message).toBe('Replication-factor is invalid');
     const topic = uniqueName('topo-rf2');
-    await admin.createTopics({ topics: [{ topic, replicationFactor: 2 }], waitForLeaders: false });
+    await admin.createTopics({ topics: [{ topic, replicationFactor: 2 }], waitForLeaders: true });
     const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
     expect(metadata.topics[0].partitions[0].replicas.sort()).toEqual([1, 2]);
   });
