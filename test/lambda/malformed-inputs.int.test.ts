@@ -66,14 +66,17 @@ afterAll(async () => {
 
 /** Everything a malformed input must leave alone. */
 async function brokerState(): Promise<unknown> {
-  const [watermarks, committed, groups, names, metadata, configs] = await Promise.all([
-    admin.fetchTopicOffsets(topic),
-    admin.fetchOffsets({ groupId: group, topics: [topic] }),
-    admin.listGroups(),
-    admin.listTopics(),
-    admin.fetchTopicMetadata({ topics: [fixture] }),
-    admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: fixture }] }),
-  ]);
+  // One after the other: kafkajs' admin keeps one metadata cache, and a call for another topic that refreshes it
+  // meanwhile leaves fetchTopicOffsets without its topic ("Cannot destructure property 'partitions'").
+  const watermarks = await admin.fetchTopicOffsets(topic);
+  const committed = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+  const groups = await admin.listGroups();
+  const names = await admin.listTopics();
+  const metadata = await admin.fetchTopicMetadata({ topics: [fixture] });
+  const configs = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: fixture }],
+  });
   return {
     highWatermarks: watermarks.map((w) => [w.partition, w.high]).sort(),
     committed: committed[0].partitions.map((p) => [p.partition, p.offset]).sort(),
