@@ -3,53 +3,36 @@
  * rather than after a 20-minute deploy. Each number names the AWS page it comes from; docs/cluster-kinds.md
  * lists every limit with how it is checked.
  */
+import { EXPRESS_TOPIC_LIMITS, SERVERLESS_TOPIC_LIMITS } from 'msk-catalog';
 import { BASE_CONFIG, ConfigError, show, sourceOf, type AppConfig } from './config';
 import type { TopicProperties } from './kafka-rules';
 import { invalid } from './validation';
 
 const MIB = 1024 * 1024;
 
-/** MSK Serverless. */
+/**
+ * MSK Serverless: what it fixes for every topic and the settings a client may make come from `msk-catalog`
+ * (the twin's brokers enforce the same limits); the quotas below are the synth checks' own.
+ */
 export const SERVERLESS = {
-  /**
-   * Every topic has three replicas and `min.insync.replicas` 2, set by MSK: "Configuration properties for MSK
-   * Serverless clusters" leaves both out of what a client may set.
-   */
-  replicationFactor: 3,
-  minInsyncReplicas: 2,
+  replicationFactor: SERVERLESS_TOPIC_LIMITS.replicationFactor,
+  minInsyncReplicas: SERVERLESS_TOPIC_LIMITS.minInsyncReplicas,
+  topicConfigs: SERVERLESS_TOPIC_LIMITS.topicConfigs ?? [],
+  maxMessageBytes: SERVERLESS_TOPIC_LIMITS.maxMessageBytes ?? 8 * MIB,
   /**
    * Partitions per cluster: 2400 of non-compacted topics and 120 of compacted ones (MSK developer guide,
    * "Amazon MSK quota" > "MSK Serverless quota"; default quotas that AWS Support can raise).
    */
-  maxPartitions: 2400,
+  maxPartitions: SERVERLESS_TOPIC_LIMITS.maxPartitions ?? 2400,
   maxCompactedPartitions: 120,
   /** Ingress per partition, bytes per second (same quota table): above it MSK throttles the producer. */
   partitionIngressBytesPerSecond: 5 * MIB,
-  /**
-   * The only topic-level settings MSK Serverless lets a client set ("Configuration properties for MSK
-   * Serverless clusters"); `cleanup.policy` only when the topic is created.
-   */
-  topicConfigs: [
-    'cleanup.policy',
-    'compression.type',
-    'max.message.bytes',
-    'message.timestamp.difference.max.ms',
-    'message.timestamp.type',
-    'retention.bytes',
-    'retention.ms',
-  ],
-  /** Largest `max.message.bytes`, 8 MiB (same page). */
-  maxMessageBytes: 8 * MIB,
 } as const;
 
-/** Express brokers. */
+/** Express brokers: replication and min ISR from `msk-catalog`. */
 export const EXPRESS = {
-  /**
-   * "Replication is always set to 3 and the minimum in-sync replica is always set to 2" (MSK developer guide,
-   * "Best practices for Express brokers"); both are read-only ("Express brokers read-only configurations").
-   */
-  replicationFactor: 3,
-  minInsyncReplicas: 2,
+  replicationFactor: EXPRESS_TOPIC_LIMITS.replicationFactor,
+  minInsyncReplicas: EXPRESS_TOPIC_LIMITS.minInsyncReplicas,
   /** Express brokers run in three AZs only (MSK developer guide, "Express brokers"). */
   azCount: 3,
 } as const;
@@ -137,7 +120,7 @@ export function serverlessTopicsProblem(topics: readonly TopicProperties[]): str
       return `${at}: replicationFactor ${t.ReplicationFactor} is not valid; allowed: ${SERVERLESS.replicationFactor} (MSK Serverless replicates every topic three times)`;
     }
     for (const [key, value] of Object.entries(t.Config)) {
-      if (!(SERVERLESS.topicConfigs as readonly string[]).includes(key)) {
+      if (!SERVERLESS.topicConfigs.includes(key)) {
         return `${at}: config ${key} is not valid on MSK Serverless; allowed: ${SERVERLESS.topicConfigs.join(', ')}`;
       }
       if (key === 'max.message.bytes' && Number(value) > SERVERLESS.maxMessageBytes) {

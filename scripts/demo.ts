@@ -9,6 +9,7 @@
  */
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
+import { parseArgs } from 'node:util';
 import { BASE_CONFIG, type ConsumerMode } from '../lib/config';
 import {
   type InvokeResult,
@@ -30,25 +31,16 @@ const GROUP = BASE_CONFIG.consumerGroup;
 
 /** `[--consumer MODE] [--verbose] [message ...]`; a bad mode stops the demo with one line naming it. */
 function demoArgs(argv: readonly string[]): { consumer: ConsumerMode; message: string; verbose: boolean } {
-  const rest = [...argv];
-  let consumer: ConsumerMode = 'kafkajs';
-  let verbose = false;
-  for (;;) {
-    if (rest[0] === '--verbose') {
-      rest.shift();
-      verbose = true;
-      continue;
-    }
-    if (!(rest[0] === '--consumer' || rest[0]?.startsWith('--consumer='))) break;
-    const value = rest[0].includes('=') ? rest.shift()!.slice('--consumer='.length) : (rest.shift(), rest.shift());
-    if (value !== 'kafkajs' && value !== 'event-source-mapping') {
-      throw new Error(
-        `--consumer ${JSON.stringify(value ?? '')} is not valid; expected kafkajs or event-source-mapping`,
-      );
-    }
-    consumer = value;
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: { consumer: { type: 'string', default: 'kafkajs' }, verbose: { type: 'boolean', default: false } },
+  });
+  const consumer = values.consumer;
+  if (consumer !== 'kafkajs' && consumer !== 'event-source-mapping') {
+    throw new Error(`--consumer ${JSON.stringify(consumer)} is not valid; expected kafkajs or event-source-mapping`);
   }
-  return { consumer, message: rest.join(' ') || 'Hello MSK', verbose };
+  return { consumer, message: positionals.join(' ') || 'Hello MSK', verbose: values.verbose };
 }
 
 /** DEMO_KAFKA_PORT, checked before anything starts; a bad value is named in the one-line error. */

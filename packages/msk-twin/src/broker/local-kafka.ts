@@ -578,14 +578,17 @@ export function listStatePorts(): number[] {
     .sort((a, b) => a - b);
 }
 
+/** A broker's id and ports: the client listener's, INTERNAL's, the controller's and any more listeners'. */
+interface BrokerPorts {
+  id: number;
+  port: number;
+  internalPort: number;
+  controllerPort: number;
+  morePorts?: Record<string, number>;
+}
+
 function listenerProperties(
-  broker: {
-    id: number;
-    port: number;
-    internalPort: number;
-    controllerPort: number;
-    morePorts?: Record<string, number>;
-  },
+  broker: BrokerPorts,
   secure: SecureListener | undefined,
   controller: boolean,
 ): Record<string, string> {
@@ -613,14 +616,7 @@ function listenerProperties(
 }
 
 function serverProperties(
-  broker: {
-    id: number;
-    port: number;
-    internalPort: number;
-    controllerPort: number;
-    morePorts?: Record<string, number>;
-    dataDir: string;
-  },
+  broker: BrokerPorts & { dataDir: string },
   all: ReadonlyArray<{ id: number; controllerPort: number }>,
   version: string,
   secure: SecureListener | undefined,
