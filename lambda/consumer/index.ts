@@ -283,6 +283,31 @@ async function committedOffsets(): Promise<Awaited<ReturnType<typeof admin.fetch
   }
 }
 
+/**
+ * The topic's low and high watermarks. kafkajs' admin.fetchTopicOffsets gives up at once on any error but
+ * UNKNOWN_TOPIC_OR_PARTITION, and keeps the partition leaders it knew: a connection the broker closed while the
+ * container was frozen, or a leader that moved meanwhile (NOT_LEADER_OR_FOLLOWER), would fail every invocation
+ * until the metadata expires. Reconnecting the admin drops its metadata, so the next answer names the new leaders.
+ */
+async function topicOffsets(): Promise<Awaited<ReturnType<typeof admin.fetchTopicOffsets>>> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (error) {
+      const wait = COORDINATOR_BACKOFF_MS[attempt];
+      const stale = isDisconnectedError(error) || (error as { retriable?: boolean }).retriable === true;
+      if (wait === undefined || !stale) throw error;
+      logger.warn('Partition leaders changed or the connection was closed; asking again', {
+        error: (error as Error).message,
+        waitMs: wait,
+      });
+      await admin.disconnect().catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      await adminReady();
+    }
+  }
+}
+
 async function consume(
   fromBeginning: boolean,
   maxMessages: number,
@@ -295,13 +320,7 @@ async function consume(
   await adminReady();
   // One after the other: kafkajs' admin finds the group coordinator in its broker pool, which stays empty until its
   // first metadata answer, and a lookup before that waits out a whole retry back-off (1 s) on every cold start.
-  const watermarks = await admin.fetchTopicOffsets(topic).catch((error: unknown) => {
-    // kafkajs' fetchTopicOffsets gives up at once on any error but UNKNOWN_TOPIC_OR_PARTITION, so a connection the
-    // broker closed while the container was frozen (a restart) failed the invocation; kafkajs has dropped it now.
-    if (!isDisconnectedError(error)) throw error;
-    logger.warn('Admin connection was closed; asking again', { error: (error as Error).message });
-    return admin.fetchTopicOffsets(topic);
-  });
+  const watermarks = await topicOffsets();
   const committed = await committedOffsets();
   const committedBy = new Map(
     (committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)] as [number, bigint]),
