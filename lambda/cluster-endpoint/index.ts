@@ -7,6 +7,7 @@ import {
   type NodeInfo,
 } from '@aws-sdk/client-kafka';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { intEnv } from '../shared/env';
 import { NEW_GRANT_RETRY_MS, retryWindow, retryWithin, type RetryWindow } from '../shared/retry';
 
 /**
@@ -30,6 +31,8 @@ export const BOOTSTRAP_BROKER_COUNT = 3;
 
 const logger = new Logger({ serviceName: 'hello-msk-cluster-endpoint' });
 const kafka = new KafkaClient({});
+// AUTHORIZATION_RETRY_MS shortens the window of refusals retried (tests of refusals), as in the topic bootstrap.
+const authorizationRetryMs = intEnv('AUTHORIZATION_RETRY_MS', NEW_GRANT_RETRY_MS);
 
 /** States in which MSK cannot name the brokers, or the cluster will never serve clients again. */
 const UNUSABLE_STATES = ['CREATING', 'DELETING', 'FAILED'];
@@ -51,7 +54,7 @@ function clusterArnOf(event: CloudFormationCustomResourceEvent): string {
 }
 
 export interface OnEventOptions {
-  /** How long an AccessDeniedException is retried. @default NEW_GRANT_RETRY_MS */
+  /** How long an AccessDeniedException is retried. @default AUTHORIZATION_RETRY_MS, else NEW_GRANT_RETRY_MS */
   readonly accessDeniedRetryMs?: number;
   /** First wait between retries, doubled up to 8 s. @default 1000 */
   readonly firstRetryDelayMs?: number;
@@ -69,7 +72,7 @@ export async function onEventWith(
 ): Promise<OnEventResponse> {
   if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
   const clusterArn = clusterArnOf(event);
-  const window = retryWindow(options.accessDeniedRetryMs ?? NEW_GRANT_RETRY_MS, options.firstRetryDelayMs);
+  const window = retryWindow(options.accessDeniedRetryMs ?? authorizationRetryMs, options.firstRetryDelayMs);
   const brokers = await bootstrapBrokers(clusterArn, window);
   logger.info(`Bootstrap brokers: ${brokers}`, { clusterArn });
   return { PhysicalResourceId: clusterArn, Data: { BootstrapBrokersSaslIam: brokers } };

@@ -30,3 +30,6 @@ export * from './tls/tls';
 export * from './kafkajs-warnings';
 export * from './assembly/custom-resource-event';
 export * from './esm/event-source-mapping';
+export * from './assembly/deployment';
+export * from './deploy/custom-resources';
+export * from './aws-api/server';

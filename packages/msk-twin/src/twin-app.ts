@@ -18,6 +18,7 @@ import {
   describeTwinApp,
   findFunction,
   readCloudAssembly,
+  withDeployment,
   type CloudAssemblyView,
   type TwinApp,
   type TwinFunction,
@@ -32,6 +33,8 @@ import { LocalTwin, startTwin, type StartTwinOptions } from './twin';
 import { twinIdentity, type TwinIdentity } from './identity';
 import { brokerReach, type BrokerReach } from './network/security-groups';
 import { startAwsApi, type AwsApiEndpoint } from './aws-api/server';
+import { emptyDeployment, type TwinDeployment } from './assembly/deployment';
+import { deployCustomResources, type DeployOptions, type DeployedResource } from './deploy/custom-resources';
 
 /** Lambda hands a function's container credentials of its role's session; the twin's last this long. */
 export const FUNCTION_CREDENTIAL_TTL_SECONDS = 3600;
@@ -65,6 +68,11 @@ export interface StartTwinAppOptions extends Pick<
    * @default none
    */
   readonly editApp?: (app: TwinApp) => TwinApp;
+  /**
+   * Run the app's custom resources as `cdk deploy` would (TwinAppInstance.deploy), so that the functions get their
+   * values (the bootstrap brokers) through them. @default true
+   */
+  readonly deploy?: boolean;
   /** Progress messages. @default silent */
   readonly log?: Logger;
 }
@@ -78,6 +86,8 @@ export interface TwinAppTimings {
   readonly brokersMs: number;
   /** Handing the roles' policies to the twin. */
   readonly policiesMs: number;
+  /** Running the custom resources (StartTwinAppOptions.deploy). */
+  readonly deployMs: number;
   readonly totalMs: number;
 }
 
@@ -97,8 +107,7 @@ export class TwinAppInstance {
 
   constructor(
     readonly twin: LocalTwin,
-    /** The synthesized app, as edited by `editApp`. */
-    readonly app: TwinApp,
+    app: TwinApp,
     /** The policies the twin evaluates for the app's function roles. */
     readonly policies: readonly TwinRolePolicies[],
     readonly brokerConfig: BrokerConfigPlan,
@@ -109,7 +118,49 @@ export class TwinAppInstance {
     private readonly brokersVariable?: string,
     /** The AWS API endpoint the functions' SDK calls reach (aws-api/server.ts). @default none */
     readonly awsApi?: AwsApiEndpoint,
-  ) {}
+    /** What a deploy of the app left (deploy()); undefined until one ran. */
+    deployment?: TwinDeployment,
+  ) {
+    this.currentApp = deployment ? withDeployment(app, deployment) : app;
+    this.currentDeployment = deployment;
+  }
+
+  private currentApp: TwinApp;
+  private currentDeployment?: TwinDeployment;
+
+  /** The synthesized app, as edited by `editApp`; after deploy(), resolving from what the deploy created. */
+  get app(): TwinApp {
+    return this.currentApp;
+  }
+
+  /** What the last deploy() created (custom resource answers, SSM parameters); undefined before one ran. */
+  get deployment(): TwinDeployment | undefined {
+    return this.currentDeployment;
+  }
+
+  /**
+   * Creates the app's custom resources and SSM parameters as `cdk deploy` would (deploy/custom-resources.ts): their
+   * handlers run in containers with their roles' credentials; runners made afterwards resolve their environment from
+   * the answers. A failed resource throws CustomResourceError, with CloudFormation's reason in one line.
+   */
+  async deploy(
+    options: DeployOptions & { readonly environment?: Readonly<Record<string, string>> } = {},
+  ): Promise<DeployedResource[]> {
+    const deployment = emptyDeployment();
+    this.currentApp = withDeployment(this.currentApp, deployment);
+    this.currentDeployment = deployment;
+    return deployCustomResources(
+      {
+        app: this.currentApp,
+        deployment,
+        endpoint: { bootstrapBrokers: this.twin.bootstrapBrokers, brokersVariable: this.brokersVariable },
+        runner: (fn) => this.runner(`${fn.stack}/${fn.path}`, { environmentOverrides: options.environment }),
+        putParameter: (name, value) => this.awsApi?.putParameter(name, value),
+        keystoreFile: this.twin.keystoreFile,
+      },
+      options,
+    );
+  }
 
   /**
    * The same twin, with a variant of the app (policy-variants.ts) whose function roles get ARNs of their own
@@ -118,7 +169,10 @@ export class TwinAppInstance {
    */
   async variant(edit: (app: TwinApp) => TwinApp): Promise<TwinAppInstance> {
     const variant = withOwnRoles(edit(this.app), `-v${++variantCount}${process.pid.toString(36)}`);
-    const instance = await twinAppOn(this.twin, variant, { brokersVariable: this.brokersVariable });
+    const instance = await twinAppOn(this.twin, variant, {
+      brokersVariable: this.brokersVariable,
+      deployment: this.deployment,
+    });
     instance.forgetOnStop = instance.policies.map((p) => p.roleArn);
     return instance;
   }
@@ -264,18 +318,44 @@ export async function startTwinApp(options: StartTwinAppOptions): Promise<TwinAp
     assemblyMs,
     brokersMs: twin.startupMs,
     policiesMs: 0,
+    deployMs: 0,
     totalMs: synthMs + assemblyMs + twin.startupMs,
   };
   const awsApi = await startAppAwsApi(twin, app, options.log).catch(async (error: unknown) => {
     await twin.stop();
     throw error;
   });
-  return new TwinAppInstance(twin, app, policies, brokerConfig, timings, true, options.brokersVariable, awsApi);
+  const instance = new TwinAppInstance(
+    twin,
+    app,
+    policies,
+    brokerConfig,
+    timings,
+    true,
+    options.brokersVariable,
+    awsApi,
+  );
+  if (options.deploy ?? true) {
+    const deployStarted = performance.now();
+    await instance.deploy({ log: options.log }).catch(async (error: unknown) => {
+      await instance.stop();
+      throw error;
+    });
+    timings.deployMs = performance.now() - deployStarted;
+    timings.totalMs += timings.deployMs;
+  }
+  return instance;
 }
 
-/** The AWS API endpoint of the app's twin: its cluster, brokers and zones. */
-export function startAppAwsApi(twin: LocalTwin, app: TwinApp, log?: Logger): Promise<AwsApiEndpoint> {
+/** The AWS API endpoint of the app's twin: its cluster, brokers and zones, and the SSM parameters given. */
+export function startAppAwsApi(
+  twin: LocalTwin,
+  app: TwinApp,
+  log?: Logger,
+  parameters?: Readonly<Record<string, string>>,
+): Promise<AwsApiEndpoint> {
   return startAwsApi({
+    parameters,
     registryDir: twin.registryDir,
     identity: twin.identity,
     cluster: {
@@ -300,6 +380,8 @@ export interface TwinAppOnOptions {
   readonly policyDocuments?: PolicyDocuments;
   /** See StartTwinAppOptions.brokersVariable. */
   readonly brokersVariable?: string;
+  /** What a deploy of the app left (`msk-twin up` records it): answers, and the SSM parameters. @default none */
+  readonly deployment?: TwinDeployment;
 }
 
 /**
@@ -322,10 +404,11 @@ export async function twinAppOn(
     app,
     policies,
     brokerConfig,
-    { synthMs: 0, assemblyMs: 0, brokersMs: 0, policiesMs, totalMs: policiesMs },
+    { synthMs: 0, assemblyMs: 0, brokersMs: 0, policiesMs, deployMs: 0, totalMs: policiesMs },
     false,
     options.brokersVariable,
-    await startAppAwsApi(twin, app),
+    await startAppAwsApi(twin, app, undefined, options.deployment?.parameters),
+    options.deployment,
   );
 }
 

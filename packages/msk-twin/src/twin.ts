@@ -107,6 +107,8 @@ interface TwinFile {
   account: string;
   adminRoleArn: string;
   caFile: string;
+  /** The brokers' key and certificate chain (PEM). */
+  keystoreFile: string;
   registryDir: string;
   maxSessionMs: number;
   /** The client listeners; absent in files of twins started with the IAM listener alone. */
@@ -256,6 +258,7 @@ export class LocalTwin implements KafkaEndpoint {
         account: identity.account,
         adminRoleArn: adminRoleArn(identity),
         caFile: tls.caFile,
+        keystoreFile: tls.brokerKeystoreFile,
         registryDir,
         maxSessionMs,
         listeners,
@@ -344,6 +347,10 @@ export class LocalTwin implements KafkaEndpoint {
   /** The CA certificate clients trust (NODE_EXTRA_CA_CERTS, kafkajs `ssl.ca`, Java PEM truststore). */
   get caFile(): string {
     return this.file.caFile;
+  }
+  /** The brokers' private key and certificate (localhost, 127.0.0.1) in one PEM file, signed by the CA. */
+  get keystoreFile(): string {
+    return this.file.keystoreFile;
   }
   get region(): string {
     return this.file.region;

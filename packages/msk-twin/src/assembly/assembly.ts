@@ -11,12 +11,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AssetManifestArtifact, CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { DEFAULT_TWIN_IDENTITY, type TwinIdentity } from '../identity';
+import type { CustomResourceAnswer, TwinDeployment } from './deployment';
 
 /**
  * The UUID part of the twin cluster's ARN, fixed so that every ARN the twin derives is stable between runs.
  * MSK's own have the same shape (a UUID and a `-<n>` suffix).
  */
 export const TWIN_CLUSTER_UUID = '7e1f0c2a-5b9d-4c3e-8f60-000000000001-1';
+
+/** The twin cluster's `CurrentVersion` (GetAtt, DescribeClusterV2); MSK's are opaque strings of this kind. */
+export const TWIN_CLUSTER_CURRENT_VERSION = 'K1TWIN';
 
 /** A value of the assembly that the twin cannot resolve or use; the message names the resource and property. */
 export class TwinAssemblyError extends Error {
@@ -150,7 +154,7 @@ function show(value: unknown): string {
   return text.length > 160 ? `${text.slice(0, 157)}...` : text;
 }
 
-function isCustomResource(type: string): boolean {
+export function isCustomResource(type: string): boolean {
   return type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource';
 }
 
@@ -170,6 +174,11 @@ export class TwinResolver {
     readonly assembly: CloudAssemblyView,
     /** The partition, account and region every ARN and pseudo parameter resolves to. */
     readonly identity: TwinIdentity = DEFAULT_TWIN_IDENTITY,
+    /**
+     * What the twin's deploy has created so far: custom resource attributes and SSM parameters come from it. Without
+     * one, the bootstrap-broker attributes resolve to the twin's address and SSM parameters to the template's values.
+     */
+    readonly deployment?: TwinDeployment,
   ) {
     const clusters = this.resourcesOfType(CLUSTER_TYPES);
     if (clusters.length > 1) {
@@ -381,6 +390,15 @@ export class TwinResolver {
   }
 
   private ssmParameter(name: string, scope: ResolveScope): string {
+    if (this.deployment) {
+      const value = this.deployment.parameters[name];
+      if (value !== undefined) return value;
+      return this.fail(
+        scope,
+        `{{resolve:ssm:${name}}}`,
+        `SSM parameter ${name} does not exist: no stack deployed before this one creates it`,
+      );
+    }
     for (const found of this.resourcesOfType(['AWS::SSM::Parameter'])) {
       const where = `${found.stack.name}/${found.logicalId} Name`;
       const paramName =
@@ -448,6 +466,9 @@ export class TwinResolver {
       case 'AWS::EC2::SecurityGroup':
         return twinSecurityGroupId(scope.stack.name, name);
       default:
+        if (isCustomResource(resource.Type) && this.deployment) {
+          return this.answerOf(scope, name, { Ref: name }).physicalResourceId;
+        }
         return this.fail(scope, { Ref: name }, `the twin has no value for a Ref to ${resource.Type}`);
     }
   }
@@ -462,6 +483,9 @@ export class TwinResolver {
       case 'AWS::MSK::Cluster.Arn':
       case 'AWS::MSK::ServerlessCluster.Arn':
         return this.clusterArnOf(scope.stack, logicalId, scope);
+      case 'AWS::MSK::Cluster.CurrentVersion':
+        this.clusterArnOf(scope.stack, logicalId, scope);
+        return TWIN_CLUSTER_CURRENT_VERSION;
       case 'AWS::IAM::Role.Arn': {
         const props = resource.Properties ?? {};
         const rolePath = props.Path === undefined ? '/' : this.resolveString(props.Path, scope);
@@ -480,6 +504,14 @@ export class TwinResolver {
       default:
         break;
     }
+    if (isCustomResource(resource.Type) && this.deployment) {
+      const answer = this.answerOf(scope, logicalId, original);
+      if (!(attribute in answer.data)) {
+        const known = Object.keys(answer.data).join(', ') || 'none';
+        return this.fail(scope, original, `the resource's answer has no attribute ${attribute}; it has: ${known}`);
+      }
+      return answer.data[attribute];
+    }
     if (isCustomResource(resource.Type) && IAM_BOOTSTRAP_ATTRIBUTE.test(attribute)) {
       if (!scope.endpoint) {
         return this.fail(scope, original, "it is the cluster's bootstrap brokers and no twin address was given");
@@ -490,6 +522,19 @@ export class TwinResolver {
       return this.fail(scope, original, 'the twin listens only for TLS with IAM, as the cluster does');
     }
     return this.fail(scope, original, `the twin has no value for ${resource.Type} attribute ${attribute}`);
+  }
+
+  /** The answer of a custom resource the deploy ran; fails naming why there is none. */
+  private answerOf(scope: ResolveScope, logicalId: string, original: unknown): CustomResourceAnswer {
+    const key = `${scope.stack.name}/${logicalId}`;
+    const answer = this.deployment?.answers[key];
+    if (answer) return answer;
+    const notRun = this.deployment?.notRun[key];
+    return this.fail(
+      scope,
+      original,
+      notRun === undefined ? `custom resource ${key} has not been created` : `the twin did not run ${key}: ${notRun}`,
+    );
   }
 
   private clusterArnOf(stack: StackView, logicalId: string, scope: ResolveScope): string {
@@ -687,6 +732,11 @@ export function describeTwinApp(assembly: CloudAssemblyView, identity: TwinIdent
     kafkaFunctions: functions.filter((f) => f.kafka),
     roles,
   };
+}
+
+/** The app resolving custom resource attributes and SSM parameters from `deployment` (see TwinResolver). */
+export function withDeployment(app: TwinApp, deployment: TwinDeployment): TwinApp {
+  return { ...app, resolver: new TwinResolver(app.assembly, app.resolver.identity, deployment) };
 }
 
 /**

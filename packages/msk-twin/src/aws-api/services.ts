@@ -5,6 +5,7 @@
  * resource it is authorized as (the Service Authorization Reference's resource types).
  */
 import type { TwinIdentity } from '../identity';
+import { TWIN_CLUSTER_CURRENT_VERSION } from '../assembly/assembly';
 
 /** What the twin's endpoint knows of its cluster. */
 export interface AwsApiCluster {
@@ -113,7 +114,7 @@ function describeClusterV2(state: ApiState, arn: string): unknown {
     clusterArn: cluster.arn,
     clusterName: cluster.name,
     creationTime: new Date(0).toISOString(),
-    currentVersion: 'K1TWIN',
+    currentVersion: TWIN_CLUSTER_CURRENT_VERSION,
     state: 'ACTIVE',
     tags: cluster.tags ?? {},
   };

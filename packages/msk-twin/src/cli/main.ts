@@ -24,6 +24,7 @@ import { dropKafkajsTimeoutWarnings } from '../kafkajs-warnings';
 import { LocalTwin } from '../twin';
 import { startTwinApp, twinAppOn } from '../twin-app';
 import { twinIdentity } from '../identity';
+import type { TwinDeployment } from '../assembly/deployment';
 
 const USAGE = `usage:
   msk-twin up --assembly DIR [--port N] [--brokers-variable NAME]
@@ -40,6 +41,8 @@ interface CurrentTwin {
   readonly brokersVariable?: string;
   /** `--policy-document` files by policy ARN. */
   readonly policyDocuments?: Record<string, string>;
+  /** What `up` deployed: the custom resources' answers and the SSM parameters, for the functions `invoke` runs. */
+  readonly deployment?: TwinDeployment;
 }
 
 interface IdentityValues {
@@ -150,6 +153,7 @@ async function up(
     assembly,
     brokersVariable: values['brokers-variable'],
     policyDocuments: files,
+    deployment: instance.deployment,
   };
   fs.writeFileSync(CURRENT_FILE, `${JSON.stringify(current, null, 2)}\n`);
   const { app, twin } = instance;
@@ -184,6 +188,7 @@ async function invoke(name: string | undefined, values: { payload?: string }): P
     grant: false,
     brokersVariable: current.brokersVariable,
     policyDocuments,
+    deployment: current.deployment,
   });
   const runner = instance.runner(name);
   try {
