@@ -165,10 +165,10 @@ function references(value: unknown, into: Set<string>): Set<string> {
     for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
       if (key === 'Ref' && typeof v === 'string') into.add(v);
       else if (key === 'Fn::GetAtt') {
-        const target = typeof v === 'string' ? v.split('.')[0] : Array.isArray(v) ? v[0] : undefined;
+        const target: unknown = typeof v === 'string' ? v.split('.')[0] : Array.isArray(v) ? v[0] : undefined;
         if (typeof target === 'string') into.add(target);
       } else if (key === 'Fn::Sub') {
-        const text = typeof v === 'string' ? v : Array.isArray(v) ? v[0] : undefined;
+        const text: unknown = typeof v === 'string' ? v : Array.isArray(v) ? v[0] : undefined;
         if (typeof text === 'string') {
           for (const m of text.matchAll(/\$\{([^!}][^}.]*)/g)) into.add(m[1]);
         }
