@@ -22,7 +22,7 @@ import {
   statementsOf,
   type TwinRolePolicies,
 } from 'msk-twin';
-import { startAppTwin, topicsCreateEvents } from './app-twin';
+import { startAppTwin } from './app-twin';
 import { explainStartupWarnings } from './startup-warnings';
 
 const CUSTOM_TOPIC = process.env.DEMO_TOPIC?.trim();
@@ -206,6 +206,8 @@ async function startDemoTwin(port: number, consumer: ConsumerMode): Promise<Twin
     startAppTwin({
       port: p,
       log: startupLogger(),
+      // The demo's own step runs the custom resources, to show them.
+      deploy: false,
       // The topic as the app's configuration declares it, so its roles' policies name it.
       context: {
         ...(CUSTOM_TOPIC ? { demoTopic: TOPIC, topics: [{ name: TOPIC, partitions: 3, config: {} }] } : {}),
@@ -289,25 +291,25 @@ async function main(): Promise<string> {
     });
 
     await step(
-      `Create topic ${TOPIC}: the topic bootstrap, as CloudFormation calls it (kafka-topics --create)`,
+      'Deploy: the custom resources run as CloudFormation runs them, each handler as its own role, in stack order',
       async () => {
-        const onEvent = app.runner('Topics/OnEvent');
-        const isComplete = app.runner('Topics/IsComplete');
-        // One resource per declared topic, each its own Create, as CloudFormation sends them.
-        for (const event of topicsCreateEvents(app)) {
-          const created = await onEvent.invoke(event);
-          const { PhysicalResourceId } = payloadOf<{ PhysicalResourceId: string }>('the topic bootstrap', created);
-          say(`onEvent (${PhysicalResourceId}):`);
-          sayWhoSignedIn(app, onEvent, app.function('Topics/OnEvent').roleArn);
-          for (const line of handlerLines(created.logs)) say(`  ${compactLogLine(line)}`);
-          for (let poll = 0; ; poll++) {
-            const done = await isComplete.invoke({ ...event, PhysicalResourceId });
-            if (payloadOf<{ IsComplete: boolean }>('isComplete', done).IsComplete) break;
-            if (poll > 40) throw new Error(`the topic bootstrap never reported ${PhysicalResourceId} complete`);
-            await new Promise((resolve) => setTimeout(resolve, 250));
+        const deployed = await app.deploy();
+        for (const resource of deployed) {
+          const name = resource.resource.replace(/^HelloMsk-\w+-/, '');
+          if (!resource.answer) {
+            say(`${name} (${resource.type}): not run; ${resource.notRun}`);
+            continue;
           }
-          say(`isComplete: every partition of ${PhysicalResourceId} has a leader`);
-          sayWhoSignedIn(app, isComplete, app.function('Topics/IsComplete').roleArn);
+          const data = Object.entries(resource.answer.data).map(([key, value]) => `${key}=${String(value)}`);
+          say(
+            `${name} (${resource.type}) by ${resource.handler}: ${data.join(', ') || resource.answer.physicalResourceId}`,
+          );
+          if (resource.type === 'Custom::MskTopic') {
+            for (const { fn, runner } of resource.containers) sayWhoSignedIn(app, runner, fn.roleArn);
+          }
+        }
+        for (const [parameter, value] of Object.entries(app.deployment?.parameters ?? {})) {
+          say(`SSM parameter ${parameter} = ${value}: the clients read their brokers from it`);
         }
       },
     );

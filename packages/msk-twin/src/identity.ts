@@ -47,6 +47,11 @@ export function adminRoleArn(identity: TwinIdentity = DEFAULT_TWIN_IDENTITY): st
 /** The admin role of a twin with the default identity. */
 export const TWIN_ADMIN_ROLE_ARN = adminRoleArn();
 
+/** The host of CloudFormation's custom resource ResponseURLs (pre-signed S3 URLs) in `region`. */
+export function cloudFormationResponseHost(region: string): string {
+  return `cloudformation-custom-resource-response-${region.replace(/-/g, '')}.s3.amazonaws.com`;
+}
+
 /** The Kafka principal of a session signed with credentials the twin issued for `roleArn`. */
 export function kafkaPrincipal(roleArn: string): string {
   return `User:${roleArn}`;

@@ -154,7 +154,8 @@ export class TwinAppInstance {
         app: this.currentApp,
         deployment,
         endpoint: { bootstrapBrokers: this.twin.bootstrapBrokers, brokersVariable: this.brokersVariable },
-        runner: (fn) => this.runner(`${fn.stack}/${fn.path}`, { environmentOverrides: options.environment }),
+        runner: (fn, routes) =>
+          this.runner(`${fn.stack}/${fn.path}`, { environmentOverrides: options.environment, routes }),
         putParameter: (name, value) => this.awsApi?.putParameter(name, value),
         keystoreFile: this.twin.keystoreFile,
       },

@@ -36,7 +36,7 @@ import {
 } from './broker/local-kafka';
 import { twinClusterArn } from './assembly/assembly';
 import { createTlsMaterial, listenerTlsProperties } from './tls/tls';
-import { adminRoleArn, kafkaPrincipal, twinIdentity, type TwinIdentity } from './identity';
+import { adminRoleArn, cloudFormationResponseHost, kafkaPrincipal, twinIdentity, type TwinIdentity } from './identity';
 import type { ClientListenerPlan, ListenerKind } from './broker/topology';
 
 /** The client listener's name; its settings are `listener.name.iam.*`. */
@@ -245,12 +245,14 @@ export class LocalTwin implements KafkaEndpoint {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), TWIN_DIR_PREFIX));
     let cluster: LocalKafkaCluster | undefined;
     try {
-      const tls = await createTlsMaterial(path.join(dir, 'tls'));
+      const identity = twinIdentity(options.identity);
+      const tls = await createTlsMaterial(path.join(dir, 'tls'), undefined, [
+        cloudFormationResponseHost(identity.region),
+      ]);
       const registryDir = path.join(dir, 'iam');
       fs.mkdirSync(registryDir, { mode: 0o700 });
       const listeners = [...(options.listeners ?? DEFAULT_LISTENERS)];
       if (listeners.length === 0) throw new Error('listeners must name at least one client listener');
-      const identity = twinIdentity(options.identity);
       const file: TwinFile = {
         kind: TWIN_KIND,
         region: identity.region,

@@ -1,5 +1,5 @@
 import type { TwinApp, TwinEndpoint } from './assembly';
-import { TWIN_ACCOUNT, TWIN_REGION } from '../identity';
+import { TWIN_ACCOUNT, TWIN_REGION, cloudFormationResponseHost } from '../identity';
 
 /** CloudFormation delivers every number and boolean of a custom resource's properties as a string. */
 export function asCloudFormationDelivers(value: unknown): unknown {
@@ -30,7 +30,7 @@ export function customResourceCreateEvents(
     return {
       RequestType: 'Create',
       ServiceToken: properties.ServiceToken,
-      ResponseURL: `https://cloudformation-custom-resource-response-${TWIN_REGION.replace(/-/g, '')}.s3.amazonaws.com/msk-twin`,
+      ResponseURL: `https://${cloudFormationResponseHost(TWIN_REGION)}/msk-twin`,
       StackId: `arn:aws:cloudformation:${TWIN_REGION}:${TWIN_ACCOUNT}:stack/${stack.name}/msk-twin`,
       RequestId: `msk-twin-create-${logicalId}`,
       LogicalResourceId: logicalId,

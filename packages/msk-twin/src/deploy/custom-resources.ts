@@ -7,8 +7,9 @@
  * - CDK's Provider framework (a function with USER_ON_EVENT_FUNCTION_ARN): the twin keeps the framework's contract
  *   (custom-resources/lib/provider-framework/runtime/framework.js) and runs the user's onEvent, then its isComplete
  *   at the waiter's interval up to its attempts; the framework's own functions and state machine do not run.
- * - Any other handler answers CloudFormation itself by an HTTPS PUT to the event's ResponseURL: the twin serves that
- *   URL on 127.0.0.1 with the brokers' certificate, which the functions trust (NODE_EXTRA_CA_CERTS).
+ * - Any other handler answers CloudFormation itself by an HTTPS PUT to the event's ResponseURL, on CloudFormation's
+ *   response host (cloudFormationResponseHost): the handler's connections there go to a server of the twin on
+ *   127.0.0.1 (LambdaRunnerOptions.routes), whose certificate names that host and which the functions trust.
  * - A failure stops the deploy with one line: the resource, its type and the reason CloudFormation would show.
  */
 import { randomUUID } from 'node:crypto';
@@ -26,6 +27,7 @@ import {
 import { asCloudFormationDelivers } from '../assembly/custom-resource-event';
 import type { CustomResourceAnswer, TwinDeployment } from '../assembly/deployment';
 import type { Logger } from '../broker/local-kafka';
+import { cloudFormationResponseHost } from '../identity';
 import type { InvokeResult, LambdaRunner } from '../runner/lambda-runner';
 
 /** Custom resource types the twin does not run, and why. */
@@ -59,8 +61,8 @@ export interface DeployTarget {
   readonly app: TwinApp;
   readonly deployment: TwinDeployment;
   readonly endpoint: TwinEndpoint;
-  /** A container of the function, with its role's credentials and the endpoint variables. */
-  runner(fn: TwinFunction): LambdaRunner;
+  /** A container of the function, with its role's credentials and the endpoint variables; `routes` as the runner's. */
+  runner(fn: TwinFunction, routes: Readonly<Record<string, number>>): LambdaRunner;
   /** Creates an SSM String parameter on the AWS API endpoint. */
   putParameter(name: string, value: string): void;
   /** The brokers' key and certificate (PEM), for the ResponseURL server. */
@@ -83,6 +85,8 @@ export interface DeployedResource {
   readonly handler?: string;
   readonly answer?: CustomResourceAnswer;
   readonly notRun?: string;
+  /** The containers that ran its handlers (stopped when the deploy ends), with their functions. */
+  readonly containers: readonly { readonly fn: TwinFunction; readonly runner: LambdaRunner }[];
   readonly durationMs: number;
 }
 
@@ -99,11 +103,16 @@ export async function deployCustomResources(
   options: DeployOptions = {},
 ): Promise<DeployedResource[]> {
   const deployed: DeployedResource[] = [];
-  const responses = new ResponseServer(target.keystoreFile);
+  const responses = new ResponseServer(
+    target.keystoreFile,
+    cloudFormationResponseHost(target.app.resolver.identity.region),
+  );
   const runners: LambdaRunner[] = [];
+  let containers: { fn: TwinFunction; runner: LambdaRunner }[] = [];
   const runnerOf = (fn: TwinFunction): LambdaRunner => {
-    const runner = target.runner(fn);
+    const runner = target.runner(fn, responses.routes());
     runners.push(runner);
+    containers.push({ fn, runner });
     return runner;
   };
   try {
@@ -124,7 +133,11 @@ export async function deployCustomResources(
           target.putParameter(name, value);
           options.log?.(`${stack.name}/${logicalId}: SSM parameter ${name} = ${value}`);
         } else if (isCustomResource(resource.Type)) {
-          const done = await runCustomResource(target, stack, logicalId, resource, runnerOf, responses, options);
+          containers = [];
+          const done = {
+            ...(await runCustomResource(target, stack, logicalId, resource, runnerOf, responses, options)),
+            containers,
+          };
           deployed.push(done);
           const key = `${stack.name}/${logicalId}`;
           if (done.answer) target.deployment.answers[key] = done.answer;
@@ -221,7 +234,7 @@ async function runCustomResource(
   runnerOf: (fn: TwinFunction) => LambdaRunner,
   responses: ResponseServer,
   options: DeployOptions,
-): Promise<DeployedResource> {
+): Promise<Omit<DeployedResource, 'containers'>> {
   const started = performance.now();
   const key = `${stack.name}/${logicalId}`;
   const notRun = NOT_RUN_TYPES[resource.Type];
@@ -329,8 +342,9 @@ async function invokeUser(
   event: Record<string, unknown>,
   fail: (reason: string) => never,
 ): Promise<Record<string, unknown> | undefined> {
+  // framework.js names the log group of the function, whatever its LoggingConfig says.
   const result: InvokeResult = await runner.invoke(event);
-  if (!result.ok) return fail(`${result.error.errorMessage || 'error'} (Logs: ${fn.logGroupName})`);
+  if (!result.ok) return fail(`${result.error.errorMessage || 'error'} (Logs: /aws/lambda/${fn.name})`);
   return (result.payload ?? undefined) as Record<string, unknown> | undefined;
 }
 
@@ -367,11 +381,19 @@ class ResponseServer {
   private readonly received = new Map<string, ResponseBody>();
   private starting?: Promise<void>;
 
-  constructor(private readonly keystoreFile: string) {}
+  constructor(
+    private readonly keystoreFile: string,
+    private readonly host: string,
+  ) {}
 
-  /** The URL for `requestId`; valid once start() has run. */
+  /** The URL for `requestId`. */
   url(requestId: string): string {
-    return `https://127.0.0.1:${this.port}/cloudformation-response/${requestId}`;
+    return `https://${this.host}/twin/${requestId}`;
+  }
+
+  /** Where the handlers' connections to the host go; valid once start() has run. */
+  routes(): Record<string, number> {
+    return { [`${this.host}:443`]: this.port };
   }
 
   start(): Promise<void> {

@@ -85,10 +85,12 @@ function fatal(error: unknown, type?: string): void {
  * or Linux after its SYN retries (net.ipv4.tcp_syn_retries 6: about 127 s).
  */
 const unreachablePorts = new Set<number>(JSON.parse(process.argv[2] ?? '[]') as number[]);
+/** `host:port` to a port on 127.0.0.1 (the runner's second argument, JSON): see LambdaRunnerOptions.routes. */
+const routes = new Map(Object.entries(JSON.parse(process.argv[3] ?? '{}') as Record<string, number>));
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
 const SYN_RETRIES_MS = 127_000;
 
-if (unreachablePorts.size > 0) {
+if (unreachablePorts.size > 0 || routes.size > 0) {
   // Called with each socket as `this` below.
   // eslint-disable-next-line @typescript-eslint/unbound-method
   const connect = net.Socket.prototype.connect;
@@ -102,6 +104,17 @@ if (unreachablePorts.size > 0) {
     };
     const port = Number(options.port);
     const host = typeof options.host === 'string' ? options.host : 'localhost';
+    const route = routes.get(`${host}:${port}`);
+    if (route !== undefined) {
+      const rerouted = { ...options, host: '127.0.0.1', port: route };
+      // net.connect's normalized array carries a marker of its own: changed in place, not copied.
+      if (Array.isArray(args[0])) {
+        (args[0] as unknown[])[0] = rerouted;
+        return connect.apply(this, args as never);
+      }
+      const rest = typeof args[0] === 'object' ? args.slice(1) : args.slice(2);
+      return connect.apply(this, [rerouted, ...rest] as never);
+    }
     if (!unreachablePorts.has(port) || !LOOPBACK.test(host)) return connect.apply(this, args as never);
     // Connecting, and never connected: writes wait, as on a socket whose SYN goes unanswered.
     (this as { connecting: boolean }).connecting = true;

@@ -335,6 +335,11 @@ export interface LambdaRunnerOptions {
    * complete, as in a VPC that drops them (network/security-groups.ts). @default none
    */
   readonly unreachablePorts?: readonly number[];
+  /**
+   * Connections to `host:port` that go to a port on 127.0.0.1 instead, the host name kept for TLS (the twin's
+   * CloudFormation response host, for deploy-time handlers). @default none
+   */
+  readonly routes?: Readonly<Record<string, number>>;
 }
 
 /** Lambda's limit on a function's init phase (module load) for on-demand functions. */
@@ -521,7 +526,8 @@ export class LambdaRunner {
       overrides: this.options.environmentOverrides,
     });
     const unreachable = JSON.stringify(this.options.unreachablePorts ?? []);
-    const child = spawn(node, [...nodeMemoryArgs(this.spec.memoryMb), BOOTSTRAP, unreachable], {
+    const routes = JSON.stringify(this.options.routes ?? {});
+    const child = spawn(node, [...nodeMemoryArgs(this.spec.memoryMb), BOOTSTRAP, unreachable, routes], {
       cwd: taskRoot,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -45,9 +45,14 @@ async function openssl(args: readonly string[], cwd: string): Promise<void> {
 
 /**
  * Issues a new CA and broker certificate into `dir` (created if missing). `validDays` bounds how long a copy of
- * the CA could be misused; the CA's private key is deleted once the broker certificate is signed.
+ * the CA could be misused; the CA's private key is deleted once the broker certificate is signed. The certificate
+ * names BROKER_HOST_NAMES and `moreHostNames` (the twin's CloudFormation response host, served on 127.0.0.1).
  */
-export async function createTlsMaterial(dir: string, validDays = 7): Promise<TlsMaterial> {
+export async function createTlsMaterial(
+  dir: string,
+  validDays = 7,
+  moreHostNames: readonly string[] = [],
+): Promise<TlsMaterial> {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const days = String(validDays);
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
@@ -74,7 +79,9 @@ export async function createTlsMaterial(dir: string, validDays = 7): Promise<Tls
     ),
     openssl(['req', ...ec, '-keyout', 'broker.key', '-out', 'broker.csr', '-subj', '/CN=localhost'], dir),
   ]);
-  const san = BROKER_HOST_NAMES.map((name) => (/^[\d.]+$/.test(name) ? `IP:${name}` : `DNS:${name}`)).join(',');
+  const san = [...BROKER_HOST_NAMES, ...moreHostNames]
+    .map((name) => (/^[\d.]+$/.test(name) ? `IP:${name}` : `DNS:${name}`))
+    .join(',');
   fs.writeFileSync(
     path.join(dir, 'broker.ext'),
     [
