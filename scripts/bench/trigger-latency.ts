@@ -9,7 +9,7 @@
  * Each mode is measured warm, after its container's first message (a cold start once per container), and gets its
  * monthly cost line.
  */
-import type { EventSourceMappingPoller, LogLine, TwinAppInstance } from 'msk-twin';
+import type { EventSourceMappingPoller, LogLine } from 'msk-twin';
 import { startEventSourceMappings } from 'msk-twin';
 import { startAppTwin } from '../app-twin';
 
@@ -41,12 +41,6 @@ export function weightedPercentile(samples: readonly { value: number; weight: nu
   return sorted[sorted.length - 1]?.value ?? NaN;
 }
 
-async function createTopic(app: TwinAppInstance, topic: string): Promise<void> {
-  await app.twin.withAdmin((admin) =>
-    admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true }),
-  );
-}
-
 /** When a handler line with this value was written, if it was. */
 function loggedAt(lines: readonly LogLine[], value: string): number | undefined {
   return lines.find((l) => l.stream === 'stdout' && l.message.includes(`"message":${JSON.stringify(value)}`))?.time;
@@ -66,10 +60,9 @@ async function until<T>(get: () => T | undefined, timeoutMs: number, what: strin
 async function kafkajsMode(record: Record, periods: number, periodSeconds: number): Promise<void> {
   const app = await startAppTwin({});
   try {
+    // The deploy created the topic (its topic-bootstrap resource).
     const consumerFn = app.function('Consumer');
-    const topic = String(consumerFn.rawEnvironment.TOPIC);
     const deployedSeconds = consumerFn.timeoutSeconds;
-    await createTopic(app, topic);
     const lines: LogLine[] = [];
     const consumer = app.runner('Consumer', { timeoutSeconds: periodSeconds, onLog: (line) => lines.push(line) });
     const producer = app.runner('Producer');
@@ -155,9 +148,6 @@ async function mappingMode(record: Record, sends: number): Promise<void> {
   const app = await startAppTwin({ context: { consumer: 'event-source-mapping' } });
   const pollers: EventSourceMappingPoller[] = [];
   try {
-    const consumerFn = app.function('Consumer');
-    const topic = String(consumerFn.rawEnvironment.TOPIC);
-    await createTopic(app, topic);
     const producer = app.runner('Producer');
     pollers.push(...(await startEventSourceMappings(app)));
     const lines = () => pollers.flatMap((p) => p.invocations.flatMap((i) => i.result.logs));

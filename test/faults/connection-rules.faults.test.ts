@@ -55,6 +55,8 @@ beforeAll(async () => {
     stage: 'dev',
     maxSessionMs: SESSION_MS,
     brokerConfig: { 'connections.max.idle.ms': String(IDLE_MS) },
+    // The roles are renamed to these tests' topics, which the tests create themselves.
+    deploy: false,
     // The dev policies' actions on the names these tests use.
     editApp: (app) =>
       renamed(app, {
