@@ -1,11 +1,11 @@
 /**
- * The msk-twin CLI on this app's own assembly, as the README shows it: `cdk synth -o DIR`, `msk-twin up`, then
- * `msk-twin invoke` of the topic bootstrap (with CloudFormation's Create event), the producer and the consumer.
+ * The msk-twin CLI on this app's own assembly, as the README shows it: `cdk synth -o DIR`, `msk-twin up` (which runs
+ * the custom resources as a deploy would: the topic bootstrap creates the topic, the cluster endpoint's answer
+ * becomes the SSM parameter), then `msk-twin invoke` of the producer and the consumer.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { customResourceCreateEvent, describeTwinApp, readCloudAssembly } from 'msk-twin';
 import { cdkSynth, twinCli, type CliResult } from '../../packages/msk-twin/test/cli/cli-helpers';
 
 jest.setTimeout(300_000);
@@ -30,7 +30,7 @@ const payloadOf = (result: CliResult) => {
   return JSON.parse(result.stdout) as Record<string, unknown>;
 };
 
-test('up, then invoke the topic bootstrap, the producer and the consumer: Hello MSK goes through', async () => {
+test('up deploys the custom resources, then the producer and the consumer: Hello MSK goes through', async () => {
   const up = await cli(['up', '--assembly', assembly]);
   expect(up.code).toBe(0);
   const bootstrapBrokers = up.stdout.trim();
@@ -39,11 +39,10 @@ test('up, then invoke the topic bootstrap, the producer and the consumer: Hello 
   for (const name of ['Producer', 'Consumer', 'KafkaAdmin', 'Topics/OnEvent']) {
     expect(up.stderr).toContain(`  ${name} (Kafka)  `);
   }
-
-  const app = describeTwinApp(readCloudAssembly(assembly));
-  const create = customResourceCreateEvent(app, 'Custom::MskTopic', { bootstrapBrokers });
-  const topics = payloadOf(await cli(['invoke', 'Topics/OnEvent', '--payload', JSON.stringify(create)]));
-  expect(topics.PhysicalResourceId).toBe('test-topic');
+  expect(up.stderr).toMatch(/HelloMsk-dev-Cluster\/Topics\w+ \(Custom::MskTopic\): test-topic in /);
+  // The endpoint resource's answer, as MSK's APIs on the twin gave it, is the parameter the clients read.
+  const parameter = /SSM parameter \/HelloMsk-dev-Cluster\/bootstrap-brokers-sasl-iam = (\S+)/.exec(up.stderr)?.[1];
+  expect(parameter?.split(',').sort()).toEqual(bootstrapBrokers.split(',').sort());
 
   const sent = payloadOf(await cli(['invoke', 'Producer', '--payload', '{"message":"Hello MSK from the CLI"}']));
   expect(sent).toMatchObject({ topic: 'test-topic', count: 1 });
