@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import * as http from 'node:http';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
@@ -403,5 +404,23 @@ describe('the Node.js major of a function', () => {
 
   test('a Node.js major that is not installed is refused, naming the package that brings it', () => {
     expect(() => lambdaNodeBinary(18)).toThrow(/^No Node\.js 18 for the Lambda-like runner: install node-linux-\w+@18/);
+  });
+});
+
+describe('routes', () => {
+  test('a connection to a routed host:port reaches the port on 127.0.0.1 it names, and only that one', async () => {
+    const server = http.createServer((request, response) => response.end(`served ${request.url ?? ''}`));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const routed = runner(spec('handlers.get'), { routes: { 'response.example.invalid:8080': port } });
+      const answer = await routed.invoke({ url: 'http://response.example.invalid:8080/answer' });
+      expect(answer).toMatchObject({ ok: true, payload: { status: 200, body: 'served /answer' } });
+      // Another port of the same host is not routed: the name does not resolve.
+      const other = await routed.invoke({ url: 'http://response.example.invalid:8081/answer' });
+      expect(other).toMatchObject({ ok: false, error: { errorMessage: expect.stringMatching(/ENOTFOUND|EAI_AGAIN/) } });
+    } finally {
+      server.close();
+    }
   });
 });
