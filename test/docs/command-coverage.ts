@@ -314,7 +314,7 @@ export const COVERAGE: readonly Coverage[] = [
       {
         kind: 'test',
         file: 'test/twin/cli.int.test.ts',
-        title: 'up, then invoke the topic bootstrap, the producer and the consumer: Hello MSK goes through',
+        title: 'up deploys the custom resources, then the producer and the consumer: Hello MSK goes through',
       },
       {
         kind: 'test',
@@ -330,7 +330,7 @@ export const COVERAGE: readonly Coverage[] = [
       {
         kind: 'test',
         file: 'test/twin/cli.int.test.ts',
-        title: 'up, then invoke the topic bootstrap, the producer and the consumer: Hello MSK goes through',
+        title: 'up deploys the custom resources, then the producer and the consumer: Hello MSK goes through',
       },
       {
         kind: 'test',
