@@ -283,21 +283,34 @@ async function committedOffsets(): Promise<Awaited<ReturnType<typeof admin.fetch
   }
 }
 
+/** kafkajs' error types for a partition whose leader moved or is being elected. */
+const LEADER_MOVED = [
+  'NOT_LEADER_FOR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
+];
+
 /**
  * The topic's low and high watermarks. kafkajs' admin.fetchTopicOffsets gives up at once on any error but
  * UNKNOWN_TOPIC_OR_PARTITION, and keeps the partition leaders it knew: a connection the broker closed while the
- * container was frozen, or a leader that moved meanwhile (NOT_LEADER_OR_FOLLOWER), would fail every invocation
- * until the metadata expires. Reconnecting the admin drops its metadata, so the next answer names the new leaders.
+ * container was frozen (a restart) is asked again once, and a leader that moved meanwhile (NOT_LEADER_OR_FOLLOWER)
+ * after a reconnect, which drops the admin's metadata, with COORDINATOR_BACKOFF_MS between tries. A broker that does
+ * not answer at all is not asked again: the invocation fails within its timeouts.
  */
 async function topicOffsets(): Promise<Awaited<ReturnType<typeof admin.fetchTopicOffsets>>> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await admin.fetchTopicOffsets(topic);
     } catch (error) {
+      const type = (error as { type?: string }).type;
+      if (attempt === 0 && isDisconnectedError(error)) {
+        logger.warn('Admin connection was closed; asking again', { error: (error as Error).message });
+        continue;
+      }
       const wait = COORDINATOR_BACKOFF_MS[attempt];
-      const stale = isDisconnectedError(error) || (error as { retriable?: boolean }).retriable === true;
-      if (wait === undefined || !stale) throw error;
-      logger.warn('Partition leaders changed or the connection was closed; asking again', {
+      if (wait === undefined || type === undefined || !LEADER_MOVED.includes(type)) throw error;
+      logger.warn('Partition leaders moved; asking again with new metadata', {
         error: (error as Error).message,
         waitMs: wait,
       });
