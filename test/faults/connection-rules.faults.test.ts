@@ -37,7 +37,7 @@ const IDLE_MS = 15_000;
 /** A container is replaced (new credentials) once it is this old, as Lambda replaces its execution environments. */
 const CONTAINER_LIFETIME_MS = 45_000;
 /** Warm clients: an invocation every few seconds across this many session lifetimes. */
-const SESSIONS = 5;
+const SESSIONS = 4;
 const WARM_INTERVAL_MS = 3_000;
 /** Frozen clients: pauses longer than a session (and than the idle close). */
 const PAUSE_MS = 25_000;
