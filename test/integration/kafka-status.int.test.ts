@@ -48,7 +48,8 @@ describe('kafka:status', () => {
 
     // The surviving brokers' metadata names broker 2 until it is fenced (broker.session.timeout.ms, 6 s here).
     await cluster.kill(2);
-    const status = await clusterStatus(cluster);
+    // The survivors may be electing a new controller just then: give each a few seconds to answer.
+    const status = await clusterStatus(cluster, 5000);
     expect(status.brokers.map((b) => [b.id, b.process, b.answering])).toEqual([
       [1, 'running', true],
       [2, 'down', false],
