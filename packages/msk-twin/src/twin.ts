@@ -291,8 +291,8 @@ export class LocalTwin implements KafkaEndpoint {
       cluster = await startKafka({ ...options, secureListener });
       const downloadMs = Date.now() - launching - cluster.startupMs;
       const twin = new LocalTwin(cluster, file);
-      // The brokers ask the decision service only for IAM clients other than the admin role, so it starts while
-      // the admin signs in, not while the brokers' JVMs start on the same cores.
+      // The validator asks the decision service at every sign-in (the signature; Connect for roles but the admin's),
+      // and waits for it to listen: it starts while the admin signs in, not while the brokers' JVMs start.
       await Promise.all([
         startDecisionService(registryDir, path.join(dir, 'decision-service.log')),
         twin.withAdmin((admin) => admin.describeCluster()),

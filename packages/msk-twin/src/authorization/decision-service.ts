@@ -6,7 +6,8 @@
  * when the registry directory is removed (the twin stopped) or on SIGTERM.
  *
  * Protocol: POST /decide with one line per question, `roleArn TAB OPERATION TAB RESOURCE_TYPE TAB PATTERN TAB name`
- * (the name form-urlencoded); the answer has one line per question, `ALLOW` or `DENY TAB reason`.
+ * (the name form-urlencoded); the answer has one line per question, `ALLOW` or `DENY TAB reason`. POST /signature
+ * with an MSK IAM sign-in token: `MATCH`, or `MISMATCH TAB reason` (aws-api/sigv4.ts, tokenSignatureMatches).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -15,6 +16,7 @@ import * as path from 'node:path';
 import { isOurProcess } from '../broker/local-kafka';
 import { PolicyEvaluator, type Decision } from './evaluator';
 import { policiesFile, readPolicySet } from './policies';
+import { tokenSignatureMatches } from '../aws-api/sigv4';
 
 export function decisionServicePortFile(registryDir: string): string {
   return path.join(registryDir, 'decision-service.port');
@@ -58,6 +60,19 @@ export async function serveDecisions(registryDir: string): Promise<http.Server> 
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
+      if (request.url === '/signature') {
+        tokenSignatureMatches(Buffer.concat(chunks).toString('utf8').trim(), registryDir).then(
+          ({ matches, reason }) => {
+            response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+            response.end(matches ? 'MATCH' : `MISMATCH\t${reason ?? ''}`);
+          },
+          (error: unknown) => {
+            response.writeHead(500);
+            response.end(String(error));
+          },
+        );
+        return;
+      }
       const evaluator = evaluatorNow();
       const lines = Buffer.concat(chunks).toString('utf8').split('\n').filter(Boolean);
       Promise.all(lines.map((line) => answer(evaluator, line))).then(

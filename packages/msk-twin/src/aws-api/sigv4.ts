@@ -4,6 +4,7 @@
  * region within five minutes of now. The signature is recomputed with @smithy/signature-v4, the signer the AWS SDK
  * for JavaScript uses, over the headers the request says it signed.
  */
+import { timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Sha256 } from '@aws-crypto/sha256-js';
@@ -167,4 +168,57 @@ export async function verifySignature(
     );
   }
   return { roleArn: entry.roleArn, accessKeyId, service };
+}
+
+/** The query parameters of an MSK IAM token that its signers add after signing, so that it does not sign them. */
+const UNSIGNED_TOKEN_PARAMETERS = ['X-Amz-Signature', 'User-Agent'];
+
+/**
+ * Whether an MSK IAM sign-in token (the base64url text of a SigV4-presigned `kafka-cluster:Connect` URL, as
+ * aws-msk-iam-sasl-signer-js and aws-msk-iam-auth make it) carries the signature its access key's secret gives. The
+ * signature is recomputed with @smithy/signature-v4's presign over the token's own query, at its X-Amz-Date, for its
+ * X-Amz-Expires and with its X-Amz-Security-Token; the brokers' validator checks everything else (region, host,
+ * expiry, that the session token is the issued one).
+ */
+export async function tokenSignatureMatches(
+  token: string,
+  registryDir: string,
+): Promise<{ matches: boolean; reason?: string }> {
+  let url: URL;
+  try {
+    url = new URL(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    return { matches: false, reason: 'the token is not a URL' };
+  }
+  const query = Object.fromEntries(url.searchParams);
+  const [accessKeyId, , region, service] = (query['X-Amz-Credential'] ?? '').split('/');
+  const date = amzDate(query['X-Amz-Date']);
+  const signature = query['X-Amz-Signature'] ?? '';
+  if (!accessKeyId || !region || !service || !date) return { matches: false, reason: 'the token has no SigV4 scope' };
+  const entry = readRegistryEntry(registryDir, accessKeyId);
+  if (!entry) return { matches: false, reason: `access key ${accessKeyId} was not issued by this twin` };
+  const signed = Object.fromEntries(
+    Object.entries(query).filter(([name]) => !UNSIGNED_TOKEN_PARAMETERS.includes(name)),
+  );
+  const signer = new SignatureV4({
+    credentials: { accessKeyId, secretAccessKey: entry.secretAccessKey, sessionToken: query['X-Amz-Security-Token'] },
+    region,
+    service,
+    sha256: Sha256,
+  });
+  const presigned = await signer.presign(
+    {
+      method: 'GET',
+      protocol: url.protocol,
+      hostname: url.hostname,
+      path: url.pathname,
+      query: signed,
+      headers: { host: url.host },
+    },
+    { signingDate: date, expiresIn: Number(query['X-Amz-Expires']) },
+  );
+  const expected = Buffer.from(String(presigned.query?.['X-Amz-Signature'] ?? ''));
+  const given = Buffer.from(signature);
+  const matches = expected.length === given.length && timingSafeEqual(expected, given);
+  return matches ? { matches } : { matches, reason: 'the signature does not match' };
 }

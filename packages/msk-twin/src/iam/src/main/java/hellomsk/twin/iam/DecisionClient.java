@@ -20,8 +20,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Asks the twin's IAM decision service (src/authorization/decision-service.ts, an HTTP server on 127.0.0.1 whose
  * port is in the registry directory) whether a role may make a Kafka request, and caches each answer until the
- * policy set (policies.json in the same directory) changes. One client per registry directory and JVM, shared by
- * the authorizer and the sign-in validator.
+ * policy set (policies.json in the same directory) changes; and whether a sign-in token's SigV4 signature is the
+ * one its access key's secret gives (recomputed there with the AWS SDK's signer). One client per registry directory
+ * and JVM, shared by the authorizer and the sign-in validator.
  */
 final class DecisionClient {
     /** One answer: allowed, or refused with the reason the service gave (for the broker log only). */
@@ -75,7 +76,7 @@ final class DecisionClient {
         for (int i : missing) body.append(queries.get(i).line()).append('\n');
         List<Decision> answers;
         try {
-            answers = ask(body.toString(), missing.size());
+            answers = parse(ask("/decide", body.toString()), missing.size());
         } catch (IOException | InterruptedException e) {
             if (e instanceof InterruptedException) Thread.currentThread().interrupt();
             Decision refused = new Decision(false, "the IAM decision service did not answer: " + e);
@@ -88,6 +89,14 @@ final class DecisionClient {
             cache.put(queries.get(i).key(), answers.get(j));
         }
         return decisions;
+    }
+
+    /** Whether the signature of `token` matches: null when it does, else why not. */
+    String signatureMismatch(String token) throws IOException, InterruptedException {
+        String answer = ask("/signature", token).trim();
+        if (answer.equals("MATCH")) return null;
+        if (answer.startsWith("MISMATCH\t")) return answer.substring(9);
+        throw new IOException("the decision service answered " + answer);
     }
 
     /** A cheap stat per call: the writer replaces policies.json by rename, so its time and inode change. */
@@ -109,7 +118,7 @@ final class DecisionClient {
         }
     }
 
-    private List<Decision> ask(String body, int count) throws IOException, InterruptedException {
+    private String ask(String path, String body) throws IOException, InterruptedException {
         HttpClient client = http;
         if (client == null) {
             synchronized (this) {
@@ -120,7 +129,7 @@ final class DecisionClient {
             }
         }
         for (int attempt = 0;; attempt++) {
-            URI uri = endpoint();
+            URI uri = endpoint().resolve(path);
             try {
                 HttpResponse<String> response = client.send(
                         HttpRequest.newBuilder(uri).timeout(TIMEOUT)
@@ -129,7 +138,7 @@ final class DecisionClient {
                 if (response.statusCode() != 200) {
                     throw new IOException("HTTP " + response.statusCode() + ": " + response.body());
                 }
-                return parse(response.body(), count);
+                return response.body();
             } catch (IOException e) {
                 // The service may have been restarted on another port: read the port file once more.
                 endpoint = null;
@@ -141,13 +150,25 @@ final class DecisionClient {
     private URI endpoint() throws IOException {
         URI current = endpoint;
         if (current != null) return current;
-        String port;
-        try {
-            port = Files.readString(portFile, StandardCharsets.UTF_8).trim();
-        } catch (NoSuchFileException e) {
-            throw new IOException("no " + portFile + ": the decision service is not running");
+        String port = null;
+        // The service starts beside the brokers' first sign-in (the admin's): wait for it up to the timeout.
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (port == null) {
+            try {
+                port = Files.readString(portFile, StandardCharsets.UTF_8).trim();
+            } catch (NoSuchFileException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new IOException("no " + portFile + ": the decision service is not running");
+                }
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while waiting for the decision service", interrupted);
+                }
+            }
         }
-        current = URI.create("http://127.0.0.1:" + Integer.parseInt(port) + "/decide");
+        current = URI.create("http://127.0.0.1:" + Integer.parseInt(port) + "/");
         endpoint = current;
         return current;
     }

@@ -121,7 +121,16 @@ public class MskIamValidatorCallbackHandler implements AuthenticateCallbackHandl
         if (issued == null) {
             throw new Refusal("access key " + request.accessKeyId + " was not issued by this twin");
         }
-        if (!SigV4.matches(SigV4.expectedSignature(request, issued.secretAccessKey()), request.signature)) {
+        String mismatch;
+        try {
+            mismatch = decisions.signatureMismatch(token);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Refusal("the IAM decision service did not answer: " + e);
+        } catch (IOException e) {
+            throw new Refusal("the IAM decision service did not answer: " + e);
+        }
+        if (mismatch != null) {
             throw new Refusal("the signature does not match (access key " + request.accessKeyId
                     + "): the token was altered or signed with another secret key");
         }

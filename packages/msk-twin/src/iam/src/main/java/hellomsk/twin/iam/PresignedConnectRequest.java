@@ -8,7 +8,6 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.Base64;
-import java.util.Collections;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
@@ -17,8 +16,8 @@ import java.util.regex.Pattern;
  * An MSK IAM token taken apart: the base64url (no padding) text of a SigV4-presigned URL
  * {@code https://kafka.<region>.amazonaws.com/?Action=kafka-cluster%3AConnect&X-Amz-...&User-Agent=...}, the format
  * aws-msk-iam-sasl-signer-js and aws-msk-iam-auth's IAMOAuthBearerLoginCallbackHandler both produce and the
- * aws-msk-iam-auth README documents. Only the shape is checked here; the signature and the credentials in SigV4
- * and the validator.
+ * aws-msk-iam-auth README documents. Only the shape is checked here; the credentials in the validator, and the
+ * signature by the decision service (DecisionClient.signatureMismatch).
  */
 final class PresignedConnectRequest {
     static final String ACTION = "kafka-cluster:Connect";
@@ -36,29 +35,20 @@ final class PresignedConnectRequest {
     private static final DateTimeFormatter AMZ_DATE = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'");
 
     final String host;
-    /** Every query parameter, decoded, by name. */
-    final Map<String, String> query;
     final String accessKeyId;
-    final String scopeDate;
     final String region;
-    final String amzDate;
     final Instant signedAt;
     final long expiresSeconds;
-    final String signature;
     /** null when the token carries none. */
     final String securityToken;
 
     private PresignedConnectRequest(String host, Map<String, String> query, String[] scope, Instant signedAt,
             long expiresSeconds) {
         this.host = host;
-        this.query = Collections.unmodifiableMap(query);
         this.accessKeyId = scope[0];
-        this.scopeDate = scope[1];
         this.region = scope[2];
-        this.amzDate = query.get("X-Amz-Date");
         this.signedAt = signedAt;
         this.expiresSeconds = expiresSeconds;
-        this.signature = query.get(SIGNATURE);
         this.securityToken = query.get("X-Amz-Security-Token");
     }
 
