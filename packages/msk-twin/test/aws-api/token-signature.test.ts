@@ -38,8 +38,14 @@ test('a token signed with the issued secret matches, whatever its User-Agent', a
 
 test.each<[string, (url: string) => string]>([
   ['X-Amz-Expires was raised', (url) => url.replace('X-Amz-Expires=900', 'X-Amz-Expires=901')],
-  ['action was changed', (url) => url.replace('Action=kafka-cluster%3AConnect', 'Action=kafka-cluster%3ADescribeCluster')],
-  ['session token was changed', (url) => url.replace(/X-Amz-Security-Token=[^&]*/, 'X-Amz-Security-Token=twin-session-x')],
+  [
+    'action was changed',
+    (url) => url.replace('Action=kafka-cluster%3AConnect', 'Action=kafka-cluster%3ADescribeCluster'),
+  ],
+  [
+    'session token was changed',
+    (url) => url.replace(/X-Amz-Security-Token=[^&]*/, 'X-Amz-Security-Token=twin-session-x'),
+  ],
 ])('a token whose %s after signing does not match', async (_what, change) => {
   const token = edit(await sign(issued), change);
   expect(await tokenSignatureMatches(token, registryDir)).toEqual({
