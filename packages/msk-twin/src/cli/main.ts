@@ -3,7 +3,8 @@
  *
  *   msk-twin up --assembly cdk.out [--port N] [--brokers-variable NAME]
  *               [--region R] [--account A] [--partition P] [--policy-document ARN=FILE]...
- *                                                               start the twin of a synthesized app; leaves it running
+ *                                                               start the twin of a synthesized app, run its custom
+ *                                                               resources as a deploy would; leaves it running
  *   msk-twin invoke <function> [--payload JSON]                 run a function of the app once, as Lambda would
  *   msk-twin down                                              stop the twin that `up` started
  *   msk-twin policy --assembly cdk.out                         each role's kafka-cluster statements the twin evaluates
