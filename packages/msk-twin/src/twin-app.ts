@@ -154,8 +154,7 @@ export class TwinAppInstance {
         app: this.currentApp,
         deployment,
         endpoint: { bootstrapBrokers: this.twin.bootstrapBrokers, brokersVariable: this.brokersVariable },
-        runner: (fn, routes) =>
-          this.runner(`${fn.stack}/${fn.path}`, { environmentOverrides: options.environment, routes }),
+        runner: (fn, routes) => this.runnerFor(fn, { environmentOverrides: options.environment, routes }),
         putParameter: (name, value) => this.awsApi?.putParameter(name, value),
         keystoreFile: this.twin.keystoreFile,
       },
@@ -201,8 +200,12 @@ export class TwinAppInstance {
    * start, NODE_EXTRA_CA_CERTS. Stopped by stop().
    */
   runner(name: string, options: RunnerOptions = {}): LambdaRunner {
+    return this.runnerFor(this.function(name), options);
+  }
+
+  /** runner() for a function of the app already found. */
+  private runnerFor(fn: TwinFunction, options: RunnerOptions): LambdaRunner {
     const { roleArn, credentialTtlSeconds, credentials: given, ...rest } = options;
-    const fn = this.function(name);
     const role = roleArn ?? fn.roleArn;
     // In the VPC, a function whose security groups do not allow it cannot open a connection to any broker.
     const unreachablePorts = brokerReach(this.app, fn).reachable

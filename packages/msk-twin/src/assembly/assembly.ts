@@ -221,7 +221,7 @@ export class TwinResolver {
   }
 
   /** A resource whose Condition is false is not created. */
-  private exists(stack: StackView, resource: CfnResource): boolean {
+  exists(stack: StackView, resource: CfnResource): boolean {
     if (resource.Condition === undefined) return true;
     return this.condition(resource.Condition, { stack, where: `${stack.name} Condition ${resource.Condition}` });
   }

@@ -1,5 +1,5 @@
-import type { TwinApp, TwinEndpoint } from './assembly';
-import { TWIN_ACCOUNT, TWIN_REGION, cloudFormationResponseHost } from '../identity';
+import type { CfnResource, StackView, TwinApp, TwinEndpoint } from './assembly';
+import { cloudFormationResponseHost } from '../identity';
 
 /** CloudFormation delivers every number and boolean of a custom resource's properties as a string. */
 export function asCloudFormationDelivers(value: unknown): unknown {
@@ -12,32 +12,44 @@ export function asCloudFormationDelivers(value: unknown): unknown {
 }
 
 /**
- * The Create events CloudFormation sends the provider of each of the app's custom resources of `resourceType`
- * (e.g. `Custom::MskTopic`, one per topic), in template order, their properties resolved for the twin as
- * CloudFormation delivers them.
+ * The Create event CloudFormation sends the provider of one custom resource of the app, its properties resolved for
+ * the twin as CloudFormation delivers them. `requestId` and `responseUrl` default to fixed ones of the twin.
+ */
+export function customResourceCreateEventOf(
+  app: Pick<TwinApp, 'resolver'>,
+  found: { readonly stack: StackView; readonly logicalId: string; readonly resource: CfnResource },
+  endpoint: TwinEndpoint,
+  options: { readonly requestId?: string; readonly responseUrl?: string } = {},
+): Record<string, unknown> {
+  const { stack, logicalId, resource } = found;
+  const { partition, region, account } = app.resolver.identity;
+  const properties = app.resolver.resolve(resource.Properties ?? {}, {
+    stack,
+    where: `${stack.name}/${logicalId} Properties`,
+    endpoint,
+  }) as { ServiceToken?: unknown };
+  return {
+    RequestType: 'Create',
+    ServiceToken: properties.ServiceToken,
+    ResponseURL: options.responseUrl ?? `https://${cloudFormationResponseHost(region)}/msk-twin`,
+    StackId: `arn:${partition}:cloudformation:${region}:${account}:stack/${stack.name}/msk-twin`,
+    RequestId: options.requestId ?? `msk-twin-create-${logicalId}`,
+    LogicalResourceId: logicalId,
+    ResourceType: resource.Type,
+    ResourceProperties: asCloudFormationDelivers(properties),
+  };
+}
+
+/**
+ * The Create events of each of the app's custom resources of `resourceType` (e.g. `Custom::MskTopic`, one per
+ * topic), in template order (customResourceCreateEventOf).
  */
 export function customResourceCreateEvents(
   app: Pick<TwinApp, 'resolver'>,
   resourceType: string,
   endpoint: TwinEndpoint,
 ): Record<string, unknown>[] {
-  return app.resolver.resourcesOfType([resourceType]).map(({ stack, logicalId, resource }) => {
-    const properties = app.resolver.resolve(resource.Properties ?? {}, {
-      stack,
-      where: `${stack.name}/${logicalId} Properties`,
-      endpoint,
-    }) as { ServiceToken?: unknown };
-    return {
-      RequestType: 'Create',
-      ServiceToken: properties.ServiceToken,
-      ResponseURL: `https://${cloudFormationResponseHost(TWIN_REGION)}/msk-twin`,
-      StackId: `arn:aws:cloudformation:${TWIN_REGION}:${TWIN_ACCOUNT}:stack/${stack.name}/msk-twin`,
-      RequestId: `msk-twin-create-${logicalId}`,
-      LogicalResourceId: logicalId,
-      ResourceType: resourceType,
-      ResourceProperties: asCloudFormationDelivers(properties),
-    };
-  });
+  return app.resolver.resourcesOfType([resourceType]).map((found) => customResourceCreateEventOf(app, found, endpoint));
 }
 
 /** The Create event of the app's one custom resource of `resourceType`; throws unless there is exactly one. */

@@ -16,6 +16,7 @@ import {
   kafkaOperation,
   notServed,
   ssmOperation,
+  storeParameter,
   type ApiState,
   type AwsApiCluster,
   type Operation,
@@ -67,8 +68,7 @@ export class AwsApiEndpoint {
 
   /** Creates or replaces a String parameter, as CloudFormation's AWS::SSM::Parameter does. */
   putParameter(name: string, value: string): void {
-    const version = (this.state.parameters.get(name)?.version ?? 0) + 1;
-    this.state.parameters.set(name, { value, type: 'String', version, lastModified: new Date() });
+    storeParameter(this.state.parameters, name, value, 'String');
   }
 
   async stop(): Promise<void> {
@@ -160,12 +160,9 @@ function accessDenied(protocol: Protocol, caller: string, operation: Operation, 
 
 /** Starts the endpoint on a free port of 127.0.0.1. */
 export async function startAwsApi(options: AwsApiOptions): Promise<AwsApiEndpoint> {
-  const parameters = new Map<string, StoredParameter>(
-    Object.entries(options.parameters ?? {}).map(([name, value]) => [
-      name,
-      { value, type: 'String', version: 1, lastModified: new Date() },
-    ]),
-  );
+  const parameters = new Map<string, StoredParameter>();
+  for (const [name, value] of Object.entries(options.parameters ?? {}))
+    storeParameter(parameters, name, value, 'String');
   const state: ApiState = { identity: options.identity, cluster: options.cluster, parameters };
   const evaluatorNow = currentEvaluator(options.registryDir);
 

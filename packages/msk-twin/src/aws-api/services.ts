@@ -257,6 +257,18 @@ function parameterOf(identity: TwinIdentity, name: string, stored: StoredParamet
   };
 }
 
+/** Creates or replaces a parameter, as PutParameter with Overwrite does; answers its new version. */
+export function storeParameter(
+  parameters: Map<string, StoredParameter>,
+  name: string,
+  value: string,
+  type: StoredParameter['type'],
+): number {
+  const version = (parameters.get(name)?.version ?? 0) + 1;
+  parameters.set(name, { value, type, version, lastModified: new Date() });
+  return version;
+}
+
 /** The SSM operation of an awsJson1_1 request (`X-Amz-Target: AmazonSSM.GetParameter`). */
 export function ssmOperation(state: ApiState, target: string | undefined, body: Buffer): Operation {
   const name = (target ?? '').replace(/^AmazonSSM\./, '');
@@ -308,9 +320,7 @@ export function ssmOperation(state: ApiState, target: string | undefined, body: 
               "1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1",
             );
           }
-          const version = (before?.version ?? 0) + 1;
-          state.parameters.set(parameterName, { value: input.Value, type, version, lastModified: new Date() });
-          return { Tier: 'Standard', Version: version };
+          return { Tier: 'Standard', Version: storeParameter(state.parameters, parameterName, input.Value, type) };
         },
       };
     case 'DeleteParameter':

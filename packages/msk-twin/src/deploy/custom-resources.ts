@@ -24,7 +24,7 @@ import {
   type TwinEndpoint,
   type TwinFunction,
 } from '../assembly/assembly';
-import { asCloudFormationDelivers } from '../assembly/custom-resource-event';
+import { customResourceCreateEventOf } from '../assembly/custom-resource-event';
 import type { CustomResourceAnswer, TwinDeployment } from '../assembly/deployment';
 import type { Logger } from '../broker/local-kafka';
 import { cloudFormationResponseHost } from '../identity';
@@ -120,7 +120,7 @@ export async function deployCustomResources(
     for (const stack of target.app.assembly.stacks) {
       for (const logicalId of creationOrder(stack)) {
         const resource = stack.template.Resources?.[logicalId] as CfnResource;
-        if (!exists(target.app, stack, resource)) continue;
+        if (!target.app.resolver.exists(stack, resource)) continue;
         if (resource.Type === 'AWS::SSM::Parameter') {
           const where = (what: string) => ({
             stack,
@@ -164,10 +164,6 @@ function describeAnswer(answer: CustomResourceAnswer): string {
 
 function oneLine(text: string): string {
   return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
-}
-
-function exists(app: TwinApp, stack: StackView, resource: CfnResource): boolean {
-  return app.resolver.resourcesOfType([resource.Type]).some((r) => r.stack === stack && r.resource === resource);
 }
 
 /** Every logical id a value references: Ref, Fn::GetAtt, and `${Name}` or `${Name.Attribute}` of Fn::Sub. */
@@ -240,32 +236,20 @@ async function runCustomResource(
   const notRun = NOT_RUN_TYPES[resource.Type];
   if (notRun) return { resource: key, type: resource.Type, notRun, durationMs: 0 };
   const { app, endpoint } = target;
-  const properties = app.resolver.resolve(resource.Properties ?? {}, {
-    stack,
-    where: `${key} Properties`,
-    endpoint,
-  }) as Record<string, unknown>;
+  const requestId = randomUUID();
+  const event = customResourceCreateEventOf(app, { stack, logicalId, resource }, endpoint, {
+    requestId,
+    responseUrl: responses.url(requestId),
+  });
   const fail = (reason: string): never => {
     throw new CustomResourceError(key, resource.Type, reason);
   };
-  const serviceToken = properties.ServiceToken;
+  const serviceToken = event.ServiceToken;
   if (typeof serviceToken !== 'string') return fail(`ServiceToken ${JSON.stringify(serviceToken)} is not an ARN`);
   const provider = functionByArn(app, serviceToken);
   if (!provider) {
     return fail(`its ServiceToken ${serviceToken} is not a Lambda function of the app, so the twin cannot run it`);
   }
-  const { partition, region, account } = app.resolver.identity;
-  const requestId = randomUUID();
-  const event: Record<string, unknown> = {
-    RequestType: 'Create',
-    ServiceToken: serviceToken,
-    ResponseURL: responses.url(requestId),
-    StackId: `arn:${partition}:cloudformation:${region}:${account}:stack/${stack.name}/${randomUUID()}`,
-    RequestId: requestId,
-    LogicalResourceId: logicalId,
-    ResourceType: resource.Type,
-    ResourceProperties: asCloudFormationDelivers(properties),
-  };
   const resolveEnv = (fn: TwinFunction, name: string): string =>
     app.resolver.resolveString(fn.rawEnvironment[name], {
       stack: app.assembly.stacks.find((s) => s.name === fn.stack) ?? stack,

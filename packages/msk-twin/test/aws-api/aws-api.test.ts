@@ -18,6 +18,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { updatePolicySet, type TwinRolePolicies } from '../../src/authorization/policies';
 import { startAwsApi, type AwsApiEndpoint } from '../../src/aws-api/server';
+import { SERVED_APIS } from '../../src/aws-api/services';
 import { CredentialIssuer, type IssuedCredentials } from '../../src/iam/credentials';
 import { DEFAULT_TWIN_IDENTITY } from '../../src/identity';
 
@@ -59,15 +60,7 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aws-api-test-'));
   issuer = new CredentialIssuer(dir);
   await updatePolicySet(dir, [
-    role(ROLE, [
-      'kafka:DescribeClusterV2',
-      'kafka:ListNodes',
-      'kafka:GetBootstrapBrokers',
-      'ssm:GetParameter',
-      'ssm:PutParameter',
-      'ssm:DeleteParameter',
-      'ec2:DescribeAvailabilityZones',
-    ]),
+    role(ROLE, [...SERVED_APIS]),
     role(NO_LIST_NODES, ['kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers']),
   ]);
   refusals = [];
